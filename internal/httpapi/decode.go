@@ -1,0 +1,181 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/businessapp/usermanagement/internal/team"
+)
+
+// MaxBodyBytes is the largest request body accepted (SPEC §4).
+const MaxBodyBytes = 16 << 10
+
+func invalid(format string, args ...any) *team.Error {
+	return team.Errorf(team.CodeInvalidRequest, format, args...)
+}
+
+func invalidField(field, reason string) *team.Error {
+	return &team.Error{Code: team.CodeInvalidRequest, Message: reason, Fields: map[string]string{field: reason}}
+}
+
+// body is a decoded JSON object whose keys were checked: each known, each
+// once, spelled exactly. encoding/json alone would match keys without regard
+// to case and let a repeated key silently win.
+type body map[string]json.RawMessage
+
+// readBody reads and checks a JSON object body holding only allowed keys.
+func readBody(r *http.Request, allowed ...string) (body, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return nil, invalid("Send the body as JSON, with Content-Type: application/json.")
+		}
+	}
+	raw, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return nil, team.Errorf(team.CodePayloadTooLarge, "The request body is larger than %d KiB.", MaxBodyBytes>>10)
+	}
+	if err != nil {
+		return nil, invalid("The request body could not be read.")
+	}
+	return parseBody(raw, allowed)
+}
+
+func parseBody(raw []byte, allowed []string) (body, error) {
+	if !utf8.Valid(raw) {
+		return nil, invalid("The request body is not valid UTF-8.")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, invalid("The request body must be a JSON object.")
+	}
+	out := body{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, invalid("The request body is not valid JSON.")
+		}
+		name, _ := tok.(string)
+		if !contains(allowed, name) {
+			return nil, invalidField(name, fmt.Sprintf("Unknown field %q; allowed fields are %s.", name, strings.Join(allowed, ", ")))
+		}
+		if _, dup := out[name]; dup {
+			return nil, invalidField(name, fmt.Sprintf("The field %q appears more than once.", name))
+		}
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return nil, invalid("The request body is not valid JSON.")
+		}
+		out[name] = value
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, invalid("The request body is not valid JSON.")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, invalid("The request body must hold one JSON object and nothing after it.")
+	}
+	return out, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func isNull(v json.RawMessage) bool { return string(v) == "null" }
+
+// optString returns a present string field; null counts as "" (clear it).
+func (b body) optString(name string) (*string, error) {
+	v, ok := b[name]
+	if !ok {
+		return nil, nil
+	}
+	if isNull(v) {
+		empty := ""
+		return &empty, nil
+	}
+	var s string
+	if err := json.Unmarshal(v, &s); err != nil {
+		return nil, invalidField(name, fmt.Sprintf("%s must be a string.", name))
+	}
+	return &s, nil
+}
+
+// stringOrEmpty is optString without the difference between absent and "".
+func (b body) stringOrEmpty(name string) (string, error) {
+	p, err := b.optString(name)
+	if p == nil || err != nil {
+		return "", err
+	}
+	return *p, nil
+}
+
+// optStrings returns a present list of strings; absent and null are nil.
+func (b body) optStrings(name string) ([]string, error) {
+	v, ok := b[name]
+	if !ok || isNull(v) {
+		return nil, nil
+	}
+	var list []string
+	if err := json.Unmarshal(v, &list); err != nil {
+		return nil, invalidField(name, fmt.Sprintf("%s must be a list of strings.", name))
+	}
+	if list == nil {
+		list = []string{}
+	}
+	return list, nil
+}
+
+// pageRequest reads limit and cursor from the query string.
+func pageRequest(r *http.Request) (team.PageRequest, error) {
+	q := r.URL.Query()
+	page := team.PageRequest{Limit: team.DefaultPageSize, Cursor: q.Get("cursor")}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > team.MaxPageSize {
+			return page, invalidField("limit", fmt.Sprintf("limit must be a whole number from 1 to %d.", team.MaxPageSize))
+		}
+		page.Limit = n
+	}
+	return page, nil
+}
+
+// ifMatch parses an If-Match header: "*" or a list of strong ETags of the
+// form "<version>". A weak ETag never matches (RFC 9110 strong comparison).
+func ifMatch(r *http.Request) (team.IfMatch, error) {
+	h := strings.TrimSpace(r.Header.Get("If-Match"))
+	if h == "" || h == "*" {
+		return nil, nil
+	}
+	var versions team.IfMatch
+	for _, tag := range strings.Split(h, ",") {
+		tag = strings.TrimSpace(tag)
+		weak := strings.HasPrefix(tag, "W/")
+		tag = strings.TrimPrefix(tag, "W/")
+		if len(tag) < 3 || tag[0] != '"' || tag[len(tag)-1] != '"' {
+			return nil, invalid(`If-Match must be an ETag from a previous response, such as "3".`)
+		}
+		v, err := strconv.ParseInt(tag[1:len(tag)-1], 10, 64)
+		if err != nil || v < 1 {
+			return nil, invalid(`If-Match must be an ETag from a previous response, such as "3".`)
+		}
+		if weak {
+			v = -1
+		}
+		versions = append(versions, v)
+	}
+	return versions, nil
+}

@@ -1,0 +1,150 @@
+package httpapi
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/businessapp/usermanagement/internal/team"
+)
+
+func userResponse(status int, u team.User) response {
+	return response{status: status, body: toUserJSON(u), header: http.Header{"Etag": {`"` + strconv.FormatInt(u.Version, 10) + `"`}}}
+}
+
+func cursorJSON(c string) *string { return nullable(c) }
+
+func (a *API) listTabs(r *http.Request) (response, error) {
+	tabs, err := a.svc.ListTabs(r.Context(), caller(r), r.PathValue("businessId"))
+	if err != nil {
+		return response{}, err
+	}
+	out := tabsJSON{Tabs: make([]tabJSON, len(tabs))}
+	for i, t := range tabs {
+		out.Tabs[i] = tabJSON{ID: string(t.ID), Name: t.Name}
+	}
+	return response{status: http.StatusOK, body: out}, nil
+}
+
+func (a *API) listUsers(r *http.Request) (response, error) {
+	page, err := pageRequest(r)
+	if err != nil {
+		return response{}, err
+	}
+	users, err := a.svc.ListUsers(r.Context(), caller(r), r.PathValue("businessId"), page)
+	if err != nil {
+		return response{}, err
+	}
+	out := usersPageJSON{Users: make([]userJSON, len(users.Users)), NextCursor: cursorJSON(users.NextCursor)}
+	for i, u := range users.Users {
+		out.Users[i] = toUserJSON(u)
+	}
+	return response{status: http.StatusOK, body: out}, nil
+}
+
+func (a *API) listActivity(r *http.Request) (response, error) {
+	page, err := pageRequest(r)
+	if err != nil {
+		return response{}, err
+	}
+	acts, err := a.svc.ListActivity(r.Context(), caller(r), r.PathValue("businessId"), page)
+	if err != nil {
+		return response{}, err
+	}
+	out := activityPageJSON{Activity: make([]activityJSON, len(acts.Activity)), NextCursor: cursorJSON(acts.NextCursor)}
+	for i, act := range acts.Activity {
+		out.Activity[i] = toActivityJSON(act)
+	}
+	return response{status: http.StatusOK, body: out}, nil
+}
+
+func (a *API) getUser(r *http.Request) (response, error) {
+	u, err := a.svc.GetUser(r.Context(), caller(r), r.PathValue("businessId"), r.PathValue("email"))
+	if err != nil {
+		return response{}, err
+	}
+	return userResponse(http.StatusOK, u), nil
+}
+
+func (a *API) inviteUser(r *http.Request) (response, error) {
+	b, err := readBody(r, "email", "firstName", "lastName", "phone", "permissions")
+	if err != nil {
+		return response{}, err
+	}
+	var in team.Invitation
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"email", &in.Email}, {"firstName", &in.FirstName}, {"lastName", &in.LastName}, {"phone", &in.Phone}} {
+		if *f.dst, err = b.stringOrEmpty(f.name); err != nil {
+			return response{}, err
+		}
+	}
+	if in.Permissions, err = b.optStrings("permissions"); err != nil {
+		return response{}, err
+	}
+	businessID := r.PathValue("businessId")
+	u, err := a.svc.InviteUser(r.Context(), caller(r), businessID, in)
+	if err != nil {
+		return response{}, err
+	}
+	resp := userResponse(http.StatusCreated, u)
+	resp.header.Set("Location", "/v1/businesses/"+url.PathEscape(businessID)+"/users/"+url.PathEscape(u.Email))
+	return resp, nil
+}
+
+func (a *API) setPermissions(r *http.Request) (response, error) {
+	match, err := ifMatch(r)
+	if err != nil {
+		return response{}, err
+	}
+	b, err := readBody(r, "permissions")
+	if err != nil {
+		return response{}, err
+	}
+	tabs, err := b.optStrings("permissions")
+	if err != nil {
+		return response{}, err
+	}
+	u, err := a.svc.SetPermissions(r.Context(), caller(r), r.PathValue("businessId"), r.PathValue("email"), tabs, match)
+	if err != nil {
+		return response{}, err
+	}
+	return userResponse(http.StatusOK, u), nil
+}
+
+func (a *API) updateContact(r *http.Request) (response, error) {
+	match, err := ifMatch(r)
+	if err != nil {
+		return response{}, err
+	}
+	b, err := readBody(r, "firstName", "lastName", "email", "phone")
+	if err != nil {
+		return response{}, err
+	}
+	var patch team.ContactPatch
+	for _, f := range []struct {
+		name string
+		dst  **string
+	}{{"email", &patch.Email}, {"firstName", &patch.FirstName}, {"lastName", &patch.LastName}, {"phone", &patch.Phone}} {
+		if *f.dst, err = b.optString(f.name); err != nil {
+			return response{}, err
+		}
+	}
+	u, err := a.svc.UpdateContact(r.Context(), caller(r), r.PathValue("businessId"), r.PathValue("email"), patch, match)
+	if err != nil {
+		return response{}, err
+	}
+	return userResponse(http.StatusOK, u), nil
+}
+
+func (a *API) removeUser(r *http.Request) (response, error) {
+	match, err := ifMatch(r)
+	if err != nil {
+		return response{}, err
+	}
+	if err := a.svc.RemoveUser(r.Context(), caller(r), r.PathValue("businessId"), r.PathValue("email"), match); err != nil {
+		return response{}, err
+	}
+	return response{status: http.StatusNoContent}, nil
+}

@@ -1,0 +1,143 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/businessapp/usermanagement/internal/team"
+)
+
+// API records: the JSON shapes of SPEC §4, kept apart from domain types so
+// the wire format changes only on purpose. Unset optional fields are null.
+
+type userJSON struct {
+	Email           string    `json:"email"`
+	FirstName       *string   `json:"firstName"`
+	LastName        *string   `json:"lastName"`
+	Phone           *string   `json:"phone"`
+	Permissions     []string  `json:"permissions"`
+	ProfileImageURL *string   `json:"profileImageUrl"`
+	InvitedBy       *string   `json:"invitedBy"`
+	CreatedAt       time.Time `json:"createdAt"`
+	UpdatedAt       time.Time `json:"updatedAt"`
+	Version         int64     `json:"version"`
+}
+
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func toUserJSON(u team.User) userJSON {
+	return userJSON{
+		Email: u.Email, FirstName: nullable(u.FirstName), LastName: nullable(u.LastName), Phone: nullable(u.Phone),
+		Permissions: u.Permissions.Strings(), InvitedBy: nullable(u.InvitedBy),
+		CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(), Version: u.Version,
+	}
+}
+
+type tabJSON struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+type tabsJSON struct {
+	Tabs []tabJSON `json:"tabs"`
+}
+
+type usersPageJSON struct {
+	Users      []userJSON `json:"users"`
+	NextCursor *string    `json:"nextCursor"`
+}
+
+type activityJSON struct {
+	ID      string       `json:"id"`
+	Type    string       `json:"type"`
+	Actor   actorJSON    `json:"actor"`
+	Target  targetJSON   `json:"target"`
+	At      time.Time    `json:"at"`
+	Changes *changesJSON `json:"changes,omitempty"`
+}
+
+type actorJSON struct {
+	Email string `json:"email"`
+}
+
+type targetJSON struct {
+	Email     string  `json:"email"`
+	FirstName *string `json:"firstName"`
+	LastName  *string `json:"lastName"`
+}
+
+type changesJSON struct {
+	Permissions *permissionsChangeJSON `json:"permissions,omitempty"`
+	Email       *fieldChangeJSON       `json:"email,omitempty"`
+	FirstName   *fieldChangeJSON       `json:"firstName,omitempty"`
+	LastName    *fieldChangeJSON       `json:"lastName,omitempty"`
+	Phone       *fieldChangeJSON       `json:"phone,omitempty"`
+}
+
+type permissionsChangeJSON struct {
+	From []string `json:"from"`
+	To   []string `json:"to"`
+}
+
+type fieldChangeJSON struct {
+	From *string `json:"from"`
+	To   *string `json:"to"`
+}
+
+type activityPageJSON struct {
+	Activity   []activityJSON `json:"activity"`
+	NextCursor *string        `json:"nextCursor"`
+}
+
+func toActivityJSON(a team.Activity) activityJSON {
+	out := activityJSON{
+		ID: a.ID, Type: string(a.Type), Actor: actorJSON{Email: a.Actor},
+		Target: targetJSON{Email: a.Target.Email, FirstName: nullable(a.Target.FirstName), LastName: nullable(a.Target.LastName)},
+		At:     a.At.UTC(),
+	}
+	if !a.Changes.IsZero() {
+		field := func(c *team.FieldChange) *fieldChangeJSON {
+			if c == nil {
+				return nil
+			}
+			return &fieldChangeJSON{From: nullable(c.From), To: nullable(c.To)}
+		}
+		out.Changes = &changesJSON{
+			Email: field(a.Changes.Email), FirstName: field(a.Changes.FirstName),
+			LastName: field(a.Changes.LastName), Phone: field(a.Changes.Phone),
+		}
+		if p := a.Changes.Permissions; p != nil {
+			out.Changes.Permissions = &permissionsChangeJSON{From: p.From.Strings(), To: p.To.Strings()}
+		}
+	}
+	return out
+}
+
+type errorJSON struct {
+	Error errorDetailJSON `json:"error"`
+}
+
+type errorDetailJSON struct {
+	Code    team.Code         `json:"code"`
+	Message string            `json:"message"`
+	Fields  map[string]string `json:"fields,omitempty"`
+}
+
+func errorBody(code team.Code, message string, fields map[string]string) errorJSON {
+	return errorJSON{Error: errorDetailJSON{Code: code, Message: message, Fields: fields}}
+}
+
+func writeJSON(w http.ResponseWriter, status int, body any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // the body is JSON, never HTML; keep it readable
+	_ = enc.Encode(body)
+}

@@ -1,0 +1,109 @@
+// Package local is the local stack of `make run`: DynamoDB Local as the
+// table, the same handlers the Lambdas run behind a stand-in for API
+// Gateway's JWT authorizer, and the developer endpoints under /dev.
+package local
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/businessapp/usermanagement/internal/httpapi"
+	"github.com/businessapp/usermanagement/internal/team"
+)
+
+// Token issuer and audience of the local stack. API Gateway in AWS checks
+// its own issuer and audience, so a local token is worthless there.
+const (
+	tokenIssuer   = "businessapp-local"
+	tokenAudience = "businessapp-local"
+	tokenLifetime = 12 * time.Hour
+)
+
+// Authorizer issues and verifies the local stack's tokens (HS256, signed
+// with a key made at start, so tokens die with the process).
+type Authorizer struct {
+	key   []byte
+	clock team.Clock
+}
+
+// NewAuthorizer returns an Authorizer with a fresh random key.
+func NewAuthorizer(clock team.Clock) *Authorizer {
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	return &Authorizer{key: key, clock: clock}
+}
+
+type claims struct {
+	Email string `json:"email"`
+	jwt.RegisteredClaims
+}
+
+// Issue returns a signed token for the email.
+func (a *Authorizer) Issue(email string) (string, error) {
+	now := a.clock.Now()
+	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, claims{
+		Email: email,
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer: tokenIssuer, Audience: jwt.ClaimStrings{tokenAudience}, Subject: email,
+			IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(tokenLifetime)),
+		},
+	})
+	return tok.SignedString(a.key)
+}
+
+// Verify checks a token's signature, algorithm, issuer, audience and expiry
+// and returns its email claim.
+func (a *Authorizer) Verify(token string) (string, error) {
+	var c claims
+	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return a.key, nil },
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithIssuer(tokenIssuer), jwt.WithAudience(tokenAudience),
+		jwt.WithExpirationRequired(), jwt.WithTimeFunc(a.clock.Now))
+	if err != nil {
+		return "", err
+	}
+	if c.Email == "" {
+		return "", errors.New("token has no email claim")
+	}
+	return c.Email, nil
+}
+
+// Middleware does what API Gateway's JWT authorizer does: requests without a
+// valid bearer token are refused with 401 before reaching next, and the
+// email claim of a valid one is handed to the handlers.
+func (a *Authorizer) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+			httpapi.WriteError(w, team.Errorf(team.CodeUnauthenticated,
+				"Send a token as Authorization: Bearer <token>; locally, get one from POST /dev/token."))
+			return
+		}
+		email, err := a.Verify(strings.TrimSpace(token))
+		if err != nil {
+			httpapi.WriteError(w, &team.Error{Code: team.CodeUnauthenticated,
+				Message: fmt.Sprintf("The token was refused (%s); get a new one from POST /dev/token.", reason(err)), Err: err})
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(httpapi.WithCaller(r.Context(), email)))
+	})
+}
+
+func reason(err error) string {
+	switch {
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return "expired"
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		return "bad signature; tokens do not survive a restart of the local stack"
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return "malformed"
+	default:
+		return "not issued by this local stack"
+	}
+}

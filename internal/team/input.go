@@ -1,0 +1,127 @@
+package team
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// Input limits of SPEC §4.
+const (
+	MaxEmailLength     = 254
+	MaxEmailLocalPart  = 64
+	MaxNameLength      = 100
+	maxPhoneInput      = 64
+	maxBusinessIDRunes = 64
+)
+
+// DefaultPhoneRegion is the region assumed for phone numbers written without
+// a country code ("415 555 0100"). Numbers with a leading + are parsed as is.
+const DefaultPhoneRegion = "US"
+
+// NormalizeEmail validates a single plain address (no display name, no
+// comments, RFC 5321 lengths) and returns it trimmed and lower-cased, the form
+// users are keyed and compared by (invariant I1).
+func NormalizeEmail(raw string) (string, error) {
+	s := strings.TrimSpace(raw)
+	switch {
+	case s == "":
+		return "", errors.New("Enter an email address.")
+	case !utf8.ValidString(s):
+		return "", errors.New("The email address contains invalid characters.")
+	case len(s) > MaxEmailLength:
+		return "", fmt.Errorf("The email address is longer than %d characters.", MaxEmailLength)
+	}
+	addr, err := mail.ParseAddress(s)
+	// Requiring the parsed address to equal the input refuses display names,
+	// angle brackets, comments and quoted forms that would round-trip to a
+	// different string than the one a person typed.
+	if err != nil || addr.Name != "" || addr.Address != s {
+		return "", fmt.Errorf("%q is not a valid email address; use the form name@example.com.", s)
+	}
+	at := strings.LastIndexByte(s, '@')
+	local, domain := s[:at], s[at+1:]
+	if len(local) > MaxEmailLocalPart {
+		return "", fmt.Errorf("The part before @ is longer than %d characters.", MaxEmailLocalPart)
+	}
+	if !isHostname(domain) {
+		return "", fmt.Errorf("%q is not a valid email domain; use the form name@example.com.", domain)
+	}
+	return strings.ToLower(s), nil
+}
+
+// isHostname accepts dotted DNS names of letters, digits and hyphens with at
+// least two labels, which catches typos such as "ann@gmail" early.
+func isHostname(s string) bool {
+	labels := strings.Split(s, ".")
+	if len(labels) < 2 || len(s) > 253 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, r := range l {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// NormalizePhone parses a phone number with libphonenumber's rules and returns
+// it in E.164. An empty input returns "" (the field is cleared).
+func NormalizePhone(raw string) (string, error) {
+	s := strings.TrimSpace(raw)
+	if s == "" {
+		return "", nil
+	}
+	if len(s) > maxPhoneInput || !utf8.ValidString(s) {
+		return "", errors.New("This is not a phone number; use the form +1 415 555 0100.")
+	}
+	num, err := phonenumbers.Parse(s, DefaultPhoneRegion)
+	if err != nil || !phonenumbers.IsValidNumber(num) {
+		return "", fmt.Errorf("%q is not a valid phone number; include the country code, as in +1 415 555 0100.", s)
+	}
+	return phonenumbers.Format(num, phonenumbers.E164), nil
+}
+
+// NormalizeName trims a first or last name and checks its length and
+// characters. An empty input returns "" (the field is cleared).
+func NormalizeName(raw string) (string, error) {
+	s := strings.TrimSpace(raw)
+	if !utf8.ValidString(s) {
+		return "", errors.New("The name contains invalid characters.")
+	}
+	if n := utf8.RuneCountInString(s); n > MaxNameLength {
+		return "", fmt.Errorf("Names can be at most %d characters (this one has %d).", MaxNameLength, n)
+	}
+	for _, r := range s {
+		// Format characters include the bidirectional overrides that can make
+		// a name display differently from what it is.
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return "", errors.New("Names cannot contain control or formatting characters.")
+		}
+	}
+	return s, nil
+}
+
+// ValidateBusinessID checks a business id from a path: 1 to 64 letters,
+// digits, hyphens or underscores. Anything else cannot name a business.
+func ValidateBusinessID(id string) error {
+	if id == "" || len(id) > maxBusinessIDRunes {
+		return Errorf(CodeInvalidRequest, "The business id must be 1 to %d characters.", maxBusinessIDRunes)
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return Errorf(CodeInvalidRequest, "The business id may contain only letters, digits, '-' and '_'.")
+		}
+	}
+	return nil
+}

@@ -1,0 +1,581 @@
+package team
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+)
+
+// Clock tells the time; tests pass a fixed one.
+type Clock interface {
+	Now() time.Time
+}
+
+// SystemClock is the real clock, in UTC, to the millisecond: timestamps
+// stay short in JSON and survive a round trip through storage unchanged.
+type SystemClock struct{}
+
+// Now returns the current time in UTC, truncated to the millisecond.
+func (SystemClock) Now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
+
+// IDSource makes unique, time-ordered ids for activity records.
+type IDSource interface {
+	NewID(at time.Time) string
+}
+
+// ULIDSource makes ULIDs: 26 characters, sortable by time, unique without
+// coordination (80 random bits per millisecond).
+type ULIDSource struct{}
+
+// NewID returns a ULID for the instant.
+func (ULIDSource) NewID(at time.Time) string {
+	return ulid.MustNew(ulid.Timestamp(at), rand.Reader).String()
+}
+
+// maxAttempts bounds how often a write is recomputed when the user changed
+// between the read and the commit. Each attempt loses only to a write that
+// succeeded, so reaching the bound needs sustained contention on one user.
+const maxAttempts = 5
+
+// Service holds the rules of team management: who may do what, and the
+// invariants of SPEC §3. Every method takes the caller's normalised email
+// (from the verified token) and the business id from the path.
+type Service struct {
+	store Store
+	clock Clock
+	ids   IDSource
+}
+
+// NewService returns a Service over the store.
+func NewService(store Store, clock Clock, ids IDSource) *Service {
+	return &Service{store: store, clock: clock, ids: ids}
+}
+
+var (
+	errNotMember  = Errorf(CodeForbidden, "You do not have access to this business.")
+	errNotManager = Errorf(CodeForbidden, "You need the User Management permission (the Users tab) to do this.")
+)
+
+func userNotFound(email string) *Error {
+	return Errorf(CodeNotFound, "There is no user %s in this business.", email)
+}
+
+func userExists(email string) *Error {
+	return &Error{
+		Code:    CodeUserExists,
+		Message: fmt.Sprintf("%s already belongs to a user of this business.", email),
+		Fields:  map[string]string{"email": "This email already belongs to a user of this business."},
+		Err:     ErrUserExists,
+	}
+}
+
+func preconditionFailed(current int64) *Error {
+	return Errorf(CodePreconditionFailed, "The user was changed by someone else (it is now at version %d); reload and try again.", current)
+}
+
+// IfMatch holds the versions an If-Match header accepts; empty means the
+// request is unconditional.
+type IfMatch []int64
+
+func (m IfMatch) allows(version int64) bool {
+	return len(m) == 0 || slices.Contains(m, version)
+}
+
+// validTarget normalises an email taken from a path.
+func validTarget(raw string) (string, error) {
+	email, err := NormalizeEmail(raw)
+	if err != nil {
+		return "", &Error{Code: CodeInvalidRequest, Message: err.Error(), Fields: map[string]string{"email": err.Error()}}
+	}
+	return email, nil
+}
+
+// readPair reads the caller's user and something else at the same time, so
+// that an authorised read costs one round trip.
+func readPair[T any](ctx context.Context, s *Service, businessID, caller string, other func(context.Context) (T, error)) (User, error, T, error) {
+	var (
+		wg       sync.WaitGroup
+		me       User
+		meErr    error
+		value    T
+		valueErr error
+	)
+	wg.Go(func() { me, meErr = s.store.User(ctx, businessID, caller) })
+	value, valueErr = other(ctx)
+	wg.Wait()
+	return me, meErr, value, valueErr
+}
+
+// authorize turns the caller's record (or the error reading it) into an
+// access decision.
+func authorize(me User, err error, needManager bool) error {
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return errNotMember
+	case err != nil:
+		return fmt.Errorf("read caller: %w", err)
+	case needManager && !me.IsManager():
+		return errNotManager
+	}
+	return nil
+}
+
+// denyOrElse is used on error paths where answering with err would tell an
+// outsider something about the business (that a user exists, its version):
+// it answers forbidden unless the caller is allowed to know.
+func (s *Service) denyOrElse(ctx context.Context, businessID, caller string, needManager bool, err error) error {
+	me, readErr := s.store.User(ctx, businessID, caller)
+	if denied := authorize(me, readErr, needManager); denied != nil {
+		return denied
+	}
+	return err
+}
+
+// ListTabs returns the tabs the business has enabled, in display order.
+// Any user of the business may call it. Errors: invalid_request, forbidden.
+func (s *Service) ListTabs(ctx context.Context, caller, businessID string) ([]Tab, error) {
+	if err := ValidateBusinessID(businessID); err != nil {
+		return nil, err
+	}
+	me, meErr, biz, bizErr := readPair(ctx, s, businessID, caller, func(ctx context.Context) (Business, error) {
+		return s.store.Business(ctx, businessID)
+	})
+	if err := authorize(me, meErr, false); err != nil {
+		return nil, err
+	}
+	if errors.Is(bizErr, ErrNotFound) {
+		// A user whose business profile is missing is a data error, but it
+		// must not be mistaken for "no tabs enabled".
+		return nil, fmt.Errorf("business %s has users but no profile: %w", businessID, bizErr)
+	}
+	if bizErr != nil {
+		return nil, fmt.Errorf("read business: %w", bizErr)
+	}
+	return biz.Tabs.Tabs(), nil
+}
+
+// ListUsers returns a page of users sorted by email. Managers only.
+// Errors: invalid_request (bad limit or cursor), forbidden.
+func (s *Service) ListUsers(ctx context.Context, caller, businessID string, page PageRequest) (UserPage, error) {
+	if err := validatePage(businessID, page); err != nil {
+		return UserPage{}, err
+	}
+	me, meErr, users, usersErr := readPair(ctx, s, businessID, caller, func(ctx context.Context) (UserPage, error) {
+		return s.store.Users(ctx, businessID, page)
+	})
+	if err := authorize(me, meErr, true); err != nil {
+		return UserPage{}, err
+	}
+	if err := pageError(usersErr); err != nil {
+		return UserPage{}, fmt.Errorf("list users: %w", err)
+	}
+	return users, nil
+}
+
+// ListActivity returns a page of the business's activity, newest first.
+// Managers only. Errors: invalid_request (bad limit or cursor), forbidden.
+func (s *Service) ListActivity(ctx context.Context, caller, businessID string, page PageRequest) (ActivityPage, error) {
+	if err := validatePage(businessID, page); err != nil {
+		return ActivityPage{}, err
+	}
+	me, meErr, acts, actsErr := readPair(ctx, s, businessID, caller, func(ctx context.Context) (ActivityPage, error) {
+		return s.store.Activity(ctx, businessID, page)
+	})
+	if err := authorize(me, meErr, true); err != nil {
+		return ActivityPage{}, err
+	}
+	if err := pageError(actsErr); err != nil {
+		return ActivityPage{}, fmt.Errorf("list activity: %w", err)
+	}
+	return acts, nil
+}
+
+func validatePage(businessID string, page PageRequest) error {
+	if err := ValidateBusinessID(businessID); err != nil {
+		return err
+	}
+	if page.Limit < 1 || page.Limit > MaxPageSize {
+		return &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("limit must be between 1 and %d.", MaxPageSize),
+			Fields: map[string]string{"limit": fmt.Sprintf("Use a whole number from 1 to %d.", MaxPageSize)}}
+	}
+	return nil
+}
+
+func pageError(err error) error {
+	if errors.Is(err, ErrInvalidCursor) {
+		return &Error{Code: CodeInvalidRequest, Message: "The cursor is not valid for this list; start again from the first page.",
+			Fields: map[string]string{"cursor": "Use the nextCursor value of the previous page, unchanged."}, Err: err}
+	}
+	return err
+}
+
+// GetUser returns one user. Managers may read anyone; every user may read
+// themselves. Errors: invalid_request, forbidden, not_found.
+func (s *Service) GetUser(ctx context.Context, caller, businessID, rawEmail string) (User, error) {
+	if err := ValidateBusinessID(businessID); err != nil {
+		return User{}, err
+	}
+	email, err := validTarget(rawEmail)
+	if err != nil {
+		return User{}, err
+	}
+	if email == caller {
+		me, err := s.store.User(ctx, businessID, caller)
+		if err := authorize(me, err, false); err != nil {
+			return User{}, err
+		}
+		return me, nil
+	}
+	me, meErr, target, targetErr := readPair(ctx, s, businessID, caller, func(ctx context.Context) (User, error) {
+		return s.store.User(ctx, businessID, email)
+	})
+	if err := authorize(me, meErr, true); err != nil {
+		return User{}, err
+	}
+	if errors.Is(targetErr, ErrNotFound) {
+		return User{}, userNotFound(email)
+	}
+	if targetErr != nil {
+		return User{}, fmt.Errorf("read user: %w", targetErr)
+	}
+	return target, nil
+}
+
+// Invitation is the input of InviteUser, as the client sent it.
+type Invitation struct {
+	Email     string
+	FirstName string
+	LastName  string
+	Phone     string
+	// Permissions are tab ids; nil means every tab enabled for the business.
+	Permissions []string
+}
+
+// InviteUser adds a user to the business (managers only). It is one
+// transaction: the caller's permission, the new email's absence and the
+// tabs' being enabled are all checked at commit. The welcome email follows
+// from the activity record it commits. Errors: invalid_request, forbidden,
+// user_exists.
+func (s *Service) InviteUser(ctx context.Context, caller, businessID string, in Invitation) (User, error) {
+	if err := ValidateBusinessID(businessID); err != nil {
+		return User{}, err
+	}
+	fields := map[string]string{}
+	email, err := NormalizeEmail(in.Email)
+	if err != nil {
+		fields["email"] = err.Error()
+	}
+	first, err := NormalizeName(in.FirstName)
+	if err != nil {
+		fields["firstName"] = err.Error()
+	}
+	last, err := NormalizeName(in.LastName)
+	if err != nil {
+		fields["lastName"] = err.Error()
+	}
+	phone, err := NormalizePhone(in.Phone)
+	if err != nil {
+		fields["phone"] = err.Error()
+	}
+	var perms Permissions
+	if in.Permissions != nil {
+		perms, err = ParsePermissions(in.Permissions)
+		if err != nil {
+			var e *Error
+			errors.As(err, &e)
+			fields["permissions"] = e.Fields["permissions"]
+		}
+	}
+	if len(fields) > 0 {
+		return User{}, InvalidFields(fields)
+	}
+	if email == caller {
+		// The caller's own record would be both checked and created in one
+		// transaction, which DynamoDB refuses; the answer is known anyway.
+		return User{}, s.denyOrElse(ctx, businessID, caller, true, userExists(email))
+	}
+
+	for attempt := 1; ; attempt++ {
+		granted := perms
+		if in.Permissions == nil {
+			biz, err := s.store.Business(ctx, businessID)
+			if errors.Is(err, ErrNotFound) {
+				return User{}, errNotMember
+			}
+			if err != nil {
+				return User{}, fmt.Errorf("read business: %w", err)
+			}
+			granted = biz.Tabs
+		}
+		now := s.clock.Now()
+		user := User{
+			BusinessID: businessID, Email: email, FirstName: first, LastName: last, Phone: phone,
+			Permissions: granted, InvitedBy: caller, CreatedAt: now, UpdatedAt: now, Version: 1,
+		}
+		err := s.store.Apply(ctx, Mutation{
+			BusinessID:  businessID,
+			Actor:       caller,
+			After:       &user,
+			RequireTabs: granted,
+			Activity: Activity{
+				ID: s.ids.NewID(now), BusinessID: businessID, Type: ActivityUserAdded, Actor: caller,
+				Target: personOf(user), At: now,
+				Changes: Changes{Permissions: &PermissionsChange{From: Permissions{}, To: granted}},
+			},
+		})
+		switch {
+		case err == nil:
+			return user, nil
+		case errors.Is(err, ErrActorNotAllowed):
+			return User{}, s.denyOrElse(ctx, businessID, caller, true, errNotManager)
+		case errors.Is(err, ErrUserExists):
+			return User{}, userExists(email)
+		case errors.Is(err, ErrTabsNotEnabled) && in.Permissions == nil && attempt < maxAttempts:
+			continue // the business changed its tabs after we read them
+		case errors.Is(err, ErrTabsNotEnabled):
+			return User{}, tabsNotEnabled(granted, err)
+		default:
+			return User{}, fmt.Errorf("invite user: %w", err)
+		}
+	}
+}
+
+func tabsNotEnabled(requested Permissions, err error) *Error {
+	msg := "Only tabs enabled for this business can be granted."
+	var tn *TabsNotEnabledError
+	if errors.As(err, &tn) {
+		missing := requested.Missing(tn.Enabled)
+		msg = fmt.Sprintf("These tabs are not enabled for this business: %s. Enabled tabs: %s.",
+			joinTabs(missing), joinTabs(tn.Enabled))
+	}
+	return &Error{Code: CodeInvalidRequest, Message: msg, Fields: map[string]string{"permissions": msg}, Err: err}
+}
+
+func joinTabs(p Permissions) string {
+	if len(p) == 0 {
+		return "none"
+	}
+	s := ""
+	for i, id := range p {
+		if i > 0 {
+			s += ", "
+		}
+		s += string(id)
+	}
+	return s
+}
+
+// update reads the target, lets change compute the new state, and commits it
+// conditioned on the version it read; when someone else wrote in between it
+// starts over, unless the client pinned a version with If-Match.
+//
+// change returns the mutation to apply, or nil when there is nothing to do.
+// needManager says whether the caller must hold the users permission when
+// the caller is not the target (it always must, except for nothing).
+func (s *Service) update(ctx context.Context, caller, businessID, email string, ifMatch IfMatch,
+	change func(target User, now time.Time) (*Mutation, error)) (User, error) {
+	for attempt := 1; ; attempt++ {
+		target, err := s.store.User(ctx, businessID, email)
+		if errors.Is(err, ErrNotFound) {
+			if email == caller {
+				return User{}, errNotMember
+			}
+			return User{}, s.denyOrElse(ctx, businessID, caller, true, userNotFound(email))
+		}
+		if err != nil {
+			return User{}, fmt.Errorf("read user: %w", err)
+		}
+		if !ifMatch.allows(target.Version) {
+			return User{}, s.denyOrElse(ctx, businessID, caller, email != caller, preconditionFailed(target.Version))
+		}
+		now := s.clock.Now()
+		m, err := change(target, now)
+		if err != nil {
+			return User{}, err
+		}
+		if m == nil {
+			if email != caller {
+				// Nothing to write, so no transaction checks the caller:
+				// check here, since even a no-op must not answer outsiders.
+				return target, s.denyOrElse(ctx, businessID, caller, true, nil)
+			}
+			return target, nil
+		}
+		err = s.store.Apply(ctx, *m)
+		switch {
+		case err == nil:
+			if m.After == nil {
+				return User{}, nil
+			}
+			return *m.After, nil
+		case errors.Is(err, ErrActorNotAllowed):
+			return User{}, s.denyOrElse(ctx, businessID, caller, true, errNotManager)
+		case errors.Is(err, ErrTabsNotEnabled):
+			return User{}, tabsNotEnabled(m.RequireTabs, err)
+		case errors.Is(err, ErrNotFound):
+			return User{}, userNotFound(email)
+		case errors.Is(err, ErrStale) && len(ifMatch) > 0:
+			return User{}, Errorf(CodePreconditionFailed, "The user was changed by someone else; reload and try again.")
+		case errors.Is(err, ErrStale) && attempt < maxAttempts:
+			continue
+		case errors.Is(err, ErrUserExists) && m.After != nil:
+			return User{}, userExists(m.After.Email)
+		default:
+			return User{}, fmt.Errorf("update user: %w", err)
+		}
+	}
+}
+
+// SetPermissions replaces a user's permissions (managers only). A manager may
+// change their own, except that they cannot give up users or administration
+// (invariant I2). Errors: invalid_request, forbidden, not_found,
+// precondition_failed, self_lockout.
+func (s *Service) SetPermissions(ctx context.Context, caller, businessID, rawEmail string, tabIDs []string, ifMatch IfMatch) (User, error) {
+	if err := ValidateBusinessID(businessID); err != nil {
+		return User{}, err
+	}
+	email, err := validTarget(rawEmail)
+	if err != nil {
+		return User{}, err
+	}
+	if tabIDs == nil {
+		return User{}, InvalidFields(map[string]string{"permissions": "Send the list of tab ids the user may see (it may be empty)."})
+	}
+	perms, err := ParsePermissions(tabIDs)
+	if err != nil {
+		return User{}, err
+	}
+	return s.update(ctx, caller, businessID, email, ifMatch, func(target User, now time.Time) (*Mutation, error) {
+		if email == caller {
+			if !target.IsManager() {
+				return nil, errNotManager
+			}
+			for _, keep := range []TabID{TabUsers, TabAdministration} {
+				if target.Permissions.Has(keep) && !perms.Has(keep) {
+					return nil, &Error{Code: CodeSelfLockout,
+						Message: fmt.Sprintf("You cannot remove your own %s permission; ask another manager to do it.", keep),
+						Fields:  map[string]string{"permissions": fmt.Sprintf("Keep %q: you cannot remove your own access to it.", keep)}}
+				}
+			}
+		}
+		if slices.Equal(target.Permissions, perms) {
+			return nil, nil
+		}
+		after := target
+		after.Permissions, after.UpdatedAt, after.Version = perms, now, target.Version+1
+		return &Mutation{
+			BusinessID: businessID, Actor: caller, Before: &target, After: &after, RequireTabs: perms,
+			Activity: Activity{
+				ID: s.ids.NewID(now), BusinessID: businessID, Type: ActivityPermissionsChanged, Actor: caller,
+				Target: personOf(after), At: now,
+				Changes: Changes{Permissions: &PermissionsChange{From: target.Permissions, To: perms}},
+			},
+		}, nil
+	})
+}
+
+// ContactPatch is the input of UpdateContact: nil fields are left alone, ""
+// clears an optional field.
+type ContactPatch struct {
+	Email     *string
+	FirstName *string
+	LastName  *string
+	Phone     *string
+}
+
+// UpdateContact changes a user's contact information. Managers may change
+// anyone's; every user may change their own. A new email must not belong to
+// another user of the business; the old and new records are swapped in one
+// transaction, so there are never two or none (invariant I1). Errors:
+// invalid_request, forbidden, not_found, precondition_failed, user_exists.
+func (s *Service) UpdateContact(ctx context.Context, caller, businessID, rawEmail string, patch ContactPatch, ifMatch IfMatch) (User, error) {
+	if err := ValidateBusinessID(businessID); err != nil {
+		return User{}, err
+	}
+	email, err := validTarget(rawEmail)
+	if err != nil {
+		return User{}, err
+	}
+	fields := map[string]string{}
+	normalize := func(name string, p *string, f func(string) (string, error)) *string {
+		if p == nil {
+			return nil
+		}
+		v, err := f(*p)
+		if err != nil {
+			fields[name] = err.Error()
+		}
+		return &v
+	}
+	newEmail := normalize("email", patch.Email, NormalizeEmail)
+	first := normalize("firstName", patch.FirstName, NormalizeName)
+	last := normalize("lastName", patch.LastName, NormalizeName)
+	phone := normalize("phone", patch.Phone, NormalizePhone)
+	if len(fields) > 0 {
+		return User{}, InvalidFields(fields)
+	}
+	if newEmail != nil && *newEmail == caller && email != caller {
+		// Moving another user onto the caller's own email: the caller's record
+		// would be checked and created in one transaction, which DynamoDB
+		// refuses; the answer is known anyway.
+		return User{}, s.denyOrElse(ctx, businessID, caller, true, userExists(caller))
+	}
+	return s.update(ctx, caller, businessID, email, ifMatch, func(target User, now time.Time) (*Mutation, error) {
+		after := target
+		var ch Changes
+		set := func(dst *string, v *string, change **FieldChange) {
+			if v != nil && *v != *dst {
+				*change = &FieldChange{From: *dst, To: *v}
+				*dst = *v
+			}
+		}
+		set(&after.Email, newEmail, &ch.Email)
+		set(&after.FirstName, first, &ch.FirstName)
+		set(&after.LastName, last, &ch.LastName)
+		set(&after.Phone, phone, &ch.Phone)
+		if ch.IsZero() {
+			return nil, nil
+		}
+		after.UpdatedAt, after.Version = now, target.Version+1
+		return &Mutation{
+			BusinessID: businessID, Actor: caller, Before: &target, After: &after,
+			Activity: Activity{
+				ID: s.ids.NewID(now), BusinessID: businessID, Type: ActivityContactChanged, Actor: caller,
+				Target: personOf(after), At: now, Changes: ch,
+			},
+		}, nil
+	})
+}
+
+// RemoveUser removes a user from the business (managers only); they lose
+// access on their next request. Nobody can remove themselves (invariant I2).
+// Errors: invalid_request, forbidden, not_found, precondition_failed,
+// self_lockout.
+func (s *Service) RemoveUser(ctx context.Context, caller, businessID, rawEmail string, ifMatch IfMatch) error {
+	if err := ValidateBusinessID(businessID); err != nil {
+		return err
+	}
+	email, err := validTarget(rawEmail)
+	if err != nil {
+		return err
+	}
+	_, err = s.update(ctx, caller, businessID, email, ifMatch, func(target User, now time.Time) (*Mutation, error) {
+		if email == caller {
+			return nil, Errorf(CodeSelfLockout, "You cannot remove yourself; ask another manager to do it.")
+		}
+		return &Mutation{
+			BusinessID: businessID, Actor: caller, Before: &target,
+			Activity: Activity{
+				ID: s.ids.NewID(now), BusinessID: businessID, Type: ActivityUserRemoved, Actor: caller,
+				Target: personOf(target), At: now,
+			},
+		}, nil
+	})
+	return err
+}

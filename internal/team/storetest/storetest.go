@@ -1,0 +1,366 @@
+// Package storetest is the contract every team.Store implementation must
+// pass. The same suite runs against the in-memory fake and against DynamoDB
+// Local, which is what lets the fake stand in for DynamoDB in faster tests.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/businessapp/usermanagement/internal/team"
+)
+
+// Store is a team.Store that can also create businesses, as every
+// implementation does for seeding.
+type Store interface {
+	team.Store
+	CreateBusiness(ctx context.Context, b team.Business, owner team.User) error
+}
+
+var (
+	t0        = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	allTabs   = team.Permissions{team.TabHome, team.TabConversations, team.TabCRM, team.TabAdministration, team.TabUsers}
+	ownerMail = "owner@acme.test"
+)
+
+// fixture is a business "acme" with a manager owner and a member.
+type fixture struct {
+	store  Store
+	ctx    context.Context
+	biz    team.Business
+	owner  team.User
+	member team.User
+	seq    int
+}
+
+func newFixture(t *testing.T, store Store, businessID string) *fixture {
+	t.Helper()
+	f := &fixture{store: store, ctx: context.Background()}
+	f.biz = team.Business{ID: businessID, Name: "Acme " + businessID, Tabs: allTabs, CreatedAt: t0}
+	f.owner = team.User{BusinessID: businessID, Email: ownerMail, FirstName: "Olive", LastName: "Owner",
+		Permissions: allTabs, CreatedAt: t0, UpdatedAt: t0, Version: 1}
+	if err := store.CreateBusiness(f.ctx, f.biz, f.owner); err != nil {
+		t.Fatalf("CreateBusiness: %v", err)
+	}
+	f.member = f.mustCreate(t, f.owner.Email, team.User{Email: "member@acme.test", FirstName: "Mo", Permissions: team.Permissions{team.TabCRM}})
+	return f
+}
+
+func (f *fixture) activity(typ team.ActivityType, actor string, target team.User) team.Activity {
+	f.seq++
+	at := t0.Add(time.Duration(f.seq) * time.Second)
+	// Real ids: DynamoDB scopes idempotency tokens (derived from activity
+	// ids) to the account, not the table, so ids must be unique across tests.
+	return team.Activity{
+		ID: team.ULIDSource{}.NewID(at), BusinessID: f.biz.ID, Type: typ, Actor: actor,
+		Target: team.Person{Email: target.Email, FirstName: target.FirstName, LastName: target.LastName, Phone: target.Phone},
+		At:     at,
+	}
+}
+
+func (f *fixture) newUser(u team.User) team.User {
+	u.BusinessID = f.biz.ID
+	u.CreatedAt, u.UpdatedAt, u.Version = t0, t0, 1
+	if u.Permissions == nil {
+		u.Permissions = team.Permissions{}
+	}
+	return u
+}
+
+func (f *fixture) create(actor string, u team.User) (team.User, error) {
+	u = f.newUser(u)
+	return u, f.store.Apply(f.ctx, team.Mutation{
+		BusinessID: f.biz.ID, Actor: actor, After: &u, RequireTabs: u.Permissions,
+		Activity: f.activity(team.ActivityUserAdded, actor, u),
+	})
+}
+
+func (f *fixture) mustCreate(t *testing.T, actor string, u team.User) team.User {
+	t.Helper()
+	u, err := f.create(actor, u)
+	if err != nil {
+		t.Fatalf("create %s: %v", u.Email, err)
+	}
+	return u
+}
+
+func (f *fixture) mustGet(t *testing.T, email string) team.User {
+	t.Helper()
+	u, err := f.store.User(f.ctx, f.biz.ID, email)
+	if err != nil {
+		t.Fatalf("User(%s): %v", email, err)
+	}
+	return u
+}
+
+func (f *fixture) assertAbsent(t *testing.T, email string) {
+	t.Helper()
+	if _, err := f.store.User(f.ctx, f.biz.ID, email); !errors.Is(err, team.ErrNotFound) {
+		t.Errorf("User(%s) error = %v, want ErrNotFound", email, err)
+	}
+}
+
+func changed(u team.User, edit func(*team.User)) *team.User {
+	c := u
+	edit(&c)
+	c.Version++
+	c.UpdatedAt = c.UpdatedAt.Add(time.Minute)
+	return &c
+}
+
+// Run runs the contract against stores made by newStore; each call must
+// return an empty store.
+func Run(t *testing.T, newStore func(t *testing.T) Store) {
+	t.Run("business and users read back as written", func(t *testing.T) {
+		f := newFixture(t, newStore(t), "acme")
+		got, err := f.store.Business(f.ctx, "acme")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(f.biz, got); diff != "" {
+			t.Errorf("Business (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(f.owner, f.mustGet(t, ownerMail)); diff != "" {
+			t.Errorf("owner (-want +got):\n%s", diff)
+		}
+		full := f.mustCreate(t, ownerMail, team.User{Email: "full@acme.test", FirstName: "Ann", LastName: "Lee",
+			Phone: "+14155550100", Permissions: team.Permissions{team.TabCRM, team.TabUsers}, InvitedBy: ownerMail})
+		if diff := cmp.Diff(full, f.mustGet(t, "full@acme.test")); diff != "" {
+			t.Errorf("invited user (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("missing things are ErrNotFound", func(t *testing.T) {
+		f := newFixture(t, newStore(t), "acme")
+		if _, err := f.store.Business(f.ctx, "nope"); !errors.Is(err, team.ErrNotFound) {
+			t.Errorf("Business(nope) = %v, want ErrNotFound", err)
+		}
+		f.assertAbsent(t, "ghost@acme.test")
+	})
+
+	t.Run("a business id is created once", func(t *testing.T) {
+		f := newFixture(t, newStore(t), "acme")
+		err := f.store.CreateBusiness(f.ctx, f.biz, f.owner)
+		if !errors.Is(err, team.ErrBusinessExists) {
+			t.Errorf("second CreateBusiness = %v, want ErrBusinessExists", err)
+		}
+	})
+
+	t.Run("the actor must hold users at commit", func(t *testing.T) {
+		f := newFixture(t, newStore(t), "acme")
+		for _, actor := range []string{f.member.Email, "stranger@else.test"} {
+			_, err := f.create(actor, team.User{Email: "new@acme.test"})
+			if !errors.Is(err, team.ErrActorNotAllowed) {
+				t.Errorf("create by %s = %v, want ErrActorNotAllowed", actor, err)
+			}
+		}
+		f.assertAbsent(t, "new@acme.test")
+	})
+
+	t.Run("the actor check wins over every other failure", func(t *testing.T) {
+		f := newFixture(t, newStore(t), "acme")
+		_, err := f.create(f.member.Email, team.User{Email: ownerMail, Permissions: team.Permissions{team.TabStore}})
+		if !errors.Is(err, team.ErrActorNotAllowed) {
+			t.Errorf("create of existing email with a disabled tab by a member = %v, want ErrActorNotAllowed", err)
+		}
+	})
+
+	t.Run("granted tabs must be enabled", func(t *testing.T) {
+		f := newFixture(t, newStore(t), "acme")
+		_, err := f.create(ownerMail, team.User{Email: "new@acme.test", Permissions: team.Permissions{team.TabCRM, team.TabStore}})
+		if !errors.Is(err, team.ErrTabsNotEnabled) {
+			t.Fatalf("create with store tab = %v, want ErrTabsNotEnabled", err)
+		}
+		var tn *team.TabsNotEnabledError
+		if !errors.As(err, &tn) {
+			t.Fatalf("error %v does not carry the enabled tabs", err)
+		}
+		if diff := cmp.Diff(allTabs, tn.Enabled); diff != "" {
+			t.Errorf("enabled tabs (-want +got):\n%s", diff)
+		}
+		f.assertAbsent(t, "new@acme.test")
+	})
+
+	t.Run("an email belongs to one user", func(t *testing.T) {
+		f := newFixture(t, newStore(t), "acme")
+		_, err := f.create(ownerMail, team.User{Email: f.member.Email})
+		if !errors.Is(err, team.ErrUserExists) {
+			t.Errorf("second create = %v, want ErrUserExists", err)
+		}
+		if diff := cmp.Diff(f.member, f.mustGet(t, f.member.Email)); diff != "" {
+			t.Errorf("existing user changed (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("an update applies only to the version read", func(t *testing.T) {
+		f := newFixture(t, newStore(t), "acme")
+		next := changed(f.member, func(u *team.User) { u.FirstName = "Morgan" })
+		apply := func(before team.User, after *team.User) error {
+			return f.store.Apply(f.ctx, team.Mutation{BusinessID: "acme", Actor: ownerMail, Before: &before, After: after,
+				Activity: f.activity(team.ActivityContactChanged, ownerMail, *after)})
+		}
+		if err := apply(f.member, next); err != nil {
+			t.Fatalf("first update: %v", err)
+		}
+		if diff := cmp.Diff(*next, f.mustGet(t, f.member.Email)); diff != "" {
+			t.Errorf("after update (-want +got):\n%s", diff)
+		}
+		stale := changed(f.member, func(u *team.User) { u.FirstName = "Lost" })
+		if err := apply(f.member, stale); !errors.Is(err, team.ErrStale) {
+			t.Errorf("update from the old version = %v, want ErrStale", err)
+		}
+		ghost := f.newUser(team.User{Email: "ghost@acme.test"})
+		if err := apply(ghost, changed(ghost, func(u *team.User) {})); !errors.Is(err, team.ErrNotFound) {
+			t.Errorf("update of a missing user = %v, want ErrNotFound", err)
+		}
+	})
+
+	t.Run("a user may change their own record without managing users", func(t *testing.T) {
+		f := newFixture(t, newStore(t), "acme")
+		next := changed(f.member, func(u *team.User) { u.Phone = "+14155550199" })
+		err := f.store.Apply(f.ctx, team.Mutation{BusinessID: "acme", Actor: f.member.Email, Before: &f.member, After: next,
+			Activity: f.activity(team.ActivityContactChanged, f.member.Email, *next)})
+		if err != nil {
+			t.Fatalf("self update: %v", err)
+		}
+		if got := f.mustGet(t, f.member.Email).Phone; got != "+14155550199" {
+			t.Errorf("phone = %q, want the new one", got)
+		}
+	})
+
+	t.Run("an email change moves the user or changes nothing", func(t *testing.T) {
+		f := newFixture(t, newStore(t), "acme")
+		other := f.mustCreate(t, ownerMail, team.User{Email: "other@acme.test"})
+		rename := func(to string) error {
+			after := changed(f.member, func(u *team.User) { u.Email = to })
+			return f.store.Apply(f.ctx, team.Mutation{BusinessID: "acme", Actor: ownerMail, Before: &f.member, After: after,
+				Activity: f.activity(team.ActivityContactChanged, ownerMail, *after)})
+		}
+		if err := rename(other.Email); !errors.Is(err, team.ErrUserExists) {
+			t.Fatalf("rename onto an existing user = %v, want ErrUserExists", err)
+		}
+		if diff := cmp.Diff(f.member, f.mustGet(t, f.member.Email)); diff != "" {
+			t.Errorf("refused rename changed the user (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(other, f.mustGet(t, other.Email)); diff != "" {
+			t.Errorf("refused rename changed the other user (-want +got):\n%s", diff)
+		}
+		if err := rename("renamed@acme.test"); err != nil {
+			t.Fatalf("rename: %v", err)
+		}
+		f.assertAbsent(t, f.member.Email)
+		if got := f.mustGet(t, "renamed@acme.test"); got.FirstName != f.member.FirstName || got.Version != f.member.Version+1 {
+			t.Errorf("renamed user = %+v, want the member's data at the next version", got)
+		}
+	})
+
+	t.Run("a removal deletes the user", func(t *testing.T) {
+		f := newFixture(t, newStore(t), "acme")
+		err := f.store.Apply(f.ctx, team.Mutation{BusinessID: "acme", Actor: ownerMail, Before: &f.member,
+			Activity: f.activity(team.ActivityUserRemoved, ownerMail, f.member)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.assertAbsent(t, f.member.Email)
+		again := f.store.Apply(f.ctx, team.Mutation{BusinessID: "acme", Actor: ownerMail, Before: &f.member,
+			Activity: f.activity(team.ActivityUserRemoved, ownerMail, f.member)})
+		if !errors.Is(again, team.ErrNotFound) {
+			t.Errorf("second removal = %v, want ErrNotFound", again)
+		}
+	})
+
+	t.Run("users page in email order with exact cursors", func(t *testing.T) {
+		f := newFixture(t, newStore(t), "acme")
+		want := []string{"member@acme.test", ownerMail}
+		for _, e := range []string{"d@acme.test", "a@acme.test", "c@acme.test", "b@acme.test"} {
+			f.mustCreate(t, ownerMail, team.User{Email: e})
+			want = append(want, e)
+		}
+		// Six users in pages of three: the second page must be the last.
+		var got []string
+		cursor, pages := "", 0
+		for {
+			page, err := f.store.Users(f.ctx, "acme", team.PageRequest{Limit: 3, Cursor: cursor})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pages++
+			for _, u := range page.Users {
+				got = append(got, u.Email)
+			}
+			if page.NextCursor == "" {
+				break
+			}
+			cursor = page.NextCursor
+		}
+		wantSorted := []string{"a@acme.test", "b@acme.test", "c@acme.test", "d@acme.test", "member@acme.test", ownerMail}
+		if diff := cmp.Diff(wantSorted, got); diff != "" {
+			t.Errorf("listed emails (-want +got):\n%s", diff)
+		}
+		if pages != 2 {
+			t.Errorf("pages = %d, want 2 (no empty last page)", pages)
+		}
+	})
+
+	t.Run("cursors work only where they were issued", func(t *testing.T) {
+		store := newStore(t)
+		a := newFixture(t, store, "acme")
+		newFixture(t, store, "globex")
+		for _, e := range []string{"x@acme.test", "y@acme.test"} {
+			a.mustCreate(t, ownerMail, team.User{Email: e})
+		}
+		page, err := store.Users(a.ctx, "acme", team.PageRequest{Limit: 1})
+		if err != nil || page.NextCursor == "" {
+			t.Fatalf("first page: %v, cursor %q", err, page.NextCursor)
+		}
+		if _, err := store.Users(a.ctx, "globex", team.PageRequest{Limit: 1, Cursor: page.NextCursor}); !errors.Is(err, team.ErrInvalidCursor) {
+			t.Errorf("acme cursor on globex = %v, want ErrInvalidCursor", err)
+		}
+		if _, err := store.Activity(a.ctx, "acme", team.PageRequest{Limit: 1, Cursor: page.NextCursor}); !errors.Is(err, team.ErrInvalidCursor) {
+			t.Errorf("users cursor on activity = %v, want ErrInvalidCursor", err)
+		}
+		for _, bad := range []string{"garbage!", "e30", "eyJiIjoiYWNtZSJ9"} {
+			if _, err := store.Users(a.ctx, "acme", team.PageRequest{Limit: 1, Cursor: bad}); !errors.Is(err, team.ErrInvalidCursor) {
+				t.Errorf("cursor %q = %v, want ErrInvalidCursor", bad, err)
+			}
+		}
+	})
+
+	t.Run("activity reads back newest first", func(t *testing.T) {
+		f := newFixture(t, newStore(t), "acme")
+		next := changed(f.member, func(u *team.User) {
+			u.Permissions = team.Permissions{team.TabHome, team.TabCRM}
+			u.Email = "mo@acme.test"
+		})
+		act := f.activity(team.ActivityContactChanged, ownerMail, *next)
+		act.Changes = team.Changes{
+			Email:       &team.FieldChange{From: f.member.Email, To: next.Email},
+			Permissions: &team.PermissionsChange{From: f.member.Permissions, To: next.Permissions},
+			Phone:       &team.FieldChange{From: "", To: ""},
+		}
+		if err := f.store.Apply(f.ctx, team.Mutation{BusinessID: "acme", Actor: ownerMail, Before: &f.member, After: next, Activity: act}); err != nil {
+			t.Fatal(err)
+		}
+		page, err := f.store.Activity(f.ctx, "acme", team.PageRequest{Limit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Activity) != 1 || page.NextCursor == "" {
+			t.Fatalf("first page = %d items, cursor %q; want 1 and a cursor (the invite came before)", len(page.Activity), page.NextCursor)
+		}
+		if diff := cmp.Diff(act, page.Activity[0]); diff != "" {
+			t.Errorf("newest activity (-want +got):\n%s", diff)
+		}
+		rest, err := f.store.Activity(f.ctx, "acme", team.PageRequest{Limit: 10, Cursor: page.NextCursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rest.Activity) != 1 || rest.Activity[0].Type != team.ActivityUserAdded || rest.NextCursor != "" {
+			t.Errorf("second page = %+v, want only the invite and no cursor", rest)
+		}
+	})
+}

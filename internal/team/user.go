@@ -1,0 +1,175 @@
+package team
+
+import (
+	"context"
+	"time"
+)
+
+// Business is a tenant of the Business App: its team lives under its id.
+type Business struct {
+	ID   string
+	Name string
+	// Tabs are the tabs the business has enabled; only these can be granted.
+	Tabs      Permissions
+	CreatedAt time.Time
+}
+
+// User is a person who can sign in to a business. Optional fields are "" when
+// unset.
+type User struct {
+	BusinessID  string
+	Email       string // normalised: trimmed and lower-cased
+	FirstName   string
+	LastName    string
+	Phone       string // E.164
+	Permissions Permissions
+	InvitedBy   string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	// Version starts at 1 and increases by one on every change.
+	Version int64
+}
+
+// IsManager reports whether the user holds the User Management permission.
+func (u User) IsManager() bool { return u.Permissions.Has(TabUsers) }
+
+// ActivityType names what happened to a user.
+type ActivityType string
+
+// The activity types of SPEC §4.
+const (
+	ActivityUserAdded          ActivityType = "user.added"
+	ActivityUserRemoved        ActivityType = "user.removed"
+	ActivityPermissionsChanged ActivityType = "user.permissions_changed"
+	ActivityContactChanged     ActivityType = "user.contact_changed"
+)
+
+// Activity records who did what to whom and when. It is committed in the same
+// transaction as the change it describes, which is what lets delivery to
+// email and EventBridge never lose a change (SPEC §5).
+type Activity struct {
+	ID         string // time-ordered, unique; doubles as the event id
+	BusinessID string
+	Type       ActivityType
+	Actor      string // email of the caller who made the change
+	Target     Person // the user as it was after the change (before, for removals)
+	At         time.Time
+	Changes    Changes
+}
+
+// Person is the contact information of a user as recorded in activity.
+type Person struct {
+	Email     string
+	FirstName string
+	LastName  string
+	Phone     string
+}
+
+// Changes lists what a change did; only the fields that changed are set.
+type Changes struct {
+	Permissions *PermissionsChange
+	Email       *FieldChange
+	FirstName   *FieldChange
+	LastName    *FieldChange
+	Phone       *FieldChange
+}
+
+// IsZero reports whether nothing changed.
+func (c Changes) IsZero() bool {
+	return c.Permissions == nil && c.Email == nil && c.FirstName == nil && c.LastName == nil && c.Phone == nil
+}
+
+// PermissionsChange is the permission set before and after a change.
+type PermissionsChange struct {
+	From Permissions
+	To   Permissions
+}
+
+// FieldChange is a contact field before and after a change ("" is unset).
+type FieldChange struct {
+	From string
+	To   string
+}
+
+func personOf(u User) Person {
+	return Person{Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Phone: u.Phone}
+}
+
+// PageRequest asks for one page of a list.
+type PageRequest struct {
+	Limit  int    // 1..MaxPageSize
+	Cursor string // opaque; "" for the first page
+}
+
+// Page sizes of SPEC §4.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 100
+)
+
+// UserPage is one page of users sorted by email.
+type UserPage struct {
+	Users      []User
+	NextCursor string // "" on the last page
+}
+
+// ActivityPage is one page of activity, newest first.
+type ActivityPage struct {
+	Activity   []Activity
+	NextCursor string
+}
+
+// Mutation is one atomic change to a business's team: the store commits all
+// of it or none of it, in a single transaction.
+type Mutation struct {
+	BusinessID string
+	// Actor is the caller. Unless the actor is the user being changed, the
+	// store checks in the same transaction that the actor is still a user of
+	// the business holding the users permission (invariant I3). When the
+	// actor is the changed user, the version condition on Before stands in
+	// for that check: Before is the actor's own record, which the Service
+	// authorised against.
+	Actor string
+	// Before is the user as read when the change was computed; nil when
+	// creating. The store requires the stored version to still equal
+	// Before.Version.
+	Before *User
+	// After is the user to store; nil when removing. A new email (After.Email
+	// differs from Before.Email, or Before is nil) must not exist yet.
+	After *User
+	// RequireTabs must all be enabled for the business at commit time.
+	RequireTabs Permissions
+	// Activity is recorded with the change.
+	Activity Activity
+}
+
+// Store is the persistence the Service needs. Implementations must honour
+// every condition of a Mutation atomically.
+type Store interface {
+	// Business returns the business. Errors: ErrNotFound.
+	Business(ctx context.Context, businessID string) (Business, error)
+	// User returns a user by normalised email, read consistently.
+	// Errors: ErrNotFound.
+	User(ctx context.Context, businessID, email string) (User, error)
+	// Users returns a page of users sorted by email. Errors: ErrInvalidCursor.
+	Users(ctx context.Context, businessID string, page PageRequest) (UserPage, error)
+	// Activity returns a page of activity, newest first. Errors: ErrInvalidCursor.
+	Activity(ctx context.Context, businessID string, page PageRequest) (ActivityPage, error)
+	// Apply commits a Mutation atomically. Errors, in order of precedence:
+	// ErrActorNotAllowed, ErrTabsNotEnabled (wrapped in *TabsNotEnabledError
+	// when the store knows the enabled tabs), ErrNotFound (Before is gone),
+	// ErrStale (Before changed), ErrUserExists (the new email is taken).
+	Apply(ctx context.Context, m Mutation) error
+}
+
+// TabsNotEnabledError carries the tabs a business had enabled when a
+// Mutation requiring other tabs was refused.
+type TabsNotEnabledError struct {
+	Enabled Permissions
+}
+
+// Error implements error.
+func (e *TabsNotEnabledError) Error() string { return ErrTabsNotEnabled.Error() }
+
+// Unwrap lets errors.Is(err, ErrTabsNotEnabled) match.
+func (e *TabsNotEnabledError) Unwrap() error { return ErrTabsNotEnabled }
