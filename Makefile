@@ -52,3 +52,35 @@ FORCE:
 
 clean:
 	rm -rf $(BUILD_DIR) $(DDB_DIR)/node_modules
+
+# ---------------------------------------------------------------------------
+# sam build (template.yaml, Metadata: BuildMethod: makefile)
+#
+# sam build runs `make build-<LogicalId>` once per function of template.yaml,
+# with ARTIFACTS_DIR set to the directory it packages as that function's code.
+# Each line below maps a logical id to the folder under functions/ it is built
+# from; the one recipe after them copies the bootstrap that the build rule
+# above compiles, so a deployed binary is built exactly as `make build` builds
+# it. internal/samtemplate's tests check that every function of template.yaml
+# has its line here, naming the folder of its route.
+
+build-ListTabsFunction: lambda-artifact/list-tabs
+build-ListUsersFunction: lambda-artifact/list-users
+build-GetUserFunction: lambda-artifact/get-user
+build-InviteUserFunction: lambda-artifact/invite-user
+build-SetPermissionsFunction: lambda-artifact/set-permissions
+build-UpdateContactFunction: lambda-artifact/update-contact
+build-RemoveUserFunction: lambda-artifact/remove-user
+build-ListActivityFunction: lambda-artifact/list-activity
+
+# Refuse before compiling anything when run by hand without ARTIFACTS_DIR.
+ifneq ($(filter build-%Function,$(MAKECMDGOALS)),)
+ifndef ARTIFACTS_DIR
+$(error ARTIFACTS_DIR is not set: sam build sets it when it runs build-<LogicalId>)
+endif
+endif
+
+# lambda-artifact/<folder> is never a file, so it is made on every call.
+lambda-artifact/%: $(BUILD_DIR)/%/bootstrap
+	@mkdir -p "$(ARTIFACTS_DIR)"
+	cp $< "$(ARTIFACTS_DIR)/bootstrap"

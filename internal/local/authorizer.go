@@ -36,6 +36,11 @@ type Authorizer struct {
 func NewAuthorizer(clock team.Clock) *Authorizer {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
+	return NewAuthorizerWithKey(key, clock)
+}
+
+// NewAuthorizerWithKey returns an Authorizer signing with key.
+func NewAuthorizerWithKey(key []byte, clock team.Clock) *Authorizer {
 	return &Authorizer{key: key, clock: clock}
 }
 

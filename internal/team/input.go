@@ -32,8 +32,11 @@ func NormalizeEmail(raw string) (string, error) {
 	switch {
 	case s == "":
 		return "", errors.New("Enter an email address.")
-	case !utf8.ValidString(s):
-		return "", errors.New("The email address contains invalid characters.")
+	case !isPrintableASCII(s):
+		// Mail systems (SES included) do not take internationalised local
+		// parts, and invisible or control characters would let two addresses
+		// that look the same belong to two users.
+		return "", errors.New("The email address contains invalid characters; use the form name@example.com.")
 	case len(s) > MaxEmailLength:
 		return "", fmt.Errorf("The email address is longer than %d characters.", MaxEmailLength)
 	}
@@ -53,6 +56,17 @@ func NormalizeEmail(raw string) (string, error) {
 		return "", fmt.Errorf("%q is not a valid email domain; use the form name@example.com.", domain)
 	}
 	return strings.ToLower(s), nil
+}
+
+func isPrintableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		// Spaces pass here so that the parser's message about the form of
+		// an address (display names, lists) answers them.
+		if s[i] < ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 // isHostname accepts dotted DNS names of letters, digits and hyphens with at
@@ -85,6 +99,13 @@ func NormalizePhone(raw string) (string, error) {
 	if len(s) > maxPhoneInput || !utf8.ValidString(s) {
 		return "", errors.New("This is not a phone number; use the form +1 415 555 0100.")
 	}
+	// libphonenumber skips letters and stray text; refusing them here keeps
+	// a typo from being stored as a different, valid-looking number.
+	for _, r := range s {
+		if !strings.ContainsRune("0123456789+-(). /", r) {
+			return "", fmt.Errorf("%q is not a phone number: use digits, spaces and + - ( ) only, as in +1 415 555 0100.", s)
+		}
+	}
 	num, err := phonenumbers.Parse(s, DefaultPhoneRegion)
 	if err != nil || !phonenumbers.IsValidNumber(num) {
 		return "", fmt.Errorf("%q is not a valid phone number; include the country code, as in +1 415 555 0100.", s)
@@ -104,13 +125,18 @@ func NormalizeName(raw string) (string, error) {
 	}
 	for _, r := range s {
 		// Format characters include the bidirectional overrides that can make
-		// a name display differently from what it is.
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+		// a name display differently from what it is; line and paragraph
+		// separators would break the name across lines in every list.
+		if unicode.IsControl(r) || unicode.In(r, unicode.Zl, unicode.Zp) || (unicode.Is(unicode.Cf, r) && !isJoiner(r)) {
 			return "", errors.New("Names cannot contain control or formatting characters.")
 		}
 	}
 	return s, nil
 }
+
+// isJoiner reports the zero-width (non-)joiner, which Persian, Indic and
+// other scripts need inside ordinary names.
+func isJoiner(r rune) bool { return r == '\u200c' || r == '\u200d' }
 
 // ValidateBusinessID checks a business id from a path: 1 to 64 letters,
 // digits, hyphens or underscores. Anything else cannot name a business.

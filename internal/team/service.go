@@ -403,7 +403,9 @@ func (s *Service) update(ctx context.Context, caller, businessID, email string, 
 			if email != caller {
 				// Nothing to write, so no transaction checks the caller:
 				// check here, since even a no-op must not answer outsiders.
-				return target, s.denyOrElse(ctx, businessID, caller, true, nil)
+				if err := s.denyOrElse(ctx, businessID, caller, true, nil); err != nil {
+					return User{}, err
+				}
 			}
 			return target, nil
 		}
@@ -424,6 +426,9 @@ func (s *Service) update(ctx context.Context, caller, businessID, email string, 
 			return User{}, Errorf(CodePreconditionFailed, "The user was changed by someone else; reload and try again.")
 		case errors.Is(err, ErrStale) && attempt < maxAttempts:
 			continue
+		case errors.Is(err, ErrStale):
+			return User{}, &Error{Code: CodeRateLimited, Err: err,
+				Message: "This user is being changed by several people at once; retry in a moment."}
 		case errors.Is(err, ErrUserExists) && m.After != nil:
 			return User{}, userExists(m.After.Email)
 		default:
@@ -469,8 +474,10 @@ func (s *Service) SetPermissions(ctx context.Context, caller, businessID, rawEma
 		}
 		after := target
 		after.Permissions, after.UpdatedAt, after.Version = perms, now, target.Version+1
+		// Only tabs being granted must be enabled: a tab the business has
+		// since disabled must not block saving the rest of the set.
 		return &Mutation{
-			BusinessID: businessID, Actor: caller, Before: &target, After: &after, RequireTabs: perms,
+			BusinessID: businessID, Actor: caller, Before: &target, After: &after, RequireTabs: perms.Missing(target.Permissions),
 			Activity: Activity{
 				ID: s.ids.NewID(now), BusinessID: businessID, Type: ActivityPermissionsChanged, Actor: caller,
 				Target: personOf(after), At: now,

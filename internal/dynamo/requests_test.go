@@ -1,0 +1,144 @@
+package dynamo_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go/middleware"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/businessapp/usermanagement/internal/dynamo"
+	"github.com/businessapp/usermanagement/internal/dynamo/dynamotest"
+	"github.com/businessapp/usermanagement/internal/httpapi"
+	"github.com/businessapp/usermanagement/internal/team"
+)
+
+// overlapGate holds each request until a second one is in flight (or a
+// deadline passes), and records whether every request found a partner. Two
+// reads that are issued one after the other can never both be held at once,
+// so "every request overlapped" proves they were issued concurrently, with
+// no timing assumptions beyond a generous deadline.
+type overlapGate struct {
+	mu      sync.Mutex
+	enabled bool
+	arrived int
+	partner chan struct{}
+	alone   int
+}
+
+func (g *overlapGate) install(o *dynamodb.Options) {
+	o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
+		return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc("OverlapGate",
+			func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+				g.wait()
+				return next.HandleFinalize(ctx, in)
+			}), middleware.After)
+	})
+}
+
+func (g *overlapGate) arm() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.enabled, g.arrived, g.alone, g.partner = true, 0, 0, make(chan struct{})
+}
+
+func (g *overlapGate) disarm() (alone int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.enabled = false
+	return g.alone
+}
+
+func (g *overlapGate) wait() {
+	g.mu.Lock()
+	if !g.enabled {
+		g.mu.Unlock()
+		return
+	}
+	g.arrived++
+	partner := g.partner
+	if g.arrived == 2 {
+		close(partner)
+	}
+	g.mu.Unlock()
+	select {
+	case <-partner:
+	case <-time.After(2 * time.Second):
+		g.mu.Lock()
+		g.alone++
+		g.mu.Unlock()
+	}
+}
+
+// TestRequestsPerOperation pins the DynamoDB cost of every operation: reads
+// take at most two requests, issued concurrently; writes take one
+// transaction, plus the read of the user being changed where the change
+// must be computed from it. Tab validation costs nothing extra: it is a
+// condition inside the transaction.
+func TestRequestsPerOperation(t *testing.T) {
+	var counter dynamotest.Counter
+	gate := &overlapGate{}
+	client := dynamotest.Client(t, counter.Install, gate.install)
+	store := dynamo.NewStore(client, dynamotest.NewTable(t, client))
+	now := time.Now().UTC()
+	if err := store.CreateBusiness(context.Background(),
+		team.Business{ID: "acme", Name: "Acme", Tabs: allTabs, CreatedAt: now},
+		team.User{BusinessID: "acme", Email: "owner@acme.test", Permissions: allTabs, CreatedAt: now, UpdatedAt: now, Version: 1}); err != nil {
+		t.Fatal(err)
+	}
+	api := httpapi.New(team.NewService(store, team.SystemClock{}, team.ULIDSource{}), slog.New(slog.NewTextHandler(io.Discard, nil))).Mux()
+
+	tests := []struct {
+		name, method, path, body string
+		wantStatus               int
+		want                     map[string]int
+		concurrent               bool // the requests must overlap
+	}{
+		{"list tabs", "GET", "/v1/businesses/acme/tabs", "", 200, map[string]int{"GetItem": 2}, true},
+		{"invite with permissions", "POST", "/v1/businesses/acme/users", `{"email":"ann@acme.test","permissions":["crm"]}`, 201,
+			map[string]int{"TransactWriteItems": 1}, false},
+		{"invite with default permissions", "POST", "/v1/businesses/acme/users", `{"email":"bob@acme.test"}`, 201,
+			map[string]int{"GetItem": 1, "TransactWriteItems": 1}, false},
+		{"list users", "GET", "/v1/businesses/acme/users?limit=10", "", 200, map[string]int{"GetItem": 1, "Query": 1}, true},
+		{"get user", "GET", "/v1/businesses/acme/users/ann@acme.test", "", 200, map[string]int{"GetItem": 2}, true},
+		{"get self", "GET", "/v1/businesses/acme/users/owner@acme.test", "", 200, map[string]int{"GetItem": 1}, false},
+		{"set permissions", "PUT", "/v1/businesses/acme/users/ann@acme.test/permissions", `{"permissions":["crm","home"]}`, 200,
+			map[string]int{"GetItem": 1, "TransactWriteItems": 1}, false},
+		{"update contact", "PATCH", "/v1/businesses/acme/users/ann@acme.test", `{"firstName":"Ann"}`, 200,
+			map[string]int{"GetItem": 1, "TransactWriteItems": 1}, false},
+		{"change email", "PATCH", "/v1/businesses/acme/users/ann@acme.test", `{"email":"anne@acme.test"}`, 200,
+			map[string]int{"GetItem": 1, "TransactWriteItems": 1}, false},
+		{"remove user", "DELETE", "/v1/businesses/acme/users/anne@acme.test", "", 204,
+			map[string]int{"GetItem": 1, "TransactWriteItems": 1}, false},
+		{"list activity", "GET", "/v1/businesses/acme/activity", "", 200, map[string]int{"GetItem": 1, "Query": 1}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(tt.method, tt.path, strings.NewReader(tt.body))
+			req = req.WithContext(httpapi.WithCaller(req.Context(), "owner@acme.test"))
+			rec := httptest.NewRecorder()
+			counter.Take()
+			if tt.concurrent {
+				gate.arm()
+			}
+			api.ServeHTTP(rec, req)
+			alone := gate.disarm()
+			if rec.Code != tt.wantStatus {
+				t.Fatalf("status = %d (%s), want %d", rec.Code, rec.Body, tt.wantStatus)
+			}
+			if diff := cmp.Diff(tt.want, counter.Take()); diff != "" {
+				t.Errorf("DynamoDB requests (-want +got):\n%s", diff)
+			}
+			if tt.concurrent && alone > 0 {
+				t.Errorf("%d read(s) ran alone: the two reads must be issued concurrently", alone)
+			}
+		})
+	}
+}

@@ -1,0 +1,112 @@
+package gateway_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/businessapp/usermanagement/internal/gateway"
+	"github.com/businessapp/usermanagement/internal/httpapi"
+	"github.com/businessapp/usermanagement/internal/memstore"
+	"github.com/businessapp/usermanagement/internal/team"
+)
+
+type fixedClock struct{}
+
+func (fixedClock) Now() time.Time { return time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC) }
+
+func loadEvent(t *testing.T, name string) events.APIGatewayV2HTTPRequest {
+	t.Helper()
+	raw, err := os.ReadFile("testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	return ev
+}
+
+func handler(t *testing.T, operation string) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	t.Helper()
+	store := memstore.New()
+	tabs := team.Permissions{team.TabCRM, team.TabUsers}
+	at := fixedClock{}.Now()
+	if err := store.CreateBusiness(context.Background(), team.Business{ID: "acme", Name: "Acme", Tabs: tabs, CreatedAt: at},
+		team.User{BusinessID: "acme", Email: "owner@acme.test", Permissions: tabs, CreatedAt: at, UpdatedAt: at, Version: 1}); err != nil {
+		t.Fatal(err)
+	}
+	svc := team.NewService(store, fixedClock{}, team.ULIDSource{})
+	if _, err := svc.InviteUser(context.Background(), "owner@acme.test", "acme", team.Invitation{Email: "ann+tag@acme.test", LastName: "Lee"}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := httpapi.New(svc, slog.New(slog.NewTextHandler(io.Discard, nil))).Handler(operation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return gateway.Handler(h)
+}
+
+// An API Gateway event reaches the handler with its claims, decoded path
+// parameters, headers and base64 body, and the answer goes back intact.
+func TestEventRoundTrip(t *testing.T) {
+	resp, err := handler(t, httpapi.OpUpdateContact)(context.Background(), loadEvent(t, "patch-user.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode, resp.Body)
+	}
+	var user struct {
+		Email, LastName string
+		Version         int
+	}
+	if err := json.Unmarshal([]byte(resp.Body), &user); err != nil {
+		t.Fatal(err)
+	}
+	want := struct {
+		Email, LastName string
+		Version         int
+	}{"ann+tag@acme.test", "Leigh", 2}
+	if diff := cmp.Diff(want, user); diff != "" {
+		t.Errorf("user (-want +got):\n%s", diff)
+	}
+	if resp.Headers["Etag"] != `"2"` || resp.Headers["Content-Type"] != "application/json" {
+		t.Errorf("headers = %v, want ETag \"2\" and JSON", resp.Headers)
+	}
+}
+
+func TestEventWithoutClaimsIsUnauthenticated(t *testing.T) {
+	ev := loadEvent(t, "patch-user.json")
+	ev.RequestContext.Authorizer = nil
+	resp, err := handler(t, httpapi.OpUpdateContact)(context.Background(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 401 {
+		t.Errorf("status = %d, want 401", resp.StatusCode)
+	}
+}
+
+// HTTP APIs hand over the path decoded; characters that are syntax in a URL
+// must not change which request the handler sees.
+func TestDecodedPathWithURLSyntax(t *testing.T) {
+	ev := loadEvent(t, "patch-user.json")
+	ev.RawPath = "/v1/businesses/acme/users/a?b#c@acme.test"
+	ev.PathParameters["email"] = "a?b#c@acme.test"
+	req, err := gateway.Request(context.Background(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.URL.Path != ev.RawPath || req.URL.RawQuery != "" || req.PathValue("email") != "a?b#c@acme.test" {
+		t.Errorf("request path %q query %q email %q", req.URL.Path, req.URL.RawQuery, req.PathValue("email"))
+	}
+}

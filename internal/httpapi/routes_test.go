@@ -1,0 +1,530 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/businessapp/usermanagement/internal/httpapi"
+)
+
+// TestRouteTableIsTheSpecifiedAPI checks that the route table serves
+// exactly the operations of SPEC §4, and that each answers its success
+// status on the method and path the table gives: a client written against
+// the spec finds every route where it expects it.
+func TestRouteTableIsTheSpecifiedAPI(t *testing.T) {
+	specified := map[string]struct {
+		methodAndPath string
+		call          apiCall
+		status        int
+	}{
+		httpapi.OpListTabs: {"GET /v1/businesses/{businessId}/tabs",
+			apiCall{}, http.StatusOK},
+		httpapi.OpListUsers: {"GET /v1/businesses/{businessId}/users",
+			apiCall{}, http.StatusOK},
+		httpapi.OpGetUser: {"GET /v1/businesses/{businessId}/users/{email}",
+			apiCall{}, http.StatusOK},
+		httpapi.OpInviteUser: {"POST /v1/businesses/{businessId}/users",
+			apiCall{body: `{"email":"new@example.com"}`}, http.StatusCreated},
+		httpapi.OpSetPermissions: {"PUT /v1/businesses/{businessId}/users/{email}/permissions",
+			apiCall{body: `{"permissions":["crm"]}`}, http.StatusOK},
+		httpapi.OpUpdateContact: {"PATCH /v1/businesses/{businessId}/users/{email}",
+			apiCall{body: `{"firstName":"Robert"}`}, http.StatusOK},
+		httpapi.OpRemoveUser: {"DELETE /v1/businesses/{businessId}/users/{email}",
+			apiCall{}, http.StatusNoContent},
+		httpapi.OpListActivity: {"GET /v1/businesses/{businessId}/activity",
+			apiCall{}, http.StatusOK},
+	}
+	routes := httpapi.Routes()
+	if len(routes) != len(specified) {
+		t.Errorf("the route table has %d routes; SPEC §4 specifies %d operations", len(routes), len(specified))
+	}
+	for _, route := range routes {
+		t.Run(route.Operation, func(t *testing.T) {
+			want, ok := specified[route.Operation]
+			if !ok {
+				t.Fatalf("operation %s is not in SPEC §4", route.Operation)
+			}
+			if got := route.Method + " " + route.Path; got != want.methodAndPath {
+				t.Errorf("route = %q, SPEC §4 says %q", got, want.methodAndPath)
+			}
+			s := newTestStack(t)
+			call := want.call
+			call.caller, call.method = acmeOwner, route.Method
+			call.path = strings.NewReplacer("{businessId}", "acme", "{email}", url.PathEscape(bob)).Replace(route.Path)
+			rec := s.do(call)
+			if rec.Code != want.status {
+				t.Errorf("%s %s: status %d, want %d; body %s", call.method, call.path, rec.Code, want.status, rec.Body)
+			}
+			if want.status == http.StatusNoContent {
+				return
+			}
+			if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
+				t.Errorf("Content-Type = %q, want application/json", ct)
+			}
+		})
+	}
+}
+
+func TestListTabsReturnsEnabledTabsInDisplayOrder(t *testing.T) {
+	s := newTestStack(t)
+	rec := s.do(apiCall{caller: acmeOwner, method: http.MethodGet, path: acmeTabsPath})
+	// acme did not enable store or automations, so the checklist skips them.
+	assertJSON(t, rec, http.StatusOK, map[string]any{"tabs": []any{
+		map[string]any{"id": "home", "name": "Home"},
+		map[string]any{"id": "conversations", "name": "Conversations"},
+		map[string]any{"id": "crm", "name": "CRM"},
+		map[string]any{"id": "reports", "name": "Reports"},
+		map[string]any{"id": "administration", "name": "Administration"},
+		map[string]any{"id": "users", "name": "Users"},
+	}})
+}
+
+func TestListUsersPagesThroughEveryUserSortedByEmail(t *testing.T) {
+	s := newTestStack(t)
+	// Invited out of order, so that sorting is what puts them in order.
+	for _, email := range []string{"carol@example.com", "amy@example.com"} {
+		s.mustDo(t, apiCall{caller: acmeOwner, method: http.MethodPost, path: acmeUsersPath,
+			body: `{"email":"` + email + `","permissions":["home"]}`}, http.StatusCreated)
+	}
+	invited := func(email string) map[string]any {
+		return userBody{email: email, permissions: []string{"home"}, invitedBy: acmeOwner, version: 1}.json()
+	}
+	everyone := []any{invited("amy@example.com"), bobBody.json(), invited("carol@example.com"), memberBody.json(), ownerBody.json()}
+
+	t.Run("default limit returns everyone on one page", func(t *testing.T) {
+		rec := s.do(apiCall{caller: acmeOwner, method: http.MethodGet, path: acmeUsersPath})
+		assertJSON(t, rec, http.StatusOK, map[string]any{"users": everyone, "nextCursor": nil})
+	})
+
+	for _, limit := range []int{1, 2, 3, 5, 100} {
+		t.Run("limit "+strconv.Itoa(limit), func(t *testing.T) {
+			var got []any
+			path := acmeUsersPath + "?limit=" + strconv.Itoa(limit)
+			for pages := 1; ; pages++ {
+				if pages > len(everyone)+1 {
+					t.Fatalf("paging did not end after %d pages", pages)
+				}
+				body, ok := decodeBody(t, s.mustDo(t, apiCall{caller: acmeOwner, method: http.MethodGet, path: path}, http.StatusOK)).(map[string]any)
+				if !ok || len(body) != 2 {
+					t.Fatalf("page %d is not {\"users\",\"nextCursor\"}: %v", pages, body)
+				}
+				users, _ := body["users"].([]any)
+				if len(users) == 0 || len(users) > limit {
+					t.Fatalf("page %d holds %d users, want 1 to %d", pages, len(users), limit)
+				}
+				got = append(got, users...)
+				cursor, isString := body["nextCursor"].(string)
+				if body["nextCursor"] == nil {
+					break
+				}
+				if !isString || cursor == "" {
+					t.Fatalf("nextCursor = %#v, want a string or null", body["nextCursor"])
+				}
+				path = acmeUsersPath + "?limit=" + strconv.Itoa(limit) + "&cursor=" + url.QueryEscape(cursor)
+			}
+			if diff := cmp.Diff(everyone, got); diff != "" {
+				t.Errorf("users over all pages (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestGetUserReturnsTheUserWithItsVersionAsETag(t *testing.T) {
+	for _, path := range []string{
+		bobPath,
+		// The email in a path is percent-encoded and matched regardless of case.
+		"/v1/businesses/acme/users/bob%40example.com",
+		"/v1/businesses/acme/users/BOB%40Example.COM",
+	} {
+		t.Run(path, func(t *testing.T) {
+			s := newTestStack(t)
+			rec := s.do(apiCall{caller: acmeOwner, method: http.MethodGet, path: path})
+			assertJSON(t, rec, http.StatusOK, bobBody.json())
+			if etag := rec.Header().Get("ETag"); etag != `"1"` {
+				t.Errorf("ETag = %q, want %q", etag, `"1"`)
+			}
+		})
+	}
+}
+
+func TestInviteUserCreatesTheUserAtOnce(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		body        string
+		contentType string
+		location    string
+		want        userBody
+	}{
+		{
+			name:     "email, names and phone are normalised; unset fields are null",
+			body:     `{"email":" Ann@Example.COM ","firstName":" Ann ","phone":"+1 (415) 555-0100"}`,
+			location: "/v1/businesses/acme/users/ann@example.com",
+			want: userBody{email: "ann@example.com", firstName: "Ann", phone: "+14155550100",
+				permissions: acmeTabs, invitedBy: acmeOwner, version: 1},
+		},
+		{
+			name:     "a national number is read as a US number",
+			body:     `{"email":"ann@example.com","lastName":"Lee","phone":"415 555 0100"}`,
+			location: "/v1/businesses/acme/users/ann@example.com",
+			want: userBody{email: "ann@example.com", lastName: "Lee", phone: "+14155550100",
+				permissions: acmeTabs, invitedBy: acmeOwner, version: 1},
+		},
+		{
+			name:     "permissions are returned once each, in display order",
+			body:     `{"email":"cy@example.com","permissions":["users","home","crm","home"]}`,
+			location: "/v1/businesses/acme/users/cy@example.com",
+			want:     userBody{email: "cy@example.com", permissions: []string{"home", "crm", "users"}, invitedBy: acmeOwner, version: 1},
+		},
+		{
+			name:     "an empty permission list grants no tab",
+			body:     `{"email":"cy@example.com","permissions":[]}`,
+			location: "/v1/businesses/acme/users/cy@example.com",
+			want:     userBody{email: "cy@example.com", permissions: []string{}, invitedBy: acmeOwner, version: 1},
+		},
+		{
+			name:     "null and empty strings leave fields unset; null permissions grant every enabled tab",
+			body:     `{"email":"cy@example.com","firstName":"","lastName":null,"phone":"","permissions":null}`,
+			location: "/v1/businesses/acme/users/cy@example.com",
+			want:     userBody{email: "cy@example.com", permissions: acmeTabs, invitedBy: acmeOwner, version: 1},
+		},
+		{
+			name:        "a charset parameter on the content type is fine",
+			body:        `{"email":"cy@example.com"}`,
+			contentType: "application/json; charset=utf-8",
+			location:    "/v1/businesses/acme/users/cy@example.com",
+			want:        userBody{email: "cy@example.com", permissions: acmeTabs, invitedBy: acmeOwner, version: 1},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newTestStack(t)
+			writes := s.store.AppliedCount()
+			rec := s.do(apiCall{caller: acmeOwner, method: http.MethodPost, path: acmeUsersPath, body: tc.body, contentType: tc.contentType})
+			assertJSON(t, rec, http.StatusCreated, tc.want.json())
+			if got := rec.Header().Get("Location"); got != tc.location {
+				t.Errorf("Location = %q, want %q", got, tc.location)
+			}
+			if etag := rec.Header().Get("ETag"); etag != `"1"` {
+				t.Errorf("ETag = %q, want %q", etag, `"1"`)
+			}
+			if got := s.store.AppliedCount() - writes; got != 1 {
+				t.Errorf("the invite committed %d writes, want 1", got)
+			}
+			// The user appears at once, where Location says.
+			again := s.do(apiCall{caller: acmeOwner, method: http.MethodGet, path: tc.location})
+			assertJSON(t, again, http.StatusOK, tc.want.json())
+		})
+	}
+}
+
+func TestInviteUserAgainAfterRemoval(t *testing.T) {
+	s := newTestStack(t)
+	s.mustDo(t, apiCall{caller: acmeOwner, method: http.MethodDelete, path: bobPath}, http.StatusNoContent)
+	rec := s.do(apiCall{caller: acmeOwner, method: http.MethodPost, path: acmeUsersPath, body: `{"email":"Bob@Example.com"}`})
+	assertJSON(t, rec, http.StatusCreated, userBody{email: bob, permissions: acmeTabs, invitedBy: acmeOwner, version: 1}.json())
+}
+
+func TestSetPermissionsReplacesTheSetAndBumpsTheVersion(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		path    string
+		body    string
+		ifMatch string
+		want    userBody
+		writes  int
+	}{
+		{
+			name: "another user's permissions",
+			path: bobPath + "/permissions", body: `{"permissions":["reports","crm"]}`,
+			want:   userBody{email: bob, firstName: "Bob", lastName: "Stone", phone: "+14155550199", permissions: []string{"crm", "reports"}, invitedBy: acmeOwner, version: 2},
+			writes: 1,
+		},
+		{
+			name: "with the current version in If-Match",
+			path: bobPath + "/permissions", body: `{"permissions":["crm"]}`, ifMatch: `"1"`,
+			want:   userBody{email: bob, firstName: "Bob", lastName: "Stone", phone: "+14155550199", permissions: []string{"crm"}, invitedBy: acmeOwner, version: 2},
+			writes: 1,
+		},
+		{
+			name: "with If-Match listing the current version among others",
+			path: bobPath + "/permissions", body: `{"permissions":["crm"]}`, ifMatch: `"7", "1"`,
+			want:   userBody{email: bob, firstName: "Bob", lastName: "Stone", phone: "+14155550199", permissions: []string{"crm"}, invitedBy: acmeOwner, version: 2},
+			writes: 1,
+		},
+		{
+			name: "to no tab at all",
+			path: bobPath + "/permissions", body: `{"permissions":[]}`, ifMatch: "*",
+			want:   userBody{email: bob, firstName: "Bob", lastName: "Stone", phone: "+14155550199", permissions: []string{}, invitedBy: acmeOwner, version: 2},
+			writes: 1,
+		},
+		{
+			name: "to the same set changes nothing",
+			path: bobPath + "/permissions", body: `{"permissions":["crm","home"]}`,
+			want:   bobBody,
+			writes: 0,
+		},
+		{
+			name: "a manager's own, keeping users and administration",
+			path: ownerPath + "/permissions", body: `{"permissions":["administration","users"]}`,
+			want:   userBody{email: acmeOwner, firstName: "Olive", lastName: "Owner", permissions: []string{"administration", "users"}, version: 2},
+			writes: 1,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newTestStack(t)
+			writes := s.store.AppliedCount()
+			rec := s.do(apiCall{caller: acmeOwner, method: http.MethodPut, path: tc.path, body: tc.body, ifMatch: tc.ifMatch})
+			assertJSON(t, rec, http.StatusOK, tc.want.json())
+			if etag, want := rec.Header().Get("ETag"), `"`+strconv.Itoa(tc.want.version)+`"`; etag != want {
+				t.Errorf("ETag = %q, want %q", etag, want)
+			}
+			if got := s.store.AppliedCount() - writes; got != tc.writes {
+				t.Errorf("committed %d writes, want %d", got, tc.writes)
+			}
+		})
+	}
+}
+
+// TestPermissionChangesApplyToTheNextRequest is invariant I4 as a client
+// sees it: nothing caches what a user may do.
+func TestPermissionChangesApplyToTheNextRequest(t *testing.T) {
+	s := newTestStack(t)
+	listUsers := apiCall{caller: acmeMember, method: http.MethodGet, path: acmeUsersPath}
+	assertError(t, s.do(listUsers), http.StatusForbidden, "forbidden")
+
+	s.mustDo(t, apiCall{caller: acmeOwner, method: http.MethodPut, path: memberPath + "/permissions",
+		body: `{"permissions":["home","users"]}`}, http.StatusOK)
+	if rec := s.do(listUsers); rec.Code != http.StatusOK {
+		t.Errorf("after being granted users, the member lists users with status %d, want 200; body %s", rec.Code, rec.Body)
+	}
+
+	s.mustDo(t, apiCall{caller: acmeOwner, method: http.MethodPut, path: memberPath + "/permissions",
+		body: `{"permissions":["home"]}`}, http.StatusOK)
+	assertError(t, s.do(listUsers), http.StatusForbidden, "forbidden")
+
+	s.mustDo(t, apiCall{caller: acmeOwner, method: http.MethodDelete, path: memberPath}, http.StatusNoContent)
+	assertError(t, s.do(apiCall{caller: acmeMember, method: http.MethodGet, path: acmeTabsPath}), http.StatusForbidden, "forbidden")
+}
+
+func TestUpdateContactChangesOnlyTheFieldsSent(t *testing.T) {
+	bobWith := func(change func(*userBody)) userBody {
+		u := bobBody
+		u.version = 2
+		change(&u)
+		return u
+	}
+	for _, tc := range []struct {
+		name    string
+		body    string
+		ifMatch string
+		want    userBody
+		writes  int
+	}{
+		{
+			name: "a name changes and an empty string clears the phone",
+			body: `{"firstName":" Robert ","phone":""}`,
+			want: bobWith(func(u *userBody) { u.firstName, u.phone = "Robert", nil }), writes: 1,
+		},
+		{
+			name: "null clears a name",
+			body: `{"lastName":null}`, ifMatch: `"1"`,
+			want: bobWith(func(u *userBody) { u.lastName = nil }), writes: 1,
+		},
+		{
+			name: "a phone is stored in E.164",
+			body: `{"phone":"+1 (415) 555-0100"}`,
+			want: bobWith(func(u *userBody) { u.phone = "+14155550100" }), writes: 1,
+		},
+		{
+			name: "the same values change nothing",
+			body: `{"firstName":"Bob","email":"BOB@example.com","phone":"+1 415 555 0199"}`,
+			want: bobBody, writes: 0,
+		},
+		{
+			name: "an empty body changes nothing",
+			body: `{}`,
+			want: bobBody, writes: 0,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newTestStack(t)
+			writes := s.store.AppliedCount()
+			rec := s.do(apiCall{caller: acmeOwner, method: http.MethodPatch, path: bobPath, body: tc.body, ifMatch: tc.ifMatch})
+			assertJSON(t, rec, http.StatusOK, tc.want.json())
+			if etag, want := rec.Header().Get("ETag"), `"`+strconv.Itoa(tc.want.version)+`"`; etag != want {
+				t.Errorf("ETag = %q, want %q", etag, want)
+			}
+			if got := s.store.AppliedCount() - writes; got != tc.writes {
+				t.Errorf("committed %d writes, want %d", got, tc.writes)
+			}
+			assertJSON(t, s.do(apiCall{caller: acmeOwner, method: http.MethodGet, path: bobPath}), http.StatusOK, tc.want.json())
+		})
+	}
+}
+
+func TestUpdateContactMovesTheUserToTheNewEmail(t *testing.T) {
+	s := newTestStack(t)
+	rec := s.do(apiCall{caller: acmeOwner, method: http.MethodPatch, path: bobPath, body: `{"email":" Bobby@Example.COM "}`})
+	moved := bobBody
+	moved.email, moved.version = "bobby@example.com", 2
+	assertJSON(t, rec, http.StatusOK, moved.json())
+
+	assertError(t, s.do(apiCall{caller: acmeOwner, method: http.MethodGet, path: bobPath}), http.StatusNotFound, "not_found")
+	assertJSON(t, s.do(apiCall{caller: acmeOwner, method: http.MethodGet, path: "/v1/businesses/acme/users/bobby@example.com"}),
+		http.StatusOK, moved.json())
+	// Exactly one record: the list holds the new email and not the old one.
+	list := decodeBody(t, s.mustDo(t, apiCall{caller: acmeOwner, method: http.MethodGet, path: acmeUsersPath}, http.StatusOK))
+	want := map[string]any{"users": []any{moved.json(), memberBody.json(), ownerBody.json()}, "nextCursor": nil}
+	if diff := cmp.Diff(want, list); diff != "" {
+		t.Errorf("users after the email change (-want +got):\n%s", diff)
+	}
+}
+
+func TestRemoveUserRemovesAccessAtOnce(t *testing.T) {
+	for _, ifMatch := range []string{"", `"1"`, "*"} {
+		t.Run("If-Match "+ifMatch, func(t *testing.T) {
+			s := newTestStack(t)
+			writes := s.store.AppliedCount()
+			rec := s.do(apiCall{caller: acmeOwner, method: http.MethodDelete, path: bobPath, ifMatch: ifMatch})
+			if rec.Code != http.StatusNoContent || rec.Body.Len() != 0 {
+				t.Fatalf("DELETE: status %d body %q, want 204 and no body", rec.Code, rec.Body)
+			}
+			if got := s.store.AppliedCount() - writes; got != 1 {
+				t.Errorf("committed %d writes, want 1", got)
+			}
+			assertError(t, s.do(apiCall{caller: acmeOwner, method: http.MethodGet, path: bobPath}), http.StatusNotFound, "not_found")
+			assertError(t, s.do(apiCall{caller: acmeOwner, method: http.MethodDelete, path: bobPath}), http.StatusNotFound, "not_found")
+			if got := s.store.AppliedCount() - writes; got != 1 {
+				t.Errorf("removing a removed user wrote again: %d writes in all, want 1", got)
+			}
+			// The removed user loses access on their very next request.
+			assertError(t, s.do(apiCall{caller: bob, method: http.MethodGet, path: bobPath}), http.StatusForbidden, "forbidden")
+		})
+	}
+}
+
+func TestListActivityIsNewestFirstWithChanges(t *testing.T) {
+	s := newTestStack(t)
+	s.mustDo(t, apiCall{caller: acmeOwner, method: http.MethodPut, path: bobPath + "/permissions", body: `{"permissions":["crm"]}`}, http.StatusOK)
+	s.mustDo(t, apiCall{caller: acmeOwner, method: http.MethodPatch, path: bobPath, body: `{"firstName":"Robert","phone":""}`}, http.StatusOK)
+	s.mustDo(t, apiCall{caller: acmeOwner, method: http.MethodDelete, path: bobPath}, http.StatusNoContent)
+
+	actor := map[string]any{"email": acmeOwner}
+	target := func(email string, first, last any) map[string]any {
+		return map[string]any{"email": email, "firstName": first, "lastName": last}
+	}
+	newestFirst := []any{
+		map[string]any{"id": "act-000005", "type": "user.removed", "actor": actor, "at": testNowJSON,
+			"target": target(bob, "Robert", "Stone")},
+		map[string]any{"id": "act-000004", "type": "user.contact_changed", "actor": actor, "at": testNowJSON,
+			"target": target(bob, "Robert", "Stone"),
+			"changes": map[string]any{
+				"firstName": map[string]any{"from": "Bob", "to": "Robert"},
+				"phone":     map[string]any{"from": "+14155550199", "to": nil},
+			}},
+		map[string]any{"id": "act-000003", "type": "user.permissions_changed", "actor": actor, "at": testNowJSON,
+			"target":  target(bob, "Bob", "Stone"),
+			"changes": map[string]any{"permissions": map[string]any{"from": jsonStrings("home", "crm"), "to": jsonStrings("crm")}}},
+		map[string]any{"id": "act-000002", "type": "user.added", "actor": actor, "at": testNowJSON,
+			"target":  target(bob, "Bob", "Stone"),
+			"changes": map[string]any{"permissions": map[string]any{"from": jsonStrings(), "to": jsonStrings("home", "crm")}}},
+		map[string]any{"id": "act-000001", "type": "user.added", "actor": actor, "at": testNowJSON,
+			"target":  target(acmeMember, "Mia", "Member"),
+			"changes": map[string]any{"permissions": map[string]any{"from": jsonStrings(), "to": jsonStrings("home", "conversations")}}},
+	}
+
+	t.Run("one page", func(t *testing.T) {
+		rec := s.do(apiCall{caller: acmeOwner, method: http.MethodGet, path: acmeActivityPath})
+		assertJSON(t, rec, http.StatusOK, map[string]any{"activity": newestFirst, "nextCursor": nil})
+	})
+
+	t.Run("pages of two", func(t *testing.T) {
+		var got []any
+		path := acmeActivityPath + "?limit=2"
+		for pages := 1; path != ""; pages++ {
+			if pages > len(newestFirst)+1 {
+				t.Fatalf("paging did not end after %d pages", pages)
+			}
+			body, _ := decodeBody(t, s.mustDo(t, apiCall{caller: acmeOwner, method: http.MethodGet, path: path}, http.StatusOK)).(map[string]any)
+			page, _ := body["activity"].([]any)
+			if len(page) == 0 || len(page) > 2 {
+				t.Fatalf("page %d holds %d records, want 1 or 2", pages, len(page))
+			}
+			got = append(got, page...)
+			path = ""
+			if cursor, ok := body["nextCursor"].(string); ok {
+				path = acmeActivityPath + "?limit=2&cursor=" + url.QueryEscape(cursor)
+			} else if body["nextCursor"] != nil {
+				t.Fatalf("nextCursor = %#v, want a string or null", body["nextCursor"])
+			}
+		}
+		if diff := cmp.Diff(newestFirst, got); diff != "" {
+			t.Errorf("activity over all pages (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// TestMethodNotAllowedNamesTheAllowedMethods: a method a path does not take
+// is answered 405 in the API's JSON error format, with Allow listing the
+// methods the route table gives that path.
+func TestMethodNotAllowedNamesTheAllowedMethods(t *testing.T) {
+	for _, tc := range []struct {
+		method, path string
+		allow        []string
+	}{
+		{http.MethodPost, acmeTabsPath, []string{"GET"}},
+		{http.MethodDelete, acmeUsersPath, []string{"GET", "POST"}},
+		{http.MethodPut, bobPath, []string{"DELETE", "GET", "PATCH"}},
+		{http.MethodPost, bobPath, []string{"DELETE", "GET", "PATCH"}},
+		{http.MethodGet, bobPath + "/permissions", []string{"PUT"}},
+		{http.MethodPatch, acmeActivityPath, []string{"GET"}},
+		{http.MethodOptions, acmeUsersPath, []string{"GET", "POST"}},
+	} {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			s := newTestStack(t)
+			writes := s.store.AppliedCount()
+			rec := s.do(apiCall{caller: acmeOwner, method: tc.method, path: tc.path, body: `{"permissions":[]}`})
+			assertError(t, rec, http.StatusMethodNotAllowed, "invalid_request")
+			allow := strings.Split(rec.Header().Get("Allow"), ", ")
+			slices.Sort(allow)
+			if diff := cmp.Diff(tc.allow, allow); diff != "" {
+				t.Errorf("Allow (-want +got):\n%s", diff)
+			}
+			if s.store.AppliedCount() != writes {
+				t.Error("a refused request wrote")
+			}
+		})
+	}
+}
+
+func TestUnknownPathsAnswerJSONNotFound(t *testing.T) {
+	for _, path := range []string{
+		"/v1/",
+		"/v1/nope",
+		"/v1/businesses",
+		"/v1/businesses/acme",
+		"/v1/businesses/acme/widgets",
+		"/v1/businesses/acme/users/bob@example.com/roles",
+		"/v1/businesses/acme/users/",
+	} {
+		t.Run(path, func(t *testing.T) {
+			s := newTestStack(t)
+			writes := s.store.AppliedCount()
+			for _, call := range []apiCall{
+				{caller: acmeOwner, method: http.MethodGet, path: path},
+				{caller: acmeOwner, method: http.MethodPost, path: path, body: `{"email":"cy@example.com"}`},
+				{method: http.MethodGet, path: path},
+			} {
+				assertError(t, s.do(call), http.StatusNotFound, "not_found")
+			}
+			if s.store.AppliedCount() != writes {
+				t.Error("a request to an unknown path wrote")
+			}
+		})
+	}
+}
