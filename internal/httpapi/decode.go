@@ -153,10 +153,12 @@ func pageRequest(r *http.Request) (team.PageRequest, error) {
 	return page, nil
 }
 
-// ifMatch parses an If-Match header: "*" or a list of strong ETags of the
-// form "<version>". A weak ETag never matches (RFC 9110 strong comparison).
+// ifMatch parses If-Match: "*" or a list of entity tags. Our ETags are
+// "<version>"; a tag is compared as a string (RFC 9110 strong comparison),
+// so "01", a weak tag W/"1" or any other well-formed tag simply never
+// matches. Only a header that is not a list of quoted tags is refused.
 func ifMatch(r *http.Request) (team.IfMatch, error) {
-	h := strings.TrimSpace(r.Header.Get("If-Match"))
+	h := strings.TrimSpace(strings.Join(r.Header.Values("If-Match"), ","))
 	if h == "" || h == "*" {
 		return nil, nil
 	}
@@ -165,15 +167,12 @@ func ifMatch(r *http.Request) (team.IfMatch, error) {
 		tag = strings.TrimSpace(tag)
 		weak := strings.HasPrefix(tag, "W/")
 		tag = strings.TrimPrefix(tag, "W/")
-		if len(tag) < 3 || tag[0] != '"' || tag[len(tag)-1] != '"' {
+		if len(tag) < 2 || tag[0] != '"' || tag[len(tag)-1] != '"' || strings.Contains(tag[1:len(tag)-1], `"`) {
 			return nil, invalid(`If-Match must be an ETag from a previous response, such as "3".`)
 		}
 		v, err := strconv.ParseInt(tag[1:len(tag)-1], 10, 64)
-		if err != nil || v < 1 {
-			return nil, invalid(`If-Match must be an ETag from a previous response, such as "3".`)
-		}
-		if weak {
-			v = -1
+		if weak || err != nil || v < 1 || strconv.FormatInt(v, 10) != tag[1:len(tag)-1] {
+			v = 0 // versions start at 1, so this never matches
 		}
 		versions = append(versions, v)
 	}

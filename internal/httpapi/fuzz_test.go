@@ -63,6 +63,7 @@ func FuzzRequest(f *testing.F) {
 		{fuzzPost, asOwner, "/v1/businesses/acme/users", "{\"email\":\"\xff\xfe@example.com\"}", ""},
 		{fuzzPost, asOwner, "/v1/businesses/acme/users", `{"email":"cy@example.com","firstName":"\u202eAnn","lastName":"\u2066Lee\u2069"}`, ""},
 		{fuzzPost, asOwner, "/v1/businesses/acme/users", `{"email":"Ann <a@b.co>"}`, ""},
+		{fuzzPost, asOwner, "/v1/businesses/acme/users", `{"email":"bob\u200b@example.com","firstName":"Bob\u2028"}`, ""},
 		{fuzzPost, asOwner, "/v1/businesses/acme/users", `{"email":"\"ann lee\"@example.com"}`, ""},
 		{fuzzPost, asOwner, "/v1/businesses/acme/users", `{"email":"` + strings.Repeat("a", 64) + "@" + strings.Repeat("b", 231) + `.com"}`, ""},
 		{fuzzPost, asOwner, "/v1/businesses/acme/users", `{"email":"cy@example.com","permissions":[null]}`, ""},

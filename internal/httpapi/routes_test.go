@@ -222,6 +222,30 @@ func TestInviteUserCreatesTheUserAtOnce(t *testing.T) {
 	}
 }
 
+// TestInviteUserLocationLeadsToTheUser: characters an address may hold but
+// a path segment may not are escaped in Location, so following it finds the
+// user.
+func TestInviteUserLocationLeadsToTheUser(t *testing.T) {
+	for _, tc := range []struct{ email, location string }{
+		{"a/b@example.com", "/v1/businesses/acme/users/a%2Fb@example.com"},
+		{"a?b@example.com", "/v1/businesses/acme/users/a%3Fb@example.com"},
+		{"a#b@example.com", "/v1/businesses/acme/users/a%23b@example.com"},
+		{"a%b@example.com", "/v1/businesses/acme/users/a%25b@example.com"},
+		{"a+b@example.com", "/v1/businesses/acme/users/a+b@example.com"},
+		{"{a}@example.com", "/v1/businesses/acme/users/%7Ba%7D@example.com"},
+	} {
+		t.Run(tc.email, func(t *testing.T) {
+			s := newTestStack(t)
+			rec := s.mustDo(t, invite(`{"email":"`+tc.email+`"}`), http.StatusCreated)
+			if got := rec.Header().Get("Location"); got != tc.location {
+				t.Errorf("Location = %q, want %q", got, tc.location)
+			}
+			want := userBody{email: tc.email, permissions: acmeTabs, invitedBy: acmeOwner, version: 1}
+			assertJSON(t, s.do(apiCall{caller: acmeOwner, method: http.MethodGet, path: rec.Header().Get("Location")}), http.StatusOK, want.json())
+		})
+	}
+}
+
 func TestInviteUserAgainAfterRemoval(t *testing.T) {
 	s := newTestStack(t)
 	s.mustDo(t, apiCall{caller: acmeOwner, method: http.MethodDelete, path: bobPath}, http.StatusNoContent)
