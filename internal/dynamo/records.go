@@ -75,7 +75,9 @@ type activityRecord struct {
 	Actor      string        `dynamodbav:"actor"`
 	Target     personRecord  `dynamodbav:"target"`
 	At         time.Time     `dynamodbav:"at"`
-	Changes    changesRecord `dynamodbav:"changes"`
+	// Changes is left out when nothing changed (removals): an empty map
+	// comes back from DynamoDB Local's stream as a different attribute.
+	Changes *changesRecord `dynamodbav:"changes,omitempty"`
 }
 
 type personRecord struct {
@@ -116,10 +118,13 @@ func toActivityRecord(a team.Activity) activityRecord {
 		PK: businessPK(a.BusinessID), SK: activitySK(a.ID), Entity: EntityActivity,
 		ID: a.ID, BusinessID: a.BusinessID, Type: string(a.Type), Actor: a.Actor,
 		Target: personRecord(a.Target), At: a.At,
-		Changes: changesRecord{
-			Email: field(a.Changes.Email), FirstName: field(a.Changes.FirstName),
-			LastName: field(a.Changes.LastName), Phone: field(a.Changes.Phone),
-		},
+	}
+	if a.Changes.IsZero() {
+		return r
+	}
+	r.Changes = &changesRecord{
+		Email: field(a.Changes.Email), FirstName: field(a.Changes.FirstName),
+		LastName: field(a.Changes.LastName), Phone: field(a.Changes.Phone),
 	}
 	if p := a.Changes.Permissions; p != nil {
 		r.Changes.Permissions = &permissionsChangeRecord{From: p.From.Strings(), To: p.To.Strings()}
@@ -137,10 +142,13 @@ func (r activityRecord) activity() team.Activity {
 	a := team.Activity{
 		ID: r.ID, BusinessID: r.BusinessID, Type: team.ActivityType(r.Type), Actor: r.Actor,
 		Target: team.Person(r.Target), At: r.At,
-		Changes: team.Changes{
-			Email: field(r.Changes.Email), FirstName: field(r.Changes.FirstName),
-			LastName: field(r.Changes.LastName), Phone: field(r.Changes.Phone),
-		},
+	}
+	if r.Changes == nil {
+		return a
+	}
+	a.Changes = team.Changes{
+		Email: field(r.Changes.Email), FirstName: field(r.Changes.FirstName),
+		LastName: field(r.Changes.LastName), Phone: field(r.Changes.Phone),
 	}
 	if p := r.Changes.Permissions; p != nil {
 		a.Changes.Permissions = &team.PermissionsChange{From: team.PermissionsOf(p.From), To: team.PermissionsOf(p.To)}

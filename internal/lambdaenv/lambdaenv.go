@@ -11,16 +11,25 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
+	"github.com/businessapp/usermanagement/internal/delivery"
 	"github.com/businessapp/usermanagement/internal/dynamo"
+	"github.com/businessapp/usermanagement/internal/eventbus"
 	"github.com/businessapp/usermanagement/internal/gateway"
 	"github.com/businessapp/usermanagement/internal/httpapi"
+	"github.com/businessapp/usermanagement/internal/sesmail"
 	"github.com/businessapp/usermanagement/internal/team"
 )
 
 // Environment variables the functions read; template.yaml sets them.
 const (
 	EnvTableName = "TABLE_NAME"
+	// The stream consumer's settings.
+	EnvEventBusName = "EVENT_BUS_NAME" // empty: the default bus
+	EnvSenderEmail  = "SENDER_EMAIL"   // the verified SES identity mail comes from
+	EnvAppBaseURL   = "APP_BASE_URL"   // where welcome emails send invitees
 )
 
 // Logger returns the JSON logger every function writes to (Lambda sends
@@ -56,6 +65,33 @@ func RouteHandler(ctx context.Context, operation string) (func(context.Context, 
 		return nil, err
 	}
 	return gateway.Handler(h), nil
+}
+
+// StreamHandler returns the stream consumer's Lambda handler, built from
+// the environment: it delivers the table's activity records to SES and
+// EventBridge.
+func StreamHandler(ctx context.Context) (func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error), error) {
+	table, sender, baseURL := os.Getenv(EnvTableName), os.Getenv(EnvSenderEmail), os.Getenv(EnvAppBaseURL)
+	for name, v := range map[string]string{EnvTableName: table, EnvSenderEmail: sender, EnvAppBaseURL: baseURL} {
+		if v == "" {
+			return nil, fmt.Errorf("lambdaenv: %s is not set", name)
+		}
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("lambdaenv: load AWS config: %w", err)
+	}
+	db := dynamodb.NewFromConfig(cfg)
+	consumer := delivery.New(baseURL, delivery.Deps{
+		Decode:    dynamo.ActivityFromStream,
+		Ledger:    dynamo.NewLedger(db, table),
+		Directory: dynamo.NewStore(db, table),
+		Mailer:    sesmail.New(sesv2.NewFromConfig(cfg), sender),
+		Publisher: eventbus.New(eventbridge.NewFromConfig(cfg), os.Getenv(EnvEventBusName)),
+		Clock:     team.SystemClock{},
+		Log:       Logger(),
+	})
+	return consumer.Handle, nil
 }
 
 // Fail logs why a function could not start and exits, so that Lambda

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/businessapp/usermanagement/internal/dynamo"
@@ -42,61 +43,33 @@ const (
 // Stack is a running local stack.
 type Stack struct {
 	// URL is the base URL the server answers on.
-	URL    string
-	server *http.Server
-	done   chan error
-	ddb    *dynamodblocal.Process
+	URL         string
+	server      *http.Server
+	done        chan error
+	ddb         *dynamodblocal.Process
+	emulators   *emulators
+	poller      chan struct{} // closed when the stream poller has stopped
+	stopPolling context.CancelFunc
+	stopOnce    sync.Once
 }
 
-// Start brings the stack up: the database, the table, the seed data, then
-// the HTTP server. Cancelling ctx stops everything Start started.
+// Start brings the stack up: the listener (so a busy port fails before
+// anything else starts), the database and its table, the emulators, the seed
+// data, the stream's delivery, then the HTTP server. Cancelling ctx stops
+// everything Start started.
 func Start(ctx context.Context, cfg Config) (*Stack, error) {
-	s := &Stack{done: make(chan error, 1)}
-	endpoint := cfg.DynamoDBEndpoint
-	if endpoint == "" {
-		jarDir, err := dynamodblocal.FindJarDir(cfg.RepoDir)
-		if err != nil {
-			return nil, err
-		}
-		fmt.Fprintln(cfg.Console, "Starting DynamoDB Local (in memory)…")
-		s.ddb, err = dynamodblocal.Start(ctx, jarDir, io.Discard)
-		if err != nil {
-			return nil, err
-		}
-		endpoint = s.ddb.Endpoint
-	}
-	client := dynamodblocal.NewClient(endpoint)
-	if _, err := dynamo.EnsureTable(ctx, client, cfg.TableName); err != nil {
-		s.stopDatabase()
-		return nil, err
-	}
-	store := dynamo.NewStore(client, cfg.TableName)
-	clock := team.SystemClock{}
-	auth := NewAuthorizer(clock)
-	dev := &devAPI{auth: auth, creator: store, clock: clock}
-	if err := seed(ctx, dev); err != nil {
-		s.stopDatabase()
-		return nil, err
-	}
-
-	api := httpapi.New(team.NewService(store, clock, team.ULIDSource{}), cfg.Log)
-	mux := http.NewServeMux()
-	mux.Handle("/v1/", auth.Middleware(api.Mux()))
-	mux.HandleFunc("POST /dev/token", dev.token)
-	mux.HandleFunc("POST /dev/businesses", dev.businesses)
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintf(w, "Business App User Management (local stack)\n\nAPI: %s/v1/businesses/%s/users (see README.md)\nToken: POST %s/dev/token {\"email\":\"%s\"}\n",
-			s.URL, DemoBusiness, s.URL, DemoOwner)
-	})
-
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		s.stopDatabase()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	s.URL = "http://" + ln.Addr().String()
-	s.server = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	s := &Stack{URL: "http://" + ln.Addr().String(), done: make(chan error, 1)}
+	handler, err := s.start(ctx, cfg)
+	if err != nil {
+		ln.Close()
+		s.stopBackground()
+		return nil, err
+	}
+	s.server = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		err := s.server.Serve(ln)
 		if errors.Is(err, http.ErrServerClosed) {
@@ -109,6 +82,57 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		s.Stop()
 	}()
 	return s, nil
+}
+
+// start starts everything behind the HTTP server and returns its handler.
+func (s *Stack) start(ctx context.Context, cfg Config) (http.Handler, error) {
+	endpoint := cfg.DynamoDBEndpoint
+	if endpoint == "" {
+		jarDir, err := dynamodblocal.FindJarDir(cfg.RepoDir)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintln(cfg.Console, "Starting DynamoDB Local (in memory)…")
+		if s.ddb, err = dynamodblocal.Start(ctx, jarDir, io.Discard); err != nil {
+			return nil, err
+		}
+		endpoint = s.ddb.Endpoint
+	}
+	client := dynamodblocal.NewClient(endpoint)
+	if _, err := dynamo.EnsureTable(ctx, client, cfg.TableName); err != nil {
+		return nil, err
+	}
+	store := dynamo.NewStore(client, cfg.TableName)
+	var err error
+	if s.emulators, err = startEmulators(ctx); err != nil {
+		return nil, err
+	}
+	clock := team.SystemClock{}
+	auth := NewAuthorizer(clock)
+	dev := &devAPI{auth: auth, creator: store, clock: clock}
+	if err := seed(ctx, dev); err != nil {
+		return nil, err
+	}
+	pollCtx, stopPolling := context.WithCancel(context.Background())
+	s.stopPolling, s.poller = stopPolling, make(chan struct{})
+	go func() {
+		defer close(s.poller)
+		s.runDelivery(pollCtx, cfg, endpoint, store)
+	}()
+
+	api := httpapi.New(team.NewService(store, clock, team.ULIDSource{}), cfg.Log)
+	mux := http.NewServeMux()
+	mux.Handle("/v1/", auth.Middleware(api.Mux()))
+	mux.HandleFunc("POST /dev/token", dev.token)
+	mux.HandleFunc("POST /dev/businesses", dev.businesses)
+	mux.HandleFunc("GET /dev/emails", s.listEmails)
+	mux.HandleFunc("GET /dev/events", s.listEvents)
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintf(w, "Business App User Management (local stack)\n\nAPI: %s/v1/businesses/%s/users (see README.md)\nToken: POST %s/dev/token {\"email\":\"%s\"}\nWelcome emails: %s/dev/emails\nEvents: %s/dev/events\n",
+			s.URL, DemoBusiness, s.URL, DemoOwner, s.URL, s.URL)
+	})
+	return mux, nil
 }
 
 func seed(ctx context.Context, dev *devAPI) error {
@@ -130,15 +154,26 @@ func seed(ctx context.Context, dev *devAPI) error {
 // Wait blocks until the server stops and returns why.
 func (s *Stack) Wait() error { return <-s.done }
 
-// Stop shuts the server down gracefully, then the database it started.
+// Stop shuts the server down gracefully, then what runs behind it.
 func (s *Stack) Stop() {
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = s.server.Shutdown(shutdown)
-	s.stopDatabase()
+	s.stopOnce.Do(func() {
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = s.server.Shutdown(shutdown)
+		s.stopBackground()
+	})
 }
 
-func (s *Stack) stopDatabase() {
+// stopBackground stops delivery, the emulators and the database, in that
+// order, so nothing is left polling a stopped database.
+func (s *Stack) stopBackground() {
+	if s.stopPolling != nil {
+		s.stopPolling()
+		<-s.poller
+	}
+	if s.emulators != nil {
+		s.emulators.close()
+	}
 	if s.ddb != nil {
 		s.ddb.Stop()
 	}

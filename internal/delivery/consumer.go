@@ -1,0 +1,222 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/businessapp/usermanagement/internal/team"
+)
+
+// RecordDecoder reads the activity committed by a stream record. It returns
+// ok=false for records that are not newly inserted activity records, which
+// the consumer ignores. A record it cannot decode returns an error and, when
+// the keys could be read, the activity's BusinessID and ID, so that the
+// failure can be recorded on the item.
+type RecordDecoder func(events.DynamoDBEventRecord) (a team.Activity, ok bool, err error)
+
+// Deps are the consumer's collaborators.
+type Deps struct {
+	Decode    RecordDecoder
+	Ledger    Ledger
+	Directory Directory
+	Mailer    Mailer
+	Publisher Publisher
+	Clock     team.Clock
+	Log       *slog.Logger
+}
+
+// Consumer delivers a batch of stream records: the welcome email of every
+// invite and the event of every change, each at most once per record as far
+// as the ledger can tell (a crash between the provider accepting and the
+// ledger recording is the only window for a duplicate).
+type Consumer struct {
+	appBaseURL string
+	d          Deps
+}
+
+// New returns a Consumer whose emails link to appBaseURL.
+func New(appBaseURL string, d Deps) *Consumer {
+	return &Consumer{appBaseURL: appBaseURL, d: d}
+}
+
+// item is one activity of the batch and how its delivery went.
+type item struct {
+	record   events.DynamoDBEventRecord
+	activity team.Activity
+	state    State
+	failed   error // retryable failure: hand the record back to Lambda
+}
+
+// Handle implements the Lambda handler of the stream's event source mapping.
+// It never fails the batch as a whole: records that failed for a retryable
+// reason are reported in BatchItemFailures, so Lambda retries from the
+// earliest of them; permanent failures are recorded on the activity record,
+// logged, and do not block the shard.
+func (c *Consumer) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	var items []*item
+	for _, rec := range ev.Records {
+		a, ok, err := c.d.Decode(rec)
+		if err != nil {
+			c.poison(ctx, rec, a, err)
+			continue
+		}
+		if ok {
+			items = append(items, &item{record: rec, activity: a})
+		}
+	}
+	c.readStates(ctx, items)
+	c.sendEmails(ctx, items)
+	c.putEvents(ctx, items)
+
+	var resp events.DynamoDBEventResponse
+	for _, it := range items {
+		if it.failed != nil {
+			c.d.Log.WarnContext(ctx, "delivery will be retried", slog.String("activityId", it.activity.ID),
+				slog.String("sequenceNumber", it.record.Change.SequenceNumber), slog.Any("error", it.failed))
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: it.record.Change.SequenceNumber})
+		}
+	}
+	return resp, nil
+}
+
+// poison records and logs a record that can never be delivered, so that it
+// does not block the records behind it.
+func (c *Consumer) poison(ctx context.Context, rec events.DynamoDBEventRecord, a team.Activity, err error) {
+	c.d.Log.ErrorContext(ctx, "undeliverable stream record", slog.String("eventId", rec.EventID),
+		slog.String("sequenceNumber", rec.Change.SequenceNumber), slog.Any("error", err))
+	if a.BusinessID == "" || a.ID == "" {
+		return
+	}
+	now := c.d.Clock.Now()
+	reason := "undecodable activity record: " + err.Error()
+	if err := errors.Join(
+		c.d.Ledger.EmailFailed(ctx, a.BusinessID, a.ID, reason, now),
+		c.d.Ledger.EventFailed(ctx, a.BusinessID, a.ID, reason, now),
+	); err != nil {
+		c.d.Log.ErrorContext(ctx, "could not record an undeliverable record", slog.String("activityId", a.ID), slog.Any("error", err))
+	}
+}
+
+// readStates reads what was delivered already, concurrently: a batch that
+// Lambda delivers again finds its records done and sends nothing twice.
+func (c *Consumer) readStates(ctx context.Context, items []*item) {
+	var wg sync.WaitGroup
+	for _, it := range items {
+		wg.Go(func() {
+			st, err := c.d.Ledger.State(ctx, it.activity.BusinessID, it.activity.ID)
+			switch {
+			case errors.Is(err, team.ErrNotFound):
+				// The activity record is gone (deleted by hand): there is
+				// nothing left to record delivery on, so deliver nothing.
+				it.state = State{EmailDone: true, EventDone: true}
+			case err != nil:
+				it.failed = fmt.Errorf("read delivery state: %w", err)
+			default:
+				it.state = st
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func (c *Consumer) sendEmails(ctx context.Context, items []*item) {
+	for _, it := range items {
+		if it.failed != nil || it.state.EmailDone || it.activity.Type != team.ActivityUserAdded {
+			continue
+		}
+		a := it.activity
+		email, err := c.welcome(ctx, a)
+		var id string
+		if err == nil {
+			id, err = c.d.Mailer.Send(ctx, email)
+		}
+		now := c.d.Clock.Now()
+		switch {
+		case err == nil:
+			if err := c.d.Ledger.EmailSent(ctx, a.BusinessID, a.ID, id, now); err != nil {
+				// The email went out but is not recorded: the retry may send
+				// it once more, the one duplicate I6 allows.
+				it.failed = fmt.Errorf("record sent email: %w", err)
+			}
+		case errors.Is(err, ErrPermanent):
+			c.d.Log.ErrorContext(ctx, "welcome email refused for good", slog.String("activityId", a.ID), slog.Any("error", err))
+			if err := c.d.Ledger.EmailFailed(ctx, a.BusinessID, a.ID, err.Error(), now); err != nil {
+				it.failed = fmt.Errorf("record email failure: %w", err)
+			}
+		default:
+			it.failed = fmt.Errorf("send welcome email: %w", err)
+		}
+	}
+}
+
+// welcome renders the email of an invite, looking up the business and the
+// inviter's name. An inviter removed since still has their email shown.
+func (c *Consumer) welcome(ctx context.Context, a team.Activity) (WelcomeEmail, error) {
+	biz, err := c.d.Directory.Business(ctx, a.BusinessID)
+	if errors.Is(err, team.ErrNotFound) {
+		return WelcomeEmail{}, fmt.Errorf("%w: business %s does not exist", ErrPermanent, a.BusinessID)
+	}
+	if err != nil {
+		return WelcomeEmail{}, fmt.Errorf("read business: %w", err)
+	}
+	inviter, err := c.d.Directory.User(ctx, a.BusinessID, a.Actor)
+	if errors.Is(err, team.ErrNotFound) {
+		inviter, err = team.User{Email: a.Actor}, nil
+	}
+	if err != nil {
+		return WelcomeEmail{}, fmt.Errorf("read inviter: %w", err)
+	}
+	return RenderWelcome(c.appBaseURL, biz, inviter, a.Target)
+}
+
+func (c *Consumer) putEvents(ctx context.Context, items []*item) {
+	var pending []*item
+	var batch []Event
+	now := c.d.Clock.Now()
+	for _, it := range items {
+		if it.failed != nil || it.state.EventDone {
+			continue
+		}
+		ev, err := EventOf(it.activity)
+		if err != nil {
+			c.eventFailed(ctx, it, err, now)
+			continue
+		}
+		pending, batch = append(pending, it), append(batch, ev)
+	}
+	if len(batch) == 0 {
+		return
+	}
+	results, err := c.d.Publisher.Publish(ctx, batch)
+	for i, it := range pending {
+		entryErr := err
+		if entryErr == nil && i < len(results) {
+			entryErr = results[i]
+		} else if entryErr == nil {
+			entryErr = errors.New("the publisher returned no result for this event")
+		}
+		switch {
+		case entryErr == nil:
+			if err := c.d.Ledger.EventPut(ctx, it.activity.BusinessID, it.activity.ID, now); err != nil {
+				it.failed = fmt.Errorf("record put event: %w", err)
+			}
+		case errors.Is(entryErr, ErrPermanent):
+			c.eventFailed(ctx, it, entryErr, now)
+		default:
+			it.failed = fmt.Errorf("put event: %w", entryErr)
+		}
+	}
+}
+
+func (c *Consumer) eventFailed(ctx context.Context, it *item, cause error, now time.Time) {
+	c.d.Log.ErrorContext(ctx, "event refused for good", slog.String("activityId", it.activity.ID), slog.Any("error", cause))
+	if err := c.d.Ledger.EventFailed(ctx, it.activity.BusinessID, it.activity.ID, cause.Error(), now); err != nil {
+		it.failed = fmt.Errorf("record event failure: %w", err)
+	}
+}

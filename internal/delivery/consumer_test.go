@@ -1,0 +1,386 @@
+package delivery_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/businessapp/usermanagement/internal/delivery"
+	"github.com/businessapp/usermanagement/internal/team"
+)
+
+var t0 = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+
+type fixedClock struct{}
+
+func (fixedClock) Now() time.Time { return t0 }
+
+// ledger is an in-memory delivery.Ledger.
+type ledger struct {
+	mu     sync.Mutex
+	emails map[string]string // activity id → "sent:<message id>" or "failed:<reason>"
+	events map[string]string
+}
+
+func newLedger() *ledger { return &ledger{emails: map[string]string{}, events: map[string]string{}} }
+
+func (l *ledger) State(_ context.Context, _, id string) (delivery.State, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, email := l.emails[id]
+	_, event := l.events[id]
+	return delivery.State{EmailDone: email, EventDone: event}, nil
+}
+
+func (l *ledger) set(m map[string]string, id, v string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, done := m[id]; !done {
+		m[id] = v
+	}
+	return nil
+}
+
+func (l *ledger) EmailSent(_ context.Context, _, id, msg string, _ time.Time) error {
+	return l.set(l.emails, id, "sent:"+msg)
+}
+func (l *ledger) EmailFailed(_ context.Context, _, id, reason string, _ time.Time) error {
+	return l.set(l.emails, id, "failed:"+reason)
+}
+func (l *ledger) EventPut(_ context.Context, _, id string, _ time.Time) error {
+	return l.set(l.events, id, "put")
+}
+func (l *ledger) EventFailed(_ context.Context, _, id, reason string, _ time.Time) error {
+	return l.set(l.events, id, "failed:"+reason)
+}
+
+// directory knows one business and its owner.
+type directory struct{}
+
+func (directory) Business(_ context.Context, id string) (team.Business, error) {
+	if id != "acme" {
+		return team.Business{}, team.ErrNotFound
+	}
+	return team.Business{ID: "acme", Name: "Acme & Sons"}, nil
+}
+
+func (directory) User(_ context.Context, _, email string) (team.User, error) {
+	if email != "owner@acme.test" {
+		return team.User{}, team.ErrNotFound
+	}
+	return team.User{Email: email, FirstName: "Olive", LastName: "Owner"}, nil
+}
+
+// mailer records what it sends; each call first consumes a scripted error.
+type mailer struct {
+	mu     sync.Mutex
+	script []error
+	sent   []delivery.WelcomeEmail
+}
+
+func (m *mailer) Send(_ context.Context, e delivery.WelcomeEmail) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.script) > 0 {
+		err := m.script[0]
+		m.script = m.script[1:]
+		if err != nil {
+			return "", err
+		}
+	}
+	m.sent = append(m.sent, e)
+	return fmt.Sprintf("msg-%d", len(m.sent)), nil
+}
+
+// publisher records accepted events; fail decides per event id and call.
+type publisher struct {
+	mu       sync.Mutex
+	calls    int
+	accepted []delivery.Event
+	fail     func(call int, ev delivery.Event) error
+}
+
+func (p *publisher) Publish(_ context.Context, evs []delivery.Event) ([]error, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.calls++
+	errs := make([]error, len(evs))
+	for i, ev := range evs {
+		if p.fail != nil {
+			errs[i] = p.fail(p.calls, ev)
+		}
+		if errs[i] == nil {
+			p.accepted = append(p.accepted, ev)
+		}
+	}
+	return errs, nil
+}
+
+func (p *publisher) ids() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []string
+	for _, ev := range p.accepted {
+		out = append(out, ev.Detail.EventID)
+	}
+	return out
+}
+
+// batch builds stream records for activities; a decoder maps them back.
+// The real decoder (dynamo.ActivityFromStream) is tested in internal/dynamo.
+type batch struct {
+	activities map[string]team.Activity
+	poison     map[string]team.Activity
+	records    []events.DynamoDBEventRecord
+}
+
+func newBatch() *batch {
+	return &batch{activities: map[string]team.Activity{}, poison: map[string]team.Activity{}}
+}
+
+func (b *batch) add(a team.Activity) *batch {
+	seq := fmt.Sprintf("%021d", len(b.records)+1)
+	b.activities[seq] = a
+	b.records = append(b.records, events.DynamoDBEventRecord{EventID: "ev-" + seq, EventName: "INSERT",
+		Change: events.DynamoDBStreamRecord{SequenceNumber: seq}})
+	return b
+}
+
+func (b *batch) addPoison(businessID, id string) *batch {
+	seq := fmt.Sprintf("%021d", len(b.records)+1)
+	b.poison[seq] = team.Activity{BusinessID: businessID, ID: id}
+	b.records = append(b.records, events.DynamoDBEventRecord{EventID: "ev-" + seq, EventName: "INSERT",
+		Change: events.DynamoDBStreamRecord{SequenceNumber: seq}})
+	return b
+}
+
+func (b *batch) addIgnored() *batch {
+	seq := fmt.Sprintf("%021d", len(b.records)+1)
+	b.records = append(b.records, events.DynamoDBEventRecord{EventID: "ev-" + seq, EventName: "MODIFY",
+		Change: events.DynamoDBStreamRecord{SequenceNumber: seq}})
+	return b
+}
+
+func (b *batch) decode(rec events.DynamoDBEventRecord) (team.Activity, bool, error) {
+	if a, ok := b.poison[rec.Change.SequenceNumber]; ok {
+		return a, false, errors.New("image lacks its type")
+	}
+	a, ok := b.activities[rec.Change.SequenceNumber]
+	return a, ok, nil
+}
+
+func (b *batch) event() events.DynamoDBEvent { return events.DynamoDBEvent{Records: b.records} }
+
+func activity(id string, typ team.ActivityType, target string) team.Activity {
+	a := team.Activity{ID: id, BusinessID: "acme", Type: typ, Actor: "owner@acme.test",
+		Target: team.Person{Email: target, FirstName: "Ann"}, At: t0}
+	switch typ {
+	case team.ActivityUserAdded:
+		a.Changes.Permissions = &team.PermissionsChange{From: team.Permissions{}, To: team.Permissions{team.TabCRM}}
+	case team.ActivityPermissionsChanged:
+		a.Changes.Permissions = &team.PermissionsChange{From: team.Permissions{team.TabCRM}, To: team.Permissions{team.TabHome}}
+	case team.ActivityContactChanged:
+		a.Changes.FirstName = &team.FieldChange{From: "", To: "Ann"}
+	}
+	return a
+}
+
+type world struct {
+	ledger    *ledger
+	mailer    *mailer
+	publisher *publisher
+	consumer  *delivery.Consumer
+	log       *strings.Builder
+}
+
+func newWorld(b *batch) *world {
+	w := &world{ledger: newLedger(), mailer: &mailer{}, publisher: &publisher{}, log: &strings.Builder{}}
+	w.consumer = delivery.New("https://app.example.test/", delivery.Deps{
+		Decode: b.decode, Ledger: w.ledger, Directory: directory{}, Mailer: w.mailer, Publisher: w.publisher,
+		Clock: fixedClock{}, Log: slog.New(slog.NewTextHandler(w.log, nil)),
+	})
+	return w
+}
+
+func failures(resp events.DynamoDBEventResponse) []string {
+	var out []string
+	for _, f := range resp.BatchItemFailures {
+		out = append(out, f.ItemIdentifier)
+	}
+	return out
+}
+
+func (w *world) handle(t *testing.T, b *batch) []string {
+	t.Helper()
+	resp, err := w.consumer.Handle(context.Background(), b.event())
+	if err != nil {
+		t.Fatalf("Handle failed the whole batch: %v", err)
+	}
+	return failures(resp)
+}
+
+func TestEveryChangeIsDeliveredOnce(t *testing.T) {
+	b := newBatch().
+		add(activity("a1", team.ActivityUserAdded, "ann@acme.test")).
+		addIgnored().
+		add(activity("a2", team.ActivityPermissionsChanged, "ann@acme.test")).
+		add(activity("a3", team.ActivityContactChanged, "ann@acme.test")).
+		add(activity("a4", team.ActivityUserRemoved, "ann@acme.test"))
+	w := newWorld(b)
+	if got := w.handle(t, b); len(got) != 0 {
+		t.Fatalf("failures = %v, want none", got)
+	}
+	if len(w.mailer.sent) != 1 || w.mailer.sent[0].To != "ann@acme.test" {
+		t.Errorf("emails = %+v, want one welcome email to ann", w.mailer.sent)
+	}
+	if diff := cmp.Diff([]string{"a1", "a2", "a3", "a4"}, w.publisher.ids()); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+	var types []delivery.DetailType
+	for _, ev := range w.publisher.accepted {
+		types = append(types, ev.DetailType)
+	}
+	want := []delivery.DetailType{delivery.DetailUserAdded, delivery.DetailUserPermissionsChanged,
+		delivery.DetailUserContactInfoChanged, delivery.DetailUserRemoved}
+	if diff := cmp.Diff(want, types); diff != "" {
+		t.Errorf("detail types (-want +got):\n%s", diff)
+	}
+	if w.publisher.calls != 1 {
+		t.Errorf("PutEvents calls = %d, want the batch's events in one call", w.publisher.calls)
+	}
+
+	// Lambda delivers the same batch again (a retry after a timeout):
+	// nothing goes out twice.
+	if got := w.handle(t, b); len(got) != 0 {
+		t.Fatalf("second delivery failures = %v", got)
+	}
+	if len(w.mailer.sent) != 1 || len(w.publisher.accepted) != 4 {
+		t.Errorf("after the same batch twice: %d emails, %d events; want 1 and 4", len(w.mailer.sent), len(w.publisher.accepted))
+	}
+}
+
+func TestThrottledEmailIsSentOnceAfterRecovery(t *testing.T) {
+	b := newBatch().add(activity("a1", team.ActivityUserAdded, "ann@acme.test"))
+	w := newWorld(b)
+	throttled := errors.New("TooManyRequestsException: maximum sending rate exceeded")
+	w.mailer.script = []error{throttled, throttled, throttled, throttled}
+	for attempt := 1; attempt <= 4; attempt++ {
+		if got := w.handle(t, b); len(got) != 1 {
+			t.Fatalf("attempt %d: failures = %v, want the record handed back for retry", attempt, got)
+		}
+	}
+	if got := w.handle(t, b); len(got) != 0 {
+		t.Fatalf("after recovery: failures = %v", got)
+	}
+	for range 3 {
+		w.handle(t, b)
+	}
+	if len(w.mailer.sent) != 1 {
+		t.Errorf("emails sent = %d, want exactly 1", len(w.mailer.sent))
+	}
+	if len(w.publisher.accepted) != 1 {
+		t.Errorf("events = %d, want the event once, although the email was retried", len(w.publisher.accepted))
+	}
+}
+
+func TestPartialEventFailureRetriesOnlyTheFailedEvents(t *testing.T) {
+	b := newBatch()
+	for i := 1; i <= 5; i++ {
+		b.add(activity(fmt.Sprintf("a%d", i), team.ActivityContactChanged, "ann@acme.test"))
+	}
+	w := newWorld(b)
+	w.publisher.fail = func(call int, ev delivery.Event) error {
+		if call == 1 && (ev.Detail.EventID == "a2" || ev.Detail.EventID == "a4") {
+			return errors.New("ThrottlingException")
+		}
+		return nil
+	}
+	if diff := cmp.Diff([]string{b.records[1].Change.SequenceNumber, b.records[3].Change.SequenceNumber}, w.handle(t, b)); diff != "" {
+		t.Fatalf("failures (-want +got):\n%s", diff)
+	}
+	// Lambda retries from the earliest failure: records 2 to 5.
+	retry := &batch{activities: b.activities, records: b.records[1:]}
+	if got := w.handle(t, retry); len(got) != 0 {
+		t.Fatalf("retry failures = %v", got)
+	}
+	if diff := cmp.Diff([]string{"a1", "a3", "a5", "a2", "a4"}, w.publisher.ids()); diff != "" {
+		t.Errorf("accepted events (-want +got):\n%s", diff)
+	}
+}
+
+func TestPoisonRecordIsRecordedAndDoesNotBlockTheBatch(t *testing.T) {
+	b := newBatch().
+		add(activity("a1", team.ActivityUserAdded, "ann@acme.test")).
+		addPoison("acme", "bad").
+		add(activity("a3", team.ActivityUserAdded, "bob@acme.test"))
+	w := newWorld(b)
+	if got := w.handle(t, b); len(got) != 0 {
+		t.Fatalf("failures = %v, want none: a poison record must not block the shard", got)
+	}
+	if len(w.mailer.sent) != 2 || len(w.publisher.accepted) != 2 {
+		t.Errorf("%d emails, %d events; want the two good records delivered", len(w.mailer.sent), len(w.publisher.accepted))
+	}
+	if !strings.HasPrefix(w.ledger.emails["bad"], "failed:") || !strings.HasPrefix(w.ledger.events["bad"], "failed:") {
+		t.Errorf("poison record marks = %q / %q, want both recorded as failed", w.ledger.emails["bad"], w.ledger.events["bad"])
+	}
+	if !strings.Contains(w.log.String(), "undeliverable stream record") {
+		t.Errorf("the poison record was not logged: %s", w.log)
+	}
+}
+
+func TestPermanentRejectionIsRecordedNotRetried(t *testing.T) {
+	b := newBatch().add(activity("a1", team.ActivityUserAdded, "ann@acme.test"))
+	w := newWorld(b)
+	w.mailer.script = []error{fmt.Errorf("sesmail: %w: MessageRejected", delivery.ErrPermanent)}
+	w.publisher.fail = func(_ int, _ delivery.Event) error {
+		return fmt.Errorf("eventbus: %w: MalformedDetail", delivery.ErrPermanent)
+	}
+	if got := w.handle(t, b); len(got) != 0 {
+		t.Fatalf("failures = %v, want none for permanent rejections", got)
+	}
+	if !strings.Contains(w.ledger.emails["a1"], "MessageRejected") || !strings.Contains(w.ledger.events["a1"], "MalformedDetail") {
+		t.Errorf("marks = %q / %q, want the reasons recorded", w.ledger.emails["a1"], w.ledger.events["a1"])
+	}
+	w.handle(t, b)
+	if len(w.mailer.script) != 0 || len(w.mailer.sent) != 0 {
+		t.Errorf("a permanently rejected email was tried again")
+	}
+}
+
+func TestWelcomeEmailNamesBusinessAndInviter(t *testing.T) {
+	b := newBatch().add(activity("a1", team.ActivityUserAdded, "ann@acme.test"))
+	hostile := activity("a2", team.ActivityUserAdded, "eve@acme.test")
+	hostile.Target.FirstName = `<script>alert(1)</script>`
+	b.add(hostile)
+	w := newWorld(b)
+	w.handle(t, b)
+	if len(w.mailer.sent) != 2 {
+		t.Fatalf("emails = %d, want 2", len(w.mailer.sent))
+	}
+	e := w.mailer.sent[0]
+	wantSubject := "Olive Owner invited you to Acme & Sons on the Business App"
+	if e.Subject != wantSubject {
+		t.Errorf("subject = %q, want %q", e.Subject, wantSubject)
+	}
+	for _, part := range []struct{ name, body string }{{"text", e.Text}, {"html", e.HTML}} {
+		for _, want := range []string{"Hi Ann", "Olive Owner (owner@acme.test)", "https://app.example.test/acme", "ann@acme.test"} {
+			if !strings.Contains(part.body, want) {
+				t.Errorf("%s part lacks %q:\n%s", part.name, want, part.body)
+			}
+		}
+	}
+	if !strings.Contains(e.HTML, "Acme &amp; Sons") {
+		t.Errorf("html part does not escape the business name")
+	}
+	if strings.Contains(w.mailer.sent[1].HTML, "<script>") {
+		t.Errorf("html part contains a name unescaped:\n%s", w.mailer.sent[1].HTML)
+	}
+}

@@ -1,0 +1,137 @@
+// Package delivery turns committed activity records into what the outside
+// world hears about them: a welcome email for every invite (SES) and an
+// event for every change (EventBridge), at least once and never lost
+// (invariant I6, SPEC §5). It runs as the Lambda on the table's stream.
+package delivery
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/businessapp/usermanagement/internal/team"
+)
+
+// ErrPermanent marks a failure that retrying cannot fix (SES rejected the
+// message, EventBridge refused the entry as malformed). Adapters wrap such
+// failures with it; every other error is treated as retryable (throttling,
+// 5xx, network), and the record is handed back to Lambda to retry.
+var ErrPermanent = errors.New("delivery: permanent failure")
+
+// Source is the EventBridge source of every event (SPEC §5).
+const Source = "businessapp.users"
+
+// DetailType is the EventBridge detail-type of an event.
+type DetailType string
+
+// The detail-types of SPEC §5, one per activity type.
+const (
+	DetailUserAdded              DetailType = "UserAdded"
+	DetailUserRemoved            DetailType = "UserRemoved"
+	DetailUserPermissionsChanged DetailType = "UserPermissionsChanged"
+	DetailUserContactInfoChanged DetailType = "UserContactInfoChanged"
+)
+
+// Event is one event to put on the bus.
+type Event struct {
+	DetailType DetailType
+	Time       time.Time
+	Detail     Detail
+}
+
+// Detail is the detail of every event; its JSON is the contract with
+// subscribers, documented by the JSON Schemas under docs/events.
+type Detail struct {
+	// EventID is the activity id: unique, and the same on every retry, so
+	// subscribers can drop duplicates.
+	EventID    string        `json:"eventId"`
+	OccurredAt time.Time     `json:"occurredAt"`
+	BusinessID string        `json:"businessId"`
+	Actor      DetailActor   `json:"actor"`
+	User       DetailUser    `json:"user"`
+	Changes    DetailChanges `json:"changes"`
+}
+
+// DetailActor is who made the change.
+type DetailActor struct {
+	Email string `json:"email"`
+}
+
+// DetailUser is the user the change is about; unset fields are null.
+type DetailUser struct {
+	Email     string  `json:"email"`
+	FirstName *string `json:"firstName"`
+	LastName  *string `json:"lastName"`
+	Phone     *string `json:"phone"`
+}
+
+// DetailChanges lists what changed; only changed fields are present.
+type DetailChanges struct {
+	Permissions *DetailPermissionsChange `json:"permissions,omitempty"`
+	Email       *DetailFieldChange       `json:"email,omitempty"`
+	FirstName   *DetailFieldChange       `json:"firstName,omitempty"`
+	LastName    *DetailFieldChange       `json:"lastName,omitempty"`
+	Phone       *DetailFieldChange       `json:"phone,omitempty"`
+}
+
+// DetailPermissionsChange is the permission set before and after.
+type DetailPermissionsChange struct {
+	From []string `json:"from"`
+	To   []string `json:"to"`
+}
+
+// DetailFieldChange is a contact field before and after; null is unset.
+type DetailFieldChange struct {
+	From *string `json:"from"`
+	To   *string `json:"to"`
+}
+
+// Publisher puts events on the bus. It returns one error per event, in
+// order (nil for an event that was accepted), so that a partial failure
+// retries only the events that failed; the second result is for a call that
+// failed as a whole. Implementations send at most ten events per call.
+type Publisher interface {
+	Publish(ctx context.Context, events []Event) ([]error, error)
+}
+
+// WelcomeEmail is a rendered welcome email.
+type WelcomeEmail struct {
+	To      string
+	Subject string
+	Text    string
+	HTML    string
+}
+
+// Mailer sends email. It returns the provider's message id.
+type Mailer interface {
+	Send(ctx context.Context, email WelcomeEmail) (messageID string, err error)
+}
+
+// Directory looks up what a welcome email names: the business and the
+// person who sent the invitation. The DynamoDB store has it.
+type Directory interface {
+	Business(ctx context.Context, businessID string) (team.Business, error)
+	User(ctx context.Context, businessID, email string) (team.User, error)
+}
+
+// State is what has been delivered for one activity record.
+type State struct {
+	EmailDone bool // sent, or permanently failed and recorded
+	EventDone bool // put, or permanently failed and recorded
+}
+
+// Ledger records delivery on the activity record itself, with conditional
+// writes, so that a batch delivered twice sends nothing twice.
+type Ledger interface {
+	// State returns what has been delivered for the activity (read
+	// consistently). Errors: team.ErrNotFound when the record is gone.
+	State(ctx context.Context, businessID, activityID string) (State, error)
+	// EmailSent records that the email went out with messageID.
+	EmailSent(ctx context.Context, businessID, activityID, messageID string, at time.Time) error
+	// EmailFailed records a permanent email failure and why.
+	EmailFailed(ctx context.Context, businessID, activityID, reason string, at time.Time) error
+	// EventPut records that the event was accepted by the bus.
+	EventPut(ctx context.Context, businessID, activityID string, at time.Time) error
+	// EventFailed records a permanent event failure and why.
+	EventFailed(ctx context.Context, businessID, activityID, reason string, at time.Time) error
+}

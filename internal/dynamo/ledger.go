@@ -1,0 +1,136 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/businessapp/usermanagement/internal/delivery"
+	"github.com/businessapp/usermanagement/internal/team"
+)
+
+// Delivery marks on an activity record. A mark is written once, under a
+// condition that it is absent, so the first outcome recorded is the one kept.
+const (
+	attrEmailStatus    = "emailStatus" // "sent" or "failed"
+	attrEmailMessageID = "emailMessageId"
+	attrEmailAt        = "emailAt"
+	attrEmailError     = "emailError"
+	attrEventStatus    = "eventStatus" // "put" or "failed"
+	attrEventAt        = "eventAt"
+	attrEventError     = "eventError"
+)
+
+// LedgerClient is the part of the DynamoDB API the ledger uses.
+type LedgerClient interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+}
+
+var _ LedgerClient = (*dynamodb.Client)(nil)
+
+// Ledger records delivery of activity records on the records themselves.
+type Ledger struct {
+	client LedgerClient
+	table  string
+}
+
+var _ delivery.Ledger = (*Ledger)(nil)
+
+// NewLedger returns a Ledger over the table.
+func NewLedger(client LedgerClient, table string) *Ledger {
+	return &Ledger{client: client, table: table}
+}
+
+// State implements delivery.Ledger.
+func (l *Ledger) State(ctx context.Context, businessID, activityID string) (delivery.State, error) {
+	out, err := l.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &l.table, Key: key(businessPK(businessID), activitySK(activityID)),
+		ConsistentRead:           aws.Bool(true),
+		ProjectionExpression:     aws.String("#e, #v"),
+		ExpressionAttributeNames: map[string]string{"#e": attrEmailStatus, "#v": attrEventStatus},
+	})
+	if err != nil {
+		return delivery.State{}, fmt.Errorf("dynamo: delivery state: %w", requestError(err))
+	}
+	if out.Item == nil {
+		return delivery.State{}, fmt.Errorf("dynamo: delivery state: %w", team.ErrNotFound)
+	}
+	_, email := out.Item[attrEmailStatus]
+	_, event := out.Item[attrEventStatus]
+	return delivery.State{EmailDone: email, EventDone: event}, nil
+}
+
+// EmailSent implements delivery.Ledger.
+func (l *Ledger) EmailSent(ctx context.Context, businessID, activityID, messageID string, at time.Time) error {
+	return l.mark(ctx, businessID, activityID, attrEmailStatus, map[string]any{
+		attrEmailStatus: "sent", attrEmailMessageID: messageID, attrEmailAt: at,
+	})
+}
+
+// EmailFailed implements delivery.Ledger.
+func (l *Ledger) EmailFailed(ctx context.Context, businessID, activityID, reason string, at time.Time) error {
+	return l.mark(ctx, businessID, activityID, attrEmailStatus, map[string]any{
+		attrEmailStatus: "failed", attrEmailError: truncate(reason), attrEmailAt: at,
+	})
+}
+
+// EventPut implements delivery.Ledger.
+func (l *Ledger) EventPut(ctx context.Context, businessID, activityID string, at time.Time) error {
+	return l.mark(ctx, businessID, activityID, attrEventStatus, map[string]any{
+		attrEventStatus: "put", attrEventAt: at,
+	})
+}
+
+// EventFailed implements delivery.Ledger.
+func (l *Ledger) EventFailed(ctx context.Context, businessID, activityID, reason string, at time.Time) error {
+	return l.mark(ctx, businessID, activityID, attrEventStatus, map[string]any{
+		attrEventStatus: "failed", attrEventError: truncate(reason), attrEventAt: at,
+	})
+}
+
+// truncate keeps failure reasons from growing an item without bound.
+func truncate(s string) string {
+	const max = 1000
+	if len(s) > max {
+		return s[:max]
+	}
+	return s
+}
+
+// mark sets attributes on an activity record unless status is already set.
+// A failed condition means the outcome was recorded before (a retried
+// batch): that is success, not an error.
+func (l *Ledger) mark(ctx context.Context, businessID, activityID, status string, values map[string]any) error {
+	var update expression.UpdateBuilder
+	for name, v := range values {
+		if t, ok := v.(time.Time); ok {
+			v = t.UTC().Format(time.RFC3339Nano)
+		}
+		update = update.Set(expression.Name(name), expression.Value(v))
+	}
+	cond := expression.AttributeExists(expression.Name(AttrPK)).And(expression.AttributeNotExists(expression.Name(status)))
+	expr, err := expression.NewBuilder().WithUpdate(update).WithCondition(cond).Build()
+	if err != nil {
+		return fmt.Errorf("dynamo: build delivery mark: %w", err)
+	}
+	_, err = l.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &l.table, Key: key(businessPK(businessID), activitySK(activityID)),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	})
+	var done *types.ConditionalCheckFailedException
+	if errors.As(err, &done) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("dynamo: mark %s: %w", status, requestError(err))
+	}
+	return nil
+}

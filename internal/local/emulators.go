@@ -1,0 +1,154 @@
+package local
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/sivchari/kumo"
+)
+
+// The local bus, the rule that stands for the CRM's subscription, and the
+// queue it targets. kumo records an event as delivered only when it matches
+// a rule with a target, which is also how the CRM receives events in AWS.
+const (
+	localBus = "businessapp-local"
+	crmRule  = "crm-activity-feed"
+	// A log group stands for the CRM's feed: kumo records the delivery and,
+	// unlike an SQS or Lambda target, tries to reach no other emulator.
+	crmTarget    = "arn:aws:logs:us-east-1:000000000000:log-group:/businessapp/crm-activity-feed"
+	localSender  = "Business App <no-reply@businessapp.local>"
+	kumoRegion   = "us-east-1"
+	kumoAccessID = "local"
+)
+
+// emulators is kumo, in process, with SES v2 and EventBridge clients for it.
+type emulators struct {
+	server      *kumo.Server
+	ses         *sesv2.Client
+	eventbridge *eventbridge.Client
+}
+
+func awsConfig() aws.Config {
+	return aws.Config{Region: kumoRegion, Credentials: credentials.NewStaticCredentialsProvider(kumoAccessID, kumoAccessID, "")}
+}
+
+// startEmulators starts kumo and creates the bus, the CRM's rule and its
+// queue, so that events put on the bus are recorded as delivered.
+func startEmulators(ctx context.Context) (*emulators, error) {
+	srv := kumo.NewServer()
+	cfg := awsConfig()
+	endpoint := func(url string) *string { return aws.String(url) }
+	e := &emulators{
+		server:      srv,
+		ses:         sesv2.NewFromConfig(cfg, func(o *sesv2.Options) { o.BaseEndpoint = endpoint(srv.URL) }),
+		eventbridge: eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.BaseEndpoint = endpoint(srv.URL) }),
+	}
+	if _, err := e.eventbridge.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(localBus)}); err != nil && !alreadyExists(err) {
+		srv.Close()
+		return nil, fmt.Errorf("create the event bus: %w", err)
+	}
+	pattern := `{"source":["businessapp.users"]}`
+	if _, err := e.eventbridge.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String(crmRule), EventBusName: aws.String(localBus), EventPattern: &pattern}); err != nil {
+		srv.Close()
+		return nil, fmt.Errorf("create the CRM rule: %w", err)
+	}
+	_, err := e.eventbridge.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String(crmRule), EventBusName: aws.String(localBus),
+		Targets: []ebtypes.Target{{Id: aws.String("crm"), Arn: aws.String(crmTarget)}}})
+	if err != nil {
+		srv.Close()
+		return nil, fmt.Errorf("target the CRM feed: %w", err)
+	}
+	return e, nil
+}
+
+func (e *emulators) close() { e.server.Close() }
+
+// alreadyExists reports a create that found its resource there: kumo keeps
+// its state per process, so a second local stack in one process (tests)
+// finds the bus the first one made.
+func alreadyExists(err error) bool {
+	var exists *ebtypes.ResourceAlreadyExistsException
+	return errors.As(err, &exists)
+}
+
+// SentEmail is an email as GET /dev/emails lists it.
+type SentEmail struct {
+	To      string    `json:"to"`
+	Subject string    `json:"subject"`
+	Text    string    `json:"text"`
+	HTML    string    `json:"html"`
+	SentAt  time.Time `json:"sentAt"`
+}
+
+// PutEvent is an event as GET /dev/events lists it.
+type PutEvent struct {
+	Source     string          `json:"source"`
+	DetailType string          `json:"detailType"`
+	Detail     json.RawMessage `json:"detail"`
+	Time       string          `json:"time"`
+}
+
+func (e *emulators) fetch(ctx context.Context, path string, into any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.server.URL+path, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("ask the emulator: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("the emulator answered %s for %s", resp.Status, path)
+	}
+	return json.NewDecoder(resp.Body).Decode(into)
+}
+
+// emails lists the welcome emails SES (kumo) accepted, oldest first.
+func (e *emulators) emails(ctx context.Context) ([]SentEmail, error) {
+	var sent struct {
+		SentEmails []struct {
+			Destination struct{ ToAddresses []string }
+			Subject     string
+			Body        string
+			HTMLBody    string
+			SentAt      time.Time
+		}
+	}
+	if err := e.fetch(ctx, "/kumo/ses/v2/sent-emails", &sent); err != nil {
+		return nil, err
+	}
+	out := make([]SentEmail, 0, len(sent.SentEmails))
+	for _, m := range sent.SentEmails {
+		to := ""
+		if len(m.Destination.ToAddresses) > 0 {
+			to = m.Destination.ToAddresses[0]
+		}
+		out = append(out, SentEmail{To: to, Subject: m.Subject, Text: m.Body, HTML: m.HTMLBody, SentAt: m.SentAt.UTC()})
+	}
+	return out, nil
+}
+
+// events lists the events the CRM's rule received, oldest first.
+func (e *emulators) events(ctx context.Context) ([]PutEvent, error) {
+	var delivered []struct {
+		Source, DetailType, Detail, Time string
+	}
+	if err := e.fetch(ctx, "/kumo/eventbridge/delivered-events", &delivered); err != nil {
+		return nil, err
+	}
+	out := make([]PutEvent, 0, len(delivered))
+	for _, d := range delivered {
+		out = append(out, PutEvent{Source: d.Source, DetailType: d.DetailType, Detail: json.RawMessage(d.Detail), Time: d.Time})
+	}
+	return out, nil
+}
