@@ -66,15 +66,15 @@ func (r userRecord) user() team.User {
 // activityRecord is also what the stream consumer reads, so its attribute
 // names are part of the contract with delivery.
 type activityRecord struct {
-	PK         string        `dynamodbav:"PK"`
-	SK         string        `dynamodbav:"SK"`
-	Entity     string        `dynamodbav:"entity"`
-	ID         string        `dynamodbav:"id"`
-	BusinessID string        `dynamodbav:"businessId"`
-	Type       string        `dynamodbav:"type"`
-	Actor      string        `dynamodbav:"actor"`
-	Target     personRecord  `dynamodbav:"target"`
-	At         time.Time     `dynamodbav:"at"`
+	PK         string       `dynamodbav:"PK"`
+	SK         string       `dynamodbav:"SK"`
+	Entity     string       `dynamodbav:"entity"`
+	ID         string       `dynamodbav:"id"`
+	BusinessID string       `dynamodbav:"businessId"`
+	Type       string       `dynamodbav:"type"`
+	Actor      string       `dynamodbav:"actor"`
+	Target     personRecord `dynamodbav:"target"`
+	At         time.Time    `dynamodbav:"at"`
 	// Changes is left out when nothing changed (removals): an empty map
 	// comes back from DynamoDB Local's stream as a different attribute.
 	Changes *changesRecord `dynamodbav:"changes,omitempty"`
