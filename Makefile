@@ -9,7 +9,7 @@ BUILD_DIR := build
 FUNCTIONS := $(notdir $(wildcard functions/*))
 FUZZTIME ?= 10s
 
-.PHONY: run test build deps test-unit fuzz vet clean
+.PHONY: run test build deps test-unit fuzz vet clean bench-delivery
 
 ## run: the whole system locally (API on $$ADDR, default 127.0.0.1:8080)
 run: deps
@@ -23,6 +23,10 @@ test: deps vet
 ## fuzz: the request-decoding fuzz target, briefly (FUZZTIME, default 10s)
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzRequest$$' -fuzztime $(FUZZTIME) ./internal/httpapi
+
+## bench-delivery: commit-to-delivery lag on the local stack (p50/p99 over 300 invites)
+bench-delivery: deps
+	$(GO) run ./cmd/withdynamodb $(GO) test -run '^$$' -bench DeliveryLag -benchtime 300x ./internal/local
 
 ## test-unit: the tests that need no emulator
 test-unit:
@@ -62,7 +66,8 @@ clean:
 # from; the one recipe after them copies the bootstrap that the build rule
 # above compiles, so a deployed binary is built exactly as `make build` builds
 # it. internal/samtemplate's tests check that every function of template.yaml
-# has its line here, naming the folder of its route.
+# has its line here, naming the folder of its route (or, for the stream
+# consumer, the folder its test table names).
 
 build-ListTabsFunction: lambda-artifact/list-tabs
 build-ListUsersFunction: lambda-artifact/list-users
@@ -72,6 +77,7 @@ build-SetPermissionsFunction: lambda-artifact/set-permissions
 build-UpdateContactFunction: lambda-artifact/update-contact
 build-RemoveUserFunction: lambda-artifact/remove-user
 build-ListActivityFunction: lambda-artifact/list-activity
+build-DeliverActivityFunction: lambda-artifact/deliver-activity
 
 # Refuse before compiling anything when run by hand without ARTIFACTS_DIR.
 ifneq ($(filter build-%Function,$(MAKECMDGOALS)),)

@@ -125,47 +125,94 @@ func (c *Consumer) readStates(ctx context.Context, items []*item) {
 	wg.Wait()
 }
 
+// sendEmails sends the batch's welcome emails concurrently: a batch is at
+// most a few records, and sending them one after the other would make the
+// stream's delivery lag grow with every invite in a burst.
 func (c *Consumer) sendEmails(ctx context.Context, items []*item) {
+	lookups := &directoryMemo{dir: c.d.Directory, businesses: map[string]memo[team.Business]{}, users: map[string]memo[team.User]{}}
+	var wg sync.WaitGroup
 	for _, it := range items {
 		if it.failed != nil || it.state.EmailDone || it.activity.Type != team.ActivityUserAdded {
 			continue
 		}
-		a := it.activity
-		email, err := c.welcome(ctx, a)
-		var id string
-		if err == nil {
-			id, err = c.d.Mailer.Send(ctx, email)
-		}
-		now := c.d.Clock.Now()
-		switch {
-		case err == nil:
-			if err := c.d.Ledger.EmailSent(ctx, a.BusinessID, a.ID, id, now); err != nil {
-				// The email went out but is not recorded: the retry may send
-				// it once more, the one duplicate I6 allows.
-				it.failed = fmt.Errorf("record sent email: %w", err)
-			}
-		case errors.Is(err, ErrPermanent):
-			c.d.Log.ErrorContext(ctx, "welcome email refused for good", slog.String("activityId", a.ID), slog.Any("error", err))
-			if err := c.d.Ledger.EmailFailed(ctx, a.BusinessID, a.ID, err.Error(), now); err != nil {
-				it.failed = fmt.Errorf("record email failure: %w", err)
-			}
-		default:
-			it.failed = fmt.Errorf("send welcome email: %w", err)
-		}
+		wg.Go(func() { c.sendEmail(ctx, lookups, it) })
 	}
+	wg.Wait()
+}
+
+func (c *Consumer) sendEmail(ctx context.Context, lookups *directoryMemo, it *item) {
+	a := it.activity
+	email, err := c.welcome(ctx, lookups, a)
+	var id string
+	if err == nil {
+		id, err = c.d.Mailer.Send(ctx, email)
+	}
+	now := c.d.Clock.Now()
+	switch {
+	case err == nil:
+		if err := c.d.Ledger.EmailSent(ctx, a.BusinessID, a.ID, id, now); err != nil {
+			// The email went out but is not recorded: the retry may send
+			// it once more, the one duplicate I6 allows.
+			it.failed = fmt.Errorf("record sent email: %w", err)
+		}
+	case errors.Is(err, ErrPermanent):
+		c.d.Log.ErrorContext(ctx, "welcome email refused for good", slog.String("activityId", a.ID), slog.Any("error", err))
+		if err := c.d.Ledger.EmailFailed(ctx, a.BusinessID, a.ID, err.Error(), now); err != nil {
+			it.failed = fmt.Errorf("record email failure: %w", err)
+		}
+	default:
+		it.failed = fmt.Errorf("send welcome email: %w", err)
+	}
+}
+
+type memo[T any] struct {
+	value T
+	err   error
+}
+
+// directoryMemo reads each business and inviter once per batch: a burst of
+// invites usually comes from one manager of one business.
+type directoryMemo struct {
+	dir        Directory
+	mu         sync.Mutex
+	businesses map[string]memo[team.Business]
+	users      map[string]memo[team.User]
+}
+
+func (m *directoryMemo) business(ctx context.Context, id string) (team.Business, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if v, ok := m.businesses[id]; ok {
+		return v.value, v.err
+	}
+	b, err := m.dir.Business(ctx, id)
+	m.businesses[id] = memo[team.Business]{b, err}
+	return b, err
+}
+
+func (m *directoryMemo) user(ctx context.Context, businessID, email string) (team.User, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := businessID + "\x00" + email
+	if v, ok := m.users[k]; ok {
+		return v.value, v.err
+	}
+	u, err := m.dir.User(ctx, businessID, email)
+	m.users[k] = memo[team.User]{u, err}
+	return u, err
 }
 
 // welcome renders the email of an invite, looking up the business and the
 // inviter's name. An inviter removed since still has their email shown.
-func (c *Consumer) welcome(ctx context.Context, a team.Activity) (WelcomeEmail, error) {
-	biz, err := c.d.Directory.Business(ctx, a.BusinessID)
+func (c *Consumer) welcome(ctx context.Context, lookups *directoryMemo, a team.Activity) (WelcomeEmail, error) {
+	biz, err := lookups.business(ctx, a.BusinessID)
 	if errors.Is(err, team.ErrNotFound) {
 		return WelcomeEmail{}, fmt.Errorf("%w: business %s does not exist", ErrPermanent, a.BusinessID)
 	}
 	if err != nil {
 		return WelcomeEmail{}, fmt.Errorf("read business: %w", err)
 	}
-	inviter, err := c.d.Directory.User(ctx, a.BusinessID, a.Actor)
+	inviter, err := lookups.user(ctx, a.BusinessID, a.Actor)
 	if errors.Is(err, team.ErrNotFound) {
 		inviter, err = team.User{Email: a.Actor}, nil
 	}
@@ -194,6 +241,8 @@ func (c *Consumer) putEvents(ctx context.Context, items []*item) {
 		return
 	}
 	results, err := c.d.Publisher.Publish(ctx, batch)
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	for i, it := range pending {
 		entryErr := err
 		if entryErr == nil && i < len(results) {
@@ -203,11 +252,13 @@ func (c *Consumer) putEvents(ctx context.Context, items []*item) {
 		}
 		switch {
 		case entryErr == nil:
-			if err := c.d.Ledger.EventPut(ctx, it.activity.BusinessID, it.activity.ID, now); err != nil {
-				it.failed = fmt.Errorf("record put event: %w", err)
-			}
+			wg.Go(func() {
+				if err := c.d.Ledger.EventPut(ctx, it.activity.BusinessID, it.activity.ID, now); err != nil {
+					it.failed = fmt.Errorf("record put event: %w", err)
+				}
+			})
 		case errors.Is(entryErr, ErrPermanent):
-			c.eventFailed(ctx, it, entryErr, now)
+			wg.Go(func() { c.eventFailed(ctx, it, entryErr, now) })
 		default:
 			it.failed = fmt.Errorf("put event: %w", entryErr)
 		}

@@ -17,7 +17,7 @@ import (
 
 // startStack runs the local stack against the DynamoDB Local of `make test`
 // on a free port, with a fresh table.
-func startStack(t *testing.T, table string) *local.Stack {
+func startStack(t testing.TB, table string) *local.Stack {
 	t.Helper()
 	client := dynamotest.Client(t) // skips without DynamoDB Local
 	if table == "" {
@@ -37,7 +37,7 @@ func startStack(t *testing.T, table string) *local.Stack {
 }
 
 type client struct {
-	t     *testing.T
+	t     testing.TB
 	base  string
 	token string
 }

@@ -27,6 +27,7 @@ const (
 	TypeFunction = "AWS::Serverless::Function"
 	TypeHTTPAPI  = "AWS::Serverless::HttpApi"
 	TypeTable    = "AWS::DynamoDB::Table"
+	TypeRole     = "AWS::IAM::Role"
 )
 
 // Template is a parsed SAM template. Values are nil, bool, int, float64,
@@ -362,7 +363,14 @@ type Function struct {
 	Events []HTTPAPIEvent
 	// OtherEvents names the events of any other type.
 	OtherEvents []string
-	Policies    []Policy
+	// RoleID is the logical id of the template's AWS::IAM::Role that the
+	// function's Role property names (!GetAtt <id>.Arn); empty when SAM
+	// creates the role.
+	RoleID string
+	// Policies are what the function's role is allowed: its Policies
+	// property when SAM creates the role, or the inline policies and managed
+	// policies of the role its Role property names.
+	Policies []Policy
 }
 
 // HTTPAPIEvent is an event of type HttpApi: a route of an HTTP API.
@@ -458,10 +466,59 @@ func (t *Template) function(r Resource) (Function, error) {
 	sort.Slice(f.Events, func(i, j int) bool { return f.Events[i].Name < f.Events[j].Name })
 	sort.Strings(f.OtherEvents)
 	var err error
+	if role := props["Role"]; role != nil {
+		// SAM ignores Policies when the function names its role, so
+		// statements written there would grant nothing.
+		if props["Policies"] != nil {
+			return Function{}, errors.New("Policies is set together with Role, and SAM ignores it")
+		}
+		id, attr, ok := GetAtt(role)
+		r, found := t.Resources[id]
+		if !ok || attr != "Arn" || !found || r.Type != TypeRole {
+			// A role from elsewhere: what it allows is not in the template.
+			f.Policies = []Policy{{Opaque: fmt.Sprintf("role %v, which is not !GetAtt <%s>.Arn of this template", role, TypeRole)}}
+			return f, nil
+		}
+		f.RoleID = id
+		if f.Policies, err = rolePolicies(r); err != nil {
+			return Function{}, fmt.Errorf("role %s: %w", id, err)
+		}
+		return f, nil
+	}
 	if f.Policies, err = policies(props["Policies"]); err != nil {
 		return Function{}, err
 	}
 	return f, nil
+}
+
+// rolePolicies reads what an AWS::IAM::Role allows: each inline policy's
+// document, and each managed policy as an Opaque entry.
+func rolePolicies(r Resource) ([]Policy, error) {
+	var out []Policy
+	managed, ok := r.Properties["ManagedPolicyArns"].([]any)
+	if r.Properties["ManagedPolicyArns"] != nil && !ok {
+		return nil, errors.New("ManagedPolicyArns is not a list")
+	}
+	for _, arn := range managed {
+		out = append(out, Policy{Opaque: fmt.Sprintf("managed policy %v", arn)})
+	}
+	inline, ok := r.Properties["Policies"].([]any)
+	if r.Properties["Policies"] != nil && !ok {
+		return nil, errors.New("Policies is not a list")
+	}
+	for i, e := range inline {
+		doc, _ := Lookup(e, "PolicyDocument")
+		m, ok := doc.(map[string]any)
+		if !ok || isIntrinsic(m) || m["Statement"] == nil {
+			return nil, fmt.Errorf("Policies[%d] has no PolicyDocument with a Statement", i)
+		}
+		p, err := policy(m)
+		if err != nil {
+			return nil, fmt.Errorf("Policies[%d]: %w", i, err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // policies reads a function's Policies, which SAM accepts as one entry or

@@ -174,6 +174,7 @@ func TestLocalDeliversPutItemAndTransactWriteItemsInOrder(t *testing.T) {
 	r.waitUntil(t, deliveryTimeout, "ITEM#4", delivered("ITEM#4"))
 
 	records := slices.Concat(r.snapshot()...)
+	t.Logf("stream order: %v", sortKeys(records))
 	// DynamoDB orders the changes of each item, not those of different
 	// items written by one transaction; only the transaction's place
 	// between the two single writes is certain.
@@ -333,7 +334,14 @@ func TestLocalAlwaysFailingHandlerIsGivenUpOnAfterMaxRetryAttempts(t *testing.T)
 func TestLocalFilterSkipsModifyRecords(t *testing.T) {
 	l := newLocalTable(t)
 	r := newRecorder()
-	cfg := Config{Filter: func(record events.DynamoDBEventRecord) bool { return record.EventName != "MODIFY" }}
+	var mu sync.Mutex
+	var filtered []string
+	cfg := Config{Filter: func(record events.DynamoDBEventRecord) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		filtered = append(filtered, record.EventName)
+		return record.EventName != "MODIFY"
+	}}
 	runPoller(t, l.poller(t, cfg, recordingHandler(r, nil)))
 
 	ctx := context.Background()
@@ -377,6 +385,11 @@ func TestLocalFilterSkipsModifyRecords(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got, compareAttributes); diff != "" {
 		t.Errorf("delivered changes mismatch (-want +got):\n%s", diff)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if diff := cmp.Diff([]string{"INSERT", "MODIFY", "REMOVE", "INSERT"}, filtered); diff != "" {
+		t.Errorf("the filter saw (-want +got):\n%s", diff)
 	}
 }
 
@@ -450,7 +463,7 @@ func TestLocalStreamTiming(t *testing.T) {
 		// then would measure one GetRecords call, not the wait a change
 		// committed at a random moment sees. So write at spread-out points
 		// of the reader's idle PollInterval.
-		time.Sleep(DefaultPollInterval + time.Duration(i*37%100)*time.Millisecond)
+		time.Sleep(5*time.Millisecond + time.Duration(i*37%95)*time.Millisecond)
 		sk := fmt.Sprint("TIMED#", i)
 		l.put(t, sk, nil)
 		committed := time.Now()

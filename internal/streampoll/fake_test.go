@@ -62,8 +62,12 @@ type fakeStreams struct {
 	// call number call (from 1) and may change the stream or return an
 	// error for the call to fail with.
 	beforeGetRecords func(f *fakeStreams, call int) error
+	// beforeGetShardIterator does the same for GetShardIterator, and is
+	// told the shard asked for.
+	beforeGetShardIterator func(f *fakeStreams, call int, shardID string) error
 
-	getRecordsCalls int
+	getRecordsCalls       int
+	getShardIteratorCalls int
 	// iteratorRequests lists GetShardIterator calls as
 	// "shard TYPE [sequence]", so tests can see how readers resumed.
 	iteratorRequests []string
@@ -165,6 +169,12 @@ func (f *fakeStreams) GetShardIterator(_ context.Context, in *dynamodbstreams.Ge
 	defer f.mu.Unlock()
 	request := strings.TrimSpace(fmt.Sprint(aws.ToString(in.ShardId), " ", in.ShardIteratorType, " ", aws.ToString(in.SequenceNumber)))
 	f.iteratorRequests = append(f.iteratorRequests, request)
+	f.getShardIteratorCalls++
+	if f.beforeGetShardIterator != nil {
+		if err := f.beforeGetShardIterator(f, f.getShardIteratorCalls, aws.ToString(in.ShardId)); err != nil {
+			return nil, err
+		}
+	}
 	shard := f.shard(aws.ToString(in.ShardId))
 	if shard == nil {
 		return nil, &types.ResourceNotFoundException{Message: aws.String("no shard " + aws.ToString(in.ShardId))}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 	"github.com/google/go-cmp/cmp"
 )
@@ -399,12 +400,68 @@ func TestTrimHorizonRestartDoesNotRedeliverHandledRecords(t *testing.T) {
 	}
 }
 
+func TestTrimmedAfterExpiryRestartsAtTheOldestRecordLeft(t *testing.T) {
+	streams := &fakeStreams{streamARN: fakeStreamARN, recordsPage: 2}
+	streams.addShard("shard-1", "", true, 1, 2, 3, 4, 5)
+	// The iterator expires, and by the time the reader asks for a new one
+	// after record 2, records 1-3 have been trimmed.
+	streams.beforeGetRecords = func(f *fakeStreams, call int) error {
+		if call == 2 {
+			f.shard("shard-1").trimmedBefore = 3
+			return &types.ExpiredIteratorException{}
+		}
+		return nil
+	}
+	run, poller := newFakeRun(t, streams, Config{}, nil)
+	runPoller(t, poller)
+	run.waitFinished(t, "shard-1")
+
+	if diff := cmp.Diff([][]int{{1, 2}, {4, 5}}, sequenceLists(run.recorder.snapshot())); diff != "" {
+		t.Errorf("deliveries mismatch (-want +got):\n%s", diff)
+	}
+	wantRequests := []string{
+		"shard-1 TRIM_HORIZON",
+		"shard-1 AFTER_SEQUENCE_NUMBER " + sequenceNumber(2),
+		"shard-1 TRIM_HORIZON",
+	}
+	if diff := cmp.Diff(wantRequests, streams.requests()); diff != "" {
+		t.Errorf("GetShardIterator calls mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestAShardThatNoLongerExistsLetsItsChildrenBeRead(t *testing.T) {
+	streams := &fakeStreams{streamARN: fakeStreamARN}
+	streams.addShard("parent", "", true, 1, 2)
+	streams.addShard("child", "parent", true, 3, 4)
+	// The parent expired out of the stream between DescribeStream and
+	// GetShardIterator.
+	streams.beforeGetShardIterator = func(f *fakeStreams, call int, shardID string) error {
+		if shardID == "parent" {
+			return &types.ResourceNotFoundException{Message: aws.String("Requested resource not found: Shard does not exist")}
+		}
+		return nil
+	}
+	run, poller := newFakeRun(t, streams, Config{}, nil)
+	runPoller(t, poller)
+	run.waitFinished(t, "child")
+
+	if diff := cmp.Diff([][]int{{3, 4}}, sequenceLists(run.recorder.snapshot())); diff != "" {
+		t.Errorf("deliveries mismatch (-want +got):\n%s", diff)
+	}
+}
+
 func TestTransientStreamErrorsAreRetriedWithoutLoss(t *testing.T) {
 	streams := &fakeStreams{streamARN: fakeStreamARN, recordsPage: 2}
 	streams.addShard("shard-1", "", true, 1, 2, 3, 4, 5)
 	streams.beforeGetRecords = func(f *fakeStreams, call int) error {
 		if call == 2 || call == 3 {
 			return errors.New("connection reset by peer")
+		}
+		return nil
+	}
+	streams.beforeGetShardIterator = func(f *fakeStreams, call int, shardID string) error {
+		if call == 1 {
+			return &types.InternalServerError{Message: aws.String("try again")}
 		}
 		return nil
 	}
@@ -415,8 +472,8 @@ func TestTransientStreamErrorsAreRetriedWithoutLoss(t *testing.T) {
 	if diff := cmp.Diff([][]int{{1, 2}, {3, 4}, {5}}, sequenceLists(run.recorder.snapshot())); diff != "" {
 		t.Errorf("deliveries mismatch (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]string{"shard-1 TRIM_HORIZON"}, streams.requests()); diff != "" {
-		t.Errorf("the reader should have kept its iterator; GetShardIterator calls (-want +got):\n%s", diff)
+	if diff := cmp.Diff([]string{"shard-1 TRIM_HORIZON", "shard-1 TRIM_HORIZON"}, streams.requests()); diff != "" {
+		t.Errorf("the reader should have retried the failed GetShardIterator, then kept its iterator through failed reads; GetShardIterator calls (-want +got):\n%s", diff)
 	}
 }
 
