@@ -1,6 +1,7 @@
 package samtemplate_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"go/ast"
 	"go/parser"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -70,6 +72,71 @@ func routesByID() map[string]httpapi.Route {
 	return out
 }
 
+// streamFunction is a function of template.yaml that serves no route: a
+// consumer of the table's stream. Every function is either the function of a
+// route or one of these, known here by logical id.
+type streamFunction struct {
+	// folder is the folder under functions/ it is built from.
+	folder string
+	// env maps each environment variable the function is given to the
+	// parameter or resource it must be !Ref.
+	env map[string]string
+	// actions maps each IAM action its role allows to the one resource it
+	// may be allowed on. The role must allow each of them, and nothing else.
+	actions map[string]any
+}
+
+func getAtt(id, attr string) any { return map[string]any{"Fn::GetAtt": []any{id, attr}} }
+func sub(s string) any           { return map[string]any{"Fn::Sub": s} }
+
+// streamFunctions are the template's functions that are not routes.
+var streamFunctions = map[string]streamFunction{
+	"DeliverActivityFunction": {
+		folder: "deliver-activity",
+		env: map[string]string{
+			lambdaenv.EnvTableName:    "UsersTable",
+			lambdaenv.EnvEventBusName: "EventBusName",
+			lambdaenv.EnvSenderEmail:  "SenderEmail",
+			lambdaenv.EnvAppBaseURL:   "AppBaseUrl",
+		},
+		actions: map[string]any{
+			// Its own log group (the role is not SAM's, which would allow
+			// these through AWSLambdaBasicExecutionRole).
+			"logs:CreateLogStream": getAtt("DeliverActivityFunctionLogGroup", "Arn"),
+			"logs:PutLogEvents":    getAtt("DeliverActivityFunctionLogGroup", "Arn"),
+			// The event source mapping reads the stream with the
+			// function's role.
+			"dynamodb:DescribeStream":   getAtt("UsersTable", "StreamArn"),
+			"dynamodb:GetRecords":       getAtt("UsersTable", "StreamArn"),
+			"dynamodb:GetShardIterator": getAtt("UsersTable", "StreamArn"),
+			"dynamodb:ListStreams":      getAtt("UsersTable", "StreamArn"),
+			// Delivery state, business profile and inviter; delivery marks.
+			"dynamodb:GetItem":    getAtt("UsersTable", "Arn"),
+			"dynamodb:UpdateItem": getAtt("UsersTable", "Arn"),
+			// SES v2 SendEmail (Simple content) is authorised as
+			// ses:SendEmail on the sending identity.
+			"ses:SendEmail":    sub("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SenderIdentity}"),
+			"events:PutEvents": sub("arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${EventBusName}"),
+			// The on-failure destination of the stream's event source
+			// mapping, which sends with the function's role.
+			"sqs:SendMessage": getAtt("DeliveryDeadLetterQueue", "Arn"),
+		},
+	},
+}
+
+// functionFolder returns the folder under functions/ the function with the
+// logical id is built from: its route's Function, or its folder in
+// streamFunctions.
+func functionFolder(id string) (string, bool) {
+	if r, ok := routesByID()[id]; ok {
+		return r.Function, true
+	}
+	if sf, ok := streamFunctions[id]; ok {
+		return sf.folder, true
+	}
+	return "", false
+}
+
 // sortedKeys returns the keys of m in order, for stable messages.
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
@@ -96,6 +163,9 @@ func TestRoutesMatchTemplate(t *testing.T) {
 	served := map[routeKey][]string{}
 	for _, id := range sortedKeys(fns) {
 		f := fns[id]
+		if _, ok := streamFunctions[id]; ok {
+			continue // TestStreamFunctions checks its events
+		}
 		if len(f.Events) != 1 {
 			t.Errorf("template.yaml:%d: %s has %d HttpApi events, want 1: each function serves one route", f.Line, id, len(f.Events))
 		}
@@ -128,10 +198,19 @@ func TestRoutesMatchTemplate(t *testing.T) {
 }
 
 // TestFunctionLogicalIDs checks that each route's function is named
-// Operation + "Function", and that every function is named for an operation.
+// Operation + "Function", and that every function is named for an operation
+// or is one of the stream functions this test knows.
 func TestFunctionLogicalIDs(t *testing.T) {
 	fns := functionsByID(t)
 	byID := routesByID()
+	for _, id := range sortedKeys(streamFunctions) {
+		if _, ok := byID[id]; ok {
+			t.Errorf("stream function %s has the logical id of the function of route %s", id, byID[id].Operation)
+		}
+		if _, ok := fns[id]; !ok {
+			t.Errorf("template.yaml has no function %s, the stream consumer built from functions/%s", id, streamFunctions[id].folder)
+		}
+	}
 	for _, r := range httpapi.Routes() {
 		want := logicalID(r)
 		for _, id := range sortedKeys(fns) {
@@ -146,15 +225,18 @@ func TestFunctionLogicalIDs(t *testing.T) {
 		}
 	}
 	for _, id := range sortedKeys(fns) {
-		if _, ok := byID[id]; !ok {
-			t.Errorf("template.yaml:%d: function %s is not <Operation>Function for any operation of internal/httpapi (%s)", fns[id].Line, id, strings.Join(sortedKeys(byID), ", "))
+		_, route := byID[id]
+		_, stream := streamFunctions[id]
+		if !route && !stream {
+			t.Errorf("template.yaml:%d: function %s is not <Operation>Function for any operation of internal/httpapi (%s), nor a stream function of this test (%s)", fns[id].Line, id, strings.Join(sortedKeys(byID), ", "), strings.Join(sortedKeys(streamFunctions), ", "))
 		}
 	}
 }
 
 // TestFunctionFolders checks that every folder under functions/ is deployed
 // by a function of template.yaml, and every function's folder exists. A
-// function's folder is the Function of its route.
+// function's folder is the Function of its route, or a stream function's
+// folder.
 func TestFunctionFolders(t *testing.T) {
 	fns := functionsByID(t)
 	entries, err := os.ReadDir(filepath.Join(repoRoot, "functions"))
@@ -171,23 +253,30 @@ func TestFunctionFolders(t *testing.T) {
 	for _, r := range httpapi.Routes() {
 		byFolder[r.Function] = r
 	}
+	streamByFolder := map[string]string{}
+	for _, id := range sortedKeys(streamFunctions) {
+		streamByFolder[streamFunctions[id].folder] = id
+	}
 	for _, dir := range sortedKeys(folders) {
 		r, ok := byFolder[dir]
+		streamID, stream := streamByFolder[dir]
 		switch {
+		case stream && fns[streamID].LogicalID == "":
+			t.Errorf("functions/%s (stream function) has no function %s in template.yaml", dir, streamID)
+		case stream:
 		case !ok:
-			t.Errorf("functions/%s has no function in template.yaml: no route of internal/httpapi has it as its Function", dir)
+			t.Errorf("functions/%s has no function in template.yaml: no route of internal/httpapi has it as its Function, and it is no stream function's folder", dir)
 		case fns[logicalID(r)].LogicalID == "":
 			t.Errorf("functions/%s (route %s) has no function %s in template.yaml", dir, r.Operation, logicalID(r))
 		}
 	}
-	byID := routesByID()
 	for _, id := range sortedKeys(fns) {
-		r, ok := byID[id]
+		dir, ok := functionFolder(id)
 		switch {
 		case !ok:
-			t.Errorf("template.yaml:%d: %s has no folder under functions/: no route of internal/httpapi has operation %s", fns[id].Line, id, strings.TrimSuffix(id, "Function"))
-		case !folders[r.Function]:
-			t.Errorf("template.yaml:%d: %s is built from functions/%s (route %s), which does not exist", fns[id].Line, id, r.Function, r.Operation)
+			t.Errorf("template.yaml:%d: %s has no folder under functions/: no route of internal/httpapi has operation %s, and it is not a stream function", fns[id].Line, id, strings.TrimSuffix(id, "Function"))
+		case !folders[dir]:
+			t.Errorf("template.yaml:%d: %s is built from functions/%s, which does not exist", fns[id].Line, id, dir)
 		}
 	}
 }
@@ -225,14 +314,13 @@ func makefileBuildTargets(t *testing.T) map[string]makeTarget {
 func TestMakefileBuildTargets(t *testing.T) {
 	fns := functionsByID(t)
 	targets := makefileBuildTargets(t)
-	byID := routesByID()
 	for _, id := range sortedKeys(fns) {
 		f := fns[id]
 		target, ok := targets[id]
 		if !ok {
 			t.Errorf("Makefile has no target build-%s, which sam build runs for %s (template.yaml:%d)", id, id, f.Line)
-		} else if r, ok := byID[id]; ok && target.prereqs != "lambda-artifact/"+r.Function {
-			t.Errorf("Makefile:%d: build-%s depends on %q, want lambda-artifact/%s (the folder of route %s)", target.line, id, target.prereqs, r.Function, r.Operation)
+		} else if dir, ok := functionFolder(id); ok && target.prereqs != "lambda-artifact/"+dir {
+			t.Errorf("Makefile:%d: build-%s depends on %q, want lambda-artifact/%s (the folder of %s)", target.line, id, target.prereqs, dir, id)
 		}
 		// sam build runs the Makefile found in CodeUri, the repository root.
 		if f.CodeURI != "./" && f.CodeURI != "." {
@@ -263,9 +351,8 @@ func TestMakefileBuildTargetsResolve(t *testing.T) {
 	}
 	fns := functionsByID(t)
 	targets := makefileBuildTargets(t)
-	byID := routesByID()
 	for _, id := range sortedKeys(fns) {
-		r, ok := byID[id]
+		dir, ok := functionFolder(id)
 		if _, hasTarget := targets[id]; !ok || !hasTarget {
 			continue // reported by the tests above
 		}
@@ -281,7 +368,7 @@ func TestMakefileBuildTargetsResolve(t *testing.T) {
 			t.Errorf("make --dry-run build-%s failed: %v\n%s", id, err, out)
 			continue
 		}
-		for _, want := range []string{"./functions/" + r.Function, filepath.Join(artifacts, "bootstrap")} {
+		for _, want := range []string{"./functions/" + dir, filepath.Join(artifacts, "bootstrap")} {
 			if !strings.Contains(string(out), want) {
 				t.Errorf("make --dry-run build-%s does not mention %s:\n%s", id, want, out)
 			}
@@ -289,10 +376,57 @@ func TestMakefileBuildTargetsResolve(t *testing.T) {
 	}
 }
 
-// envReads scans the module's packages that the functions are built from
-// for os.Getenv and os.LookupEnv calls. It returns the variables read, and
-// the places outside internal/lambdaenv that read any.
-func envReads(t *testing.T) (read map[string][]string, elsewhere []string) {
+// envScan is what the deployed code reads from the environment, and which
+// function reads what.
+type envScan struct {
+	// read maps each variable read to the places that read it.
+	read map[string][]string
+	// elsewhere lists the reads outside internal/lambdaenv.
+	elsewhere []string
+	// byDecl maps each top-level function of internal/lambdaenv (by name;
+	// "" for package-level declarations) to the variables its body reads.
+	byDecl map[string]map[string]bool
+	// refs maps each top-level function of internal/lambdaenv (and "") to
+	// the package's top-level functions it refers to.
+	refs map[string]map[string]bool
+	// entries maps each folder under functions/ to the functions of
+	// internal/lambdaenv its package refers to.
+	entries map[string]map[string]bool
+}
+
+// readBy returns the variables the function built from functions/<folder>
+// can read: those read by the functions of internal/lambdaenv it refers to,
+// by the functions those refer to in turn, and by the package's
+// declarations. References are followed whether or not they are calls, so
+// this can only name more variables than a run reads, never fewer.
+func (s envScan) readBy(folder string) map[string]bool {
+	out := map[string]bool{}
+	seen := map[string]bool{}
+	var visit func(fn string)
+	visit = func(fn string) {
+		if seen[fn] {
+			return
+		}
+		seen[fn] = true
+		for name := range s.byDecl[fn] {
+			out[name] = true
+		}
+		for next := range s.refs[fn] {
+			visit(next)
+		}
+	}
+	// Package-level declarations run in every function.
+	visit("")
+	for fn := range s.entries[folder] {
+		visit(fn)
+	}
+	return out
+}
+
+// scanEnv scans the module's packages that the functions are built from for
+// os.Getenv and os.LookupEnv calls, and internal/lambdaenv and the
+// functions' main packages for which function reaches which read.
+func scanEnv(t *testing.T) envScan {
 	t.Helper()
 	goBin, err := exec.LookPath("go")
 	if err != nil {
@@ -311,7 +445,18 @@ func envReads(t *testing.T) (read map[string][]string, elsewhere []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	read = map[string][]string{}
+	s := envScan{
+		read:    map[string][]string{},
+		byDecl:  map[string]map[string]bool{},
+		refs:    map[string]map[string]bool{},
+		entries: map[string]map[string]bool{},
+	}
+	add := func(m map[string]map[string]bool, k, v string) {
+		if m[k] == nil {
+			m[k] = map[string]bool{}
+		}
+		m[k][v] = true
+	}
 	fset := token.NewFileSet()
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		fields := strings.Split(line, "\t")
@@ -319,8 +464,14 @@ func envReads(t *testing.T) (read map[string][]string, elsewhere []string) {
 			continue
 		}
 		importPath, dir := fields[0], fields[1]
+		isLambdaenv := strings.HasSuffix(importPath, "/internal/lambdaenv")
+		folder := ""
+		if rel, err := filepath.Rel(filepath.Join(root, "functions"), dir); err == nil && !strings.HasPrefix(rel, "..") && !strings.Contains(rel, string(filepath.Separator)) {
+			folder = rel
+		}
 		var files []*ast.File
 		consts := map[string]string{}
+		funcs := map[string]bool{}
 		for _, name := range strings.Split(fields[2], ",") {
 			f, err := parser.ParseFile(fset, filepath.Join(dir, name), nil, 0)
 			if err != nil {
@@ -328,8 +479,14 @@ func envReads(t *testing.T) (read map[string][]string, elsewhere []string) {
 			}
 			files = append(files, f)
 			for _, decl := range f.Decls {
-				if gd, ok := decl.(*ast.GenDecl); ok && gd.Tok == token.CONST {
-					for _, spec := range gd.Specs {
+				switch d := decl.(type) {
+				case *ast.FuncDecl:
+					funcs[d.Name.Name] = true
+				case *ast.GenDecl:
+					if d.Tok != token.CONST {
+						continue
+					}
+					for _, spec := range d.Specs {
 						vs := spec.(*ast.ValueSpec)
 						for i, n := range vs.Names {
 							if i < len(vs.Values) {
@@ -343,85 +500,133 @@ func envReads(t *testing.T) (read map[string][]string, elsewhere []string) {
 			}
 		}
 		for _, f := range files {
-			osName := ""
+			osName, envPkgName := "", ""
 			for _, imp := range f.Imports {
-				if imp.Path.Value == `"os"` {
-					osName = "os"
-					if imp.Name != nil {
-						osName = imp.Name.Name
+				path, _ := strconv.Unquote(imp.Path.Value)
+				local := filepath.Base(path)
+				if imp.Name != nil {
+					local = imp.Name.Name
+				}
+				switch {
+				case path == "os":
+					osName = local
+				case strings.HasSuffix(path, "/internal/lambdaenv"):
+					envPkgName = local
+				}
+			}
+			for _, decl := range f.Decls {
+				declName := ""
+				if fd, ok := decl.(*ast.FuncDecl); ok {
+					declName = fd.Name.Name
+				}
+				ast.Inspect(decl, func(n ast.Node) bool {
+					switch n := n.(type) {
+					case *ast.Ident:
+						// A reference to another function of lambdaenv.
+						if isLambdaenv && funcs[n.Name] && n.Name != declName {
+							add(s.refs, declName, n.Name)
+						}
+					case *ast.SelectorExpr:
+						// A function's main package using lambdaenv.
+						if x, ok := n.X.(*ast.Ident); ok && folder != "" && envPkgName != "" && x.Name == envPkgName {
+							add(s.entries, folder, n.Sel.Name)
+						}
+					case *ast.CallExpr:
+						if osName == "" || len(n.Args) != 1 {
+							return true
+						}
+						sel, ok := n.Fun.(*ast.SelectorExpr)
+						if !ok || (sel.Sel.Name != "Getenv" && sel.Sel.Name != "LookupEnv") {
+							return true
+						}
+						if x, ok := sel.X.(*ast.Ident); !ok || x.Name != osName {
+							return true
+						}
+						pos := fset.Position(n.Pos())
+						if rel, err := filepath.Rel(root, pos.Filename); err == nil {
+							pos.Filename = rel
+						}
+						var name string
+						switch arg := n.Args[0].(type) {
+						case *ast.BasicLit:
+							name, _ = strconv.Unquote(arg.Value)
+						case *ast.Ident:
+							name = consts[arg.Name]
+						}
+						if name == "" {
+							t.Errorf("%s: reads an environment variable this test cannot name; pass a string constant of the package", pos)
+							return true
+						}
+						s.read[name] = append(s.read[name], pos.String())
+						if isLambdaenv {
+							add(s.byDecl, declName, name)
+						} else {
+							s.elsewhere = append(s.elsewhere, fmt.Sprintf("%s reads %s", pos, name))
+						}
 					}
-				}
+					return true
+				})
 			}
-			if osName == "" {
-				continue
-			}
-			ast.Inspect(f, func(n ast.Node) bool {
-				call, ok := n.(*ast.CallExpr)
-				if !ok || len(call.Args) != 1 {
-					return true
-				}
-				sel, ok := call.Fun.(*ast.SelectorExpr)
-				if !ok || (sel.Sel.Name != "Getenv" && sel.Sel.Name != "LookupEnv") {
-					return true
-				}
-				if x, ok := sel.X.(*ast.Ident); !ok || x.Name != osName {
-					return true
-				}
-				pos := fset.Position(call.Pos())
-				if rel, err := filepath.Rel(root, pos.Filename); err == nil {
-					pos.Filename = rel
-				}
-				var name string
-				switch arg := call.Args[0].(type) {
-				case *ast.BasicLit:
-					name, _ = strconv.Unquote(arg.Value)
-				case *ast.Ident:
-					name = consts[arg.Name]
-				}
-				if name == "" {
-					t.Errorf("%s: reads an environment variable this test cannot name; pass a string constant of the package", pos)
-					return true
-				}
-				read[name] = append(read[name], pos.String())
-				if !strings.HasSuffix(importPath, "/internal/lambdaenv") {
-					elsewhere = append(elsewhere, fmt.Sprintf("%s reads %s", pos, name))
-				}
-				return true
-			})
 		}
 	}
-	return read, elsewhere
+	return s
 }
 
 // TestEnvironment checks that every function is given exactly the
-// environment variables the deployed code reads.
+// environment variables the deployed code reads for it: what the functions
+// of internal/lambdaenv its main package uses read. A route function reads
+// TABLE_NAME only; a stream function what its entry in streamFunctions says.
 func TestEnvironment(t *testing.T) {
-	read, elsewhere := envReads(t)
-	for _, e := range elsewhere {
+	scan := scanEnv(t)
+	for _, e := range scan.elsewhere {
 		t.Errorf("%s; deployed code reads environment variables only in internal/lambdaenv", e)
 	}
-	// The scan must at least find the variable we know is read, or it
-	// would pass by seeing nothing.
-	if _, ok := read[lambdaenv.EnvTableName]; !ok {
-		t.Fatalf("the scan found no read of lambdaenv.EnvTableName (%s); it found %v", lambdaenv.EnvTableName, read)
+	// The scan must at least find the variable we know is read, and
+	// attribute it to a route's function, or it would pass by seeing
+	// nothing.
+	if _, ok := scan.read[lambdaenv.EnvTableName]; !ok {
+		t.Fatalf("the scan found no read of lambdaenv.EnvTableName (%s); it found %v", lambdaenv.EnvTableName, scan.read)
+	}
+	if r := httpapi.Routes()[0]; !scan.readBy(r.Function)[lambdaenv.EnvTableName] {
+		t.Fatalf("the scan finds no read of %s by functions/%s; it found %v", lambdaenv.EnvTableName, r.Function, scan.readBy(r.Function))
 	}
 	tables := deployed(t).OfType(samtemplate.TypeTable)
 	fns := functionsByID(t)
 	for _, id := range sortedKeys(fns) {
 		f := fns[id]
-		for _, name := range sortedKeys(read) {
+		dir, ok := functionFolder(id)
+		if !ok {
+			continue // reported by TestFunctionFolders
+		}
+		reads := scan.readBy(dir)
+		for _, name := range sortedKeys(reads) {
 			if _, ok := f.Environment[name]; !ok {
-				t.Errorf("template.yaml:%d: %s does not set %s, which the code reads (%s)", f.Line, id, name, strings.Join(read[name], ", "))
+				t.Errorf("template.yaml:%d: %s does not set %s, which functions/%s reads (%s)", f.Line, id, name, dir, strings.Join(scan.read[name], ", "))
 			}
 		}
 		for _, name := range sortedKeys(f.Environment) {
-			if _, ok := read[name]; !ok {
-				t.Errorf("template.yaml:%d: %s sets %s, which the code never reads", f.Line, id, name)
+			if !reads[name] {
+				t.Errorf("template.yaml:%d: %s sets %s, which functions/%s never reads", f.Line, id, name, dir)
 			}
 		}
 		if v, ok := f.Environment[lambdaenv.EnvTableName]; ok && len(tables) == 1 {
 			if ref, _ := samtemplate.Ref(v); ref != tables[0].LogicalID {
 				t.Errorf("template.yaml:%d: %s sets %s to %v, want !Ref %s", f.Line, id, lambdaenv.EnvTableName, v, tables[0].LogicalID)
+			}
+		}
+		sf, stream := streamFunctions[id]
+		if !stream {
+			continue
+		}
+		// The table of this test must say what the code reads, so that it
+		// cannot drift from it.
+		if got, want := sortedKeys(reads), sortedKeys(sf.env); !slices.Equal(got, want) {
+			t.Errorf("functions/%s reads %q, but streamFunctions says %s is given %q", dir, got, id, want)
+		}
+		for _, name := range sortedKeys(sf.env) {
+			v, ok := f.Environment[name]
+			if ref, _ := samtemplate.Ref(v); ok && ref != sf.env[name] {
+				t.Errorf("template.yaml:%d: %s sets %s to %v, want !Ref %s", f.Line, id, name, v, sf.env[name])
 			}
 		}
 	}
@@ -624,6 +829,244 @@ func TestFunctionPolicies(t *testing.T) {
 				t.Errorf("%s allows %s, which route %s does not need", where, a, r.Operation)
 			}
 		}
+	}
+}
+
+// streamFilterPattern is what the filter of a stream function's event must
+// match: inserted activity records only (dynamo.EntityActivity), so that
+// neither the users' own items nor the consumer's delivery marks (MODIFY)
+// invoke it.
+var streamFilterPattern = map[string]any{
+	"eventName": []any{"INSERT"},
+	"dynamodb":  map[string]any{"NewImage": map[string]any{"entity": map[string]any{"S": []any{dynamo.EntityActivity}}}},
+}
+
+// TestStreamFunctions checks each stream function: one DynamoDB event on the
+// table's stream with the retry, failure-reporting and filter settings that
+// delivery at least once needs (SPEC §5, I6), an on-failure destination on a
+// queue, its own log group, and a role allowed exactly the actions of
+// streamFunctions, each on its one resource.
+func TestStreamFunctions(t *testing.T) {
+	tmpl := deployed(t)
+	fns := functionsByID(t)
+	tables := tmpl.OfType(samtemplate.TypeTable)
+	if len(tables) != 1 {
+		t.Fatalf("template.yaml has %d tables, want 1", len(tables))
+	}
+	table := tables[0].LogicalID
+	for _, id := range sortedKeys(streamFunctions) {
+		f, ok := fns[id]
+		if !ok {
+			continue // reported by TestFunctionLogicalIDs
+		}
+		sf := streamFunctions[id]
+		where := fmt.Sprintf("template.yaml:%d: %s", f.Line, id)
+
+		// The event.
+		if len(f.Events) != 0 {
+			t.Errorf("%s has HttpApi events; a stream function serves no route", where)
+		}
+		events, _ := f.Properties["Events"].(map[string]any)
+		if len(events) != 1 {
+			t.Errorf("%s has %d events, want exactly one of type DynamoDB", where, len(events))
+		}
+		var destination any
+		for _, name := range sortedKeys(events) {
+			ev := events[name]
+			at := fmt.Sprintf("%s event %s", where, name)
+			if typ, _ := samtemplate.Lookup(ev, "Type"); typ != "DynamoDB" {
+				t.Errorf("%s has Type %v, want DynamoDB", at, typ)
+				continue
+			}
+			p, _ := samtemplate.Lookup(ev, "Properties")
+			prop := func(keys ...string) any { v, _ := samtemplate.Lookup(p, keys...); return v }
+			if stream := prop("Stream"); !reflect.DeepEqual(stream, getAtt(table, "StreamArn")) {
+				t.Errorf("%s reads Stream %v, want !GetAtt %s.StreamArn", at, stream, table)
+			}
+			// LATEST would skip what was committed before the mapping
+			// existed or while it was disabled.
+			if sp := prop("StartingPosition"); sp != "TRIM_HORIZON" {
+				t.Errorf("%s has StartingPosition %v, want TRIM_HORIZON so that no committed record is skipped", at, sp)
+			}
+			types, _ := prop("FunctionResponseTypes").([]any)
+			if !slices.Contains(types, any("ReportBatchItemFailures")) {
+				t.Errorf("%s has FunctionResponseTypes %v, want [ReportBatchItemFailures] so that only failed records are retried", at, types)
+			}
+			if b := prop("BisectBatchOnFunctionError"); b != true {
+				t.Errorf("%s has BisectBatchOnFunctionError %v, want true so that a failing record is isolated", at, b)
+			}
+			// Unset or -1 retries forever, and one bad record would
+			// stop its shard until the record expires.
+			if n, ok := prop("MaximumRetryAttempts").(int); !ok || n < 1 {
+				t.Errorf("%s has MaximumRetryAttempts %v, want a positive number", at, prop("MaximumRetryAttempts"))
+			}
+			if n, ok := prop("MaximumRecordAgeInSeconds").(int); !ok || n < 60 || n > 604800 {
+				t.Errorf("%s has MaximumRecordAgeInSeconds %v, want 60 to 604800", at, prop("MaximumRecordAgeInSeconds"))
+			}
+			if n, ok := prop("BatchSize").(int); ok && (n < 1 || n > 10000) {
+				t.Errorf("%s has BatchSize %d, want 1 to 10000", at, n)
+			}
+			destination = prop("DestinationConfig", "OnFailure", "Destination")
+			if qid, attr, ok := samtemplate.GetAtt(destination); !ok || attr != "Arn" || tmpl.Resources[qid].Type != "AWS::SQS::Queue" {
+				t.Errorf("%s has DestinationConfig.OnFailure.Destination %v, want !GetAtt <AWS::SQS::Queue>.Arn so that a batch given up on is reported", at, destination)
+			} else if days, _ := samtemplate.Lookup(tmpl.Resources[qid].Properties, "MessageRetentionPeriod"); days != 1209600 {
+				t.Errorf("template.yaml:%d: %s (the on-failure destination of %s) has MessageRetentionPeriod %v, want 1209600 (14 days)", tmpl.Resources[qid].Line, qid, id, days)
+			}
+			filters, _ := prop("FilterCriteria", "Filters").([]any)
+			if len(filters) != 1 {
+				t.Errorf("%s has %d FilterCriteria.Filters, want 1 (filters are ORed)", at, len(filters))
+			}
+			for i, fl := range filters {
+				raw, _ := samtemplate.Lookup(fl, "Pattern")
+				text, _ := raw.(string)
+				var pattern map[string]any
+				if err := json.Unmarshal([]byte(text), &pattern); err != nil {
+					t.Errorf("%s FilterCriteria.Filters[%d].Pattern is not a JSON object: %v", at, i, err)
+					continue
+				}
+				for _, keys := range [][]string{{"eventName"}, {"dynamodb", "NewImage", "entity", "S"}} {
+					got, _ := samtemplate.Lookup(pattern, keys...)
+					want, _ := samtemplate.Lookup(streamFilterPattern, keys...)
+					if !reflect.DeepEqual(got, want) {
+						t.Errorf("%s FilterCriteria.Filters[%d].Pattern has %s %v, want %v", at, i, strings.Join(keys, "."), got, want)
+					}
+				}
+			}
+		}
+
+		// Its log group, kept as long as the others.
+		lg, _ := samtemplate.Lookup(f.Properties, "LoggingConfig", "LogGroup")
+		if ref, _ := samtemplate.Ref(lg); tmpl.Resources[ref].Type != "AWS::Logs::LogGroup" {
+			t.Errorf("%s has LoggingConfig.LogGroup %v, want !Ref of its AWS::Logs::LogGroup", where, lg)
+		} else if days, _ := samtemplate.Lookup(tmpl.Resources[ref].Properties, "RetentionInDays"); !reflect.DeepEqual(days, map[string]any{"Ref": "LogRetentionDays"}) {
+			t.Errorf("template.yaml:%d: %s has RetentionInDays %v, want !Ref LogRetentionDays", tmpl.Resources[ref].Line, ref, days)
+		}
+
+		// The role.
+		if f.RoleID == "" {
+			t.Errorf("%s has no Role: !GetAtt <AWS::IAM::Role>.Arn; the role SAM would make for a DynamoDB event allows reading every table's stream", where)
+		} else {
+			role := tmpl.Resources[f.RoleID]
+			principal, _ := samtemplate.Lookup(role.Properties, "AssumeRolePolicyDocument", "Statement")
+			if list, _ := principal.([]any); len(list) != 1 || !reflect.DeepEqual(list[0], map[string]any{
+				"Effect": "Allow", "Principal": map[string]any{"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole",
+			}) {
+				t.Errorf("template.yaml:%d: %s may be assumed by %v, want Lambda (lambda.amazonaws.com, sts:AssumeRole) only", role.Line, f.RoleID, principal)
+			}
+		}
+		allowed := map[string]bool{}
+		for i, p := range f.Policies {
+			if p.Opaque != "" {
+				t.Errorf("%s: policy %d is a %s, whose actions cannot be checked; write an inline Statement", where, i, p.Opaque)
+			}
+			for j, st := range p.Statements {
+				at := fmt.Sprintf("%s: policy %d Statement[%d]", where, i, j)
+				if st.Effect != "Allow" {
+					continue
+				}
+				if len(st.NotActions) > 0 {
+					t.Errorf("%s allows NotAction %q, that is every other action", at, st.NotActions)
+				}
+				if len(st.Resources) == 0 {
+					t.Errorf("%s allows %q without a Resource", at, st.Actions)
+				}
+				for _, res := range st.Resources {
+					if s, ok := res.(string); ok && strings.Contains(s, "*") {
+						t.Errorf("%s allows %q on wildcard resource %q", at, st.Actions, s)
+					}
+				}
+				for _, a := range st.Actions {
+					allowed[strings.ToLower(a)] = true
+					want, known := lookupFold(sf.actions, a)
+					switch {
+					case isWildcard(a):
+						t.Errorf("%s allows wildcard action %s", at, a)
+					case containsFold(mutatingActions, a) && !strings.EqualFold(a, "dynamodb:UpdateItem"):
+						t.Errorf("%s allows %s; the only DynamoDB write a stream function may make is UpdateItem (its delivery marks)", at, a)
+					case !known:
+						t.Errorf("%s allows %s, which streamFunctions does not give %s", at, a, id)
+					default:
+						for _, res := range st.Resources {
+							if !reflect.DeepEqual(res, want) {
+								t.Errorf("%s allows %s on %v, want only %v", at, a, res, want)
+							}
+						}
+					}
+				}
+			}
+		}
+		for _, a := range sortedKeys(sf.actions) {
+			if !allowed[strings.ToLower(a)] {
+				t.Errorf("%s is not allowed %s on %v, which it needs", where, a, sf.actions[a])
+			}
+		}
+		if want := sf.actions["sqs:SendMessage"]; destination != nil && !reflect.DeepEqual(destination, want) {
+			t.Errorf("%s reports failed batches to %v, but may send only to %v", where, destination, want)
+		}
+	}
+}
+
+// lookupFold returns the entry of m whose key equals key, ignoring case (IAM
+// action names are case-insensitive).
+func lookupFold(m map[string]any, key string) (any, bool) {
+	for k, v := range m {
+		if strings.EqualFold(k, key) {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+// TestRolePolicies checks that a function's policies are read from the
+// role its Role names, and that what a template cannot show is opaque.
+func TestRolePolicies(t *testing.T) {
+	tmpl, err := samtemplate.Parse([]byte(`
+Resources:
+  Own:
+    Type: AWS::Serverless::Function
+    Properties:
+      Role: !GetAtt R.Arn
+  Outside:
+    Type: AWS::Serverless::Function
+    Properties:
+      Role: arn:aws:iam::111122223333:role/elsewhere
+  R:
+    Type: AWS::IAM::Role
+    Properties:
+      ManagedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]
+      Policies:
+        - PolicyName: P
+          PolicyDocument:
+            Statement:
+              - Effect: Allow
+                Action: [dynamodb:GetItem]
+                Resource: !GetAtt T.Arn
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fns, err := tmpl.Functions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]samtemplate.Function{}
+	for _, f := range fns {
+		byID[f.LogicalID] = f
+	}
+	own := byID["Own"]
+	if own.RoleID != "R" || len(own.Policies) != 2 || own.Policies[0].Opaque == "" ||
+		len(own.Policies[1].Statements) != 1 || !slices.Equal(own.Policies[1].Statements[0].Actions, []string{"dynamodb:GetItem"}) {
+		t.Errorf("Own: RoleID %q, Policies %+v; want R, the managed policy (opaque) and the inline statement", own.RoleID, own.Policies)
+	}
+	if out := byID["Outside"]; out.RoleID != "" || len(out.Policies) != 1 || out.Policies[0].Opaque == "" {
+		t.Errorf("Outside: RoleID %q, Policies %+v; want one opaque entry", out.RoleID, out.Policies)
+	}
+	both, err := samtemplate.Parse([]byte("Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      Role: !GetAtt R.Arn\n      Policies: [AWSLambdaExecute]\n  R:\n    Type: AWS::IAM::Role\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := both.Functions(); err == nil {
+		t.Error("a function with both Role and Policies was accepted; SAM ignores its Policies")
 	}
 }
 
