@@ -22,7 +22,7 @@ import (
 // Settings of the local event source mapping; template.yaml has the same.
 const (
 	streamBatchSize     = 10
-	streamRetryAttempts = 10
+	streamRetryAttempts = 10000
 	streamPollInterval  = 50 * time.Millisecond
 )
 
