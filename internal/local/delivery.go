@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 
 	"github.com/businessapp/usermanagement/internal/delivery"
 	"github.com/businessapp/usermanagement/internal/dynamo"
@@ -41,8 +40,7 @@ func (s *Stack) runDelivery(ctx context.Context, cfg Config, endpoint string, st
 		Clock:     team.SystemClock{},
 		Log:       cfg.Log,
 	})
-	streams := dynamodbstreams.NewFromConfig(awsConfig(), func(o *dynamodbstreams.Options) { o.BaseEndpoint = &endpoint })
-	poller := streampoll.New(db, streams, streampoll.Config{
+	poller := streampoll.New(db, streampoll.NewLocalStreamsClient(endpoint), streampoll.Config{
 		TableName:        cfg.TableName,
 		BatchSize:        streamBatchSize,
 		PollInterval:     streamPollInterval,
