@@ -35,6 +35,8 @@ const (
 type Template struct {
 	// Parameters maps each parameter name to its declaration.
 	Parameters map[string]any
+	// Conditions maps each condition name to its expression.
+	Conditions map[string]any
 	// Globals maps a resource kind (Function, HttpApi, ...) to its globals.
 	Globals map[string]any
 	// Resources maps each logical id to its resource.
@@ -51,6 +53,9 @@ type Resource struct {
 	Type       string
 	Properties map[string]any
 	Metadata   map[string]any
+	// Condition names the condition the resource is created under; empty
+	// when it is always created.
+	Condition string
 }
 
 // Load reads and parses the template at path.
@@ -92,7 +97,7 @@ func Parse(data []byte) (*Template, error) {
 	}
 	sections := top.(map[string]any)
 	t := &Template{Resources: map[string]Resource{}}
-	for name, dst := range map[string]*map[string]any{"Parameters": &t.Parameters, "Globals": &t.Globals, "Outputs": &t.Outputs} {
+	for name, dst := range map[string]*map[string]any{"Parameters": &t.Parameters, "Conditions": &t.Conditions, "Globals": &t.Globals, "Outputs": &t.Outputs} {
 		m, ok := sections[name].(map[string]any)
 		if sections[name] != nil && !ok {
 			return nil, fmt.Errorf("%s is not a mapping", name)
@@ -122,6 +127,11 @@ func resource(id string, line int, v any) (Resource, error) {
 	r := Resource{LogicalID: id, Line: line}
 	if r.Type, ok = m["Type"].(string); !ok {
 		return Resource{}, fmt.Errorf("line %d: resource %s has no Type", line, id)
+	}
+	if c, ok := m["Condition"]; ok {
+		if r.Condition, ok = c.(string); !ok || r.Condition == "" {
+			return Resource{}, fmt.Errorf("line %d: Condition of resource %s is not a condition name", line, id)
+		}
 	}
 	for name, dst := range map[string]*map[string]any{"Properties": &r.Properties, "Metadata": &r.Metadata} {
 		p, ok := m[name].(map[string]any)

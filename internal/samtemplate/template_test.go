@@ -1121,6 +1121,59 @@ func TestRoutesRequireJWT(t *testing.T) {
 	}
 }
 
+// scopeParameter is the parameter naming the OAuth scope every route
+// requires.
+const scopeParameter = "JwtScope"
+
+// TestRoutesRequireScope checks that every route requires the scope of the
+// JwtScope parameter, and that the parameter has no default, so that a
+// deployment names its scope and API Gateway refuses ID tokens (which carry
+// no scope) on every route.
+func TestRoutesRequireScope(t *testing.T) {
+	tmpl := deployed(t)
+	p, ok := tmpl.Parameters[scopeParameter]
+	if !ok {
+		t.Fatalf("template.yaml has no parameter %s, the scope every route requires", scopeParameter)
+	}
+	if d, hasDefault := samtemplate.Lookup(p, "Default"); hasDefault {
+		t.Errorf("parameter %s has Default %v; it must be required, so that every deployment names its scope", scopeParameter, d)
+	}
+	if typ, _ := samtemplate.Lookup(p, "Type"); typ != "String" {
+		t.Errorf("parameter %s has Type %v, want String (one scope)", scopeParameter, typ)
+	}
+	want := []any{map[string]any{"Ref": scopeParameter}}
+	fns := functionsByID(t)
+	routed := 0
+	for _, id := range sortedKeys(fns) {
+		for _, ev := range fns[id].Events {
+			routed++
+			where := fmt.Sprintf("template.yaml:%d: %s event %s", fns[id].Line, id, ev.Name)
+			got, ok := ev.Auth["AuthorizationScopes"]
+			if !ok {
+				t.Errorf("%s has no Auth.AuthorizationScopes; want [!Ref %s], or API Gateway accepts ID tokens on %s %s", where, scopeParameter, ev.Method, ev.Path)
+				continue
+			}
+			if d := cmp.Diff(want, got); d != "" {
+				t.Errorf("%s Auth.AuthorizationScopes differ from [!Ref %s] (-want +got):\n%s", where, scopeParameter, d)
+			}
+		}
+	}
+	if routed != len(httpapi.Routes()) {
+		t.Errorf("found %d HttpApi events, want one per route (%d)", routed, len(httpapi.Routes()))
+	}
+	// A scope on the authorizer would apply to routes without their own;
+	// every route has its own, so one there could only disagree.
+	for _, api := range tmpl.HTTPAPIs() {
+		auths, _ := samtemplate.Lookup(api.Properties, "Auth", "Authorizers")
+		m, _ := auths.(map[string]any)
+		for _, name := range sortedKeys(m) {
+			if s, ok := samtemplate.Lookup(m[name], "AuthorizationScopes"); ok {
+				t.Errorf("template.yaml:%d: %s authorizer %s sets AuthorizationScopes %v; the routes set theirs", api.Line, api.LogicalID, name, s)
+			}
+		}
+	}
+}
+
 // pseudoParameters are the names CloudFormation defines in every template.
 var pseudoParameters = []string{
 	"AWS::AccountId", "AWS::NotificationARNs", "AWS::NoValue", "AWS::Partition",
@@ -1132,10 +1185,19 @@ var pseudoParameters = []string{
 var subVariable = regexp.MustCompile(`\$\{([^!}][^}]*)\}`)
 
 // TestReferencesResolve checks that every Ref, Fn::GetAtt and Fn::Sub
-// variable names a parameter or resource of the template, and that every
-// parameter is used: mistakes CloudFormation would only report on deploy.
+// variable names a parameter or resource of the template, that every
+// condition a resource, Fn::If or Condition names is declared, and that
+// every parameter and condition is used: mistakes CloudFormation would only
+// report on deploy.
 func TestReferencesResolve(t *testing.T) {
 	tmpl := deployed(t)
+	usedConditions := map[string]bool{}
+	useCondition := func(where, name string) {
+		usedConditions[name] = true
+		if _, ok := tmpl.Conditions[name]; !ok {
+			t.Errorf("%s names condition %q, which Conditions does not declare", where, name)
+		}
+	}
 	declared := map[string]bool{}
 	for _, p := range pseudoParameters {
 		declared[p] = true
@@ -1168,6 +1230,19 @@ func TestReferencesResolve(t *testing.T) {
 				}
 				return
 			}
+			if name, ok := v["Condition"].(string); ok && len(v) == 1 {
+				useCondition(path+": !Condition", name)
+				return
+			}
+			if args, ok := v["Fn::If"].([]any); ok && len(v) == 1 {
+				if name, ok := args[0].(string); len(args) == 3 && ok {
+					useCondition(path+": !If", name)
+				} else {
+					t.Errorf("%s: !If takes [condition name, value if true, value if false], not %v", path, args)
+				}
+				walk(path+".Fn::If", args[1:])
+				return
+			}
 			if sub, ok := v["Fn::Sub"]; ok && len(v) == 1 {
 				text, vars := sub, map[string]any(nil)
 				if args, ok := sub.([]any); ok && len(args) == 2 {
@@ -1193,15 +1268,25 @@ func TestReferencesResolve(t *testing.T) {
 			}
 		}
 	}
+	walk("Conditions", tmpl.Conditions)
 	walk("Globals", tmpl.Globals)
 	walk("Outputs", tmpl.Outputs)
 	for _, id := range sortedKeys(tmpl.Resources) {
 		r := tmpl.Resources[id]
-		walk(fmt.Sprintf("template.yaml:%d: Resources.%s.Properties", r.Line, id), r.Properties)
+		where := fmt.Sprintf("template.yaml:%d: Resources.%s", r.Line, id)
+		walk(where+".Properties", r.Properties)
+		if r.Condition != "" {
+			useCondition(where+".Condition", r.Condition)
+		}
 	}
 	for _, name := range sortedKeys(tmpl.Parameters) {
 		if !used[name] {
 			t.Errorf("parameter %s is declared but never used", name)
+		}
+	}
+	for _, name := range sortedKeys(tmpl.Conditions) {
+		if !usedConditions[name] {
+			t.Errorf("condition %s is declared but never used", name)
 		}
 	}
 }
