@@ -35,6 +35,7 @@ func main() {
 Business App User Management is running at %[1]s
 
   Seeded business %[2]q, manager %[3]s.
+  Web page:     %[1]s/%[2]s/administration/users
   Get a token:  curl -s -X POST %[1]s/dev/token -d '{"email":"%[3]s"}'
   List users:   curl -s %[1]s/v1/businesses/%[2]s/users -H "Authorization: Bearer $TOKEN"
 

@@ -1,0 +1,56 @@
+package local_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestWebPageRoutes checks what the local stack serves for the web page:
+// the page on its route, its assets, its local config, and the welcome
+// email's /{businessId} link redirecting to the page; the API is unchanged.
+func TestWebPageRoutes(t *testing.T) {
+	stack := startStack(t, "")
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(path string) (*http.Response, string) {
+		t.Helper()
+		resp, err := noRedirect.Get(stack.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp, string(body)
+	}
+
+	for _, path := range []string{"/demo/administration/users", "/any-business/administration/users/"} {
+		resp, body := get(path)
+		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || !strings.Contains(body, "/assets/app.js") {
+			t.Errorf("GET %s = %d %s", path, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+	}
+	if resp, _ := get("/demo"); resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/demo/administration/users" {
+		t.Errorf("GET /demo = %d to %q, want a redirect to the page", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if resp, body := get("/assets/app.js"); resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Type"), "javascript") || !strings.Contains(body, "import") {
+		t.Errorf("GET /assets/app.js = %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	resp, body := get("/config.json")
+	var cfg struct {
+		APIBaseURL string `json:"apiBaseUrl"`
+		TokenMode  string `json:"tokenMode"`
+	}
+	if err := json.Unmarshal([]byte(body), &cfg); err != nil || resp.StatusCode != 200 || cfg.TokenMode != "local" || cfg.APIBaseURL != "" {
+		t.Errorf("GET /config.json = %d %s", resp.StatusCode, body)
+	}
+	for _, path := range []string{"/assets/", "/demo/administration", "/demo/administration/users/x", "/not%20an%20id", "/config.js"} {
+		if resp, _ := get(path); resp.StatusCode != 404 {
+			t.Errorf("GET %s = %d, want 404", path, resp.StatusCode)
+		}
+	}
+	if resp, _ := get("/v1/businesses/demo/users"); resp.StatusCode != 401 {
+		t.Errorf("API without a token = %d, want 401", resp.StatusCode)
+	}
+}

@@ -1,0 +1,71 @@
+// The HTTP API client (SPEC §4): JSON in and out, a bearer token from the
+// auth module, If-Match from a user's version, and errors as ApiError.
+
+/** ApiError is a failed call: status 0 means the network failed. */
+export class ApiError extends Error {
+  constructor(status, code, message, fields) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.fields = fields || {};
+  }
+}
+
+/**
+ * createApi returns the operations of the page over baseUrl ("" = this
+ * origin). auth.token() gives the current token; after a 401,
+ * auth.refresh(rejectedToken) may give a new one (the request is then retried
+ * once), else the error is passed to onUnauthenticated and thrown.
+ */
+export function createApi({ baseUrl, businessId, auth, onUnauthenticated }) {
+  const root = `${baseUrl.replace(/\/+$/, "")}/v1/businesses/${encodeURIComponent(businessId)}`;
+  const userPath = (email) => `${root}/users/${encodeURIComponent(email)}`;
+  // ETags are "<version>" (SPEC §4); sending the version we showed makes a
+  // concurrent change elsewhere come back as 412 rather than be overwritten.
+  const ifMatch = (user) => ({ "If-Match": `"${user.version}"` });
+
+  async function send(method, url, { body, headers } = {}, retried = false) {
+    const token = await auth.token();
+    const init = { method, headers: { Accept: "application/json", ...headers }, cache: "no-store" };
+    if (token) init.headers.Authorization = `Bearer ${token}`;
+    if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    let resp;
+    try {
+      resp = await fetch(url, init);
+    } catch {
+      throw new ApiError(0, "network", "We couldn't reach the server. Check your connection and try again.");
+    }
+    if (resp.status === 401 && !retried && (await auth.refresh(token))) {
+      return send(method, url, { body, headers }, true);
+    }
+    if (resp.status === 204) return null;
+    let data = null;
+    try { data = await resp.json(); } catch { /* a body that is not JSON: judged by status below */ }
+    if (!resp.ok) {
+      const e = (data && data.error) || {};
+      const err = new ApiError(resp.status, e.code || "internal",
+        e.message || `The server answered ${resp.status}. Please try again.`, e.fields);
+      if (resp.status === 401 && onUnauthenticated) onUnauthenticated(err);
+      throw err;
+    }
+    return data;
+  }
+
+  return {
+    listTabs: () => send("GET", `${root}/tabs`).then((d) => d.tabs),
+    listUsers: (cursor, limit = 50) => {
+      const q = new URLSearchParams({ limit: String(limit) });
+      if (cursor) q.set("cursor", cursor);
+      return send("GET", `${root}/users?${q}`);
+    },
+    getUser: (email) => send("GET", userPath(email)),
+    invite: (body) => send("POST", `${root}/users`, { body }),
+    setPermissions: (user, permissions) =>
+      send("PUT", `${userPath(user.email)}/permissions`, { body: { permissions }, headers: ifMatch(user) }),
+    updateContact: (user, patch) => send("PATCH", userPath(user.email), { body: patch, headers: ifMatch(user) }),
+    remove: (user) => send("DELETE", userPath(user.email), { headers: ifMatch(user) }),
+  };
+}
