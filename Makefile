@@ -5,19 +5,21 @@ SHELL := /bin/bash
 GO ?= go
 DDB_DIR := infra/dynamodb-local
 DDB_STAMP := $(DDB_DIR)/node_modules/.installed
+AXE_DIR := infra/axe
+AXE_STAMP := $(AXE_DIR)/node_modules/.installed
 BUILD_DIR := build
 FUNCTIONS := $(notdir $(wildcard functions/*))
 FUZZTIME ?= 10s
 
-.PHONY: run test build deps test-unit fuzz vet clean bench-delivery
+.PHONY: run test build deps test-unit fuzz vet clean bench-delivery browser-deps
 
 ## run: the whole system locally (API on $$ADDR, default 127.0.0.1:8080)
 run: deps
 	$(GO) run ./cmd/local
 
 ## test: every test, with DynamoDB Local started for the integration tier
-test: deps vet
-	REQUIRE_DYNAMODB=1 $(GO) run ./cmd/withdynamodb $(GO) test -race -count=1 ./...
+test: deps browser-deps vet
+	REQUIRE_DYNAMODB=1 REQUIRE_BROWSER=1 $(GO) run ./cmd/withdynamodb $(GO) test -race -count=1 ./...
 	$(MAKE) fuzz
 
 ## fuzz: the request-decoding fuzz target, briefly (FUZZTIME, default 10s)
@@ -45,6 +47,19 @@ $(DDB_STAMP): $(DDB_DIR)/package.json $(DDB_DIR)/package-lock.json
 	cd $(DDB_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+## browser-deps: for the web page's tests (internal/webtest): Debian's chromium
+## (installed with apt-get when missing, which needs root, as CI has) and the
+## pinned axe-core (npm ci from the lock file)
+browser-deps: $(AXE_STAMP)
+	@if [ ! -x /usr/bin/chromium ] && [ -z "$$CHROMIUM" ]; then \
+	  echo "Installing Debian's chromium for the browser tests…"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+$(AXE_STAMP): $(AXE_DIR)/package.json $(AXE_DIR)/package-lock.json
+	cd $(AXE_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 ## build: every function for Lambda (linux/arm64, provided.al2023)
 build: $(addprefix $(BUILD_DIR)/,$(addsuffix /bootstrap,$(FUNCTIONS)))
 
@@ -55,7 +70,7 @@ $(BUILD_DIR)/%/bootstrap: FORCE
 FORCE:
 
 clean:
-	rm -rf $(BUILD_DIR) $(DDB_DIR)/node_modules
+	rm -rf $(BUILD_DIR) $(DDB_DIR)/node_modules $(AXE_DIR)/node_modules
 
 # ---------------------------------------------------------------------------
 # sam build (template.yaml, Metadata: BuildMethod: makefile)

@@ -1,0 +1,401 @@
+package webtest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/businessapp/usermanagement/internal/dynamo/dynamotest"
+	"github.com/businessapp/usermanagement/internal/dynamodblocal"
+	"github.com/businessapp/usermanagement/internal/local"
+)
+
+// waitTimeout bounds every wait for the page; generous because CI runs the
+// race detector and other packages' tests on the same two cores.
+const waitTimeout = 20 * time.Second
+
+// startStack runs the local stack on a free port with a fresh table in the
+// DynamoDB Local of `make test` (skipping, or failing under
+// REQUIRE_DYNAMODB, without it).
+func startStack(t *testing.T) *local.Stack {
+	t.Helper()
+	client := dynamotest.Client(t)
+	table := dynamotest.NewTable(t, client)
+	ctx, cancel := context.WithCancel(context.Background())
+	stack, err := local.Start(ctx, local.Config{
+		Addr: "127.0.0.1:0", DynamoDBEndpoint: dynamodblocal.EndpointFromEnv(), TableName: table,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Console: io.Discard,
+	})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); stack.Stop() })
+	return stack
+}
+
+// findChromium returns Debian's chromium (or $CHROMIUM), skipping the test
+// when there is none unless REQUIRE_BROWSER is set (make test sets it).
+func findChromium(t *testing.T) string {
+	t.Helper()
+	candidates := []string{os.Getenv("CHROMIUM"), "chromium", "chromium-browser"}
+	for _, c := range candidates {
+		if c == "" {
+			continue
+		}
+		if p, err := exec.LookPath(c); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("REQUIRE_BROWSER") != "" {
+		t.Fatal("Chromium not found but REQUIRE_BROWSER is set: apt-get install -y chromium (make test does), or set CHROMIUM")
+	}
+	t.Skip("Chromium not found: apt-get install -y chromium, or run `make test`, which installs it")
+	return ""
+}
+
+// page is one browser tab on the local stack, with helpers that fail the
+// test with a useful message.
+type page struct {
+	t    *testing.T
+	ctx  context.Context
+	base string
+}
+
+// newPage starts Chromium with a fresh profile and opens a tab sized
+// width×height. Animations are off (prefers-reduced-motion), so waits see
+// final states.
+func newPage(t *testing.T, base string, width, height int64) *page {
+	t.Helper()
+	exe := findChromium(t)
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox, // CI runs as root, where Chromium's sandbox cannot start
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-default-browser-check", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(int(width), int(height)),
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(allocCtx)
+	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
+	p := &page{t: t, ctx: ctx, base: base}
+	// The first call starts the browser, which lives as long as the context
+	// of that call: so no timeout on it.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start Chromium (%s): %v", exe, err)
+	}
+	var viewport []chromedp.EmulateViewportOption
+	if width < 600 {
+		viewport = append(viewport, chromedp.EmulateMobile)
+	}
+	p.run("set the viewport", chromedp.EmulateViewport(width, height, viewport...))
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+		Features: []*emulation.MediaFeature{{Name: "prefers-reduced-motion", Value: "reduce"}},
+	}); err != nil {
+		t.Fatalf("emulate reduced motion: %v", err)
+	}
+	return p
+}
+
+// run runs actions with a deadline, failing the test on error.
+func (p *page) run(what string, actions ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, waitTimeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		p.t.Fatalf("%s: %v\n%s", what, err, p.describe())
+	}
+}
+
+// describe returns what the page shows, for failure messages.
+func (p *page) describe() string {
+	ctx, cancel := context.WithTimeout(p.ctx, 3*time.Second)
+	defer cancel()
+	url, _ := chromedp.Run(ctx, chromedp.Location())
+	text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText.slice(0, 1500) : ""`))
+	active, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => { const a = document.activeElement; return a ? a.outerHTML.slice(0, 200) : "" })()`))
+	return fmt.Sprintf("page %s\nfocused: %s\ntext:\n%s", url, active, text)
+}
+
+// eval evaluates a JS expression and returns its value.
+func eval[T any](p *page, js string) T {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, waitTimeout)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js))
+	if err != nil {
+		p.t.Fatalf("evaluate %s: %v\n%s", js, err, p.describe())
+	}
+	return v
+}
+
+// waitJS polls a JS boolean expression until it holds.
+func (p *page) waitJS(what, js string) {
+	p.t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		ctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!(`+js+`)`))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("timed out waiting until %s (%s): %v\n%s", what, js, err, p.describe())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// check fails the test (with the page described) unless the JS expression
+// holds now.
+func (p *page) check(what, js string) {
+	p.t.Helper()
+	if !eval[bool](p, `!!(`+js+`)`) {
+		p.t.Errorf("%s: expected %s\n%s", what, js, p.describe())
+	}
+}
+
+func (p *page) navigate(path string) {
+	p.t.Helper()
+	p.run("open "+path, chromedp.Navigate(p.base+path))
+}
+
+func (p *page) click(sel string) {
+	p.t.Helper()
+	p.run("click "+sel, chromedp.Click(chromedp.CSS(sel)))
+}
+
+func (p *page) typeInto(sel, text string) {
+	p.t.Helper()
+	// Clear by script (chromedp's SetValue refuses an empty value), then
+	// type with real key events.
+	p.run("type into "+sel, evalJS(`document.querySelector(`+jsq(sel)+`).value = ""`), chromedp.SendKeys(chromedp.CSS(sel), text))
+}
+
+// key sends one key press to the focused element (kb.Escape, kb.Enter, …).
+func (p *page) key(k string) {
+	p.t.Helper()
+	p.run("press "+k, chromedp.KeyEvent(k))
+}
+
+// focused reports whether the focused element matches sel.
+func (p *page) focused(sel string) string {
+	return fmt.Sprintf(`document.activeElement && document.activeElement.matches(%q)`, sel)
+}
+
+// signInAsManager signs in through the local sign-in screen's suggested
+// account, starting from the welcome email's link target /demo.
+func (p *page) signInAsManager() {
+	p.t.Helper()
+	p.navigate("/demo")
+	p.waitJS("the sign-in screen shows", `document.querySelector(".account-choice")`)
+	p.click(".account-choice")
+	p.waitForTable()
+}
+
+// signInAs signs in by typing an email into the local sign-in form.
+func (p *page) signInAs(email string) {
+	p.t.Helper()
+	p.navigate("/demo/administration/users")
+	p.waitJS("the sign-in form shows", `document.querySelector("#signin-email")`)
+	p.typeInto("#signin-email", email)
+	p.key(kb.Enter)
+}
+
+func (p *page) waitForTable() {
+	p.t.Helper()
+	p.waitJS("the team table has loaded", `document.querySelector('.card[aria-busy="false"] tbody tr[data-email]')`)
+}
+
+// row returns a selector for the row of a user.
+func row(email string) string { return fmt.Sprintf(`tr[data-email=%q]`, email) }
+
+// openRowMenu clicks a row's three-dots button and picks an item by label.
+func (p *page) openRowAction(email, label string) {
+	p.t.Helper()
+	p.click(row(email) + " .row-actions")
+	p.waitJS("the row menu opens", `document.querySelector("#row-menu")`)
+	idx := eval[int](p, fmt.Sprintf(`[...document.querySelectorAll("#row-menu .menu-item")].findIndex(b => b.textContent.startsWith(%q))`, label))
+	if idx < 0 {
+		p.t.Fatalf("row menu has no %q\n%s", label, p.describe())
+	}
+	p.click(fmt.Sprintf("#row-menu .menu-item:nth-child(%d)", idx+1))
+}
+
+// toast waits for a toast containing text.
+func (p *page) toast(text string) {
+	p.t.Helper()
+	p.waitJS("a toast says "+text, fmt.Sprintf(`[...document.querySelectorAll("#toasts .toast")].some(t => t.textContent.includes(%q))`, text))
+}
+
+// screenshot saves the viewport as a PNG test artifact.
+func (p *page) screenshot(name string) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, waitTimeout)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		p.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	dir := artifactsDir(p.t)
+	path := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+	p.t.Logf("screenshot: %s", path)
+}
+
+// artifactsDir is $WEBTEST_ARTIFACTS or testdata/artifacts/web at the
+// repository root (git-ignored).
+func artifactsDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("WEBTEST_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "testdata", "artifacts", "web")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return abs
+}
+
+// axeViolation is the part of an axe-core result the test reports.
+type axeViolation struct {
+	ID     string   `json:"id"`
+	Impact string   `json:"impact"`
+	Help   string   `json:"help"`
+	Nodes  []string `json:"nodes"`
+}
+
+// axe runs axe-core (pinned in infra/axe) on the page as it is now and
+// fails on serious or critical violations, logging the lesser ones.
+func (p *page) axe(state string) {
+	p.t.Helper()
+	src, err := os.ReadFile(filepath.Join("..", "..", "infra", "axe", "node_modules", "axe-core", "axe.min.js"))
+	if err != nil {
+		if os.Getenv("REQUIRE_BROWSER") == "" {
+			p.t.Logf("axe-core not installed (cd infra/axe && npm ci; make test does): skipping the check of %s", state)
+			return
+		}
+		p.t.Fatalf("axe-core: %v (make test installs it with npm ci in infra/axe)", err)
+	}
+	p.run("load axe-core", chromedp.Evaluate[chromedp.Void](string(src)))
+	ctx, cancel := context.WithTimeout(p.ctx, waitTimeout)
+	defer cancel()
+	violations, err := chromedp.Run(ctx, chromedp.Evaluate[[]axeViolation](`axe.run(document, {resultTypes: ["violations"]}).then(r => r.violations.map(v => ({
+		id: v.id, impact: v.impact || "", help: v.help, nodes: v.nodes.slice(0, 5).map(n => n.target.join(" "))})))`,
+		chromedp.EvalAwaitPromise))
+	if err != nil {
+		p.t.Fatalf("axe-core on %s: %v", state, err)
+	}
+	for _, v := range violations {
+		msg := fmt.Sprintf("axe %s on %s: %s (%s) at %s", v.Impact, state, v.ID, v.Help, strings.Join(v.Nodes, ", "))
+		if v.Impact == "serious" || v.Impact == "critical" {
+			p.t.Error(msg)
+		} else {
+			p.t.Log(msg)
+		}
+	}
+}
+
+// api calls the local stack's HTTP API (or /dev) directly, to arrange data
+// and to check what the page did.
+type api struct {
+	t     *testing.T
+	base  string
+	token string
+}
+
+func newAPI(t *testing.T, base, email string) *api {
+	t.Helper()
+	a := &api{t: t, base: base}
+	var tok struct{ Token string }
+	if status := a.do("POST", "/dev/token", `{"email":"`+email+`"}`, &tok); status != 200 {
+		t.Fatalf("POST /dev/token: %d", status)
+	}
+	a.token = tok.Token
+	return a
+}
+
+// do sends a request and decodes a JSON answer into out (when not nil).
+func (a *api) do(method, path, body string, out any) int {
+	a.t.Helper()
+	req, err := http.NewRequest(method, a.base+path, strings.NewReader(body))
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if a.token != "" {
+		req.Header.Set("Authorization", "Bearer "+a.token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if out != nil && resp.StatusCode < 300 {
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			a.t.Fatalf("%s %s: %v", method, path, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+// user is the part of the API's User the tests look at.
+type user struct {
+	Email       string   `json:"email"`
+	FirstName   *string  `json:"firstName"`
+	LastName    *string  `json:"lastName"`
+	Phone       *string  `json:"phone"`
+	Permissions []string `json:"permissions"`
+	Version     int      `json:"version"`
+}
+
+func (a *api) user(email string) (user, int) {
+	a.t.Helper()
+	var u user
+	status := a.do("GET", "/v1/businesses/demo/users/"+email, "", &u)
+	return u, status
+}
+
+// jsq quotes s as a JavaScript string literal.
+func jsq(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// focusSel focuses the element matching sel.
+func focusSel(sel string) chromedp.Action[chromedp.Void] { return chromedp.Focus(chromedp.CSS(sel)) }
+
+// evalJS evaluates JavaScript for its side effects.
+func evalJS(js string) chromedp.Action[chromedp.Void] { return chromedp.Evaluate[chromedp.Void](js) }
+
+// navigateTo opens an absolute URL.
+func navigateTo(url string) chromedp.Action[chromedp.Void] { return chromedp.Navigate(url) }
