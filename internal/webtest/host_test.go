@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -132,4 +133,36 @@ addEventListener("message", (e) => {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatal("the page never listed the team with the host's token")
+}
+
+// TestLoadErrorState checks the page when the API cannot be reached: it
+// says so and offers to try again, which works once the API is back.
+func TestLoadErrorState(t *testing.T) {
+	stack := startStack(t)
+	token := newAPI(t, stack.URL, local.DemoOwner).token
+	var down atomic.Bool
+	down.Store(true)
+	s := newSite(t, stack, map[string]any{"apiBaseUrl": "", "tokenMode": "host"})
+	inner := s.Config.Handler
+	s.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() && strings.HasPrefix(r.URL.Path, "/v1/") {
+			// What a client sees when a gateway in front of the API fails.
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		inner.ServeHTTP(w, r)
+	})
+	p := newPage(t, s.URL, 1280, 860)
+	if _, err := chromedp.Call(p.ctx, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{
+		Source: fmt.Sprintf(`window.businessAppToken = () => %s;`, jsq(token)),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	p.navigate("/demo/administration/users")
+	p.waitJS("the error state shows", `document.querySelector("#state-title")`)
+	p.check("saying the team could not be loaded", `document.querySelector("#state-title").textContent === "We couldn't load your team"`)
+	p.screenshot("load-error")
+	down.Store(false)
+	p.click(".state-card .btn")
+	p.waitForTable()
 }

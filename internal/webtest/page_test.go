@@ -164,6 +164,7 @@ func TestKeyboard(t *testing.T) {
 	p.check("focus on the first item", `document.activeElement.textContent.startsWith("Edit contact info")`)
 	p.key(kb.ArrowDown)
 	p.check("ArrowDown moves to the next item", `document.activeElement.textContent.startsWith("Edit permissions")`)
+	p.screenshot("row-menu")
 	p.key(kb.ArrowDown)
 	p.check("own Remove user is disabled", `document.activeElement.getAttribute("aria-disabled") === "true" && document.activeElement.textContent.includes("can't remove yourself")`)
 	p.key(kb.ArrowDown)
@@ -301,4 +302,25 @@ func TestPagingAndConflicts(t *testing.T) {
 	if c, _ := owner.user("c@demo.test"); c.FirstName == nil || *c.FirstName != "Cleo" || c.LastName == nil || *c.LastName != "Jones" {
 		t.Errorf("after the second save: %+v", c)
 	}
+}
+
+// TestOwnEmailChange checks that managers changing their own email stay
+// signed in as themselves: the old token names an address that no longer
+// belongs to the team, so the page signs in again with the new one.
+func TestOwnEmailChange(t *testing.T) {
+	stack := startStack(t)
+	p := newPage(t, stack.URL, 1280, 860)
+	p.signInAsManager()
+	p.openRowAction(local.DemoOwner, "Edit contact info")
+	p.waitJS("the contact sidebar opens", `document.querySelector("dialog.sheet[open]")`)
+	p.check("says it is the sign-in address", `document.querySelector("#f-email-hint").textContent.includes("you sign in with")`)
+	p.typeInto("#f-email", "boss@demo.test")
+	p.click(`dialog.sheet button[type="submit"]`)
+	p.waitJS("the sidebar closes", `!document.querySelector("dialog.sheet")`)
+	p.waitJS("the row moved to the new address, still marked", `document.querySelector(`+jsq(row("boss@demo.test")+" .badge")+`)`)
+	p.check("the old row is gone", `!document.querySelector(`+jsq(row(local.DemoOwner))+`)`)
+	p.check("the header shows the new address", `document.querySelector(".account-email").textContent === "boss@demo.test"`)
+	p.navigate("/demo/administration/users")
+	p.waitForTable()
+	p.check("still a manager after a reload", `document.querySelector(`+jsq(row("boss@demo.test")+" .badge")+`)`)
 }

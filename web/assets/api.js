@@ -47,7 +47,9 @@ export function createApi({ baseUrl, businessId, auth, onUnauthenticated }) {
     if (!resp.ok) {
       const e = (data && data.error) || {};
       const err = new ApiError(resp.status, e.code || "internal",
-        e.message || `The server answered ${resp.status}. Please try again.`, e.fields);
+        e.message || (resp.status >= 500
+          ? `Something went wrong on our side (${resp.status}). Please try again in a moment.`
+          : `The request failed (${resp.status}). Please try again.`), e.fields);
       if (resp.status === 401 && onUnauthenticated) onUnauthenticated(err);
       throw err;
     }

@@ -188,6 +188,17 @@ export function closeMenus() {
  * it, and removes it after a few seconds.
  */
 export function toast(message, { kind = "success" } = {}) {
+  // While a modal dialog is open the rest of the page is inert, and screen
+  // readers would not hear the live region: wait (briefly) for it to close.
+  const start = Date.now();
+  const show = () => {
+    if (document.querySelector("dialog[open]") && Date.now() - start < 2000) setTimeout(show, 40);
+    else showToast(message, kind);
+  };
+  show();
+}
+
+function showToast(message, kind) {
   const region = document.getElementById("toasts");
   const item = h("div", { class: `toast ${kind}` }, icon(kind === "error" ? "alert" : "check"), h("span", { text: message }));
   region.append(item);
