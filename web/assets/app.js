@@ -468,7 +468,10 @@ function createPage(config, businessId) {
       type: "button", class: "icon-btn row-actions", "aria-haspopup": "menu", "aria-expanded": "false",
       "aria-label": `Actions for ${displayName(u)}`, "data-email": u.email,
     }, icon("dots"));
-    trigger.addEventListener("click", () => rowMenu(trigger, u.email));
+    trigger.addEventListener("click", () => {
+      if (trigger.getAttribute("aria-expanded") === "true") closeMenus();
+      else rowMenu(trigger, u.email);
+    });
     trigger.addEventListener("keydown", (e) => {
       // Arrow keys open the menu too, as menu buttons usually do.
       if (e.key === "ArrowDown" || e.key === "ArrowUp") { e.preventDefault(); rowMenu(trigger, u.email); }

@@ -104,7 +104,13 @@ export function openDialog(dialog, { initialFocus, returnFocus, onClose } = {}) 
   };
   // Escape fires "cancel"; close through our path so focus is returned the same way.
   dialog.addEventListener("cancel", (e) => { e.preventDefault(); close(); });
-  dialog.addEventListener("click", (e) => { if (e.target === dialog) close(); });
+  // A click on the backdrop closes; the backdrop's clicks target the dialog
+  // itself, as do clicks on its padding, so tell them apart by position.
+  dialog.addEventListener("click", (e) => {
+    if (e.target !== dialog) return;
+    const r = dialog.getBoundingClientRect();
+    if (e.clientX < r.left || e.clientX > r.right || e.clientY < r.top || e.clientY > r.bottom) close();
+  });
   dialog.showModal();
   const target = (initialFocus && initialFocus()) || focusables(dialog)[0];
   if (target) target.focus();
