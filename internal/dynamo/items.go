@@ -1,0 +1,56 @@
+package dynamo
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/businessapp/usermanagement/internal/team"
+)
+
+// Keys and items for code that reaches the table without the Store: the
+// benchmarks seed teams with BatchWriteItem and send the Store's requests
+// bare to measure what DynamoDB alone costs. They are built with the same
+// functions the Store uses, so the table layout stays decided in keys.go
+// and records.go.
+
+// UserKey returns the primary key of a user's item.
+func UserKey(businessID, email string) map[string]types.AttributeValue {
+	return key(businessPK(businessID), userSK(email))
+}
+
+// ProfileKey returns the primary key of a business's profile item.
+func ProfileKey(businessID string) map[string]types.AttributeValue {
+	return key(businessPK(businessID), profileSK)
+}
+
+// UsersRange returns the partition key value and the sort-key prefix of a
+// business's users: one page of users is a Query on that partition with
+// begins_with(SK, prefix).
+func UsersRange(businessID string) (pk, prefix string) {
+	return businessPK(businessID), userPrefix
+}
+
+// ActivityRange is UsersRange for a business's activity records.
+func ActivityRange(businessID string) (pk, prefix string) {
+	return businessPK(businessID), activityPrefix
+}
+
+// UserItem returns the item the Store writes for a user.
+func UserItem(u team.User) (map[string]types.AttributeValue, error) {
+	item, err := attributevalue.MarshalMap(toUserRecord(u))
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: encode user: %w", err)
+	}
+	return item, nil
+}
+
+// ActivityItem returns the item the Store writes for an activity record.
+func ActivityItem(a team.Activity) (map[string]types.AttributeValue, error) {
+	item, err := attributevalue.MarshalMap(toActivityRecord(a))
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: encode activity: %w", err)
+	}
+	return item, nil
+}
