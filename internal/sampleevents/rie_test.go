@@ -38,7 +38,7 @@ const rieBinary = "aws-lambda-rie"
 // test` installs it) or the PATH. Without it the test skips, unless
 // REQUIRE_DYNAMODB is set: CI runs `make test`, which installs it, so there
 // a missing emulator is a broken setup, not a reason to skip.
-func findRIE(t *testing.T) string {
+func findRIE(t testing.TB) string {
 	t.Helper()
 	local, err := filepath.Abs(filepath.Join(repoRoot, "bin", rieBinary))
 	if err != nil {
@@ -60,7 +60,19 @@ func findRIE(t *testing.T) string {
 
 // buildBootstraps builds every function for this machine, as the Makefile
 // builds them for Lambda, and returns each one's bootstrap by folder.
-func buildBootstraps(t *testing.T) map[string]string {
+func buildBootstraps(t testing.TB) map[string]string {
+	t.Helper()
+	pkgs := map[string]string{}
+	for _, s := range samples {
+		pkgs[s.function] = "./functions/" + s.function
+	}
+	return buildPackages(t, pkgs)
+}
+
+// buildPackages builds main packages (by name, as paths from the
+// repository root) as the Makefile builds the functions, but for this
+// machine's architecture, and returns each one's bootstrap by name.
+func buildPackages(t testing.TB, pkgs map[string]string) map[string]string {
 	t.Helper()
 	goBin, err := exec.LookPath("go")
 	if err != nil {
@@ -69,25 +81,25 @@ func buildBootstraps(t *testing.T) map[string]string {
 	dir := t.TempDir()
 	out := map[string]string{}
 	var mu sync.Mutex
+	var failures []string
 	var wg sync.WaitGroup
-	for _, s := range samples {
-		bootstrap := filepath.Join(dir, s.function, "bootstrap")
-		out[s.function] = bootstrap
+	for name, pkg := range pkgs {
+		bootstrap := filepath.Join(dir, name, "bootstrap")
+		out[name] = bootstrap
 		wg.Go(func() {
-			cmd := exec.Command(goBin, "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w",
-				"-o", bootstrap, "./functions/"+s.function)
+			cmd := exec.Command(goBin, "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", bootstrap, pkg)
 			cmd.Dir = repoRoot
 			cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH, "GOFLAGS=-buildvcs=false")
 			if msg, err := cmd.CombinedOutput(); err != nil {
 				mu.Lock()
 				defer mu.Unlock()
-				t.Errorf("build functions/%s: %v\n%s", s.function, err, msg)
+				failures = append(failures, fmt.Sprintf("build %s: %v\n%s", pkg, err, msg))
 			}
 		})
 	}
 	wg.Wait()
-	if t.Failed() {
-		t.FailNow()
+	if len(failures) > 0 {
+		t.Fatal(strings.Join(failures, "\n"))
 	}
 	return out
 }
@@ -97,13 +109,22 @@ type emulator struct {
 	url    string // the invoke URL
 	cmd    *exec.Cmd
 	output *syncBuffer
+	once   sync.Once
+}
+
+// stop ends the emulator and the function it runs.
+func (e *emulator) stop() {
+	e.once.Do(func() {
+		_ = syscall.Kill(-e.cmd.Process.Pid, syscall.SIGKILL)
+		_ = e.cmd.Wait()
+	})
 }
 
 // startEmulator runs bootstrap under the emulator with env (and nothing of
 // this process's environment but PATH), on free loopback ports, and waits
 // until the emulator accepts connections. The function itself starts on
 // the first invoke, as a cold start in Lambda does.
-func startEmulator(t *testing.T, rie, bootstrap string, env []string) *emulator {
+func startEmulator(t testing.TB, rie, bootstrap string, env []string) *emulator {
 	t.Helper()
 	apiPort, runtimePort := freePort(t), freePort(t)
 	cmd := exec.Command(rie,
@@ -124,8 +145,7 @@ func startEmulator(t *testing.T, rie, bootstrap string, env []string) *emulator 
 	}
 	e := &emulator{url: "http://127.0.0.1:" + apiPort + "/2015-03-31/functions/function/invocations", cmd: cmd, output: out}
 	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = cmd.Wait()
+		e.stop()
 		if t.Failed() {
 			t.Logf("emulator and function output:\n%s", out.String())
 		}
@@ -145,7 +165,7 @@ func startEmulator(t *testing.T, rie, bootstrap string, env []string) *emulator 
 }
 
 // invoke sends an event to the function and decodes its answer into out.
-func (e *emulator) invoke(t *testing.T, event []byte, out any) {
+func (e *emulator) invoke(t testing.TB, event []byte, out any) {
 	t.Helper()
 	client := &http.Client{Timeout: 30 * time.Second}
 	resp, err := client.Post(e.url, "application/json", bytes.NewReader(event))
@@ -173,7 +193,7 @@ func (e *emulator) invoke(t *testing.T, event []byte, out any) {
 	}
 }
 
-func freePort(t *testing.T) string {
+func freePort(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
