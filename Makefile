@@ -11,7 +11,7 @@ BUILD_DIR := build
 FUNCTIONS := $(notdir $(wildcard functions/*))
 FUZZTIME ?= 10s
 
-.PHONY: run test build deps test-unit fuzz vet clean bench-delivery bench browser-deps
+.PHONY: run test build deps test-unit fuzz vet clean bench-delivery bench load browser-deps
 
 ## run: the whole system locally (API on $$ADDR, default 127.0.0.1:8080)
 run: deps
@@ -48,6 +48,16 @@ bench: deps $(BENCHSTAT)
 
 $(BENCHSTAT):
 	GOBIN=$(CURDIR)/bin $(GO) install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION)
+
+## load: a bounded load run against the local stack (started in process, or LOAD_TARGET,
+## loopback only), then the invariants of SPEC §3 checked on the final state; exits 1 if one fails
+LOAD_DURATION ?= 20s
+LOAD_CONCURRENCY ?= 8
+LOAD_BUSINESSES ?= 4
+LOAD_TARGET ?=
+load: deps
+	$(GO) run ./cmd/load -duration $(LOAD_DURATION) -concurrency $(LOAD_CONCURRENCY) -businesses $(LOAD_BUSINESSES) \
+		$(if $(LOAD_TARGET),-target $(LOAD_TARGET))
 
 ## test-unit: the tests that need no emulator
 test-unit:

@@ -1,0 +1,287 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// key is a user of a business.
+type key struct{ business, email string }
+
+// Race kinds the ledger counts.
+const (
+	raceDuplicateInvite = "racing duplicate invites"
+	raceIfMatch         = "racing edits with the same If-Match"
+	raceManagers        = "two managers removing each other"
+)
+
+// ledger is what the run saw committed, by the answers it got: the truth
+// the final state and the deliveries are checked against.
+type ledger struct {
+	mu       sync.Mutex
+	invites  map[key]int
+	removals map[key]int
+	// unsure are users some request to which got no answer: it may or may
+	// not have been applied, so their counts are checked loosely.
+	unsure     map[key]bool
+	races      map[string][2]int // kind → runs, violations
+	pairs      map[string][][2]string
+	businesses []string
+}
+
+func newLedger() *ledger {
+	return &ledger{invites: map[key]int{}, removals: map[key]int{}, unsure: map[key]bool{},
+		races: map[string][2]int{}, pairs: map[string][][2]string{}}
+}
+
+func (l *ledger) invited(business, email string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.invites[key{business, email}]++
+}
+
+func (l *ledger) removedUser(business, email string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.removals[key{business, email}]++
+}
+
+func (l *ledger) unanswered(business, email string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.unsure[key{business, email}] = true
+}
+
+func (l *ledger) race(kind string, violated bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r := l.races[kind]
+	r[0]++
+	if violated {
+		r[1]++
+	}
+	l.races[kind] = r
+}
+
+func (l *ledger) managerPair(business string, pair [2]string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.pairs[business] = append(l.pairs[business], pair)
+}
+
+// expected returns how many welcome emails and UserAdded plus UserRemoved
+// events the run must at least see delivered.
+func (l *ledger) expected() (emails, events int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, n := range l.invites {
+		emails += n
+	}
+	events = emails
+	for _, n := range l.removals {
+		events += n
+	}
+	return emails, events
+}
+
+// checker checks the invariants of SPEC §3 after a run.
+type checker struct {
+	client  *apiClient
+	ledger  *ledger
+	tenants []*tenant
+	stats   *stats
+}
+
+func (c *checker) verdicts(ctx context.Context, d drainResult) []verdict {
+	var out []verdict
+	out = append(out, c.finalState(ctx)...)
+	out = append(out, c.welcomeEmails(d), c.events(d, "UserAdded", c.ledger.invites), c.events(d, "UserRemoved", c.ledger.removals))
+	c.ledger.mu.Lock()
+	for _, kind := range []string{raceDuplicateInvite, raceIfMatch, raceManagers} {
+		r := c.ledger.races[kind]
+		out = append(out, verdict{name: kind, ok: r[1] == 0,
+			detail: fmt.Sprintf("%d races, %d where both succeeded or neither did when one must", r[0], r[1])})
+	}
+	c.ledger.mu.Unlock()
+	n := c.stats.fiveXX.Load()
+	out = append(out, verdict{name: "no 5xx", ok: n == 0, detail: fmt.Sprintf("%d answers with a 5xx status", n)})
+	return out
+}
+
+type listedUser struct {
+	Email       string   `json:"email"`
+	Permissions []string `json:"permissions"`
+}
+
+// listAll reads every page of a business's users as its owner.
+func (c *checker) listAll(ctx context.Context, t *tenant) ([]listedUser, error) {
+	var users []listedUser
+	cursor := ""
+	for {
+		path := t.path("/users?limit=100")
+		if cursor != "" {
+			path += "&cursor=" + url.QueryEscape(cursor)
+		}
+		r := c.client.call(ctx, "", "GET", path, t.token, nil)
+		var page struct {
+			Users      []listedUser
+			NextCursor *string
+		}
+		if r.status != http.StatusOK || r.decode(&page) != nil {
+			return nil, fmt.Errorf("list users of %s: %s", t.id, r.outcome())
+		}
+		users = append(users, page.Users...)
+		if page.NextCursor == nil {
+			return users, nil
+		}
+		cursor = *page.NextCursor
+	}
+}
+
+// finalState lists every business: emails are unique once normalised (I1),
+// every business keeps a manager (I3), and of two managers who raced to
+// remove each other at least one is still there.
+func (c *checker) finalState(ctx context.Context) []verdict {
+	unique := verdict{name: "no duplicate users", ok: true}
+	managed := verdict{name: "every business has a manager", ok: true}
+	pairs := verdict{name: "managers who raced to remove each other: one stays", ok: true}
+	var total, pairCount int
+	var problems, unmanaged, lostPairs []string
+	for _, t := range c.tenants {
+		users, err := c.listAll(ctx, t)
+		if err != nil {
+			return []verdict{{name: "final state", ok: false, detail: err.Error()}}
+		}
+		total += len(users)
+		seen := map[string]bool{}
+		managers := 0
+		for _, u := range users {
+			norm := strings.ToLower(strings.TrimSpace(u.Email))
+			if norm != u.Email || seen[norm] {
+				problems = append(problems, t.id+": "+u.Email)
+			}
+			seen[norm] = true
+			if slices.Contains(u.Permissions, "users") {
+				managers++
+			}
+		}
+		if managers == 0 {
+			unmanaged = append(unmanaged, t.id)
+		}
+		c.ledger.mu.Lock()
+		for _, p := range c.ledger.pairs[t.id] {
+			pairCount++
+			if !seen[p[0]] && !seen[p[1]] {
+				lostPairs = append(lostPairs, fmt.Sprintf("%s: %s and %s", t.id, p[0], p[1]))
+			}
+		}
+		c.ledger.mu.Unlock()
+	}
+	unique.ok, unique.detail = len(problems) == 0, fmt.Sprintf("%d users in %d businesses, emails unique and normalised", total, len(c.tenants))
+	if !unique.ok {
+		unique.detail = fmt.Sprintf("duplicate or unnormalised: %s", strings.Join(problems, ", "))
+	}
+	managed.ok, managed.detail = len(unmanaged) == 0, fmt.Sprintf("%d of %d businesses", len(c.tenants)-len(unmanaged), len(c.tenants))
+	if !managed.ok {
+		managed.detail = "no manager left in " + strings.Join(unmanaged, ", ")
+	}
+	pairs.ok, pairs.detail = len(lostPairs) == 0, fmt.Sprintf("%d pairs, none both gone", pairCount)
+	if !pairs.ok {
+		pairs.detail = "both gone: " + strings.Join(lostPairs, "; ")
+	}
+	return []verdict{unique, managed, pairs}
+}
+
+// welcomeEmails checks that every committed invite produced exactly one
+// welcome email: per recipient, as many emails as invites that got 201 (a
+// user removed and invited again gets one per invite), and none to an
+// address of the run that was never invited.
+func (c *checker) welcomeEmails(d drainResult) verdict {
+	v := verdict{name: "every committed invite: exactly one welcome email"}
+	if d.err != nil {
+		v.detail = d.err.Error()
+		return v
+	}
+	got := map[string]int{}
+	for _, e := range d.sent {
+		got[strings.ToLower(e.To)]++
+	}
+	want := map[string]int{}
+	unsure := map[string]bool{}
+	c.ledger.mu.Lock()
+	for k, n := range c.ledger.invites {
+		want[k.email] += n // an address belongs to one business of the run
+	}
+	for k := range c.ledger.unsure {
+		unsure[k.email] = true
+	}
+	c.ledger.mu.Unlock()
+	v.ok, v.detail = compareCounts(want, got, unsure, "invites", "emails")
+	return v
+}
+
+// events checks that every committed change of one kind produced exactly
+// one event of its detail-type, per business and user.
+func (c *checker) events(d drainResult, detailType string, committed map[key]int) verdict {
+	v := verdict{name: fmt.Sprintf("every committed %s: exactly one %s", map[string]string{"UserAdded": "invite", "UserRemoved": "removal"}[detailType], detailType)}
+	switch {
+	case d.err != nil:
+		v.detail = d.err.Error()
+		return v
+	case d.overflowed:
+		v.detail = "more than 1000 events were delivered between two looks at the emulator's list (it keeps the newest 1000), so some were never seen; run with fewer -concurrency or a shorter -duration"
+		return v
+	}
+	got := map[string]int{}
+	for _, e := range d.delivered {
+		var det eventDetail
+		if e.DetailType == detailType && json.Unmarshal(e.Detail, &det) == nil {
+			got[det.BusinessID+" "+strings.ToLower(det.User.Email)]++
+		}
+	}
+	want := map[string]int{}
+	unsure := map[string]bool{}
+	c.ledger.mu.Lock()
+	for k, n := range committed {
+		want[k.business+" "+k.email] += n
+	}
+	for k := range c.ledger.unsure {
+		unsure[k.business+" "+k.email] = true
+	}
+	c.ledger.mu.Unlock()
+	v.ok, v.detail = compareCounts(want, got, unsure, "committed", "events")
+	return v
+}
+
+// compareCounts compares wanted and got counts per key. For unsure keys
+// (a request got no answer) one more than wanted is also right.
+func compareCounts(want, got map[string]int, unsure map[string]bool, wantName, gotName string) (bool, string) {
+	var wantTotal, gotTotal int
+	var wrong []string
+	for k, n := range want {
+		wantTotal += n
+		if g := got[k]; g != n && !(unsure[k] && g == n+1) {
+			wrong = append(wrong, fmt.Sprintf("%s: %d %s, %d %s", k, n, wantName, g, gotName))
+		}
+	}
+	for k, g := range got {
+		gotTotal += g
+		if _, ok := want[k]; !ok && !(unsure[k] && g == 1) {
+			wrong = append(wrong, fmt.Sprintf("%s: 0 %s, %d %s", k, wantName, g, gotName))
+		}
+	}
+	if len(wrong) > 0 {
+		slices.Sort(wrong)
+		if len(wrong) > 10 {
+			wrong = append(wrong[:10], fmt.Sprintf("and %d more", len(wrong)-10))
+		}
+		return false, fmt.Sprintf("%d %s, %d %s; wrong for %s", wantTotal, wantName, gotTotal, gotName, strings.Join(wrong, "; "))
+	}
+	return true, fmt.Sprintf("%d %s, %d %s, one each", wantTotal, wantName, gotTotal, gotName)
+}
