@@ -77,6 +77,9 @@ type fixture struct {
 	now    time.Time
 	ids    team.ULIDSource
 	seq    atomic.Int64 // makes names unique across rounds of a benchmark
+	// seed writes items straight into the table (batchWrite, unless the
+	// table is not DynamoDB's).
+	seed func(tb testing.TB, items []map[string]types.AttributeValue)
 }
 
 // opsFixture is a fresh table holding business opsBusiness: opsUsers users
@@ -96,11 +99,13 @@ func newFixture(tb testing.TB, client *dynamodb.Client) *fixture {
 	table := newTable(tb, client)
 	store := dynamo.NewStore(client, table)
 	svc := team.NewService(store, team.SystemClock{}, team.ULIDSource{})
-	return &fixture{
+	f := &fixture{
 		client: client, table: table, store: store,
 		api: httpapi.New(svc, slog.New(slog.NewTextHandler(io.Discard, nil))).Mux(),
 		now: team.SystemClock{}.Now(),
 	}
+	f.seed = f.batchWrite
+	return f
 }
 
 // newTable creates a table with the production definition but no stream,
@@ -168,7 +173,7 @@ func (f *fixture) seedUsers(tb testing.TB, businessID string, n int, email func(
 		}
 		items[i] = item
 	}
-	f.batchWrite(tb, items)
+	f.seed(tb, items)
 }
 
 // seedActivity writes n activity records of a business straight into the table.
@@ -188,7 +193,7 @@ func (f *fixture) seedActivity(tb testing.TB, businessID string, n int) {
 		}
 		items[i] = item
 	}
-	f.batchWrite(tb, items)
+	f.seed(tb, items)
 }
 
 // Seeding: BatchWriteItem takes at most 25 items a request. DynamoDB Local

@@ -1,0 +1,146 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/businessapp/usermanagement/internal/dynamo"
+	"github.com/businessapp/usermanagement/internal/httpapi"
+	"github.com/businessapp/usermanagement/internal/team"
+)
+
+// BenchmarkOwnCost runs every operation through the full path over a
+// DynamoDB that answers at once from memory, with no SDK and no engine:
+// what remains is the cost of our own code (routing, decoding, the rules,
+// the store's requests and records, JSON), free of any engine's noise. It
+// is where the allocations of BenchmarkOperation's full path come from,
+// less the SDK's, and the benchmark to profile our code with.
+func BenchmarkOwnCost(b *testing.B) {
+	for _, op := range operations(opsBusiness) {
+		// A fixture of its own, as in BenchmarkOperation: the memory grows
+		// with every write, and a list would sort what the others wrote.
+		f := memoryFixture(b)
+		if err := op.full(b, f, 1)(0); err != nil { // fills the memory's page cache
+			b.Fatal(err)
+		}
+		b.Run("op="+op.name, func(b *testing.B) {
+			step := op.full(b, f, b.N)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				if err := step(i); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// memoryFixture is a fixture whose API runs over a memoryClient holding
+// business opsBusiness, as opsFixture seeds it. The fixture's own client is
+// nil: nothing measured here sends a request.
+func memoryFixture(tb testing.TB) *fixture {
+	mem := &memoryClient{items: map[string]map[string]types.AttributeValue{}}
+	store := dynamo.NewStore(mem, "memory")
+	f := &fixture{table: "memory", store: store, now: team.SystemClock{}.Now(), seed: mem.put,
+		api: httpapi.New(team.NewService(store, team.SystemClock{}, team.ULIDSource{}), slog.New(slog.NewTextHandler(io.Discard, nil))).Mux()}
+	f.createBusiness(tb, opsBusiness, opsUsers)
+	f.seedActivity(tb, opsBusiness, opsActivity)
+	return f
+}
+
+// memoryClient is a DynamoDB that keeps items in a map. It applies the
+// puts and deletes of a transaction without checking any condition (the
+// benchmarks never send one that should fail), and keeps each query's
+// answer until the next write.
+type memoryClient struct {
+	mu    sync.RWMutex
+	items map[string]map[string]types.AttributeValue // by PK and SK
+	pages map[string][]map[string]types.AttributeValue
+}
+
+var _ dynamo.Client = (*memoryClient)(nil)
+
+func itemKey(item map[string]types.AttributeValue) string {
+	s := func(name string) string {
+		v, _ := item[name].(*types.AttributeValueMemberS)
+		if v == nil {
+			return ""
+		}
+		return v.Value
+	}
+	return s(dynamo.AttrPK) + "\x00" + s(dynamo.AttrSK)
+}
+
+func (m *memoryClient) put(_ testing.TB, items []map[string]types.AttributeValue) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, item := range items {
+		m.items[itemKey(item)] = item
+	}
+	m.pages = nil
+}
+
+func (m *memoryClient) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return &dynamodb.GetItemOutput{Item: m.items[itemKey(in.Key)]}, nil
+}
+
+func (m *memoryClient) Query(_ context.Context, in *dynamodb.QueryInput, _ ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	var pk, prefix string
+	for _, v := range in.ExpressionAttributeValues {
+		s := v.(*types.AttributeValueMemberS).Value
+		if strings.HasSuffix(s, "#") {
+			prefix = s
+		} else {
+			pk = s
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.pages == nil {
+		m.pages = map[string][]map[string]types.AttributeValue{}
+	}
+	page, ok := m.pages[pk+prefix]
+	if !ok {
+		for k, item := range m.items {
+			if strings.HasPrefix(k, pk+"\x00"+prefix) {
+				page = append(page, item)
+			}
+		}
+		slices.SortFunc(page, func(a, b map[string]types.AttributeValue) int { return strings.Compare(itemKey(a), itemKey(b)) })
+		if in.ScanIndexForward != nil && !*in.ScanIndexForward {
+			slices.Reverse(page)
+		}
+		m.pages[pk+prefix] = page
+	}
+	if in.ExclusiveStartKey != nil {
+		return nil, errors.New("memoryClient: pages after the first are not supported")
+	}
+	return &dynamodb.QueryOutput{Items: page[:min(len(page), int(*in.Limit))]}, nil
+}
+
+func (m *memoryClient) TransactWriteItems(_ context.Context, in *dynamodb.TransactWriteItemsInput, _ ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, item := range in.TransactItems {
+		switch {
+		case item.Put != nil:
+			m.items[itemKey(item.Put.Item)] = item.Put.Item
+		case item.Delete != nil:
+			delete(m.items, itemKey(item.Delete.Key))
+		}
+	}
+	m.pages = nil
+	return &dynamodb.TransactWriteItemsOutput{}, nil
+}
