@@ -49,36 +49,41 @@ func key(pk, sk string) map[string]types.AttributeValue {
 
 // Business implements team.Store.
 func (s *Store) Business(ctx context.Context, businessID string) (team.Business, error) {
-	var r profileRecord
-	if err := s.get(ctx, key(businessPK(businessID), profileSK), &r); err != nil {
+	item, err := s.get(ctx, key(businessPK(businessID), profileSK))
+	if err != nil {
 		return team.Business{}, fmt.Errorf("dynamo: business %s: %w", businessID, err)
+	}
+	var r profileRecord
+	if err := attributevalue.UnmarshalMap(item, &r); err != nil {
+		return team.Business{}, fmt.Errorf("dynamo: business %s: decode item: %w", businessID, err)
 	}
 	return r.business(), nil
 }
 
 // User implements team.Store.
 func (s *Store) User(ctx context.Context, businessID, email string) (team.User, error) {
-	var r userRecord
-	if err := s.get(ctx, key(businessPK(businessID), userSK(email)), &r); err != nil {
+	item, err := s.get(ctx, key(businessPK(businessID), userSK(email)))
+	if err != nil {
 		return team.User{}, fmt.Errorf("dynamo: user: %w", err)
+	}
+	r, err := decodeUser(item)
+	if err != nil {
+		return team.User{}, fmt.Errorf("dynamo: user: decode item: %w", err)
 	}
 	return r.user(), nil
 }
 
 // get reads one item consistently: a change must be visible to the very
 // next request (invariant I4).
-func (s *Store) get(ctx context.Context, k map[string]types.AttributeValue, into any) error {
+func (s *Store) get(ctx context.Context, k map[string]types.AttributeValue) (map[string]types.AttributeValue, error) {
 	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: k, ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return requestError(err)
+		return nil, requestError(err)
 	}
 	if out.Item == nil {
-		return team.ErrNotFound
+		return nil, team.ErrNotFound
 	}
-	if err := attributevalue.UnmarshalMap(out.Item, into); err != nil {
-		return fmt.Errorf("decode item: %w", err)
-	}
-	return nil
+	return out.Item, nil
 }
 
 // Users implements team.Store.
@@ -89,8 +94,8 @@ func (s *Store) Users(ctx context.Context, businessID string, page team.PageRequ
 	}
 	out := team.UserPage{Users: make([]team.User, 0, len(items)), NextCursor: next}
 	for _, item := range items {
-		var r userRecord
-		if err := attributevalue.UnmarshalMap(item, &r); err != nil {
+		r, err := decodeUser(item)
+		if err != nil {
 			return team.UserPage{}, fmt.Errorf("dynamo: decode user: %w", err)
 		}
 		out.Users = append(out.Users, r.user())
@@ -106,8 +111,8 @@ func (s *Store) Activity(ctx context.Context, businessID string, page team.PageR
 	}
 	out := team.ActivityPage{Activity: make([]team.Activity, 0, len(items)), NextCursor: next}
 	for _, item := range items {
-		var r activityRecord
-		if err := attributevalue.UnmarshalMap(item, &r); err != nil {
+		r, err := decodeActivity(item)
+		if err != nil {
 			return team.ActivityPage{}, fmt.Errorf("dynamo: decode activity: %w", err)
 		}
 		out.Activity = append(out.Activity, r.activity())
