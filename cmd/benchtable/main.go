@@ -5,7 +5,8 @@
 //   - overhead: each operation's full path over its floor, the bare
 //     DynamoDB requests it needs (the full/floor metric);
 //   - scale: a page of users and an invite in the larger team over the
-//     smaller (the large/small metric).
+//     smaller (the large/small metric);
+//   - the other benchmarks (such as each operation's own cost), as medians.
 //
 // Both sides of a ratio are measured interleaved in one benchmark, so each
 // run yields a ratio; the tables give the median over the runs and the

@@ -15,6 +15,7 @@ BenchmarkOperation/engine=kumo/op=ListTabs-2  	 1000	 1000000 ns/op	 60000 floor
     bench_test.go:50: seeded 1000 users
 BenchmarkScale/engine=kumo/op=ListUsers/path=full/small=1000/large=100000-2    	 100	 1100000 ns/op	 1000000 small-ns/op	 1.1 large/small	 70000 B/op	 900 allocs/op
 BenchmarkScale/engine=kumo/op=ListUsers/path=floor/small=1000/large=100000-2   	 100	 1500000 ns/op	 1000000 small-ns/op	 1.5 large/small	 70000 B/op	 900 allocs/op
+BenchmarkOwnCost/op=ListUsers-2   	 10000	 116000 ns/op	 48000 B/op	 518 allocs/op
 PASS
 `
 
@@ -33,6 +34,8 @@ func TestTables(t *testing.T) {
 		"| benchmark | engine | operation | path | 1,000 users | 100,000 users | ratio | range over runs | time spread |",
 		"| Scale | kumo | ListUsers | full | 1.00 ms | 1.10 ms | 1.10× | 1.10–1.10 | ±0% |",
 		"| Scale | kumo | ListUsers | floor | 1.00 ms | 1.50 ms | **1.50×** (over 1.2×) | 1.50–1.50 | ±0% |",
+		"| benchmark | operation | time | time spread | allocs | B/op |",
+		"| OwnCost | ListUsers | 116 µs | ±0% | 518 | 48,000 |",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("missing line\n%s\nin\n%s", want, out.String())

@@ -53,6 +53,30 @@ func writeTables(w io.Writer, set *resultSet, lim limits) {
 		}
 		writeMarkdown(w, cols, rows)
 	}
+	writeOthers(w, set)
+}
+
+// writeOthers lists the benchmarks that are no ratio, such as the own cost
+// of each operation, with their medians.
+func writeOthers(w io.Writer, set *resultSet) {
+	var bs []*benchmark
+	for _, b := range set.order {
+		if !b.has(unitOverhead) && !b.has(unitScale) && b.has(unitNs) {
+			bs = append(bs, b)
+		}
+	}
+	if len(bs) == 0 {
+		return
+	}
+	keys := labelKeys(bs)
+	fmt.Fprintf(w, "\nOther benchmarks, medians of %s\n\n", runs(bs))
+	cols := append(headers(keys), "time", "time spread", "allocs", "B/op")
+	var rows [][]string
+	for _, b := range bs {
+		rows = append(rows, append(labels(b, keys),
+			duration(b.median(unitNs)), percent(b.spread(unitNs)), count(b, unitAllocs), count(b, unitBytes)))
+	}
+	writeMarkdown(w, cols, rows)
 }
 
 // labelKeys are the keys that tell rows apart, in the order they appear,
