@@ -70,15 +70,18 @@ func operations(businessID string) []operation {
 
 // --- The full path: HTTP requests to the API's mux. ---
 
-// Permissions an invite grants: two tabs, so the transaction checks two
-// tabs on the profile, as a typical invite from the web page does.
+// inviteBody is an invite as the web page sends it: names, a phone to
+// normalise, and two tabs, which the transaction checks on the profile.
 const inviteBody = `{"email":%q,"firstName":"Ann","lastName":"Lee","phone":"+1 (415) 555-0100","permissions":["conversations","crm"]}`
 
 func fullInvite(businessID string) prepare {
 	return func(tb testing.TB, f *fixture, n int) func(int) error {
-		emails := f.newEmails(businessID, "invite", n)
+		bodies := make([]string, n)
+		for i, email := range f.newEmails(businessID, "invite", n) {
+			bodies[i] = fmt.Sprintf(inviteBody, email)
+		}
 		return func(i int) error {
-			return f.serve(ownerOf(businessID), "POST", "/v1/businesses/"+businessID+"/users", fmt.Sprintf(inviteBody, emails[i]), 201)
+			return f.serve(ownerOf(businessID), "POST", "/v1/businesses/"+businessID+"/users", bodies[i], 201)
 		}
 	}
 }
@@ -151,8 +154,9 @@ func (f *fixture) newEmails(businessID, kind string, n int) []string {
 // --- The floor: the same DynamoDB requests, sent bare. ---
 
 // Everything a floor step sends is built before the timer starts; a step
-// only sends requests and checks that they succeeded. Expressions are
-// written out as the store's expression builder would produce them.
+// only fills in the version it read, sends the requests and checks that
+// they succeeded. Expressions are written out as the store's expression
+// builder produces them (TestFloorSendsWhatTheFullPathSends compares them).
 
 func getInput(table string, key map[string]types.AttributeValue) *dynamodb.GetItemInput {
 	return &dynamodb.GetItemInput{TableName: aws.String(table), Key: key, ConsistentRead: aws.Bool(true)}
