@@ -127,7 +127,7 @@ func TestFaultsLoseNothingAndDuplicateNothing(t *testing.T) {
 		mu.Unlock()
 		return resp, err
 	}
-	poller := streampoll.New(db, streampoll.NewLocalStreamsClient(dynamodblocal.EndpointFromEnv()), streampoll.Config{
+	poller := streampoll.New(db, dynamodblocal.NewStreamsClient(dynamodblocal.EndpointFromEnv()), streampoll.Config{
 		TableName: table, BatchSize: 10, PollInterval: 20 * time.Millisecond, MaxRetryAttempts: 50,
 		RetryBackoff: 10 * time.Millisecond, Filter: dynamo.IsActivityInsert, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		OnFailure: func(records []events.DynamoDBEventRecord, reason error) {

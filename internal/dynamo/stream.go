@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/businessapp/usermanagement/internal/team"
@@ -28,12 +27,14 @@ func ActivityFromStream(rec events.DynamoDBEventRecord) (team.Activity, bool, er
 	if pk := rec.Change.Keys[AttrPK]; pk.DataType() == events.DataTypeString {
 		keyed.BusinessID = strings.TrimPrefix(pk.String(), "BUSINESS#")
 	}
-	item, err := fromStreamImage(rec.Change.NewImage)
+	item, err := ItemFromStreamImage(rec.Change.NewImage)
 	if err != nil {
 		return keyed, false, fmt.Errorf("dynamo: activity image: %w", err)
 	}
-	var r activityRecord
-	if err := attributevalue.UnmarshalMap(item, &r); err != nil {
+	// The same decoder the activity list uses, so a record reads the same
+	// whether it comes from a Query or from the stream.
+	r, err := decodeActivity(item)
+	if err != nil {
 		return keyed, false, fmt.Errorf("dynamo: decode activity: %w", err)
 	}
 	if r.Entity != EntityActivity || r.ID == "" || r.BusinessID == "" || r.Type == "" {
@@ -42,10 +43,10 @@ func ActivityFromStream(rec events.DynamoDBEventRecord) (team.Activity, bool, er
 	return r.activity(), true, nil
 }
 
-// fromStreamImage converts a stream image (the Lambda event's attribute
+// ItemFromStreamImage converts a stream image (the Lambda event's attribute
 // values) to the SDK's attribute values, so records decode with the same
 // code whichever way they were read.
-func fromStreamImage(image map[string]events.DynamoDBAttributeValue) (map[string]types.AttributeValue, error) {
+func ItemFromStreamImage(image map[string]events.DynamoDBAttributeValue) (map[string]types.AttributeValue, error) {
 	if image == nil {
 		return nil, errors.New("the record has no new image (is the stream view NEW_AND_OLD_IMAGES?)")
 	}
@@ -90,7 +91,7 @@ func fromStreamValue(v events.DynamoDBAttributeValue) (types.AttributeValue, err
 		}
 		return &types.AttributeValueMemberL{Value: out}, nil
 	case events.DataTypeMap:
-		m, err := fromStreamImage(v.Map())
+		m, err := ItemFromStreamImage(v.Map())
 		if err != nil {
 			return nil, err
 		}

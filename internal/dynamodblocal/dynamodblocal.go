@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 )
 
 // PackageDir is where `npm ci` installs the pinned DynamoDB Local, relative
@@ -134,15 +135,26 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// NewClient returns a DynamoDB client for a local endpoint. DynamoDB Local
-// accepts any credentials; fixed ones keep the SDK from looking for real ones.
-func NewClient(endpoint string, optFns ...func(*dynamodb.Options)) *dynamodb.Client {
-	cfg := aws.Config{
+// localConfig is the SDK configuration for DynamoDB Local, which accepts
+// any credentials; fixed ones keep the SDK from looking for real ones.
+func localConfig() aws.Config {
+	return aws.Config{
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
 	}
+}
+
+// NewClient returns a DynamoDB client for a local endpoint.
+func NewClient(endpoint string, optFns ...func(*dynamodb.Options)) *dynamodb.Client {
 	optFns = append([]func(*dynamodb.Options){func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(endpoint) }}, optFns...)
-	return dynamodb.NewFromConfig(cfg, optFns...)
+	return dynamodb.NewFromConfig(localConfig(), optFns...)
+}
+
+// NewStreamsClient returns a DynamoDB Streams client for a local endpoint:
+// DynamoDB Local serves the Streams API on the same port as the tables.
+func NewStreamsClient(endpoint string, optFns ...func(*dynamodbstreams.Options)) *dynamodbstreams.Client {
+	optFns = append([]func(*dynamodbstreams.Options){func(o *dynamodbstreams.Options) { o.BaseEndpoint = aws.String(endpoint) }}, optFns...)
+	return dynamodbstreams.NewFromConfig(localConfig(), optFns...)
 }
 
 // EndpointFromEnv returns DYNAMODB_ENDPOINT. It lives here, not in the

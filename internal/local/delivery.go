@@ -40,7 +40,7 @@ func (s *Stack) runDelivery(ctx context.Context, cfg Config, endpoint string, st
 		Clock:     team.SystemClock{},
 		Log:       cfg.Log,
 	})
-	poller := streampoll.New(db, streampoll.NewLocalStreamsClient(endpoint), streampoll.Config{
+	poller := streampoll.New(db, dynamodblocal.NewStreamsClient(endpoint), streampoll.Config{
 		TableName:        cfg.TableName,
 		BatchSize:        streamBatchSize,
 		PollInterval:     streamPollInterval,

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/businessapp/usermanagement/internal/local"
+	"github.com/businessapp/usermanagement/internal/local/localtest"
 )
 
 // eventually polls until check is satisfied or a generous deadline passes.
@@ -69,7 +70,7 @@ func (c *client) eventsFor(businessID, email string) []string {
 // welcome email, through the local stream poller, kumo and the same
 // consumer code the stream Lambda runs.
 func TestEveryChangeIsDelivered(t *testing.T) {
-	stack := startStack(t, "")
+	stack := localtest.Start(t, "")
 	c := &client{t: t, base: stack.URL}
 	c.signIn(local.DemoOwner)
 	expect(t, "invite", c.do("POST", "/v1/businesses/demo/users", `{"email":"life@example.com","firstName":"Liv"}`, nil), 201)
@@ -103,7 +104,7 @@ func TestEveryChangeIsDelivered(t *testing.T) {
 // I1 and I6 end to end: 20 concurrent invites of one address make one user,
 // one welcome email and one UserAdded.
 func TestConcurrentInvitesMakeOneEmailAndOneEvent(t *testing.T) {
-	stack := startStack(t, "")
+	stack := localtest.Start(t, "")
 	c := &client{t: t, base: stack.URL}
 	c.signIn(local.DemoOwner)
 	var wg sync.WaitGroup

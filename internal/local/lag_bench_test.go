@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/businessapp/usermanagement/internal/local"
+	"github.com/businessapp/usermanagement/internal/local/localtest"
 )
 
 // BenchmarkDeliveryLag measures commit-to-delivery lag on the local stack:
@@ -19,7 +20,7 @@ import (
 //
 // It reports the p50 and p99 lag in milliseconds and asserts nothing.
 func BenchmarkDeliveryLag(b *testing.B) {
-	stack := startStack(b, "")
+	stack := localtest.Start(b, "")
 	c := &client{t: b, base: stack.URL}
 	c.signIn(local.DemoOwner)
 	// One at a time: each invite's email is awaited before the next invite,

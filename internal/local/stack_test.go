@@ -1,40 +1,16 @@
 package local_test
 
 import (
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/businessapp/usermanagement/internal/dynamo/dynamotest"
-	"github.com/businessapp/usermanagement/internal/dynamodblocal"
 	"github.com/businessapp/usermanagement/internal/local"
+	"github.com/businessapp/usermanagement/internal/local/localtest"
 	"github.com/businessapp/usermanagement/internal/team"
 )
-
-// startStack runs the local stack against the DynamoDB Local of `make test`
-// on a free port, with a fresh table.
-func startStack(t testing.TB, table string) *local.Stack {
-	t.Helper()
-	client := dynamotest.Client(t) // skips without DynamoDB Local
-	if table == "" {
-		table = dynamotest.NewTable(t, client)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	stack, err := local.Start(ctx, local.Config{
-		Addr: "127.0.0.1:0", DynamoDBEndpoint: dynamodblocal.EndpointFromEnv(), TableName: table,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Console: io.Discard,
-	})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cancel(); stack.Stop() })
-	return stack
-}
 
 type client struct {
 	t     testing.TB
@@ -98,7 +74,7 @@ func expect(t *testing.T, what string, resp *http.Response, status int) {
 // TestReadmeSession walks the session the README shows: sign in as the
 // seeded manager, invite, list, edit, remove, read the activity.
 func TestReadmeSession(t *testing.T) {
-	stack := startStack(t, "")
+	stack := localtest.Start(t, "")
 	c := &client{t: t, base: stack.URL}
 
 	var unauth apiError
@@ -162,7 +138,7 @@ func TestReadmeSession(t *testing.T) {
 }
 
 func TestDevBusinesses(t *testing.T) {
-	stack := startStack(t, "")
+	stack := localtest.Start(t, "")
 	c := &client{t: t, base: stack.URL}
 	body := `{"id":"globex","name":"Globex","tabs":["crm","users","administration"],"owner":{"email":"Hank@Globex.test","firstName":"Hank"}}`
 	expect(t, "create", c.do("POST", "/dev/businesses", body, nil), 201)
@@ -185,13 +161,13 @@ func TestDevBusinesses(t *testing.T) {
 // Restarting against the same database keeps the data and seeds nothing twice.
 func TestRestartKeepsDataAndSeedsOnce(t *testing.T) {
 	table := dynamotest.NewTable(t, dynamotest.Client(t))
-	first := startStack(t, table)
+	first := localtest.Start(t, table)
 	c := &client{t: t, base: first.URL}
 	c.signIn(local.DemoOwner)
 	expect(t, "invite", c.do("POST", "/v1/businesses/demo/users", `{"email":"kept@demo.test"}`, nil), 201)
 	first.Stop()
 
-	second := startStack(t, table)
+	second := localtest.Start(t, table)
 	c = &client{t: t, base: second.URL}
 	c.signIn(local.DemoOwner)
 	expect(t, "still there", c.do("GET", "/v1/businesses/demo/users/kept@demo.test", "", nil), 200)

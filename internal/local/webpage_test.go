@@ -6,13 +6,15 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/businessapp/usermanagement/internal/local/localtest"
 )
 
 // TestWebPageRoutes checks what the local stack serves for the web page:
 // the page on its route, its assets, its local config, and the welcome
 // email's /{businessId} link redirecting to the page; the API is unchanged.
 func TestWebPageRoutes(t *testing.T) {
-	stack := startStack(t, "")
+	stack := localtest.Start(t, "")
 	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	get := func(path string) (*http.Response, string) {
 		t.Helper()

@@ -182,7 +182,7 @@ func TestStreamEventIsWhatTheInviteCommits(t *testing.T) {
 	pollCtx, stop := context.WithTimeout(ctx, 30*time.Second)
 	defer stop()
 	var committed *events.DynamoDBEventRecord
-	poller := streampoll.New(db, streampoll.NewLocalStreamsClient(dynamodblocal.EndpointFromEnv()), streampoll.Config{
+	poller := streampoll.New(db, dynamodblocal.NewStreamsClient(dynamodblocal.EndpointFromEnv()), streampoll.Config{
 		TableName: table, PollInterval: 20 * time.Millisecond, Filter: dynamo.IsActivityInsert, Log: testLogger(t),
 	}, func(_ context.Context, batch events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 		committed = &batch.Records[0]

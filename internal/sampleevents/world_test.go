@@ -230,61 +230,13 @@ func jsonStrings(values []any) []string {
 // record that is gone.
 func seedActivity(t testing.TB, db *dynamodb.Client, table string, rec events.DynamoDBEventRecord) {
 	t.Helper()
-	item, err := itemOf(rec.Change.NewImage)
+	item, err := dynamo.ItemFromStreamImage(rec.Change.NewImage)
 	if err != nil {
 		t.Fatalf("the stream event's NewImage: %v", err)
 	}
 	if _, err := db.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(table), Item: item}); err != nil {
 		t.Fatalf("seed the activity record: %v", err)
 	}
-}
-
-// itemOf converts a stream image to the SDK's attribute values.
-func itemOf(image map[string]events.DynamoDBAttributeValue) (map[string]types.AttributeValue, error) {
-	out := make(map[string]types.AttributeValue, len(image))
-	for k, v := range image {
-		av, err := valueOf(v)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", k, err)
-		}
-		out[k] = av
-	}
-	return out, nil
-}
-
-func valueOf(v events.DynamoDBAttributeValue) (types.AttributeValue, error) {
-	switch v.DataType() {
-	case events.DataTypeString:
-		return &types.AttributeValueMemberS{Value: v.String()}, nil
-	case events.DataTypeNumber:
-		return &types.AttributeValueMemberN{Value: v.Number()}, nil
-	case events.DataTypeBoolean:
-		return &types.AttributeValueMemberBOOL{Value: v.Boolean()}, nil
-	case events.DataTypeNull:
-		return &types.AttributeValueMemberNULL{Value: true}, nil
-	case events.DataTypeStringSet:
-		return &types.AttributeValueMemberSS{Value: v.StringSet()}, nil
-	case events.DataTypeList:
-		var list []types.AttributeValue
-		for _, e := range v.List() {
-			av, err := valueOf(e)
-			if err != nil {
-				return nil, err
-			}
-			list = append(list, av)
-		}
-		if list == nil {
-			list = []types.AttributeValue{}
-		}
-		return &types.AttributeValueMemberL{Value: list}, nil
-	case events.DataTypeMap:
-		m, err := itemOf(v.Map())
-		if err != nil {
-			return nil, err
-		}
-		return &types.AttributeValueMemberM{Value: m}, nil
-	}
-	return nil, fmt.Errorf("attribute type %v is not used by the table's records", v.DataType())
 }
 
 // normalize replaces what changes from run to run in an API answer, after

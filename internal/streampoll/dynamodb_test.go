@@ -38,7 +38,7 @@ func newLocalTable(t *testing.T) localTable {
 	db := dynamotest.Client(t)
 	return localTable{
 		db:      db,
-		streams: NewLocalStreamsClient(dynamodblocal.EndpointFromEnv()),
+		streams: dynamodblocal.NewStreamsClient(dynamodblocal.EndpointFromEnv()),
 		name:    dynamotest.NewTable(t, db),
 	}
 }

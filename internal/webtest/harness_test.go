@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -17,35 +15,11 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
-
-	"github.com/businessapp/usermanagement/internal/dynamo/dynamotest"
-	"github.com/businessapp/usermanagement/internal/dynamodblocal"
-	"github.com/businessapp/usermanagement/internal/local"
 )
 
 // waitTimeout bounds every wait for the page; generous because CI runs the
 // race detector and other packages' tests on the same two cores.
 const waitTimeout = 20 * time.Second
-
-// startStack runs the local stack on a free port with a fresh table in the
-// DynamoDB Local of `make test` (skipping, or failing under
-// REQUIRE_DYNAMODB, without it).
-func startStack(t *testing.T) *local.Stack {
-	t.Helper()
-	client := dynamotest.Client(t)
-	table := dynamotest.NewTable(t, client)
-	ctx, cancel := context.WithCancel(context.Background())
-	stack, err := local.Start(ctx, local.Config{
-		Addr: "127.0.0.1:0", DynamoDBEndpoint: dynamodblocal.EndpointFromEnv(), TableName: table,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Console: io.Discard,
-	})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cancel(); stack.Stop() })
-	return stack
-}
 
 // findChromium returns Debian's chromium (or $CHROMIUM), skipping the test
 // when there is none unless REQUIRE_BROWSER is set (make test sets it).

@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/businessapp/usermanagement/internal/local"
+	"github.com/businessapp/usermanagement/internal/local/localtest"
 	"github.com/businessapp/usermanagement/web"
 )
 
@@ -77,7 +78,7 @@ func (s *site) tokensGranted() []string {
 // from its email claim, and after a 401 asks once more ("expired") and
 // retries.
 func TestHostProvidesToken(t *testing.T) {
-	stack := startStack(t)
+	stack := localtest.Start(t, "")
 	token := newAPI(t, stack.URL, local.DemoOwner).token
 	s := newSite(t, stack, map[string]any{"apiBaseUrl": "", "tokenMode": "host"})
 	p := newPage(t, s.URL, 1280, 860)
@@ -99,7 +100,7 @@ func TestHostProvidesToken(t *testing.T) {
 // an iframe of another origin asks its parent for a token, accepts the
 // answer only from the configured origin, and uses it.
 func TestHostHandsTokenByMessage(t *testing.T) {
-	stack := startStack(t)
+	stack := localtest.Start(t, "")
 	token := newAPI(t, stack.URL, local.DemoOwner).token
 	var pageOrigin string
 	parent := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -138,7 +139,7 @@ addEventListener("message", (e) => {
 // TestLoadErrorState checks the page when the API cannot be reached: it
 // says so and offers to try again, which works once the API is back.
 func TestLoadErrorState(t *testing.T) {
-	stack := startStack(t)
+	stack := localtest.Start(t, "")
 	token := newAPI(t, stack.URL, local.DemoOwner).token
 	var down atomic.Bool
 	down.Store(true)

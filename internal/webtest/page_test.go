@@ -9,6 +9,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/businessapp/usermanagement/internal/local"
+	"github.com/businessapp/usermanagement/internal/local/localtest"
 )
 
 // TestManagerJourney walks SPEC §2 through the page as the seeded manager:
@@ -17,7 +18,7 @@ import (
 // email; with axe-core and screenshots of the table, the invite sidebar and
 // the remove dialog.
 func TestManagerJourney(t *testing.T) {
-	stack := startStack(t)
+	stack := localtest.Start(t, "")
 	p := newPage(t, stack.URL, 1280, 860)
 	owner := newAPI(t, stack.URL, local.DemoOwner)
 	// Two teammates already there, so the table looks like a team.
@@ -152,7 +153,7 @@ func welcomeLink(t *testing.T, a *api, to string) string {
 // and Administration boxes are disabled with an explanation; Escape closes
 // the sidebar and returns focus to the row.
 func TestKeyboard(t *testing.T) {
-	stack := startStack(t)
+	stack := localtest.Start(t, "")
 	p := newPage(t, stack.URL, 1280, 860)
 	p.signInAsManager()
 	trigger := row(local.DemoOwner) + " .row-actions"
@@ -196,7 +197,7 @@ func TestKeyboard(t *testing.T) {
 // member without the Users permission, someone outside the business, and a
 // session whose token stopped working (back to sign-in).
 func TestAccessStates(t *testing.T) {
-	stack := startStack(t)
+	stack := localtest.Start(t, "")
 	owner := newAPI(t, stack.URL, local.DemoOwner)
 	if status := owner.do("POST", "/v1/businesses/demo/users", `{"email":"member@demo.test","permissions":["home","crm"]}`, nil); status != 201 {
 		t.Fatalf("invite member: %d", status)
@@ -230,7 +231,7 @@ func TestAccessStates(t *testing.T) {
 // sideways, the table becomes a list, and the invite sidebar fills the
 // screen and still works.
 func TestNarrowScreen(t *testing.T) {
-	stack := startStack(t)
+	stack := localtest.Start(t, "")
 	owner := newAPI(t, stack.URL, local.DemoOwner)
 	owner.do("POST", "/v1/businesses/demo/users", `{"email":"maria.fernanda.rodriguez-alvarez@a-rather-long-domain.example","firstName":"María Fernanda","lastName":"Rodríguez Álvarez","phone":"+34 612 345 678"}`, nil)
 	p := newPage(t, stack.URL, 375, 812)
@@ -261,7 +262,7 @@ func TestNarrowScreen(t *testing.T) {
 // that someone else got in before: the 412 is explained, the form shows
 // the other person's change, and saving again works.
 func TestPagingAndConflicts(t *testing.T) {
-	stack := startStack(t)
+	stack := localtest.Start(t, "")
 	owner := newAPI(t, stack.URL, local.DemoOwner)
 	for _, email := range []string{"a@demo.test", "b@demo.test", "c@demo.test", "d@demo.test"} {
 		if status := owner.do("POST", "/v1/businesses/demo/users", `{"email":"`+email+`","firstName":"`+strings.ToUpper(email[:1])+`"}`, nil); status != 201 {
@@ -308,7 +309,7 @@ func TestPagingAndConflicts(t *testing.T) {
 // signed in as themselves: the old token names an address that no longer
 // belongs to the team, so the page signs in again with the new one.
 func TestOwnEmailChange(t *testing.T) {
-	stack := startStack(t)
+	stack := localtest.Start(t, "")
 	p := newPage(t, stack.URL, 1280, 860)
 	p.signInAsManager()
 	p.openRowAction(local.DemoOwner, "Edit contact info")

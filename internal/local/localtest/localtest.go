@@ -1,0 +1,37 @@
+// Package localtest starts the local stack for tests that drive it over
+// HTTP (its own end-to-end tests and the browser tests of the web page).
+package localtest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+
+	"github.com/businessapp/usermanagement/internal/dynamo/dynamotest"
+	"github.com/businessapp/usermanagement/internal/dynamodblocal"
+	"github.com/businessapp/usermanagement/internal/local"
+)
+
+// Start runs the local stack on a free loopback port against the DynamoDB
+// Local of `make test`, in table (a fresh one when table is ""), and stops
+// it when the test ends. Without DynamoDB Local the test is skipped, or
+// fails under REQUIRE_DYNAMODB (see dynamotest.Client).
+func Start(t testing.TB, table string) *local.Stack {
+	t.Helper()
+	client := dynamotest.Client(t)
+	if table == "" {
+		table = dynamotest.NewTable(t, client)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stack, err := local.Start(ctx, local.Config{
+		Addr: "127.0.0.1:0", DynamoDBEndpoint: dynamodblocal.EndpointFromEnv(), TableName: table,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Console: io.Discard,
+	})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); stack.Stop() })
+	return stack
+}
