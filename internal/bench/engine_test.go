@@ -145,9 +145,9 @@ func (f *fixture) next() int64 { return f.seq.Add(1) }
 // users seeded users.
 func (f *fixture) createBusiness(tb testing.TB, id string, users int) {
 	tb.Helper()
-	owner := team.User{BusinessID: id, Email: ownerOf(id), FirstName: "Olive", LastName: "Owner",
+	owner := team.User{BusinessID: team.BusinessID(id), Email: ownerOf(id), FirstName: "Olive", LastName: "Owner",
 		Permissions: allTabs(), CreatedAt: f.now, UpdatedAt: f.now, Version: 1}
-	if err := f.store.CreateBusiness(context.Background(), team.Business{ID: id, Name: id, Tabs: allTabs(), CreatedAt: f.now}, owner); err != nil {
+	if err := f.store.CreateBusiness(context.Background(), team.Business{ID: team.BusinessID(id), Name: id, Tabs: allTabs(), CreatedAt: f.now}, owner); err != nil {
 		tb.Fatalf("create business %s: %v", id, err)
 	}
 	f.seedUsers(tb, id, users, func(i int) string { return seededEmail(id, i) })
@@ -156,7 +156,7 @@ func (f *fixture) createBusiness(tb testing.TB, id string, users int) {
 // user is a seeded user as the benchmarks make them: a full record, as an
 // invite through the API would leave it.
 func (f *fixture) user(businessID, email string) team.User {
-	return team.User{BusinessID: businessID, Email: email, FirstName: "Ann", LastName: "Lee", Phone: "+14155550100",
+	return team.User{BusinessID: team.BusinessID(businessID), Email: email, FirstName: "Ann", LastName: "Lee", Phone: "+14155550100",
 		Permissions: team.Permissions{team.TabCRM}, InvitedBy: ownerOf(businessID),
 		CreatedAt: f.now, UpdatedAt: f.now, Version: 1}
 }
@@ -183,7 +183,7 @@ func (f *fixture) seedActivity(tb testing.TB, businessID string, n int) {
 	for i := range n {
 		u := f.user(businessID, seededEmail(businessID, i))
 		item, err := dynamo.ActivityItem(team.Activity{
-			ID: f.ids.NewID(f.now.Add(time.Duration(i) * time.Millisecond)), BusinessID: businessID,
+			ID: f.ids.NewID(f.now.Add(time.Duration(i) * time.Millisecond)), BusinessID: team.BusinessID(businessID),
 			Type: team.ActivityUserAdded, Actor: ownerOf(businessID), At: f.now,
 			Target:  team.Person{Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Phone: u.Phone},
 			Changes: team.Changes{Permissions: &team.PermissionsChange{From: team.Permissions{}, To: u.Permissions}},

@@ -48,21 +48,21 @@ func operations(businessID string) []operation {
 	}
 	return []operation{
 		{name: "ListTabs", full: get(base + "/tabs"), floor: floorReadPair(businessID, func(f *fixture) any {
-			return getInput(f.table, dynamo.ProfileKey(businessID))
+			return getInput(f.table, dynamo.ProfileKey(team.BusinessID(businessID)))
 		})},
 		{name: "ListUsers", full: get(base + "/users?limit=" + strconv.Itoa(pageSize)), floor: floorReadPair(businessID, func(f *fixture) any {
-			pk, prefix := dynamo.UsersRange(businessID)
+			pk, prefix := dynamo.UsersRange(team.BusinessID(businessID))
 			return pageQuery(f.table, pk, prefix, true)
 		})},
 		{name: "GetUser", full: get(base + "/users/" + seededEmail(businessID, 1)), floor: floorReadPair(businessID, func(f *fixture) any {
-			return getInput(f.table, dynamo.UserKey(businessID, seededEmail(businessID, 1)))
+			return getInput(f.table, dynamo.UserKey(team.BusinessID(businessID), seededEmail(businessID, 1)))
 		})},
 		{name: "InviteUser", full: fullInvite(businessID), floor: floorInvite(businessID)},
 		{name: "SetPermissions", full: fullSetPermissions(businessID), floor: floorSetPermissions(businessID)},
 		{name: "UpdateContact", full: fullUpdateContact(businessID), floor: floorUpdateContact(businessID)},
 		{name: "RemoveUser", full: fullRemove(businessID), floor: floorRemove(businessID)},
 		{name: "ListActivity", full: get(base + "/activity?limit=" + strconv.Itoa(pageSize)), floor: floorReadPair(businessID, func(f *fixture) any {
-			pk, prefix := dynamo.ActivityRange(businessID)
+			pk, prefix := dynamo.ActivityRange(team.BusinessID(businessID))
 			return pageQuery(f.table, pk, prefix, false)
 		})},
 	}
@@ -180,7 +180,7 @@ func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Va
 // of the data (a *GetItemInput or *QueryInput), sent concurrently.
 func floorReadPair(businessID string, data func(f *fixture) any) prepare {
 	return func(tb testing.TB, f *fixture, n int) func(int) error {
-		me := getInput(f.table, dynamo.UserKey(businessID, ownerOf(businessID)))
+		me := getInput(f.table, dynamo.UserKey(team.BusinessID(businessID), ownerOf(businessID)))
 		other := data(f)
 		ctx := context.Background()
 		return func(int) error {
@@ -215,7 +215,7 @@ func found(out *dynamodb.GetItemOutput, err error) error {
 // actorCheck is the check that the caller still manages users.
 func actorCheck(table, businessID string) types.TransactWriteItem {
 	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-		TableName: aws.String(table), Key: dynamo.UserKey(businessID, ownerOf(businessID)),
+		TableName: aws.String(table), Key: dynamo.UserKey(team.BusinessID(businessID), ownerOf(businessID)),
 		ConditionExpression:       aws.String("contains (#0, :0)"),
 		ExpressionAttributeNames:  map[string]string{"#0": "permissions"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":0": str(string(team.TabUsers))},
@@ -235,7 +235,7 @@ func tabsCheck(table, businessID string, tabs team.Permissions) types.TransactWr
 		cond = "(" + strings.Join(conds, ") AND (") + ")"
 	}
 	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-		TableName: aws.String(table), Key: dynamo.ProfileKey(businessID),
+		TableName: aws.String(table), Key: dynamo.ProfileKey(team.BusinessID(businessID)),
 		ConditionExpression: aws.String(cond), ExpressionAttributeNames: map[string]string{"#0": "tabs"}, ExpressionAttributeValues: values,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}}
@@ -256,7 +256,7 @@ func versioned(version types.AttributeValue) (*string, map[string]string, map[st
 func (f *fixture) activity(tb testing.TB, kind team.ActivityType, u team.User, changes team.Changes) (id string, item map[string]types.AttributeValue) {
 	tb.Helper()
 	id = f.ids.NewID(f.now)
-	item, err := dynamo.ActivityItem(team.Activity{ID: id, BusinessID: u.BusinessID, Type: kind, Actor: ownerOf(u.BusinessID),
+	item, err := dynamo.ActivityItem(team.Activity{ID: id, BusinessID: u.BusinessID, Type: kind, Actor: ownerOf(u.BusinessID.String()),
 		Target: team.Person{Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Phone: u.Phone}, At: f.now, Changes: changes})
 	if err != nil {
 		tb.Fatal(err)
@@ -301,7 +301,7 @@ func floorInvite(businessID string) prepare {
 // conditioned on the version read. change(i, v) returns the transaction of
 // iteration i given the version condition's value.
 func floorUpdate(f *fixture, businessID, email string, change func(i int, version types.AttributeValue) *dynamodb.TransactWriteItemsInput) func(int) error {
-	get := getInput(f.table, dynamo.UserKey(businessID, email))
+	get := getInput(f.table, dynamo.UserKey(team.BusinessID(businessID), email))
 	ctx := context.Background()
 	return func(i int) error {
 		out, err := f.client.GetItem(ctx, get)
@@ -380,9 +380,9 @@ func floorRemove(businessID string) prepare {
 		deletes := make([]*types.Delete, n)
 		inputs := make([]*dynamodb.TransactWriteItemsInput, n)
 		for i, email := range emails {
-			gets[i] = getInput(f.table, dynamo.UserKey(businessID, email))
+			gets[i] = getInput(f.table, dynamo.UserKey(team.BusinessID(businessID), email))
 			id, act := f.activity(tb, team.ActivityUserRemoved, f.user(businessID, email), team.Changes{})
-			deletes[i] = &types.Delete{TableName: aws.String(f.table), Key: dynamo.UserKey(businessID, email),
+			deletes[i] = &types.Delete{TableName: aws.String(f.table), Key: dynamo.UserKey(team.BusinessID(businessID), email),
 				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}
 			inputs[i] = transactInput(id, actorCheck(f.table, businessID), types.TransactWriteItem{Delete: deletes[i]}, putNew(f.table, act))
 		}

@@ -8,21 +8,29 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/businessapp/usermanagement/internal/team"
 )
 
-// RecordDecoder reads the activity committed by a stream record. It returns
-// ok=false for records that are not newly inserted activity records, which
-// the consumer ignores. A record it cannot decode returns an error and, when
-// the keys could be read, the activity's BusinessID and ID, so that the
-// failure can be recorded on the item.
-type RecordDecoder func(events.DynamoDBEventRecord) (a team.Activity, ok bool, err error)
+// Record is one record of the table's stream that inserted an activity, as
+// the consumer needs it. The edge adapter (internal/streamlambda) reads
+// Lambda's stream events into Records and leaves out every other record.
+type Record struct {
+	// ID identifies the record in its batch (the stream's sequence
+	// number); Deliver names the records to retry by it.
+	ID string
+	// EventID is the stream's id of the record, for logs.
+	EventID string
+	// Activity is the activity the record inserted. When Err is set, only
+	// its BusinessID and ID may be known (from the item's keys), so that
+	// the failure can be recorded on the item.
+	Activity team.Activity
+	// Err says why the record could not be read. Such a record can never
+	// be delivered: it is recorded and logged, and never retried.
+	Err error
+}
 
 // Deps are the consumer's collaborators.
 type Deps struct {
-	Decode    RecordDecoder
 	Ledger    Ledger
 	Directory Directory
 	Mailer    Mailer
@@ -47,49 +55,46 @@ func New(appBaseURL string, d Deps) *Consumer {
 
 // item is one activity of the batch and how its delivery went.
 type item struct {
-	record   events.DynamoDBEventRecord
+	record   Record
 	activity team.Activity
 	state    State
 	failed   error // retryable failure: hand the record back to Lambda
 }
 
-// Handle implements the Lambda handler of the stream's event source mapping.
-// It never fails the batch as a whole: records that failed for a retryable
-// reason are reported in BatchItemFailures, so Lambda retries from the
-// earliest of them; permanent failures are recorded on the activity record,
+// Deliver delivers a batch of records in stream order and returns the IDs
+// of the records that failed for a retryable reason, in batch order, so
+// that Lambda retries from the earliest of them. It never fails the batch
+// as a whole: permanent failures are recorded on the activity record,
 // logged, and do not block the shard.
-func (c *Consumer) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+func (c *Consumer) Deliver(ctx context.Context, records []Record) (retry []string) {
 	var items []*item
-	for _, rec := range ev.Records {
-		a, ok, err := c.d.Decode(rec)
-		if err != nil {
-			c.poison(ctx, rec, a, err)
+	for _, rec := range records {
+		if rec.Err != nil {
+			c.poison(ctx, rec)
 			continue
 		}
-		if ok {
-			items = append(items, &item{record: rec, activity: a})
-		}
+		items = append(items, &item{record: rec, activity: rec.Activity})
 	}
 	c.readStates(ctx, items)
 	c.sendEmails(ctx, items)
 	c.putEvents(ctx, items)
 
-	var resp events.DynamoDBEventResponse
 	for _, it := range items {
 		if it.failed != nil {
 			c.d.Log.WarnContext(ctx, "delivery will be retried", slog.String("activityId", it.activity.ID),
-				slog.String("sequenceNumber", it.record.Change.SequenceNumber), slog.Any("error", it.failed))
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: it.record.Change.SequenceNumber})
+				slog.String("sequenceNumber", it.record.ID), slog.Any("error", it.failed))
+			retry = append(retry, it.record.ID)
 		}
 	}
-	return resp, nil
+	return retry
 }
 
 // poison records and logs a record that can never be delivered, so that it
 // does not block the records behind it.
-func (c *Consumer) poison(ctx context.Context, rec events.DynamoDBEventRecord, a team.Activity, err error) {
+func (c *Consumer) poison(ctx context.Context, rec Record) {
 	c.d.Log.ErrorContext(ctx, "undeliverable stream record", slog.String("eventId", rec.EventID),
-		slog.String("sequenceNumber", rec.Change.SequenceNumber), slog.Any("error", err))
+		slog.String("sequenceNumber", rec.ID), slog.Any("error", rec.Err))
+	a, err := rec.Activity, rec.Err
 	if a.BusinessID == "" || a.ID == "" {
 		return
 	}
@@ -125,14 +130,15 @@ func (c *Consumer) readStates(ctx context.Context, items []*item) {
 	wg.Wait()
 }
 
-// sendEmails sends the batch's welcome emails concurrently: a batch is at
-// most a few records, and sending them one after the other would make the
-// stream's delivery lag grow with every invite in a burst.
+// sendEmails sends the batch's emails concurrently: a batch is at most a
+// few records, and sending them one after the other would make the
+// stream's delivery lag grow with every invite in a burst. Which activity
+// sends which email is the downstream table's to say.
 func (c *Consumer) sendEmails(ctx context.Context, items []*item) {
-	lookups := &directoryMemo{dir: c.d.Directory, businesses: map[string]memo[team.Business]{}, users: map[string]memo[team.User]{}}
+	lookups := &directoryMemo{dir: c.d.Directory, businesses: map[team.BusinessID]memo[team.Business]{}, users: map[string]memo[team.User]{}}
 	var wg sync.WaitGroup
 	for _, it := range items {
-		if it.failed != nil || it.state.EmailDone || it.activity.Type != team.ActivityUserAdded {
+		if it.failed != nil || it.state.EmailDone || !sendsEmail(it.activity.Type, EmailWelcomeToTarget) {
 			continue
 		}
 		wg.Go(func() { c.sendEmail(ctx, lookups, it) })
@@ -175,11 +181,11 @@ type memo[T any] struct {
 type directoryMemo struct {
 	dir        Directory
 	mu         sync.Mutex
-	businesses map[string]memo[team.Business]
+	businesses map[team.BusinessID]memo[team.Business]
 	users      map[string]memo[team.User]
 }
 
-func (m *directoryMemo) business(ctx context.Context, id string) (team.Business, error) {
+func (m *directoryMemo) business(ctx context.Context, id team.BusinessID) (team.Business, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if v, ok := m.businesses[id]; ok {
@@ -190,10 +196,10 @@ func (m *directoryMemo) business(ctx context.Context, id string) (team.Business,
 	return b, err
 }
 
-func (m *directoryMemo) user(ctx context.Context, businessID, email string) (team.User, error) {
+func (m *directoryMemo) user(ctx context.Context, businessID team.BusinessID, email string) (team.User, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	k := businessID + "\x00" + email
+	k := businessID.String() + "\x00" + email
 	if v, ok := m.users[k]; ok {
 		return v.value, v.err
 	}

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/businessapp/usermanagement/internal/delivery"
@@ -32,7 +31,7 @@ type ledger struct {
 
 func newLedger() *ledger { return &ledger{emails: map[string]string{}, events: map[string]string{}} }
 
-func (l *ledger) State(_ context.Context, _, id string) (delivery.State, error) {
+func (l *ledger) State(_ context.Context, _ team.BusinessID, id string) (delivery.State, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	_, email := l.emails[id]
@@ -49,30 +48,30 @@ func (l *ledger) set(m map[string]string, id, v string) error {
 	return nil
 }
 
-func (l *ledger) EmailSent(_ context.Context, _, id, msg string, _ time.Time) error {
+func (l *ledger) EmailSent(_ context.Context, _ team.BusinessID, id, msg string, _ time.Time) error {
 	return l.set(l.emails, id, "sent:"+msg)
 }
-func (l *ledger) EmailFailed(_ context.Context, _, id, reason string, _ time.Time) error {
+func (l *ledger) EmailFailed(_ context.Context, _ team.BusinessID, id, reason string, _ time.Time) error {
 	return l.set(l.emails, id, "failed:"+reason)
 }
-func (l *ledger) EventPut(_ context.Context, _, id string, _ time.Time) error {
+func (l *ledger) EventPut(_ context.Context, _ team.BusinessID, id string, _ time.Time) error {
 	return l.set(l.events, id, "put")
 }
-func (l *ledger) EventFailed(_ context.Context, _, id, reason string, _ time.Time) error {
+func (l *ledger) EventFailed(_ context.Context, _ team.BusinessID, id, reason string, _ time.Time) error {
 	return l.set(l.events, id, "failed:"+reason)
 }
 
 // directory knows one business and its owner.
 type directory struct{}
 
-func (directory) Business(_ context.Context, id string) (team.Business, error) {
+func (directory) Business(_ context.Context, id team.BusinessID) (team.Business, error) {
 	if id != "acme" {
 		return team.Business{}, team.ErrNotFound
 	}
 	return team.Business{ID: "acme", Name: "Acme & Sons"}, nil
 }
 
-func (directory) User(_ context.Context, _, email string) (team.User, error) {
+func (directory) User(_ context.Context, _ team.BusinessID, email string) (team.User, error) {
 	if email != "owner@acme.test" {
 		return team.User{}, team.ErrNotFound
 	}
@@ -134,50 +133,33 @@ func (p *publisher) ids() []string {
 	return out
 }
 
-// batch builds stream records for activities; a decoder maps them back.
-// The real decoder (dynamo.ActivityFromStream) is tested in internal/dynamo.
+// batch builds the records of a stream batch, as internal/streamlambda
+// reads them from Lambda's event (tested there): records that are not
+// activity insertions never reach the consumer.
 type batch struct {
 	activities map[string]team.Activity
-	poison     map[string]team.Activity
-	records    []events.DynamoDBEventRecord
+	records    []delivery.Record
 }
 
 func newBatch() *batch {
-	return &batch{activities: map[string]team.Activity{}, poison: map[string]team.Activity{}}
+	return &batch{activities: map[string]team.Activity{}}
 }
+
+func (b *batch) nextID() string { return fmt.Sprintf("%021d", len(b.records)+1) }
 
 func (b *batch) add(a team.Activity) *batch {
-	seq := fmt.Sprintf("%021d", len(b.records)+1)
+	seq := b.nextID()
 	b.activities[seq] = a
-	b.records = append(b.records, events.DynamoDBEventRecord{EventID: "ev-" + seq, EventName: "INSERT",
-		Change: events.DynamoDBStreamRecord{SequenceNumber: seq}})
+	b.records = append(b.records, delivery.Record{ID: seq, EventID: "ev-" + seq, Activity: a})
 	return b
 }
 
-func (b *batch) addPoison(businessID, id string) *batch {
-	seq := fmt.Sprintf("%021d", len(b.records)+1)
-	b.poison[seq] = team.Activity{BusinessID: businessID, ID: id}
-	b.records = append(b.records, events.DynamoDBEventRecord{EventID: "ev-" + seq, EventName: "INSERT",
-		Change: events.DynamoDBStreamRecord{SequenceNumber: seq}})
+func (b *batch) addPoison(businessID team.BusinessID, id string) *batch {
+	seq := b.nextID()
+	b.records = append(b.records, delivery.Record{ID: seq, EventID: "ev-" + seq,
+		Activity: team.Activity{BusinessID: businessID, ID: id}, Err: errors.New("image lacks its type")})
 	return b
 }
-
-func (b *batch) addIgnored() *batch {
-	seq := fmt.Sprintf("%021d", len(b.records)+1)
-	b.records = append(b.records, events.DynamoDBEventRecord{EventID: "ev-" + seq, EventName: "MODIFY",
-		Change: events.DynamoDBStreamRecord{SequenceNumber: seq}})
-	return b
-}
-
-func (b *batch) decode(rec events.DynamoDBEventRecord) (team.Activity, bool, error) {
-	if a, ok := b.poison[rec.Change.SequenceNumber]; ok {
-		return a, false, errors.New("image lacks its type")
-	}
-	a, ok := b.activities[rec.Change.SequenceNumber]
-	return a, ok, nil
-}
-
-func (b *batch) event() events.DynamoDBEvent { return events.DynamoDBEvent{Records: b.records} }
 
 func activity(id string, typ team.ActivityType, target string) team.Activity {
 	a := team.Activity{ID: id, BusinessID: "acme", Type: typ, Actor: "owner@acme.test",
@@ -201,40 +183,27 @@ type world struct {
 	log       *strings.Builder
 }
 
-func newWorld(b *batch) *world {
+func newWorld() *world {
 	w := &world{ledger: newLedger(), mailer: &mailer{}, publisher: &publisher{}, log: &strings.Builder{}}
 	w.consumer = delivery.New("https://app.example.test/", delivery.Deps{
-		Decode: b.decode, Ledger: w.ledger, Directory: directory{}, Mailer: w.mailer, Publisher: w.publisher,
+		Ledger: w.ledger, Directory: directory{}, Mailer: w.mailer, Publisher: w.publisher,
 		Clock: fixedClock{}, Log: slog.New(slog.NewTextHandler(w.log, nil)),
 	})
 	return w
 }
 
-func failures(resp events.DynamoDBEventResponse) []string {
-	var out []string
-	for _, f := range resp.BatchItemFailures {
-		out = append(out, f.ItemIdentifier)
-	}
-	return out
-}
-
 func (w *world) handle(t *testing.T, b *batch) []string {
 	t.Helper()
-	resp, err := w.consumer.Handle(context.Background(), b.event())
-	if err != nil {
-		t.Fatalf("Handle failed the whole batch: %v", err)
-	}
-	return failures(resp)
+	return w.consumer.Deliver(context.Background(), b.records)
 }
 
 func TestEveryChangeIsDeliveredOnce(t *testing.T) {
 	b := newBatch().
 		add(activity("a1", team.ActivityUserAdded, "ann@acme.test")).
-		addIgnored().
 		add(activity("a2", team.ActivityPermissionsChanged, "ann@acme.test")).
 		add(activity("a3", team.ActivityContactChanged, "ann@acme.test")).
 		add(activity("a4", team.ActivityUserRemoved, "ann@acme.test"))
-	w := newWorld(b)
+	w := newWorld()
 	if got := w.handle(t, b); len(got) != 0 {
 		t.Fatalf("failures = %v, want none", got)
 	}
@@ -269,7 +238,7 @@ func TestEveryChangeIsDeliveredOnce(t *testing.T) {
 
 func TestThrottledEmailIsSentOnceAfterRecovery(t *testing.T) {
 	b := newBatch().add(activity("a1", team.ActivityUserAdded, "ann@acme.test"))
-	w := newWorld(b)
+	w := newWorld()
 	throttled := errors.New("TooManyRequestsException: maximum sending rate exceeded")
 	w.mailer.script = []error{throttled, throttled, throttled, throttled}
 	for attempt := 1; attempt <= 4; attempt++ {
@@ -296,14 +265,14 @@ func TestPartialEventFailureRetriesOnlyTheFailedEvents(t *testing.T) {
 	for i := 1; i <= 5; i++ {
 		b.add(activity(fmt.Sprintf("a%d", i), team.ActivityContactChanged, "ann@acme.test"))
 	}
-	w := newWorld(b)
+	w := newWorld()
 	w.publisher.fail = func(call int, ev delivery.Event) error {
 		if call == 1 && (ev.Detail.EventID == "a2" || ev.Detail.EventID == "a4") {
 			return errors.New("ThrottlingException")
 		}
 		return nil
 	}
-	if diff := cmp.Diff([]string{b.records[1].Change.SequenceNumber, b.records[3].Change.SequenceNumber}, w.handle(t, b)); diff != "" {
+	if diff := cmp.Diff([]string{b.records[1].ID, b.records[3].ID}, w.handle(t, b)); diff != "" {
 		t.Fatalf("failures (-want +got):\n%s", diff)
 	}
 	// Lambda retries from the earliest failure: records 2 to 5.
@@ -321,7 +290,7 @@ func TestPoisonRecordIsRecordedAndDoesNotBlockTheBatch(t *testing.T) {
 		add(activity("a1", team.ActivityUserAdded, "ann@acme.test")).
 		addPoison("acme", "bad").
 		add(activity("a3", team.ActivityUserAdded, "bob@acme.test"))
-	w := newWorld(b)
+	w := newWorld()
 	if got := w.handle(t, b); len(got) != 0 {
 		t.Fatalf("failures = %v, want none: a poison record must not block the shard", got)
 	}
@@ -338,7 +307,7 @@ func TestPoisonRecordIsRecordedAndDoesNotBlockTheBatch(t *testing.T) {
 
 func TestPermanentRejectionIsRecordedNotRetried(t *testing.T) {
 	b := newBatch().add(activity("a1", team.ActivityUserAdded, "ann@acme.test"))
-	w := newWorld(b)
+	w := newWorld()
 	w.mailer.script = []error{fmt.Errorf("sesmail: %w: MessageRejected", delivery.ErrPermanent)}
 	w.publisher.fail = func(_ int, _ delivery.Event) error {
 		return fmt.Errorf("eventbus: %w: MalformedDetail", delivery.ErrPermanent)
@@ -360,7 +329,7 @@ func TestWelcomeEmailNamesBusinessAndInviter(t *testing.T) {
 	hostile := activity("a2", team.ActivityUserAdded, "eve@acme.test")
 	hostile.Target.FirstName = `<script>alert(1)</script>`
 	b.add(hostile)
-	w := newWorld(b)
+	w := newWorld()
 	w.handle(t, b)
 	if len(w.mailer.sent) != 2 {
 		t.Fatalf("emails = %d, want 2", len(w.mailer.sent))

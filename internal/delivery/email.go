@@ -34,8 +34,8 @@ type welcomeData struct {
 
 // SignInURL is the Business App address for a business: where an invitee
 // signs in. It contains no secret; signing in is what proves who they are.
-func SignInURL(appBaseURL, businessID string) string {
-	return strings.TrimRight(appBaseURL, "/") + "/" + url.PathEscape(businessID)
+func SignInURL(appBaseURL string, businessID team.BusinessID) string {
+	return strings.TrimRight(appBaseURL, "/") + "/" + url.PathEscape(businessID.String())
 }
 
 // RenderWelcome renders the welcome email for an invited user.
@@ -51,7 +51,7 @@ func RenderWelcome(appBaseURL string, biz team.Business, inviter team.User, invi
 		d.Greeting = "there"
 	}
 	if d.Business == "" {
-		d.Business = biz.ID
+		d.Business = biz.ID.String()
 	}
 	inviterName := strings.TrimSpace(inviter.FirstName + " " + inviter.LastName)
 	subjectInviter := inviter.Email

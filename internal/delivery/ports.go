@@ -9,6 +9,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/businessapp/usermanagement/internal/changejson"
 	"github.com/businessapp/usermanagement/internal/team"
 )
 
@@ -24,7 +25,8 @@ const Source = "businessapp.users"
 // DetailType is the EventBridge detail-type of an event.
 type DetailType string
 
-// The detail-types of SPEC §5, one per activity type.
+// The detail-types of SPEC §5; the downstream table gives each activity
+// type its one.
 const (
 	DetailUserAdded              DetailType = "UserAdded"
 	DetailUserRemoved            DetailType = "UserRemoved"
@@ -44,12 +46,14 @@ type Event struct {
 type Detail struct {
 	// EventID is the activity id: unique, and the same on every retry, so
 	// subscribers can drop duplicates.
-	EventID    string        `json:"eventId"`
-	OccurredAt time.Time     `json:"occurredAt"`
-	BusinessID string        `json:"businessId"`
-	Actor      DetailActor   `json:"actor"`
-	User       DetailUser    `json:"user"`
-	Changes    DetailChanges `json:"changes"`
+	EventID    string      `json:"eventId"`
+	OccurredAt time.Time   `json:"occurredAt"`
+	BusinessID string      `json:"businessId"`
+	Actor      DetailActor `json:"actor"`
+	User       DetailUser  `json:"user"`
+	// Changes is the same JSON as an Activity's changes in the API; it is
+	// {} when nothing changed (removals).
+	Changes changejson.Changes `json:"changes"`
 }
 
 // DetailActor is who made the change.
@@ -63,27 +67,6 @@ type DetailUser struct {
 	FirstName *string `json:"firstName"`
 	LastName  *string `json:"lastName"`
 	Phone     *string `json:"phone"`
-}
-
-// DetailChanges lists what changed; only changed fields are present.
-type DetailChanges struct {
-	Permissions *DetailPermissionsChange `json:"permissions,omitempty"`
-	Email       *DetailFieldChange       `json:"email,omitempty"`
-	FirstName   *DetailFieldChange       `json:"firstName,omitempty"`
-	LastName    *DetailFieldChange       `json:"lastName,omitempty"`
-	Phone       *DetailFieldChange       `json:"phone,omitempty"`
-}
-
-// DetailPermissionsChange is the permission set before and after.
-type DetailPermissionsChange struct {
-	From []string `json:"from"`
-	To   []string `json:"to"`
-}
-
-// DetailFieldChange is a contact field before and after; null is unset.
-type DetailFieldChange struct {
-	From *string `json:"from"`
-	To   *string `json:"to"`
 }
 
 // Publisher puts events on the bus. It returns one error per event, in
@@ -110,8 +93,8 @@ type Mailer interface {
 // Directory looks up what a welcome email names: the business and the
 // person who sent the invitation. The DynamoDB store has it.
 type Directory interface {
-	Business(ctx context.Context, businessID string) (team.Business, error)
-	User(ctx context.Context, businessID, email string) (team.User, error)
+	Business(ctx context.Context, businessID team.BusinessID) (team.Business, error)
+	User(ctx context.Context, businessID team.BusinessID, email string) (team.User, error)
 }
 
 // State is what has been delivered for one activity record.
@@ -125,13 +108,13 @@ type State struct {
 type Ledger interface {
 	// State returns what has been delivered for the activity (read
 	// consistently). Errors: team.ErrNotFound when the record is gone.
-	State(ctx context.Context, businessID, activityID string) (State, error)
+	State(ctx context.Context, businessID team.BusinessID, activityID string) (State, error)
 	// EmailSent records that the email went out with messageID.
-	EmailSent(ctx context.Context, businessID, activityID, messageID string, at time.Time) error
+	EmailSent(ctx context.Context, businessID team.BusinessID, activityID, messageID string, at time.Time) error
 	// EmailFailed records a permanent email failure and why.
-	EmailFailed(ctx context.Context, businessID, activityID, reason string, at time.Time) error
+	EmailFailed(ctx context.Context, businessID team.BusinessID, activityID, reason string, at time.Time) error
 	// EventPut records that the event was accepted by the bus.
-	EventPut(ctx context.Context, businessID, activityID string, at time.Time) error
+	EventPut(ctx context.Context, businessID team.BusinessID, activityID string, at time.Time) error
 	// EventFailed records a permanent event failure and why.
-	EventFailed(ctx context.Context, businessID, activityID, reason string, at time.Time) error
+	EventFailed(ctx context.Context, businessID team.BusinessID, activityID, reason string, at time.Time) error
 }

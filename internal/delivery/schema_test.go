@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -31,12 +32,27 @@ var schemaDir = filepath.Join("..", "..", "docs", "events")
 // schemaIDBase is the prefix of every schema's $id.
 const schemaIDBase = "https://raw.githubusercontent.com/businessapp/usermanagement/main/docs/events/"
 
-// schemaDetailTypes are the detail-types a schema must exist for.
-var schemaDetailTypes = []delivery.DetailType{
-	delivery.DetailUserAdded,
-	delivery.DetailUserRemoved,
-	delivery.DetailUserPermissionsChanged,
-	delivery.DetailUserContactInfoChanged,
+// schemaDetailTypes are the detail-types a schema must exist for: those of
+// the downstream table's rows, one for every activity type.
+func schemaDetailTypes() []delivery.DetailType {
+	var out []delivery.DetailType
+	for _, typ := range team.ActivityTypes() {
+		if row, ok := delivery.DownstreamOf(typ); ok && !slices.Contains(out, row.DetailType) {
+			out = append(out, row.DetailType)
+		}
+	}
+	return out
+}
+
+// schemaFiles maps each detail-type to the schema file its row names.
+func schemaFiles() map[delivery.DetailType]string {
+	out := map[delivery.DetailType]string{}
+	for _, typ := range team.ActivityTypes() {
+		if row, ok := delivery.DownstreamOf(typ); ok {
+			out[row.DetailType] = row.Schema
+		}
+	}
+	return out
 }
 
 type schemaSet struct {
@@ -44,9 +60,9 @@ type schemaSet struct {
 	docs   map[delivery.DetailType]map[string]any
 }
 
-// loadSchemas compiles docs/events/<DetailType>.schema.json for every
-// detail-type, with format assertions on (email, date-time), so that the
-// schemas are themselves checked against the draft 2020-12 meta-schema.
+// loadSchemas compiles the schema file the downstream table names for
+// every detail-type, with format assertions on (email, date-time), so that
+// the schemas are themselves checked against the draft 2020-12 meta-schema.
 var loadSchemas = sync.OnceValues(func() (*schemaSet, error) {
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
@@ -55,8 +71,9 @@ var loadSchemas = sync.OnceValues(func() (*schemaSet, error) {
 		byType: map[delivery.DetailType]*jsonschema.Schema{},
 		docs:   map[delivery.DetailType]map[string]any{},
 	}
-	for _, dt := range schemaDetailTypes {
-		name := string(dt) + ".schema.json"
+	files := schemaFiles()
+	for _, dt := range schemaDetailTypes() {
+		name := files[dt]
 		data, err := os.ReadFile(filepath.Join(schemaDir, name))
 		if err != nil {
 			return nil, err
@@ -110,7 +127,8 @@ func schemaInstance(t *testing.T, data []byte) any {
 }
 
 // TestSchemaFiles checks that docs/events holds exactly one schema per
-// detail-type, and that each names its detail-type in its title.
+// detail-type, named after it, and that each names its detail-type in its
+// title.
 func TestSchemaFiles(t *testing.T) {
 	s := schemasForTest(t)
 	entries, err := os.ReadDir(schemaDir)
@@ -123,8 +141,12 @@ func TestSchemaFiles(t *testing.T) {
 			got = append(got, e.Name())
 		}
 	}
-	for _, dt := range schemaDetailTypes {
-		want = append(want, string(dt)+".schema.json")
+	files := schemaFiles()
+	for _, dt := range schemaDetailTypes() {
+		if files[dt] != string(dt)+".schema.json" {
+			t.Errorf("the schema of %s is %q, want %s.schema.json", dt, files[dt], dt)
+		}
+		want = append(want, files[dt])
 		title, _ := s.docs[dt]["title"].(string)
 		if !strings.HasPrefix(title, string(dt)) {
 			t.Errorf("%s.schema.json has title %q, which does not name its detail-type", dt, title)
@@ -148,7 +170,7 @@ func TestSchemaTabsAreTheCatalogue(t *testing.T) {
 	for _, tab := range team.Catalogue() {
 		want = append(want, string(tab.ID))
 	}
-	for _, dt := range schemaDetailTypes {
+	for _, dt := range schemaDetailTypes() {
 		defs, _ := s.docs[dt]["$defs"].(map[string]any)
 		tabID, _ := defs["tabId"].(map[string]any)
 		got, _ := tabID["enum"].([]any)
@@ -215,14 +237,6 @@ func schemaActivities() map[string]team.Activity {
 	}
 }
 
-// schemaWantDetailType is the detail-type each activity type must map to.
-var schemaWantDetailType = map[team.ActivityType]delivery.DetailType{
-	team.ActivityUserAdded:          delivery.DetailUserAdded,
-	team.ActivityUserRemoved:        delivery.DetailUserRemoved,
-	team.ActivityPermissionsChanged: delivery.DetailUserPermissionsChanged,
-	team.ActivityContactChanged:     delivery.DetailUserContactInfoChanged,
-}
-
 // TestEventDetailsMatchSchemas checks that the detail of every event EventOf
 // builds is valid against the schema of its detail-type.
 func TestEventDetailsMatchSchemas(t *testing.T) {
@@ -241,8 +255,9 @@ func TestEventDetailsMatchSchemas(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if ev.DetailType != schemaWantDetailType[a.Type] {
-				t.Fatalf("EventOf(%s) has detail-type %s, want %s", a.Type, ev.DetailType, schemaWantDetailType[a.Type])
+			row, _ := delivery.DownstreamOf(a.Type)
+			if ev.DetailType != row.DetailType {
+				t.Fatalf("EventOf(%s) has detail-type %s, want %s, as the downstream table says", a.Type, ev.DetailType, row.DetailType)
 			}
 			seen[ev.DetailType] = true
 			data, err := json.Marshal(ev.Detail)
@@ -254,9 +269,14 @@ func TestEventDetailsMatchSchemas(t *testing.T) {
 			}
 		})
 	}
-	for _, dt := range schemaDetailTypes {
+	for _, dt := range schemaDetailTypes() {
 		if !seen[dt] {
 			t.Errorf("no activity produced a %s event; the test covers every detail-type", dt)
+		}
+	}
+	for _, typ := range team.ActivityTypes() {
+		if !slices.ContainsFunc(slices.Collect(maps.Values(acts)), func(a team.Activity) bool { return a.Type == typ }) {
+			t.Errorf("schemaActivities has no %s activity; add the variations it records", typ)
 		}
 	}
 }
@@ -468,7 +488,7 @@ func TestReadmeExamples(t *testing.T) {
 		dt := delivery.DetailType(envelope.DetailType)
 		sch, ok := s.byType[dt]
 		if !ok {
-			t.Errorf("example %d has detail-type %q, which is not one of %q", i+1, dt, schemaDetailTypes)
+			t.Errorf("example %d has detail-type %q, which is not one of %q", i+1, dt, schemaDetailTypes())
 			continue
 		}
 		seen[dt] = true
@@ -486,7 +506,7 @@ func TestReadmeExamples(t *testing.T) {
 			t.Errorf("example %d (%s): its detail does not decode as delivery.Detail: %v", i+1, dt, err)
 		}
 	}
-	for _, dt := range schemaDetailTypes {
+	for _, dt := range schemaDetailTypes() {
 		if !seen[dt] {
 			t.Errorf("docs/events/README.md has no example %s event", dt)
 		}

@@ -21,13 +21,13 @@ type cursor struct {
 
 const maxCursorLength = 1024
 
-func encodeCursor(businessID, prefix, sk string) string {
-	b, _ := json.Marshal(cursor{Business: businessID, List: prefix, After: strings.TrimPrefix(sk, prefix)})
+func encodeCursor(businessID team.BusinessID, prefix, sk string) string {
+	b, _ := json.Marshal(cursor{Business: businessID.String(), List: prefix, After: strings.TrimPrefix(sk, prefix)})
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // decodeCursor returns the sort key to start after, "" for the first page.
-func decodeCursor(s, businessID, prefix string) (string, error) {
+func decodeCursor(s string, businessID team.BusinessID, prefix string) (string, error) {
 	if s == "" {
 		return "", nil
 	}
@@ -42,7 +42,7 @@ func decodeCursor(s, businessID, prefix string) (string, error) {
 	if err := json.Unmarshal(raw, &c); err != nil || c.After == "" {
 		return "", fmt.Errorf("dynamo: cursor content: %w", team.ErrInvalidCursor)
 	}
-	if c.Business != businessID || c.List != prefix {
+	if c.Business != businessID.String() || c.List != prefix {
 		return "", fmt.Errorf("dynamo: cursor issued for another list: %w", team.ErrInvalidCursor)
 	}
 	return prefix + c.After, nil

@@ -17,11 +17,11 @@ import (
 func decodeUser(item map[string]types.AttributeValue) (userRecord, error) {
 	d := itemDecoder{item: item}
 	r := userRecord{
-		PK: d.str(AttrPK), SK: d.str(AttrSK), Entity: d.str("entity"),
-		BusinessID: d.str("businessId"), Email: d.str("email"),
-		FirstName: d.str("firstName"), LastName: d.str("lastName"), Phone: d.str("phone"),
-		Permissions: d.strings("permissions"), InvitedBy: d.str("invitedBy"),
-		CreatedAt: d.time("createdAt"), UpdatedAt: d.time("updatedAt"), Version: d.int("version"),
+		PK: d.str(AttrPK), SK: d.str(AttrSK), Entity: d.str(attrEntity),
+		BusinessID: d.str(attrBusinessID), Email: d.str(attrEmail),
+		FirstName: d.str(attrFirstName), LastName: d.str(attrLastName), Phone: d.str(attrPhone),
+		Permissions: d.strings(attrPermissions), InvitedBy: d.str(attrInvitedBy),
+		CreatedAt: d.time(attrCreatedAt), UpdatedAt: d.time(attrUpdatedAt), Version: d.int(attrVersion),
 	}
 	if err := d.failed(); err != nil {
 		return userRecord{}, err
@@ -37,23 +37,23 @@ func decodeUser(item map[string]types.AttributeValue) (userRecord, error) {
 func decodeActivity(item map[string]types.AttributeValue) (activityRecord, error) {
 	d := itemDecoder{item: item}
 	r := activityRecord{
-		PK: d.str(AttrPK), SK: d.str(AttrSK), Entity: d.str("entity"),
-		ID: d.str("id"), BusinessID: d.str("businessId"), Type: d.str("type"), Actor: d.str("actor"),
-		At: d.time("at"),
+		PK: d.str(AttrPK), SK: d.str(AttrSK), Entity: d.str(attrEntity),
+		ID: d.str(attrID), BusinessID: d.str(attrBusinessID), Type: d.str(attrType), Actor: d.str(attrActor),
+		At: d.time(attrAt),
 	}
-	if t := d.nested("target"); t != nil {
-		r.Target = personRecord{Email: t.str("email"), FirstName: t.str("firstName"), LastName: t.str("lastName"), Phone: t.str("phone")}
+	if t := d.nested(attrTarget); t != nil {
+		r.Target = personRecord{Email: t.str(attrEmail), FirstName: t.str(attrFirstName), LastName: t.str(attrLastName), Phone: t.str(attrPhone)}
 	}
-	if c := d.nested("changes"); c != nil {
+	if c := d.nested(attrChanges); c != nil {
 		field := func(name string) *fieldChangeRecord {
 			if f := c.nested(name); f != nil {
-				return &fieldChangeRecord{From: f.str("from"), To: f.str("to")}
+				return &fieldChangeRecord{From: f.str(attrFrom), To: f.str(attrTo)}
 			}
 			return nil
 		}
-		r.Changes = &changesRecord{Email: field("email"), FirstName: field("firstName"), LastName: field("lastName"), Phone: field("phone")}
-		if p := c.nested("permissions"); p != nil {
-			r.Changes.Permissions = &permissionsChangeRecord{From: p.strings("from"), To: p.strings("to")}
+		r.Changes = &changesRecord{Email: field(attrEmail), FirstName: field(attrFirstName), LastName: field(attrLastName), Phone: field(attrPhone)}
+		if p := c.nested(attrPermissions); p != nil {
+			r.Changes.Permissions = &permissionsChangeRecord{From: p.strings(attrFrom), To: p.strings(attrTo)}
 		}
 	}
 	if err := d.failed(); err != nil {

@@ -36,17 +36,17 @@ func newEnv(t *testing.T) *env {
 }
 
 // business creates a business whose owner holds every tab.
-func (e *env) business(t *testing.T, id, owner string) {
+func (e *env) business(t *testing.T, id team.BusinessID, owner string) {
 	t.Helper()
 	now := time.Now().UTC()
-	err := e.store.CreateBusiness(e.ctx, team.Business{ID: id, Name: id, Tabs: allTabs, CreatedAt: now},
+	err := e.store.CreateBusiness(e.ctx, team.Business{ID: id, Name: id.String(), Tabs: allTabs, CreatedAt: now},
 		team.User{BusinessID: id, Email: owner, Permissions: allTabs, CreatedAt: now, UpdatedAt: now, Version: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 }
 
-func (e *env) invite(t *testing.T, businessID, caller, email string, perms ...team.TabID) {
+func (e *env) invite(t *testing.T, businessID team.BusinessID, caller, email string, perms ...team.TabID) {
 	t.Helper()
 	in := team.Invitation{Email: email, Permissions: team.Permissions(perms).Strings()}
 	if _, err := e.svc.InviteUser(e.ctx, caller, businessID, in); err != nil {
@@ -54,7 +54,7 @@ func (e *env) invite(t *testing.T, businessID, caller, email string, perms ...te
 	}
 }
 
-func (e *env) users(t *testing.T, businessID string) []team.User {
+func (e *env) users(t *testing.T, businessID team.BusinessID) []team.User {
 	t.Helper()
 	var all []team.User
 	cursor := ""
@@ -71,7 +71,7 @@ func (e *env) users(t *testing.T, businessID string) []team.User {
 	}
 }
 
-func (e *env) managers(t *testing.T, businessID string) []string {
+func (e *env) managers(t *testing.T, businessID team.BusinessID) []string {
 	t.Helper()
 	var out []string
 	for _, u := range e.users(t, businessID) {
@@ -151,24 +151,24 @@ func TestConcurrentInvitesOfOneAddressMakeOneUser(t *testing.T) {
 func TestManagersActingOnEachOtherNeverLeaveNone(t *testing.T) {
 	const trials = 15
 	e := newEnv(t)
-	actions := map[string]func(caller, target, business string) error{
-		"remove": func(caller, target, business string) error {
-			return e.svc.RemoveUser(e.ctx, caller, business, target, nil)
+	actions := map[string]func(caller, target string, business team.BusinessID) error{
+		"remove": func(caller, target string, business team.BusinessID) error {
+			return e.svc.RemoveUser(e.ctx, caller, business, target, team.AnyVersion)
 		},
-		"demote": func(caller, target, business string) error {
-			_, err := e.svc.SetPermissions(e.ctx, caller, business, target, []string{"home", "crm"}, nil)
+		"demote": func(caller, target string, business team.BusinessID) error {
+			_, err := e.svc.SetPermissions(e.ctx, caller, business, target, []string{"home", "crm"}, team.AnyVersion)
 			return err
 		},
 	}
 	for name, act := range actions {
 		t.Run(name, func(t *testing.T) {
 			for trial := range trials {
-				business := fmt.Sprintf("%s-%d", name, trial)
+				business := team.BusinessID(fmt.Sprintf("%s-%d", name, trial))
 				// The owner steps aside so that exactly two managers remain.
 				e.business(t, business, "owner@acme.test")
 				e.invite(t, business, "owner@acme.test", "a@acme.test", allTabs...)
 				e.invite(t, business, "owner@acme.test", "b@acme.test", allTabs...)
-				if err := e.svc.RemoveUser(e.ctx, "a@acme.test", business, "owner@acme.test", nil); err != nil {
+				if err := e.svc.RemoveUser(e.ctx, "a@acme.test", business, "owner@acme.test", team.AnyVersion); err != nil {
 					t.Fatal(err)
 				}
 				errs := race(
@@ -202,7 +202,7 @@ func TestConcurrentRenamesOntoOneEmail(t *testing.T) {
 		e.invite(t, "acme", "owner@acme.test", b)
 		rename := func(from string) func() error {
 			return func() error {
-				_, err := e.svc.UpdateContact(e.ctx, "owner@acme.test", "acme", from, team.ContactPatch{Email: &target}, nil)
+				_, err := e.svc.UpdateContact(e.ctx, "owner@acme.test", "acme", from, team.ContactPatch{Email: &target}, team.AnyVersion)
 				return err
 			}
 		}
@@ -230,11 +230,11 @@ func TestConcurrentEditsOfOneUserAreBothApplied(t *testing.T) {
 	first, phone := "Ann", "+14155550100"
 	errs := race(
 		func() error {
-			_, err := e.svc.UpdateContact(e.ctx, "owner@acme.test", "acme", "ann@acme.test", team.ContactPatch{FirstName: &first}, nil)
+			_, err := e.svc.UpdateContact(e.ctx, "owner@acme.test", "acme", "ann@acme.test", team.ContactPatch{FirstName: &first}, team.AnyVersion)
 			return err
 		},
 		func() error {
-			_, err := e.svc.UpdateContact(e.ctx, "owner@acme.test", "acme", "ann@acme.test", team.ContactPatch{Phone: &phone}, nil)
+			_, err := e.svc.UpdateContact(e.ctx, "owner@acme.test", "acme", "ann@acme.test", team.ContactPatch{Phone: &phone}, team.AnyVersion)
 			return err
 		},
 	)

@@ -16,24 +16,24 @@ import (
 // and records.go.
 
 // UserKey returns the primary key of a user's item.
-func UserKey(businessID, email string) map[string]types.AttributeValue {
+func UserKey(businessID team.BusinessID, email string) map[string]types.AttributeValue {
 	return key(businessPK(businessID), userSK(email))
 }
 
 // ProfileKey returns the primary key of a business's profile item.
-func ProfileKey(businessID string) map[string]types.AttributeValue {
+func ProfileKey(businessID team.BusinessID) map[string]types.AttributeValue {
 	return key(businessPK(businessID), profileSK)
 }
 
 // UsersRange returns the partition key value and the sort-key prefix of a
 // business's users: one page of users is a Query on that partition with
 // begins_with(SK, prefix).
-func UsersRange(businessID string) (pk, prefix string) {
+func UsersRange(businessID team.BusinessID) (pk, prefix string) {
 	return businessPK(businessID), userPrefix
 }
 
 // ActivityRange is UsersRange for a business's activity records.
-func ActivityRange(businessID string) (pk, prefix string) {
+func ActivityRange(businessID team.BusinessID) (pk, prefix string) {
 	return businessPK(businessID), activityPrefix
 }
 

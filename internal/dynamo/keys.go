@@ -10,7 +10,13 @@
 //	BUSINESS#<id>    ACTIVITY#<ULID>           who did what to whom; the stream's input
 package dynamo
 
-// This file is the only place keys are built.
+import (
+	"strings"
+
+	"github.com/businessapp/usermanagement/internal/team"
+)
+
+// This file is the only place keys are built and taken apart.
 
 // Key attribute names of the table.
 const (
@@ -18,8 +24,9 @@ const (
 	AttrSK = "SK"
 )
 
-// Sort-key prefixes of the item types.
+// Key prefixes of the item types.
 const (
+	businessPrefix = "BUSINESS#"
 	profileSK      = "PROFILE"
 	userPrefix     = "USER#"
 	activityPrefix = "ACTIVITY#"
@@ -33,6 +40,17 @@ const (
 	EntityActivity = "activity"
 )
 
-func businessPK(businessID string) string { return "BUSINESS#" + businessID }
-func userSK(email string) string          { return userPrefix + email }
-func activitySK(id string) string         { return activityPrefix + id }
+func businessPK(businessID team.BusinessID) string { return businessPrefix + businessID.String() }
+func userSK(email string) string                   { return userPrefix + email }
+func activitySK(id string) string                  { return activityPrefix + id }
+
+// activityKey reads the business and the activity id from the keys of an
+// activity item; ok is false for the keys of any other item.
+func activityKey(pk, sk string) (businessID team.BusinessID, activityID string, ok bool) {
+	id, isActivity := strings.CutPrefix(sk, activityPrefix)
+	if !isActivity {
+		return "", "", false
+	}
+	biz, _ := strings.CutPrefix(pk, businessPrefix)
+	return team.BusinessID(biz), id, true
+}

@@ -49,7 +49,7 @@ func NewLedger(client LedgerClient, table string) *Ledger {
 }
 
 // State implements delivery.Ledger.
-func (l *Ledger) State(ctx context.Context, businessID, activityID string) (delivery.State, error) {
+func (l *Ledger) State(ctx context.Context, businessID team.BusinessID, activityID string) (delivery.State, error) {
 	out, err := l.client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: &l.table, Key: key(businessPK(businessID), activitySK(activityID)),
 		ConsistentRead:           aws.Bool(true),
@@ -68,28 +68,28 @@ func (l *Ledger) State(ctx context.Context, businessID, activityID string) (deli
 }
 
 // EmailSent implements delivery.Ledger.
-func (l *Ledger) EmailSent(ctx context.Context, businessID, activityID, messageID string, at time.Time) error {
+func (l *Ledger) EmailSent(ctx context.Context, businessID team.BusinessID, activityID, messageID string, at time.Time) error {
 	return l.mark(ctx, businessID, activityID, attrEmailStatus, map[string]any{
 		attrEmailStatus: "sent", attrEmailMessageID: messageID, attrEmailAt: at,
 	})
 }
 
 // EmailFailed implements delivery.Ledger.
-func (l *Ledger) EmailFailed(ctx context.Context, businessID, activityID, reason string, at time.Time) error {
+func (l *Ledger) EmailFailed(ctx context.Context, businessID team.BusinessID, activityID, reason string, at time.Time) error {
 	return l.mark(ctx, businessID, activityID, attrEmailStatus, map[string]any{
 		attrEmailStatus: "failed", attrEmailError: truncate(reason), attrEmailAt: at,
 	})
 }
 
 // EventPut implements delivery.Ledger.
-func (l *Ledger) EventPut(ctx context.Context, businessID, activityID string, at time.Time) error {
+func (l *Ledger) EventPut(ctx context.Context, businessID team.BusinessID, activityID string, at time.Time) error {
 	return l.mark(ctx, businessID, activityID, attrEventStatus, map[string]any{
 		attrEventStatus: "put", attrEventAt: at,
 	})
 }
 
 // EventFailed implements delivery.Ledger.
-func (l *Ledger) EventFailed(ctx context.Context, businessID, activityID, reason string, at time.Time) error {
+func (l *Ledger) EventFailed(ctx context.Context, businessID team.BusinessID, activityID, reason string, at time.Time) error {
 	return l.mark(ctx, businessID, activityID, attrEventStatus, map[string]any{
 		attrEventStatus: "failed", attrEventError: truncate(reason), attrEventAt: at,
 	})
@@ -107,7 +107,7 @@ func truncate(s string) string {
 // mark sets attributes on an activity record unless status is already set.
 // A failed condition means the outcome was recorded before (a retried
 // batch): that is success, not an error.
-func (l *Ledger) mark(ctx context.Context, businessID, activityID, status string, values map[string]any) error {
+func (l *Ledger) mark(ctx context.Context, businessID team.BusinessID, activityID, status string, values map[string]any) error {
 	var update expression.UpdateBuilder
 	for name, v := range values {
 		if t, ok := v.(time.Time); ok {

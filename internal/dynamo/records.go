@@ -9,6 +9,36 @@ import (
 // Storage records are kept apart from the domain types so the table's
 // attribute names are decided here and nowhere else.
 
+// Attribute names of the table's items (the keys' are AttrPK and AttrSK,
+// the delivery marks' are in ledger.go). The decoders, the condition
+// expressions and the stream decoding use these constants. The records'
+// dynamodbav tags, which attributevalue writes items with, cannot name a
+// constant, so they spell the same names once more:
+// TestRecordTagsAreAttributeNames checks every tag against this block.
+const (
+	attrEntity      = "entity"
+	attrID          = "id"
+	attrName        = "name"
+	attrTabs        = "tabs"
+	attrCreatedAt   = "createdAt"
+	attrUpdatedAt   = "updatedAt"
+	attrBusinessID  = "businessId"
+	attrEmail       = "email"
+	attrFirstName   = "firstName"
+	attrLastName    = "lastName"
+	attrPhone       = "phone"
+	attrPermissions = "permissions"
+	attrInvitedBy   = "invitedBy"
+	attrVersion     = "version"
+	attrType        = "type"
+	attrActor       = "actor"
+	attrTarget      = "target"
+	attrAt          = "at"
+	attrChanges     = "changes"
+	attrFrom        = "from"
+	attrTo          = "to"
+)
+
 type profileRecord struct {
 	PK        string    `dynamodbav:"PK"`
 	SK        string    `dynamodbav:"SK"`
@@ -22,12 +52,12 @@ type profileRecord struct {
 func toProfileRecord(b team.Business) profileRecord {
 	return profileRecord{
 		PK: businessPK(b.ID), SK: profileSK, Entity: EntityBusiness,
-		ID: b.ID, Name: b.Name, Tabs: b.Tabs.Strings(), CreatedAt: b.CreatedAt,
+		ID: b.ID.String(), Name: b.Name, Tabs: b.Tabs.Strings(), CreatedAt: b.CreatedAt,
 	}
 }
 
 func (r profileRecord) business() team.Business {
-	return team.Business{ID: r.ID, Name: r.Name, Tabs: team.PermissionsOf(r.Tabs), CreatedAt: r.CreatedAt}
+	return team.Business{ID: team.BusinessID(r.ID), Name: r.Name, Tabs: team.PermissionsOf(r.Tabs), CreatedAt: r.CreatedAt}
 }
 
 type userRecord struct {
@@ -49,7 +79,7 @@ type userRecord struct {
 func toUserRecord(u team.User) userRecord {
 	return userRecord{
 		PK: businessPK(u.BusinessID), SK: userSK(u.Email), Entity: EntityUser,
-		BusinessID: u.BusinessID, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Phone: u.Phone,
+		BusinessID: u.BusinessID.String(), Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Phone: u.Phone,
 		Permissions: u.Permissions.Strings(), InvitedBy: u.InvitedBy,
 		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt, Version: u.Version,
 	}
@@ -57,7 +87,7 @@ func toUserRecord(u team.User) userRecord {
 
 func (r userRecord) user() team.User {
 	return team.User{
-		BusinessID: r.BusinessID, Email: r.Email, FirstName: r.FirstName, LastName: r.LastName, Phone: r.Phone,
+		BusinessID: team.BusinessID(r.BusinessID), Email: r.Email, FirstName: r.FirstName, LastName: r.LastName, Phone: r.Phone,
 		Permissions: team.PermissionsOf(r.Permissions), InvitedBy: r.InvitedBy,
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Version: r.Version,
 	}
@@ -116,7 +146,7 @@ func toActivityRecord(a team.Activity) activityRecord {
 	}
 	r := activityRecord{
 		PK: businessPK(a.BusinessID), SK: activitySK(a.ID), Entity: EntityActivity,
-		ID: a.ID, BusinessID: a.BusinessID, Type: string(a.Type), Actor: a.Actor,
+		ID: a.ID, BusinessID: a.BusinessID.String(), Type: string(a.Type), Actor: a.Actor,
 		Target: personRecord(a.Target), At: a.At,
 	}
 	if a.Changes.IsZero() {
@@ -140,7 +170,7 @@ func (r activityRecord) activity() team.Activity {
 		return &team.FieldChange{From: c.From, To: c.To}
 	}
 	a := team.Activity{
-		ID: r.ID, BusinessID: r.BusinessID, Type: team.ActivityType(r.Type), Actor: r.Actor,
+		ID: r.ID, BusinessID: team.BusinessID(r.BusinessID), Type: team.ActivityType(r.Type), Actor: r.Actor,
 		Target: team.Person(r.Target), At: r.At,
 	}
 	if r.Changes == nil {

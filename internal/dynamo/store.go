@@ -48,7 +48,7 @@ func key(pk, sk string) map[string]types.AttributeValue {
 }
 
 // Business implements team.Store.
-func (s *Store) Business(ctx context.Context, businessID string) (team.Business, error) {
+func (s *Store) Business(ctx context.Context, businessID team.BusinessID) (team.Business, error) {
 	item, err := s.get(ctx, key(businessPK(businessID), profileSK))
 	if err != nil {
 		return team.Business{}, fmt.Errorf("dynamo: business %s: %w", businessID, err)
@@ -61,7 +61,7 @@ func (s *Store) Business(ctx context.Context, businessID string) (team.Business,
 }
 
 // User implements team.Store.
-func (s *Store) User(ctx context.Context, businessID, email string) (team.User, error) {
+func (s *Store) User(ctx context.Context, businessID team.BusinessID, email string) (team.User, error) {
 	item, err := s.get(ctx, key(businessPK(businessID), userSK(email)))
 	if err != nil {
 		return team.User{}, fmt.Errorf("dynamo: user: %w", err)
@@ -87,7 +87,7 @@ func (s *Store) get(ctx context.Context, k map[string]types.AttributeValue) (map
 }
 
 // Users implements team.Store.
-func (s *Store) Users(ctx context.Context, businessID string, page team.PageRequest) (team.UserPage, error) {
+func (s *Store) Users(ctx context.Context, businessID team.BusinessID, page team.PageRequest) (team.UserPage, error) {
 	items, next, err := s.query(ctx, businessID, userPrefix, page, true)
 	if err != nil {
 		return team.UserPage{}, fmt.Errorf("dynamo: users: %w", err)
@@ -104,7 +104,7 @@ func (s *Store) Users(ctx context.Context, businessID string, page team.PageRequ
 }
 
 // Activity implements team.Store.
-func (s *Store) Activity(ctx context.Context, businessID string, page team.PageRequest) (team.ActivityPage, error) {
+func (s *Store) Activity(ctx context.Context, businessID team.BusinessID, page team.PageRequest) (team.ActivityPage, error) {
 	items, next, err := s.query(ctx, businessID, activityPrefix, page, false)
 	if err != nil {
 		return team.ActivityPage{}, fmt.Errorf("dynamo: activity: %w", err)
@@ -123,7 +123,7 @@ func (s *Store) Activity(ctx context.Context, businessID string, page team.PageR
 // query reads one page of the items whose sort key starts with prefix. It
 // asks for one item more than the page so that the last page never carries
 // a cursor to an empty page.
-func (s *Store) query(ctx context.Context, businessID, prefix string, page team.PageRequest, ascending bool) ([]map[string]types.AttributeValue, string, error) {
+func (s *Store) query(ctx context.Context, businessID team.BusinessID, prefix string, page team.PageRequest, ascending bool) ([]map[string]types.AttributeValue, string, error) {
 	after, err := decodeCursor(page.Cursor, businessID, prefix)
 	if err != nil {
 		return nil, "", err

@@ -53,7 +53,7 @@ func (s *Store) transaction(m team.Mutation) (*transaction, error) {
 	// reason, so that an outsider learns nothing about the business.
 	if m.Before == nil || m.Before.Email != m.Actor {
 		expr, err := expression.NewBuilder().WithCondition(
-			expression.Contains(expression.Name("permissions"), string(team.TabUsers))).Build()
+			expression.Contains(expression.Name(attrPermissions), string(team.TabUsers))).Build()
 		if err != nil {
 			return nil, err
 		}
@@ -68,7 +68,7 @@ func (s *Store) transaction(m team.Mutation) (*transaction, error) {
 	if len(m.RequireTabs) > 0 {
 		var cond expression.ConditionBuilder
 		for i, tab := range m.RequireTabs {
-			c := expression.Contains(expression.Name("tabs"), string(tab))
+			c := expression.Contains(expression.Name(attrTabs), string(tab))
 			if i == 0 {
 				cond = c
 			} else {
@@ -91,7 +91,7 @@ func (s *Store) transaction(m team.Mutation) (*transaction, error) {
 		// The version condition also proves the item exists. On failure the
 		// old item comes back, which tells "removed" from "changed".
 		expr, err := expression.NewBuilder().WithCondition(
-			expression.Name("version").Equal(expression.Value(m.Before.Version))).Build()
+			expression.Name(attrVersion).Equal(expression.Value(m.Before.Version))).Build()
 		if err != nil {
 			return nil, err
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/businessapp/usermanagement/internal/changejson"
 	"github.com/businessapp/usermanagement/internal/delivery"
 	"github.com/businessapp/usermanagement/internal/eventbus"
 )
@@ -67,8 +68,8 @@ func testEvents(n int) []delivery.Event {
 				BusinessID: "biz-1",
 				Actor:      delivery.DetailActor{Email: "owner@example.com"},
 				User:       delivery.DetailUser{Email: fmt.Sprintf("user%d@example.com", i), FirstName: &first},
-				Changes: delivery.DetailChanges{
-					Permissions: &delivery.DetailPermissionsChange{From: []string{}, To: []string{"users"}},
+				Changes: changejson.Changes{
+					Permissions: &changejson.PermissionsChange{From: []string{}, To: []string{"users"}},
 				},
 			},
 		}

@@ -13,14 +13,14 @@ import (
 
 // TeamService is what the API needs of the domain; *team.Service has it.
 type TeamService interface {
-	ListTabs(ctx context.Context, caller, businessID string) ([]team.Tab, error)
-	ListUsers(ctx context.Context, caller, businessID string, page team.PageRequest) (team.UserPage, error)
-	GetUser(ctx context.Context, caller, businessID, email string) (team.User, error)
-	InviteUser(ctx context.Context, caller, businessID string, in team.Invitation) (team.User, error)
-	SetPermissions(ctx context.Context, caller, businessID, email string, tabs []string, ifMatch team.IfMatch) (team.User, error)
-	UpdateContact(ctx context.Context, caller, businessID, email string, patch team.ContactPatch, ifMatch team.IfMatch) (team.User, error)
-	RemoveUser(ctx context.Context, caller, businessID, email string, ifMatch team.IfMatch) error
-	ListActivity(ctx context.Context, caller, businessID string, page team.PageRequest) (team.ActivityPage, error)
+	ListTabs(ctx context.Context, caller string, businessID team.BusinessID) ([]team.Tab, error)
+	ListUsers(ctx context.Context, caller string, businessID team.BusinessID, page team.PageRequest) (team.UserPage, error)
+	GetUser(ctx context.Context, caller string, businessID team.BusinessID, email string) (team.User, error)
+	InviteUser(ctx context.Context, caller string, businessID team.BusinessID, in team.Invitation) (team.User, error)
+	SetPermissions(ctx context.Context, caller string, businessID team.BusinessID, email string, tabs []string, pre team.Precondition) (team.User, error)
+	UpdateContact(ctx context.Context, caller string, businessID team.BusinessID, email string, patch team.ContactPatch, pre team.Precondition) (team.User, error)
+	RemoveUser(ctx context.Context, caller string, businessID team.BusinessID, email string, pre team.Precondition) error
+	ListActivity(ctx context.Context, caller string, businessID team.BusinessID, page team.PageRequest) (team.ActivityPage, error)
 }
 
 var _ TeamService = (*team.Service)(nil)
@@ -105,7 +105,7 @@ func (a *API) wrap(route Route) http.Handler {
 		claim, _ := r.Context().Value(callerKey{}).(string)
 		caller, err := team.NormalizeEmail(claim)
 		if err != nil {
-			a.writeError(w, r, route, team.Errorf(team.CodeUnauthenticated,
+			a.writeError(w, r, route, team.Errorf(CodeUnauthenticated,
 				"Sign in again: the request carries no valid token with an email claim."))
 			return
 		}
@@ -132,19 +132,33 @@ func caller(r *http.Request) string {
 	return s
 }
 
+// Error codes that only the transport produces: the domain never sees a
+// token or a request body (SPEC §4).
+const (
+	CodeUnauthenticated team.Code = "unauthenticated"
+	CodePayloadTooLarge team.Code = "payload_too_large"
+)
+
+// codeBusinessExists is the code of internal/local's CodeBusinessExists
+// (the local stack's POST /dev/businesses). The local stack answers in this
+// API's format through WriteError, so its status is decided here with the
+// rest; local imports this package, not the other way round, hence the
+// value rather than the name. local's tests check that the two agree.
+const codeBusinessExists team.Code = "business_exists"
+
 // statusOf is the one place error codes become HTTP status codes.
 var statusOf = map[team.Code]int{
 	team.CodeInvalidRequest:     http.StatusBadRequest,
-	team.CodeUnauthenticated:    http.StatusUnauthorized,
+	CodeUnauthenticated:         http.StatusUnauthorized,
 	team.CodeForbidden:          http.StatusForbidden,
 	team.CodeNotFound:           http.StatusNotFound,
 	team.CodeUserExists:         http.StatusConflict,
 	team.CodePreconditionFailed: http.StatusPreconditionFailed,
-	team.CodePayloadTooLarge:    http.StatusRequestEntityTooLarge,
+	CodePayloadTooLarge:         http.StatusRequestEntityTooLarge,
 	team.CodeSelfLockout:        http.StatusUnprocessableEntity,
 	team.CodeRateLimited:        http.StatusTooManyRequests,
 	team.CodeInternal:           http.StatusInternalServerError,
-	team.CodeBusinessExists:     http.StatusConflict,
+	codeBusinessExists:          http.StatusConflict,
 }
 
 // StatusOf returns the HTTP status for an error code.
@@ -167,7 +181,7 @@ func WriteError(w http.ResponseWriter, err error) {
 	if code == team.CodeRateLimited {
 		w.Header().Set("Retry-After", "1")
 	}
-	if code == team.CodeUnauthenticated {
+	if code == CodeUnauthenticated {
 		w.Header().Set("WWW-Authenticate", `Bearer`)
 	}
 	writeJSON(w, StatusOf(code), errorBody(code, team.ErrorMessage(err), fields))

@@ -22,10 +22,6 @@ func invalid(format string, args ...any) *team.Error {
 	return team.Errorf(team.CodeInvalidRequest, format, args...)
 }
 
-func invalidField(field, reason string) *team.Error {
-	return &team.Error{Code: team.CodeInvalidRequest, Message: reason, Fields: map[string]string{field: reason}}
-}
-
 // body is a decoded JSON object whose keys were checked: each known, each
 // once, spelled exactly. encoding/json alone would match keys without regard
 // to case and let a repeated key silently win.
@@ -42,7 +38,7 @@ func readBody(r *http.Request, allowed ...string) (body, error) {
 	raw, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
-		return nil, team.Errorf(team.CodePayloadTooLarge, "The request body is larger than %d KiB.", MaxBodyBytes>>10)
+		return nil, team.Errorf(CodePayloadTooLarge, "The request body is larger than %d KiB.", MaxBodyBytes>>10)
 	}
 	if err != nil {
 		return nil, invalid("The request body could not be read.")
@@ -66,10 +62,10 @@ func parseBody(raw []byte, allowed []string) (body, error) {
 		}
 		name, _ := tok.(string)
 		if !contains(allowed, name) {
-			return nil, invalidField(name, fmt.Sprintf("Unknown field %q; allowed fields are %s.", name, strings.Join(allowed, ", ")))
+			return nil, team.InvalidField(name, fmt.Sprintf("Unknown field %q; allowed fields are %s.", name, strings.Join(allowed, ", ")))
 		}
 		if _, dup := out[name]; dup {
-			return nil, invalidField(name, fmt.Sprintf("The field %q appears more than once.", name))
+			return nil, team.InvalidField(name, fmt.Sprintf("The field %q appears more than once.", name))
 		}
 		var value json.RawMessage
 		if err := dec.Decode(&value); err != nil {
@@ -109,7 +105,7 @@ func (b body) optString(name string) (*string, error) {
 	}
 	var s string
 	if err := json.Unmarshal(v, &s); err != nil {
-		return nil, invalidField(name, fmt.Sprintf("%s must be a string.", name))
+		return nil, team.InvalidField(name, fmt.Sprintf("%s must be a string.", name))
 	}
 	return &s, nil
 }
@@ -131,7 +127,7 @@ func (b body) optStrings(name string) ([]string, error) {
 	}
 	var list []string
 	if err := json.Unmarshal(v, &list); err != nil {
-		return nil, invalidField(name, fmt.Sprintf("%s must be a list of strings.", name))
+		return nil, team.InvalidField(name, fmt.Sprintf("%s must be a list of strings.", name))
 	}
 	if list == nil {
 		list = []string{}
@@ -146,35 +142,43 @@ func pageRequest(r *http.Request) (team.PageRequest, error) {
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > team.MaxPageSize {
-			return page, invalidField("limit", fmt.Sprintf("limit must be a whole number from 1 to %d.", team.MaxPageSize))
+			return page, team.InvalidField("limit", fmt.Sprintf("limit must be a whole number from 1 to %d.", team.MaxPageSize))
 		}
 		page.Limit = n
 	}
 	return page, nil
 }
 
-// ifMatch parses If-Match: "*" or a list of entity tags. Our ETags are
-// "<version>"; a tag is compared as a string (RFC 9110 strong comparison),
-// so "01", a weak tag W/"1" or any other well-formed tag simply never
-// matches. Only a header that is not a list of quoted tags is refused.
-func ifMatch(r *http.Request) (team.IfMatch, error) {
+// ifMatch turns If-Match into the domain's precondition: absent or "*" is
+// unconditional, a list of entity tags pins the versions they name. Our
+// ETags are "<version>"; a tag is compared as a string (RFC 9110 strong
+// comparison), so "01", a weak tag W/"1" or any other well-formed tag
+// simply never matches. Only a header that is not a list of quoted tags is
+// refused.
+func ifMatch(r *http.Request) (team.Precondition, error) {
 	h := strings.TrimSpace(strings.Join(r.Header.Values("If-Match"), ","))
 	if h == "" || h == "*" {
-		return nil, nil
+		return team.AnyVersion, nil
 	}
-	var versions team.IfMatch
+	var versions []int64
 	for _, tag := range strings.Split(h, ",") {
 		tag = strings.TrimSpace(tag)
 		weak := strings.HasPrefix(tag, "W/")
 		tag = strings.TrimPrefix(tag, "W/")
 		if len(tag) < 2 || tag[0] != '"' || tag[len(tag)-1] != '"' || strings.Contains(tag[1:len(tag)-1], `"`) {
-			return nil, invalid(`If-Match must be an ETag from a previous response, such as "3".`)
+			return team.AnyVersion, invalid(`If-Match must be an ETag from a previous response, such as "3".`)
 		}
 		v, err := strconv.ParseInt(tag[1:len(tag)-1], 10, 64)
 		if weak || err != nil || v < 1 || strconv.FormatInt(v, 10) != tag[1:len(tag)-1] {
-			v = 0 // versions start at 1, so this never matches
+			continue // not an ETag we issued: it pins nothing we could match
 		}
 		versions = append(versions, v)
 	}
-	return versions, nil
+	return team.OnlyVersions(versions...), nil
+}
+
+// businessID parses the path's business id. It is the one check of a
+// request's business id; the Service takes the parsed value.
+func businessID(r *http.Request) (team.BusinessID, error) {
+	return team.ParseBusinessID(r.PathValue("businessId"))
 }

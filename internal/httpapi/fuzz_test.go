@@ -230,7 +230,7 @@ func checkInvariants(t *testing.T, s *testStack, caller string) {
 		t.Error("acme has no manager left")
 	}
 	normalised, _ := team.NormalizeEmail(caller)
-	for business, seededActivity := range map[string]int{"acme": 2, "globex": 0} {
+	for business, seededActivity := range map[team.BusinessID]int{"acme": 2, "globex": 0} {
 		acts, err := s.store.Activity(ctx, business, team.PageRequest{Limit: team.MaxPageSize})
 		if err != nil {
 			t.Fatal(err)

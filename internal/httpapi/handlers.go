@@ -15,7 +15,11 @@ func userResponse(status int, u team.User) response {
 func cursorJSON(c string) *string { return nullable(c) }
 
 func (a *API) listTabs(r *http.Request) (response, error) {
-	tabs, err := a.svc.ListTabs(r.Context(), caller(r), r.PathValue("businessId"))
+	biz, err := businessID(r)
+	if err != nil {
+		return response{}, err
+	}
+	tabs, err := a.svc.ListTabs(r.Context(), caller(r), biz)
 	if err != nil {
 		return response{}, err
 	}
@@ -31,7 +35,11 @@ func (a *API) listUsers(r *http.Request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	users, err := a.svc.ListUsers(r.Context(), caller(r), r.PathValue("businessId"), page)
+	biz, err := businessID(r)
+	if err != nil {
+		return response{}, err
+	}
+	users, err := a.svc.ListUsers(r.Context(), caller(r), biz, page)
 	if err != nil {
 		return response{}, err
 	}
@@ -47,7 +55,11 @@ func (a *API) listActivity(r *http.Request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	acts, err := a.svc.ListActivity(r.Context(), caller(r), r.PathValue("businessId"), page)
+	biz, err := businessID(r)
+	if err != nil {
+		return response{}, err
+	}
+	acts, err := a.svc.ListActivity(r.Context(), caller(r), biz, page)
 	if err != nil {
 		return response{}, err
 	}
@@ -59,7 +71,11 @@ func (a *API) listActivity(r *http.Request) (response, error) {
 }
 
 func (a *API) getUser(r *http.Request) (response, error) {
-	u, err := a.svc.GetUser(r.Context(), caller(r), r.PathValue("businessId"), r.PathValue("email"))
+	biz, err := businessID(r)
+	if err != nil {
+		return response{}, err
+	}
+	u, err := a.svc.GetUser(r.Context(), caller(r), biz, r.PathValue("email"))
 	if err != nil {
 		return response{}, err
 	}
@@ -83,13 +99,16 @@ func (a *API) inviteUser(r *http.Request) (response, error) {
 	if in.Permissions, err = b.optStrings("permissions"); err != nil {
 		return response{}, err
 	}
-	businessID := r.PathValue("businessId")
-	u, err := a.svc.InviteUser(r.Context(), caller(r), businessID, in)
+	biz, err := businessID(r)
+	if err != nil {
+		return response{}, err
+	}
+	u, err := a.svc.InviteUser(r.Context(), caller(r), biz, in)
 	if err != nil {
 		return response{}, err
 	}
 	resp := userResponse(http.StatusCreated, u)
-	resp.header.Set("Location", "/v1/businesses/"+url.PathEscape(businessID)+"/users/"+url.PathEscape(u.Email))
+	resp.header.Set("Location", "/v1/businesses/"+url.PathEscape(biz.String())+"/users/"+url.PathEscape(u.Email))
 	return resp, nil
 }
 
@@ -106,7 +125,11 @@ func (a *API) setPermissions(r *http.Request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	u, err := a.svc.SetPermissions(r.Context(), caller(r), r.PathValue("businessId"), r.PathValue("email"), tabs, match)
+	biz, err := businessID(r)
+	if err != nil {
+		return response{}, err
+	}
+	u, err := a.svc.SetPermissions(r.Context(), caller(r), biz, r.PathValue("email"), tabs, match)
 	if err != nil {
 		return response{}, err
 	}
@@ -131,7 +154,11 @@ func (a *API) updateContact(r *http.Request) (response, error) {
 			return response{}, err
 		}
 	}
-	u, err := a.svc.UpdateContact(r.Context(), caller(r), r.PathValue("businessId"), r.PathValue("email"), patch, match)
+	biz, err := businessID(r)
+	if err != nil {
+		return response{}, err
+	}
+	u, err := a.svc.UpdateContact(r.Context(), caller(r), biz, r.PathValue("email"), patch, match)
 	if err != nil {
 		return response{}, err
 	}
@@ -143,7 +170,11 @@ func (a *API) removeUser(r *http.Request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	if err := a.svc.RemoveUser(r.Context(), caller(r), r.PathValue("businessId"), r.PathValue("email"), match); err != nil {
+	biz, err := businessID(r)
+	if err != nil {
+		return response{}, err
+	}
+	if err := a.svc.RemoveUser(r.Context(), caller(r), biz, r.PathValue("email"), match); err != nil {
 		return response{}, err
 	}
 	return response{status: http.StatusNoContent}, nil

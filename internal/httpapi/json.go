@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/businessapp/usermanagement/internal/changejson"
 	"github.com/businessapp/usermanagement/internal/team"
 )
 
@@ -61,12 +62,14 @@ type usersPageJSON struct {
 }
 
 type activityJSON struct {
-	ID      string       `json:"id"`
-	Type    string       `json:"type"`
-	Actor   actorJSON    `json:"actor"`
-	Target  targetJSON   `json:"target"`
-	At      string       `json:"at"`
-	Changes *changesJSON `json:"changes,omitempty"`
+	ID     string     `json:"id"`
+	Type   string     `json:"type"`
+	Actor  actorJSON  `json:"actor"`
+	Target targetJSON `json:"target"`
+	At     string     `json:"at"`
+	// Changes is the same JSON as an event's changes; it is left out when
+	// nothing changed (removals).
+	Changes *changejson.Changes `json:"changes,omitempty"`
 }
 
 type actorJSON struct {
@@ -77,24 +80,6 @@ type targetJSON struct {
 	Email     string  `json:"email"`
 	FirstName *string `json:"firstName"`
 	LastName  *string `json:"lastName"`
-}
-
-type changesJSON struct {
-	Permissions *permissionsChangeJSON `json:"permissions,omitempty"`
-	Email       *fieldChangeJSON       `json:"email,omitempty"`
-	FirstName   *fieldChangeJSON       `json:"firstName,omitempty"`
-	LastName    *fieldChangeJSON       `json:"lastName,omitempty"`
-	Phone       *fieldChangeJSON       `json:"phone,omitempty"`
-}
-
-type permissionsChangeJSON struct {
-	From []string `json:"from"`
-	To   []string `json:"to"`
-}
-
-type fieldChangeJSON struct {
-	From *string `json:"from"`
-	To   *string `json:"to"`
 }
 
 type activityPageJSON struct {
@@ -109,19 +94,8 @@ func toActivityJSON(a team.Activity) activityJSON {
 		At:     timestamp(a.At),
 	}
 	if !a.Changes.IsZero() {
-		field := func(c *team.FieldChange) *fieldChangeJSON {
-			if c == nil {
-				return nil
-			}
-			return &fieldChangeJSON{From: nullable(c.From), To: nullable(c.To)}
-		}
-		out.Changes = &changesJSON{
-			Email: field(a.Changes.Email), FirstName: field(a.Changes.FirstName),
-			LastName: field(a.Changes.LastName), Phone: field(a.Changes.Phone),
-		}
-		if p := a.Changes.Permissions; p != nil {
-			out.Changes.Permissions = &permissionsChangeJSON{From: p.From.Strings(), To: p.To.Strings()}
-		}
+		changes := changejson.Of(a.Changes)
+		out.Changes = &changes
 	}
 	return out
 }

@@ -273,34 +273,34 @@ var validBodies = map[string]string{
 // real service does when its store fails.
 type failingService struct{ err error }
 
-func (f failingService) ListTabs(context.Context, string, string) ([]team.Tab, error) {
+func (f failingService) ListTabs(context.Context, string, team.BusinessID) ([]team.Tab, error) {
 	return nil, f.err
 }
 
-func (f failingService) ListUsers(context.Context, string, string, team.PageRequest) (team.UserPage, error) {
+func (f failingService) ListUsers(context.Context, string, team.BusinessID, team.PageRequest) (team.UserPage, error) {
 	return team.UserPage{}, f.err
 }
 
-func (f failingService) GetUser(context.Context, string, string, string) (team.User, error) {
+func (f failingService) GetUser(context.Context, string, team.BusinessID, string) (team.User, error) {
 	return team.User{}, f.err
 }
 
-func (f failingService) InviteUser(context.Context, string, string, team.Invitation) (team.User, error) {
+func (f failingService) InviteUser(context.Context, string, team.BusinessID, team.Invitation) (team.User, error) {
 	return team.User{}, f.err
 }
 
-func (f failingService) SetPermissions(context.Context, string, string, string, []string, team.IfMatch) (team.User, error) {
+func (f failingService) SetPermissions(context.Context, string, team.BusinessID, string, []string, team.Precondition) (team.User, error) {
 	return team.User{}, f.err
 }
 
-func (f failingService) UpdateContact(context.Context, string, string, string, team.ContactPatch, team.IfMatch) (team.User, error) {
+func (f failingService) UpdateContact(context.Context, string, team.BusinessID, string, team.ContactPatch, team.Precondition) (team.User, error) {
 	return team.User{}, f.err
 }
 
-func (f failingService) RemoveUser(context.Context, string, string, string, team.IfMatch) error {
+func (f failingService) RemoveUser(context.Context, string, team.BusinessID, string, team.Precondition) error {
 	return f.err
 }
 
-func (f failingService) ListActivity(context.Context, string, string, team.PageRequest) (team.ActivityPage, error) {
+func (f failingService) ListActivity(context.Context, string, team.BusinessID, team.PageRequest) (team.ActivityPage, error) {
 	return team.ActivityPage{}, f.err
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/businessapp/usermanagement/internal/gateway"
 	"github.com/businessapp/usermanagement/internal/httpapi"
 	"github.com/businessapp/usermanagement/internal/sesmail"
+	"github.com/businessapp/usermanagement/internal/streamlambda"
 	"github.com/businessapp/usermanagement/internal/team"
 )
 
@@ -149,7 +150,6 @@ func NewStreamHandler(s StreamSettings, c StreamClients, log *slog.Logger) (Batc
 		return nil, errors.New("lambdaenv: the stream consumer needs a table name, a sender email and an app base URL")
 	}
 	consumer := delivery.New(s.AppBaseURL, delivery.Deps{
-		Decode:    dynamo.ActivityFromStream,
 		Ledger:    dynamo.NewLedger(c.DynamoDB, s.TableName),
 		Directory: dynamo.NewStore(c.DynamoDB, s.TableName),
 		Mailer:    sesmail.New(c.SES, s.SenderEmail),
@@ -157,7 +157,7 @@ func NewStreamHandler(s StreamSettings, c StreamClients, log *slog.Logger) (Batc
 		Clock:     team.SystemClock{},
 		Log:       log,
 	})
-	return consumer.Handle, nil
+	return streamlambda.Handler(consumer), nil
 }
 
 // loadConfig loads the AWS configuration Lambda gives the function: the

@@ -86,13 +86,13 @@ func (a *Authorizer) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-			httpapi.WriteError(w, team.Errorf(team.CodeUnauthenticated,
+			httpapi.WriteError(w, team.Errorf(httpapi.CodeUnauthenticated,
 				"Send a token as Authorization: Bearer <token>; locally, get one from POST /dev/token."))
 			return
 		}
 		email, err := a.Verify(strings.TrimSpace(token))
 		if err != nil {
-			httpapi.WriteError(w, &team.Error{Code: team.CodeUnauthenticated,
+			httpapi.WriteError(w, &team.Error{Code: httpapi.CodeUnauthenticated,
 				Message: fmt.Sprintf("The token was refused (%s); get a new one from POST /dev/token.", reason(err)), Err: err})
 			return
 		}

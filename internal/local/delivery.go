@@ -14,6 +14,7 @@ import (
 	"github.com/businessapp/usermanagement/internal/eventbus"
 	"github.com/businessapp/usermanagement/internal/httpapi"
 	"github.com/businessapp/usermanagement/internal/sesmail"
+	"github.com/businessapp/usermanagement/internal/streamlambda"
 	"github.com/businessapp/usermanagement/internal/streampoll"
 	"github.com/businessapp/usermanagement/internal/team"
 )
@@ -32,7 +33,6 @@ const (
 func (s *Stack) runDelivery(ctx context.Context, cfg Config, endpoint string, store *dynamo.Store) {
 	db := dynamodblocal.NewClient(endpoint)
 	consumer := delivery.New(s.URL, delivery.Deps{
-		Decode:    dynamo.ActivityFromStream,
 		Ledger:    dynamo.NewLedger(db, cfg.TableName),
 		Directory: store,
 		Mailer:    sesmail.New(s.emulators.ses, localSender),
@@ -45,13 +45,13 @@ func (s *Stack) runDelivery(ctx context.Context, cfg Config, endpoint string, st
 		BatchSize:        streamBatchSize,
 		PollInterval:     streamPollInterval,
 		MaxRetryAttempts: streamRetryAttempts,
-		Filter:           dynamo.IsActivityInsert,
+		Filter:           streamlambda.IsActivityInsert,
 		OnFailure: func(records []events.DynamoDBEventRecord, reason error) {
 			cfg.Log.Error("stream records given up on (in AWS they would go to the on-failure queue)",
 				slog.Int("records", len(records)), slog.Any("error", reason))
 		},
 		Log: cfg.Log,
-	}, consumer.Handle)
+	}, streamlambda.Handler(consumer))
 	if err := poller.Run(ctx); err != nil && ctx.Err() == nil {
 		cfg.Log.Error("stream poller stopped", slog.Any("error", err))
 	}

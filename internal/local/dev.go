@@ -11,6 +11,11 @@ import (
 	"github.com/businessapp/usermanagement/internal/team"
 )
 
+// CodeBusinessExists is the error code of POST /dev/businesses for an id
+// that is taken. Only the local stack produces it; httpapi's status map
+// answers it with 409, which TestBusinessExistsIsAConflict checks.
+const CodeBusinessExists team.Code = "business_exists"
+
 // BusinessCreator creates a business with its first user; the DynamoDB store
 // has it.
 type BusinessCreator interface {
@@ -50,7 +55,7 @@ func (d *devAPI) token(w http.ResponseWriter, r *http.Request) {
 	}
 	email, err := team.NormalizeEmail(in.Email)
 	if err != nil {
-		httpapi.WriteError(w, &team.Error{Code: team.CodeInvalidRequest, Message: err.Error(), Fields: map[string]string{"email": err.Error()}})
+		httpapi.WriteError(w, err)
 		return
 	}
 	tok, err := d.auth.Issue(email)
@@ -76,43 +81,34 @@ type BusinessSpec struct {
 // createBusiness validates a spec and creates the business, its owner holding
 // every enabled tab.
 func (d *devAPI) createBusiness(ctx context.Context, spec BusinessSpec) (team.Business, team.User, error) {
-	fields := map[string]string{}
-	if err := team.ValidateBusinessID(spec.ID); err != nil {
-		fields["id"] = team.ErrorMessage(err)
+	id, idErr := team.ParseBusinessID(spec.ID)
+	if idErr != nil {
+		// The id is a path parameter of the API, whose refusal names no
+		// field; here it is a field of the body.
+		idErr = team.InvalidField("id", team.ErrorMessage(idErr))
 	}
-	tabs, err := team.ParsePermissions(spec.Tabs)
-	if err != nil {
-		fields["tabs"] = team.ErrorMessage(err)
+	tabs, tabsErr := team.ParsePermissions(spec.Tabs)
+	if tabsErr == nil && !tabs.Has(team.TabUsers) {
+		tabsErr = team.InvalidField("tabs", "Enable the users tab, or nobody could manage this business.")
 	}
-	if !tabs.Has(team.TabUsers) {
-		fields["tabs"] = "Enable the users tab, or nobody could manage this business."
-	}
-	email, err := team.NormalizeEmail(spec.Owner.Email)
-	if err != nil {
-		fields["owner.email"] = err.Error()
-	}
-	first, err1 := team.NormalizeName(spec.Owner.FirstName)
-	last, err2 := team.NormalizeName(spec.Owner.LastName)
-	if err := errors.Join(err1, err2); err != nil {
-		fields["owner"] = err.Error()
-	}
-	name, err := team.NormalizeName(spec.Name)
-	if err != nil {
-		fields["name"] = err.Error()
+	email, emailErr := team.NormalizeEmail(spec.Owner.Email)
+	first, firstErr := team.NormalizeName(spec.Owner.FirstName)
+	last, lastErr := team.NormalizeName(spec.Owner.LastName)
+	name, nameErr := team.NormalizeName(spec.Name)
+	if err := team.JoinInvalid(idErr, team.Field("tabs", tabsErr), team.Field("owner.email", emailErr),
+		team.Field("owner.firstName", firstErr), team.Field("owner.lastName", lastErr), nameErr); err != nil {
+		return team.Business{}, team.User{}, err
 	}
 	if name == "" {
 		name = spec.ID
 	}
-	if len(fields) > 0 {
-		return team.Business{}, team.User{}, team.InvalidFields(fields)
-	}
 	now := d.clock.Now()
-	biz := team.Business{ID: spec.ID, Name: name, Tabs: tabs, CreatedAt: now}
-	owner := team.User{BusinessID: spec.ID, Email: email, FirstName: first, LastName: last,
+	biz := team.Business{ID: id, Name: name, Tabs: tabs, CreatedAt: now}
+	owner := team.User{BusinessID: id, Email: email, FirstName: first, LastName: last,
 		Permissions: tabs, CreatedAt: now, UpdatedAt: now, Version: 1}
 	if err := d.creator.CreateBusiness(ctx, biz, owner); err != nil {
 		if errors.Is(err, team.ErrBusinessExists) {
-			return biz, owner, &team.Error{Code: team.CodeBusinessExists, Message: fmt.Sprintf("Business %q already exists.", spec.ID), Err: err}
+			return biz, owner, &team.Error{Code: CodeBusinessExists, Message: fmt.Sprintf("Business %q already exists.", spec.ID), Err: err}
 		}
 		return biz, owner, err
 	}

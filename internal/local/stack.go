@@ -143,7 +143,7 @@ func seed(ctx context.Context, dev *devAPI) error {
 	}
 	spec.Owner.Email, spec.Owner.FirstName, spec.Owner.LastName = DemoOwner, "Demo", "Owner"
 	_, _, err := dev.createBusiness(ctx, spec)
-	if team.ErrorCode(err) == team.CodeBusinessExists {
+	if errors.Is(err, team.ErrBusinessExists) {
 		return nil // seeded on an earlier start against the same database
 	}
 	if err != nil {

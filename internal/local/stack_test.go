@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/businessapp/usermanagement/internal/dynamo/dynamotest"
+	"github.com/businessapp/usermanagement/internal/httpapi"
 	"github.com/businessapp/usermanagement/internal/local"
 	"github.com/businessapp/usermanagement/internal/local/localtest"
 	"github.com/businessapp/usermanagement/internal/team"
@@ -79,7 +80,7 @@ func TestReadmeSession(t *testing.T) {
 
 	var unauth apiError
 	expect(t, "no token", c.do("GET", "/v1/businesses/demo/users", "", &unauth), 401)
-	if unauth.Error.Code != team.CodeUnauthenticated {
+	if unauth.Error.Code != httpapi.CodeUnauthenticated {
 		t.Errorf("no token: code %q, want unauthenticated", unauth.Error.Code)
 	}
 	c.token = "not-a-token"

@@ -44,7 +44,7 @@ func handleWebPage(mux *http.ServeMux) {
 	})
 	mux.HandleFunc("GET /{businessId}", func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("businessId")
-		if team.ValidateBusinessID(id) != nil {
+		if _, err := team.ParseBusinessID(id); err != nil {
 			http.NotFound(w, r)
 			return
 		}

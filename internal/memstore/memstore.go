@@ -18,9 +18,9 @@ import (
 // Store keeps businesses, users and activity in maps.
 type Store struct {
 	mu         sync.Mutex
-	businesses map[string]team.Business
-	users      map[string]map[string]team.User // business id → email → user
-	activity   map[string][]team.Activity      // business id → oldest first
+	businesses map[team.BusinessID]team.Business
+	users      map[team.BusinessID]map[string]team.User // business id → email → user
+	activity   map[team.BusinessID][]team.Activity      // business id → oldest first
 	applied    int
 }
 
@@ -29,9 +29,9 @@ var _ team.Store = (*Store)(nil)
 // New returns an empty Store.
 func New() *Store {
 	return &Store{
-		businesses: map[string]team.Business{},
-		users:      map[string]map[string]team.User{},
-		activity:   map[string][]team.Activity{},
+		businesses: map[team.BusinessID]team.Business{},
+		users:      map[team.BusinessID]map[string]team.User{},
+		activity:   map[team.BusinessID][]team.Activity{},
 	}
 }
 
@@ -56,7 +56,7 @@ func (s *Store) AppliedCount() int {
 }
 
 // Business implements team.Store.
-func (s *Store) Business(_ context.Context, id string) (team.Business, error) {
+func (s *Store) Business(_ context.Context, id team.BusinessID) (team.Business, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	b, ok := s.businesses[id]
@@ -67,7 +67,7 @@ func (s *Store) Business(_ context.Context, id string) (team.Business, error) {
 }
 
 // User implements team.Store.
-func (s *Store) User(_ context.Context, businessID, email string) (team.User, error) {
+func (s *Store) User(_ context.Context, businessID team.BusinessID, email string) (team.User, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u, ok := s.users[businessID][email]
@@ -79,24 +79,24 @@ func (s *Store) User(_ context.Context, businessID, email string) (team.User, er
 
 // The cursor names the business and the last key served, so that it cannot
 // be replayed against another business or another list.
-func encodeCursor(businessID, list, key string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(businessID + "\x00" + list + "\x00" + key))
+func encodeCursor(businessID team.BusinessID, list, key string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(businessID.String() + "\x00" + list + "\x00" + key))
 }
 
-func decodeCursor(cursor, businessID, list string) (string, error) {
+func decodeCursor(cursor string, businessID team.BusinessID, list string) (string, error) {
 	if cursor == "" {
 		return "", nil
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(cursor)
 	parts := strings.Split(string(raw), "\x00")
-	if err != nil || len(parts) != 3 || parts[0] != businessID || parts[1] != list {
+	if err != nil || len(parts) != 3 || parts[0] != businessID.String() || parts[1] != list {
 		return "", fmt.Errorf("memstore: %w", team.ErrInvalidCursor)
 	}
 	return parts[2], nil
 }
 
 // Users implements team.Store.
-func (s *Store) Users(_ context.Context, businessID string, page team.PageRequest) (team.UserPage, error) {
+func (s *Store) Users(_ context.Context, businessID team.BusinessID, page team.PageRequest) (team.UserPage, error) {
 	after, err := decodeCursor(page.Cursor, businessID, "users")
 	if err != nil {
 		return team.UserPage{}, err
@@ -122,7 +122,7 @@ func (s *Store) Users(_ context.Context, businessID string, page team.PageReques
 }
 
 // Activity implements team.Store.
-func (s *Store) Activity(_ context.Context, businessID string, page team.PageRequest) (team.ActivityPage, error) {
+func (s *Store) Activity(_ context.Context, businessID team.BusinessID, page team.PageRequest) (team.ActivityPage, error) {
 	before, err := decodeCursor(page.Cursor, businessID, "activity")
 	if err != nil {
 		return team.ActivityPage{}, err

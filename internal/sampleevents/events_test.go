@@ -19,6 +19,7 @@ import (
 	"github.com/businessapp/usermanagement/internal/dynamodblocal"
 	"github.com/businessapp/usermanagement/internal/gateway"
 	"github.com/businessapp/usermanagement/internal/lambdaenv"
+	"github.com/businessapp/usermanagement/internal/streamlambda"
 	"github.com/businessapp/usermanagement/internal/streampoll"
 )
 
@@ -148,10 +149,14 @@ func TestStreamEventIsWhatTheStreamSends(t *testing.T) {
 			t.Errorf("key %s is %q, and %q in NewImage", k, key.String(), image.String())
 		}
 	}
-	if !dynamo.IsActivityInsert(rec) {
-		t.Error("the event source mapping's filter (dynamo.IsActivityInsert) would drop the record")
+	if !streamlambda.IsActivityInsert(rec) {
+		t.Error("the event source mapping's filter (streamlambda.IsActivityInsert) would drop the record")
 	}
-	a, ok, err := dynamo.ActivityFromStream(rec)
+	sr, err := streamlambda.StreamRecord(rec)
+	if err != nil {
+		t.Fatalf("the record does not convert: %v", err)
+	}
+	a, ok, err := dynamo.ActivityFromStream(sr)
 	if err != nil || !ok {
 		t.Fatalf("the consumer cannot decode the record: ok %v, %v", ok, err)
 	}
@@ -183,7 +188,7 @@ func TestStreamEventIsWhatTheInviteCommits(t *testing.T) {
 	defer stop()
 	var committed *events.DynamoDBEventRecord
 	poller := streampoll.New(db, dynamodblocal.NewStreamsClient(dynamodblocal.EndpointFromEnv()), streampoll.Config{
-		TableName: table, PollInterval: 20 * time.Millisecond, Filter: dynamo.IsActivityInsert, Log: testLogger(t),
+		TableName: table, PollInterval: 20 * time.Millisecond, Filter: streamlambda.IsActivityInsert, Log: testLogger(t),
 	}, func(_ context.Context, batch events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 		committed = &batch.Records[0]
 		stop()

@@ -33,6 +33,7 @@ import (
 	"github.com/businessapp/usermanagement/internal/dynamo"
 	"github.com/businessapp/usermanagement/internal/gateway"
 	"github.com/businessapp/usermanagement/internal/httpapi"
+	"github.com/businessapp/usermanagement/internal/streamlambda"
 	"github.com/businessapp/usermanagement/internal/team"
 )
 
@@ -230,7 +231,7 @@ func jsonStrings(values []any) []string {
 // record that is gone.
 func seedActivity(t testing.TB, db *dynamodb.Client, table string, rec events.DynamoDBEventRecord) {
 	t.Helper()
-	item, err := dynamo.ItemFromStreamImage(rec.Change.NewImage)
+	item, err := streamlambda.Item(rec.Change.NewImage)
 	if err != nil {
 		t.Fatalf("the stream event's NewImage: %v", err)
 	}

@@ -9,20 +9,19 @@ import (
 // values never change once published (SPEC §4).
 type Code string
 
-// The error codes of SPEC §4. The HTTP layer maps each to one status code.
+// The error codes of SPEC §4 that the domain produces. Codes that only a
+// transport or the local stack can produce (unauthenticated,
+// payload_too_large, business_exists) are declared by the packages that
+// produce them; internal/httpapi maps every code to one status code.
 const (
 	CodeInvalidRequest     Code = "invalid_request"
-	CodeUnauthenticated    Code = "unauthenticated"
 	CodeForbidden          Code = "forbidden"
 	CodeNotFound           Code = "not_found"
 	CodeUserExists         Code = "user_exists"
 	CodePreconditionFailed Code = "precondition_failed"
-	CodePayloadTooLarge    Code = "payload_too_large"
 	CodeSelfLockout        Code = "self_lockout"
 	CodeRateLimited        Code = "rate_limited"
 	CodeInternal           Code = "internal"
-	// CodeBusinessExists is used only by the local stack's /dev/businesses.
-	CodeBusinessExists Code = "business_exists"
 )
 
 // Error is an error a person can act on: a code, a message written for the
@@ -55,6 +54,56 @@ func Errorf(code Code, format string, args ...any) *Error {
 // InvalidFields returns an invalid_request error with a reason per field.
 func InvalidFields(fields map[string]string) *Error {
 	return &Error{Code: CodeInvalidRequest, Message: "Some fields are not valid; see fields for details.", Fields: fields}
+}
+
+// InvalidField returns an invalid_request error about one field: the
+// reason is both the message and the field's reason. It is the one shape of
+// a validation error; JoinInvalid merges several into one answer.
+func InvalidField(field, reason string) *Error {
+	return &Error{Code: CodeInvalidRequest, Message: reason, Fields: map[string]string{field: reason}}
+}
+
+// Field files a validation error under the request field name: an
+// invalid_request *Error about one field becomes the same error about name.
+// Validators that cannot know the name of the field they check (a first or
+// a last name) use a generic one, and their callers file it with Field.
+// Nil and every other error are returned unchanged.
+func Field(name string, err error) error {
+	var e *Error
+	if !errors.As(err, &e) || e.Code != CodeInvalidRequest || len(e.Fields) != 1 {
+		return err
+	}
+	for _, reason := range e.Fields {
+		renamed := *e
+		renamed.Fields = map[string]string{name: reason}
+		return &renamed
+	}
+	return err
+}
+
+// JoinInvalid merges the validation errors of several fields into one
+// invalid_request error that names every refused field, so that a person
+// fixes a form in one go. Nil errors are skipped; it returns nil when all
+// are nil. An error that is not an invalid_request *Error is returned as
+// it is, since it is not about the input.
+func JoinInvalid(errs ...error) error {
+	fields := map[string]string{}
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		var e *Error
+		if !errors.As(err, &e) || e.Code != CodeInvalidRequest || len(e.Fields) == 0 {
+			return err
+		}
+		for name, reason := range e.Fields {
+			fields[name] = reason
+		}
+	}
+	if len(fields) == 0 {
+		return nil
+	}
+	return InvalidFields(fields)
 }
 
 // ErrorCode returns the code of the first *Error in err's chain, CodeInternal
@@ -100,7 +149,8 @@ var (
 	ErrStale = errors.New("team: user changed since it was read")
 	// ErrTabsNotEnabled: a permission names a tab the business has not enabled.
 	ErrTabsNotEnabled = errors.New("team: tab not enabled for the business")
-	// ErrBusinessExists: a business with that id already exists.
+	// ErrBusinessExists: a business with that id already exists (only the
+	// stores' CreateBusiness, which provisioning and the local stack use).
 	ErrBusinessExists = errors.New("team: business exists")
 	// ErrInvalidCursor: a paging cursor was malformed or belongs elsewhere.
 	ErrInvalidCursor = errors.New("team: invalid cursor")

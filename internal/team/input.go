@@ -26,37 +26,40 @@ const DefaultPhoneRegion = "US"
 
 // NormalizeEmail validates a single plain address (no display name, no
 // comments, RFC 5321 lengths) and returns it trimmed and lower-cased, the form
-// users are keyed and compared by (invariant I1).
+// users are keyed and compared by (invariant I1). A refused address is an
+// invalid_request *Error about the field "email".
 func NormalizeEmail(raw string) (string, error) {
 	s := strings.TrimSpace(raw)
 	switch {
 	case s == "":
-		return "", errors.New("Enter an email address.")
+		return "", invalidEmail("Enter an email address.")
 	case !isPrintableASCII(s):
 		// Mail systems (SES included) do not take internationalised local
 		// parts, and invisible or control characters would let two addresses
 		// that look the same belong to two users.
-		return "", errors.New("The email address contains invalid characters; use the form name@example.com.")
+		return "", invalidEmail("The email address contains invalid characters; use the form name@example.com.")
 	case len(s) > MaxEmailLength:
-		return "", fmt.Errorf("The email address is longer than %d characters.", MaxEmailLength)
+		return "", invalidEmail(fmt.Sprintf("The email address is longer than %d characters.", MaxEmailLength))
 	}
 	addr, err := mail.ParseAddress(s)
 	// Requiring the parsed address to equal the input refuses display names,
 	// angle brackets, comments and quoted forms that would round-trip to a
 	// different string than the one a person typed.
 	if err != nil || addr.Name != "" || addr.Address != s {
-		return "", fmt.Errorf("%q is not a valid email address; use the form name@example.com.", s)
+		return "", invalidEmail(fmt.Sprintf("%q is not a valid email address; use the form name@example.com.", s))
 	}
 	at := strings.LastIndexByte(s, '@')
 	local, domain := s[:at], s[at+1:]
 	if len(local) > MaxEmailLocalPart {
-		return "", fmt.Errorf("The part before @ is longer than %d characters.", MaxEmailLocalPart)
+		return "", invalidEmail(fmt.Sprintf("The part before @ is longer than %d characters.", MaxEmailLocalPart))
 	}
 	if !isHostname(domain) {
-		return "", fmt.Errorf("%q is not a valid email domain; use the form name@example.com.", domain)
+		return "", invalidEmail(fmt.Sprintf("%q is not a valid email domain; use the form name@example.com.", domain))
 	}
 	return strings.ToLower(s), nil
 }
+
+func invalidEmail(reason string) *Error { return InvalidField("email", reason) }
 
 func isPrintableASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
@@ -114,40 +117,54 @@ func NormalizePhone(raw string) (string, error) {
 }
 
 // NormalizeName trims a first or last name and checks its length and
-// characters. An empty input returns "" (the field is cleared).
+// characters. An empty input returns "" (the field is cleared). A refused
+// name is an invalid_request *Error about the field "name"; callers file
+// it under their own field name with Field.
 func NormalizeName(raw string) (string, error) {
 	s := strings.TrimSpace(raw)
 	if !utf8.ValidString(s) {
-		return "", errors.New("The name contains invalid characters.")
+		return "", invalidName("The name contains invalid characters.")
 	}
 	if n := utf8.RuneCountInString(s); n > MaxNameLength {
-		return "", fmt.Errorf("Names can be at most %d characters (this one has %d).", MaxNameLength, n)
+		return "", invalidName(fmt.Sprintf("Names can be at most %d characters (this one has %d).", MaxNameLength, n))
 	}
 	for _, r := range s {
 		// Format characters include the bidirectional overrides that can make
 		// a name display differently from what it is; line and paragraph
 		// separators would break the name across lines in every list.
 		if unicode.IsControl(r) || unicode.In(r, unicode.Zl, unicode.Zp) || (unicode.Is(unicode.Cf, r) && !isJoiner(r)) {
-			return "", errors.New("Names cannot contain control or formatting characters.")
+			return "", invalidName("Names cannot contain control or formatting characters.")
 		}
 	}
 	return s, nil
 }
 
+func invalidName(reason string) *Error { return InvalidField("name", reason) }
+
 // isJoiner reports the zero-width (non-)joiner, which Persian, Indic and
 // other scripts need inside ordinary names.
 func isJoiner(r rune) bool { return r == '\u200c' || r == '\u200d' }
 
-// ValidateBusinessID checks a business id from a path: 1 to 64 letters,
-// digits, hyphens or underscores. Anything else cannot name a business.
-func ValidateBusinessID(id string) error {
-	if id == "" || len(id) > maxBusinessIDRunes {
-		return Errorf(CodeInvalidRequest, "The business id must be 1 to %d characters.", maxBusinessIDRunes)
+// BusinessID names a business: 1 to 64 letters, digits, hyphens or
+// underscores. Input from outside becomes one only through ParseBusinessID,
+// once at the edge; ids read back from storage or from activity records are
+// converted directly, since they were parsed before they were stored.
+type BusinessID string
+
+// String returns the id as written in paths and keys.
+func (id BusinessID) String() string { return string(id) }
+
+// ParseBusinessID checks a business id from a path or a request. Anything
+// but 1 to 64 letters, digits, '-' or '_' cannot name a business and is an
+// invalid_request *Error.
+func ParseBusinessID(raw string) (BusinessID, error) {
+	if raw == "" || len(raw) > maxBusinessIDRunes {
+		return "", Errorf(CodeInvalidRequest, "The business id must be 1 to %d characters.", maxBusinessIDRunes)
 	}
-	for _, r := range id {
+	for _, r := range raw {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
-			return Errorf(CodeInvalidRequest, "The business id may contain only letters, digits, '-' and '_'.")
+			return "", Errorf(CodeInvalidRequest, "The business id may contain only letters, digits, '-' and '_'.")
 		}
 	}
-	return nil
+	return BusinessID(raw), nil
 }

@@ -208,7 +208,7 @@ func TestNormalizeName(t *testing.T) {
 	}
 }
 
-func TestValidateBusinessID(t *testing.T) {
+func TestParseBusinessID(t *testing.T) {
 	tests := []struct {
 		name    string
 		id      string
@@ -229,10 +229,10 @@ func TestValidateBusinessID(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := team.ValidateBusinessID(tt.id)
+			got, err := team.ParseBusinessID(tt.id)
 			if !tt.refused {
-				if err != nil {
-					t.Fatalf("ValidateBusinessID(%q) = %v, want nil", tt.id, err)
+				if err != nil || got.String() != tt.id {
+					t.Fatalf("ParseBusinessID(%q) = %q, %v, want %[1]q, nil", tt.id, got, err)
 				}
 				return
 			}

@@ -45,7 +45,8 @@ const maxAttempts = 5
 
 // Service holds the rules of team management: who may do what, and the
 // invariants of SPEC §3. Every method takes the caller's normalised email
-// (from the verified token) and the business id from the path.
+// (from the verified token) and the business id from the path, parsed once
+// by the caller with ParseBusinessID.
 type Service struct {
 	store Store
 	clock Clock
@@ -79,26 +80,34 @@ func preconditionFailed(current int64) *Error {
 	return Errorf(CodePreconditionFailed, "The user was changed by someone else (it is now at version %d); reload and try again.", current)
 }
 
-// IfMatch holds the versions an If-Match header accepts; empty means the
-// request is unconditional.
-type IfMatch []int64
-
-func (m IfMatch) allows(version int64) bool {
-	return len(m) == 0 || slices.Contains(m, version)
+// Precondition says which versions of a user a change may apply to. The
+// zero value, AnyVersion, lets a change apply to whatever version it reads
+// (retrying when someone else writes in between); OnlyVersions pins it to
+// the versions a client last saw, and the change is refused with
+// precondition_failed when the user has moved on.
+type Precondition struct {
+	pinned   bool
+	versions []int64
 }
 
-// validTarget normalises an email taken from a path.
-func validTarget(raw string) (string, error) {
-	email, err := NormalizeEmail(raw)
-	if err != nil {
-		return "", &Error{Code: CodeInvalidRequest, Message: err.Error(), Fields: map[string]string{"email": err.Error()}}
-	}
-	return email, nil
+// AnyVersion is the Precondition of an unconditional change.
+var AnyVersion = Precondition{}
+
+// OnlyVersions returns a Precondition met only by the listed versions. With
+// no versions it is never met: a client that pinned a version the service
+// never issued must not have its change applied.
+func OnlyVersions(versions ...int64) Precondition {
+	return Precondition{pinned: true, versions: slices.Clone(versions)}
+}
+
+// allows reports whether a change may apply to the version.
+func (p Precondition) allows(version int64) bool {
+	return !p.pinned || slices.Contains(p.versions, version)
 }
 
 // readPair reads the caller's user and something else at the same time, so
 // that an authorised read costs one round trip.
-func readPair[T any](ctx context.Context, s *Service, businessID, caller string, other func(context.Context) (T, error)) (User, error, T, error) {
+func readPair[T any](ctx context.Context, s *Service, businessID BusinessID, caller string, other func(context.Context) (T, error)) (User, error, T, error) {
 	var (
 		wg       sync.WaitGroup
 		me       User
@@ -129,7 +138,7 @@ func authorize(me User, err error, needManager bool) error {
 // denyOrElse is used on error paths where answering with err would tell an
 // outsider something about the business (that a user exists, its version):
 // it answers forbidden unless the caller is allowed to know.
-func (s *Service) denyOrElse(ctx context.Context, businessID, caller string, needManager bool, err error) error {
+func (s *Service) denyOrElse(ctx context.Context, businessID BusinessID, caller string, needManager bool, err error) error {
 	me, readErr := s.store.User(ctx, businessID, caller)
 	if denied := authorize(me, readErr, needManager); denied != nil {
 		return denied
@@ -138,11 +147,8 @@ func (s *Service) denyOrElse(ctx context.Context, businessID, caller string, nee
 }
 
 // ListTabs returns the tabs the business has enabled, in display order.
-// Any user of the business may call it. Errors: invalid_request, forbidden.
-func (s *Service) ListTabs(ctx context.Context, caller, businessID string) ([]Tab, error) {
-	if err := ValidateBusinessID(businessID); err != nil {
-		return nil, err
-	}
+// Any user of the business may call it. Errors: forbidden.
+func (s *Service) ListTabs(ctx context.Context, caller string, businessID BusinessID) ([]Tab, error) {
 	me, meErr, biz, bizErr := readPair(ctx, s, businessID, caller, func(ctx context.Context) (Business, error) {
 		return s.store.Business(ctx, businessID)
 	})
@@ -162,8 +168,8 @@ func (s *Service) ListTabs(ctx context.Context, caller, businessID string) ([]Ta
 
 // ListUsers returns a page of users sorted by email. Managers only.
 // Errors: invalid_request (bad limit or cursor), forbidden.
-func (s *Service) ListUsers(ctx context.Context, caller, businessID string, page PageRequest) (UserPage, error) {
-	if err := validatePage(businessID, page); err != nil {
+func (s *Service) ListUsers(ctx context.Context, caller string, businessID BusinessID, page PageRequest) (UserPage, error) {
+	if err := validatePage(page); err != nil {
 		return UserPage{}, err
 	}
 	me, meErr, users, usersErr := readPair(ctx, s, businessID, caller, func(ctx context.Context) (UserPage, error) {
@@ -180,8 +186,8 @@ func (s *Service) ListUsers(ctx context.Context, caller, businessID string, page
 
 // ListActivity returns a page of the business's activity, newest first.
 // Managers only. Errors: invalid_request (bad limit or cursor), forbidden.
-func (s *Service) ListActivity(ctx context.Context, caller, businessID string, page PageRequest) (ActivityPage, error) {
-	if err := validatePage(businessID, page); err != nil {
+func (s *Service) ListActivity(ctx context.Context, caller string, businessID BusinessID, page PageRequest) (ActivityPage, error) {
+	if err := validatePage(page); err != nil {
 		return ActivityPage{}, err
 	}
 	me, meErr, acts, actsErr := readPair(ctx, s, businessID, caller, func(ctx context.Context) (ActivityPage, error) {
@@ -196,10 +202,7 @@ func (s *Service) ListActivity(ctx context.Context, caller, businessID string, p
 	return acts, nil
 }
 
-func validatePage(businessID string, page PageRequest) error {
-	if err := ValidateBusinessID(businessID); err != nil {
-		return err
-	}
+func validatePage(page PageRequest) error {
 	if page.Limit < 1 || page.Limit > MaxPageSize {
 		return &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("limit must be between 1 and %d.", MaxPageSize),
 			Fields: map[string]string{"limit": fmt.Sprintf("Use a whole number from 1 to %d.", MaxPageSize)}}
@@ -217,11 +220,8 @@ func pageError(err error) error {
 
 // GetUser returns one user. Managers may read anyone; every user may read
 // themselves. Errors: invalid_request, forbidden, not_found.
-func (s *Service) GetUser(ctx context.Context, caller, businessID, rawEmail string) (User, error) {
-	if err := ValidateBusinessID(businessID); err != nil {
-		return User{}, err
-	}
-	email, err := validTarget(rawEmail)
+func (s *Service) GetUser(ctx context.Context, caller string, businessID BusinessID, rawEmail string) (User, error) {
+	email, err := NormalizeEmail(rawEmail)
 	if err != nil {
 		return User{}, err
 	}
@@ -262,38 +262,19 @@ type Invitation struct {
 // tabs' being enabled are all checked at commit. The welcome email follows
 // from the activity record it commits. Errors: invalid_request, forbidden,
 // user_exists.
-func (s *Service) InviteUser(ctx context.Context, caller, businessID string, in Invitation) (User, error) {
-	if err := ValidateBusinessID(businessID); err != nil {
-		return User{}, err
-	}
-	fields := map[string]string{}
-	email, err := NormalizeEmail(in.Email)
-	if err != nil {
-		fields["email"] = err.Error()
-	}
-	first, err := NormalizeName(in.FirstName)
-	if err != nil {
-		fields["firstName"] = err.Error()
-	}
-	last, err := NormalizeName(in.LastName)
-	if err != nil {
-		fields["lastName"] = err.Error()
-	}
-	phone, err := NormalizePhone(in.Phone)
-	if err != nil {
-		fields["phone"] = err.Error()
-	}
+func (s *Service) InviteUser(ctx context.Context, caller string, businessID BusinessID, in Invitation) (User, error) {
+	email, emailErr := NormalizeEmail(in.Email)
+	first, firstErr := NormalizeName(in.FirstName)
+	last, lastErr := NormalizeName(in.LastName)
+	phone, phoneErr := NormalizePhone(in.Phone)
 	var perms Permissions
+	var permsErr error
 	if in.Permissions != nil {
-		perms, err = ParsePermissions(in.Permissions)
-		if err != nil {
-			var e *Error
-			errors.As(err, &e)
-			fields["permissions"] = e.Fields["permissions"]
-		}
+		perms, permsErr = ParsePermissions(in.Permissions)
 	}
-	if len(fields) > 0 {
-		return User{}, InvalidFields(fields)
+	if err := JoinInvalid(emailErr, Field("firstName", firstErr), Field("lastName", lastErr),
+		phoneFieldError(phoneErr), permsErr); err != nil {
+		return User{}, err
 	}
 	if email == caller {
 		// The caller's own record would be both checked and created in one
@@ -373,12 +354,12 @@ func joinTabs(p Permissions) string {
 
 // update reads the target, lets change compute the new state, and commits it
 // conditioned on the version it read; when someone else wrote in between it
-// starts over, unless the client pinned a version with If-Match.
+// starts over, unless the client pinned the versions it accepts.
 //
 // change returns the mutation to apply, or nil when there is nothing to do.
 // needManager says whether the caller must hold the users permission when
 // the caller is not the target (it always must, except for nothing).
-func (s *Service) update(ctx context.Context, caller, businessID, email string, ifMatch IfMatch,
+func (s *Service) update(ctx context.Context, caller string, businessID BusinessID, email string, pre Precondition,
 	change func(target User, now time.Time) (*Mutation, error)) (User, error) {
 	for attempt := 1; ; attempt++ {
 		target, err := s.store.User(ctx, businessID, email)
@@ -391,7 +372,7 @@ func (s *Service) update(ctx context.Context, caller, businessID, email string, 
 		if err != nil {
 			return User{}, fmt.Errorf("read user: %w", err)
 		}
-		if !ifMatch.allows(target.Version) {
+		if !pre.allows(target.Version) {
 			return User{}, s.denyOrElse(ctx, businessID, caller, email != caller, preconditionFailed(target.Version))
 		}
 		now := s.clock.Now()
@@ -422,7 +403,7 @@ func (s *Service) update(ctx context.Context, caller, businessID, email string, 
 			return User{}, tabsNotEnabled(m.RequireTabs, err)
 		case errors.Is(err, ErrNotFound):
 			return User{}, userNotFound(email)
-		case errors.Is(err, ErrStale) && len(ifMatch) > 0:
+		case errors.Is(err, ErrStale) && pre.pinned:
 			return User{}, Errorf(CodePreconditionFailed, "The user was changed by someone else; reload and try again.")
 		case errors.Is(err, ErrStale) && attempt < maxAttempts:
 			continue
@@ -441,11 +422,8 @@ func (s *Service) update(ctx context.Context, caller, businessID, email string, 
 // change their own, except that they cannot give up users or administration
 // (invariant I2). Errors: invalid_request, forbidden, not_found,
 // precondition_failed, self_lockout.
-func (s *Service) SetPermissions(ctx context.Context, caller, businessID, rawEmail string, tabIDs []string, ifMatch IfMatch) (User, error) {
-	if err := ValidateBusinessID(businessID); err != nil {
-		return User{}, err
-	}
-	email, err := validTarget(rawEmail)
+func (s *Service) SetPermissions(ctx context.Context, caller string, businessID BusinessID, rawEmail string, tabIDs []string, pre Precondition) (User, error) {
+	email, err := NormalizeEmail(rawEmail)
 	if err != nil {
 		return User{}, err
 	}
@@ -456,7 +434,7 @@ func (s *Service) SetPermissions(ctx context.Context, caller, businessID, rawEma
 	if err != nil {
 		return User{}, err
 	}
-	return s.update(ctx, caller, businessID, email, ifMatch, func(target User, now time.Time) (*Mutation, error) {
+	return s.update(ctx, caller, businessID, email, pre, func(target User, now time.Time) (*Mutation, error) {
 		if email == caller {
 			if !target.IsManager() {
 				return nil, errNotManager
@@ -501,31 +479,29 @@ type ContactPatch struct {
 // another user of the business; the old and new records are swapped in one
 // transaction, so there are never two or none (invariant I1). Errors:
 // invalid_request, forbidden, not_found, precondition_failed, user_exists.
-func (s *Service) UpdateContact(ctx context.Context, caller, businessID, rawEmail string, patch ContactPatch, ifMatch IfMatch) (User, error) {
-	if err := ValidateBusinessID(businessID); err != nil {
-		return User{}, err
-	}
-	email, err := validTarget(rawEmail)
+func (s *Service) UpdateContact(ctx context.Context, caller string, businessID BusinessID, rawEmail string, patch ContactPatch, pre Precondition) (User, error) {
+	email, err := NormalizeEmail(rawEmail)
 	if err != nil {
 		return User{}, err
 	}
-	fields := map[string]string{}
+	var errs []error
 	normalize := func(name string, p *string, f func(string) (string, error)) *string {
 		if p == nil {
 			return nil
 		}
 		v, err := f(*p)
-		if err != nil {
-			fields[name] = err.Error()
-		}
+		errs = append(errs, Field(name, err))
 		return &v
 	}
 	newEmail := normalize("email", patch.Email, NormalizeEmail)
 	first := normalize("firstName", patch.FirstName, NormalizeName)
 	last := normalize("lastName", patch.LastName, NormalizeName)
-	phone := normalize("phone", patch.Phone, NormalizePhone)
-	if len(fields) > 0 {
-		return User{}, InvalidFields(fields)
+	phone := normalize("phone", patch.Phone, func(raw string) (string, error) {
+		v, err := NormalizePhone(raw)
+		return v, phoneFieldError(err)
+	})
+	if err := JoinInvalid(errs...); err != nil {
+		return User{}, err
 	}
 	if newEmail != nil && *newEmail == caller && email != caller {
 		// Moving another user onto the caller's own email: the caller's record
@@ -533,7 +509,7 @@ func (s *Service) UpdateContact(ctx context.Context, caller, businessID, rawEmai
 		// refuses; the answer is known anyway.
 		return User{}, s.denyOrElse(ctx, businessID, caller, true, userExists(caller))
 	}
-	return s.update(ctx, caller, businessID, email, ifMatch, func(target User, now time.Time) (*Mutation, error) {
+	return s.update(ctx, caller, businessID, email, pre, func(target User, now time.Time) (*Mutation, error) {
 		after := target
 		var ch Changes
 		set := func(dst *string, v *string, change **FieldChange) {
@@ -564,15 +540,12 @@ func (s *Service) UpdateContact(ctx context.Context, caller, businessID, rawEmai
 // access on their next request. Nobody can remove themselves (invariant I2).
 // Errors: invalid_request, forbidden, not_found, precondition_failed,
 // self_lockout.
-func (s *Service) RemoveUser(ctx context.Context, caller, businessID, rawEmail string, ifMatch IfMatch) error {
-	if err := ValidateBusinessID(businessID); err != nil {
-		return err
-	}
-	email, err := validTarget(rawEmail)
+func (s *Service) RemoveUser(ctx context.Context, caller string, businessID BusinessID, rawEmail string, pre Precondition) error {
+	email, err := NormalizeEmail(rawEmail)
 	if err != nil {
 		return err
 	}
-	_, err = s.update(ctx, caller, businessID, email, ifMatch, func(target User, now time.Time) (*Mutation, error) {
+	_, err = s.update(ctx, caller, businessID, email, pre, func(target User, now time.Time) (*Mutation, error) {
 		if email == caller {
 			return nil, Errorf(CodeSelfLockout, "You cannot remove yourself; ask another manager to do it.")
 		}
@@ -585,4 +558,14 @@ func (s *Service) RemoveUser(ctx context.Context, caller, businessID, rawEmail s
 		}, nil
 	})
 	return err
+}
+
+// phoneFieldError files a refused phone number under "phone". NormalizePhone
+// still returns plain errors whose text is the reason (it is moving to a
+// package of its own), so this is the one place that text becomes a field.
+func phoneFieldError(err error) error {
+	if err == nil {
+		return nil
+	}
+	return InvalidField("phone", err.Error())
 }

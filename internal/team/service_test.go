@@ -102,7 +102,7 @@ func (s *faultyStore) Apply(ctx context.Context, m team.Mutation) error {
 	return s.Store.Apply(ctx, m)
 }
 
-func (s *faultyStore) User(ctx context.Context, businessID, email string) (team.User, error) {
+func (s *faultyStore) User(ctx context.Context, businessID team.BusinessID, email string) (team.User, error) {
 	s.mu.Lock()
 	fault := s.failUserReads
 	s.mu.Unlock()
@@ -185,7 +185,7 @@ func (f *fixture) seed(t *testing.T, u team.User) {
 }
 
 // stored returns the user as the store holds it, and whether it exists.
-func (f *fixture) stored(t *testing.T, businessID, email string) (team.User, bool) {
+func (f *fixture) stored(t *testing.T, businessID team.BusinessID, email string) (team.User, bool) {
 	t.Helper()
 	u, err := f.mem.User(f.ctx, businessID, email)
 	if errors.Is(err, team.ErrNotFound) {
@@ -206,7 +206,7 @@ type teamState struct {
 func (f *fixture) state(t *testing.T) teamState {
 	t.Helper()
 	var s teamState
-	for _, businessID := range []string{acme, globex} {
+	for _, businessID := range []team.BusinessID{acme, globex} {
 		page, err := f.mem.Users(f.ctx, businessID, team.PageRequest{Limit: team.MaxPageSize})
 		if err != nil {
 			t.Fatalf("list %s: %v", businessID, err)
@@ -312,6 +312,18 @@ func checkRefusal(t *testing.T, err error, want wantErr) {
 
 func strPtr(s string) *string { return &s }
 
+// inBusiness parses a business id from a path, as the HTTP layer does before
+// it calls the Service, and makes the call with it; a malformed id is
+// refused there, and the Service is never reached.
+func inBusiness[T any](raw string, call func(team.BusinessID) (T, error)) (T, error) {
+	id, err := team.ParseBusinessID(raw)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return call(id)
+}
+
 func TestListTabs(t *testing.T) {
 	acmeTabList := []team.Tab{
 		{ID: team.TabHome, Name: "Home"}, {ID: team.TabConversations, Name: "Conversations"}, {ID: team.TabCRM, Name: "CRM"},
@@ -333,7 +345,7 @@ func TestListTabs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
-			got, err := f.svc.ListTabs(f.ctx, tt.caller, tt.businessID)
+			got, err := inBusiness(tt.businessID, func(id team.BusinessID) ([]team.Tab, error) { return f.svc.ListTabs(f.ctx, tt.caller, id) })
 			if tt.refusal != nil {
 				checkRefusal(t, err, *tt.refusal)
 				return
@@ -418,7 +430,7 @@ func TestListUsersRefused(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := f.svc.ListUsers(f.ctx, tt.caller, tt.businessID, tt.page)
+			got, err := inBusiness(tt.businessID, func(id team.BusinessID) (team.UserPage, error) { return f.svc.ListUsers(f.ctx, tt.caller, id, tt.page) })
 			checkRefusal(t, err, tt.want)
 			if len(got.Users) > 0 {
 				t.Errorf("a refused list returned users: %v", got.Users)
@@ -433,10 +445,10 @@ func TestListActivity(t *testing.T) {
 	if _, err := f.svc.InviteUser(f.ctx, ownerEmail, acme, team.Invitation{Email: inviteeEmail}); err != nil {
 		t.Fatalf("InviteUser: %v", err)
 	}
-	if _, err := f.svc.SetPermissions(f.ctx, managerEmail, acme, inviteeEmail, []string{"crm"}, nil); err != nil {
+	if _, err := f.svc.SetPermissions(f.ctx, managerEmail, acme, inviteeEmail, []string{"crm"}, team.AnyVersion); err != nil {
 		t.Fatalf("SetPermissions: %v", err)
 	}
-	if err := f.svc.RemoveUser(f.ctx, ownerEmail, acme, inviteeEmail, nil); err != nil {
+	if err := f.svc.RemoveUser(f.ctx, ownerEmail, acme, inviteeEmail, team.AnyVersion); err != nil {
 		t.Fatalf("RemoveUser: %v", err)
 	}
 
@@ -494,7 +506,7 @@ func TestListActivity(t *testing.T) {
 	refusals := []struct {
 		name       string
 		caller     string
-		businessID string
+		businessID team.BusinessID
 		page       team.PageRequest
 		want       wantErr
 	}{
@@ -553,7 +565,7 @@ func TestGetUser(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
-			got, err := f.svc.GetUser(f.ctx, tt.caller, tt.business, tt.email)
+			got, err := inBusiness(tt.business, func(id team.BusinessID) (team.User, error) { return f.svc.GetUser(f.ctx, tt.caller, id, tt.email) })
 			if tt.refusal != nil {
 				checkRefusal(t, err, *tt.refusal)
 				if !cmp.Equal(got, team.User{}) {
@@ -696,7 +708,7 @@ func TestInviteUserRefused(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			before := f.state(t)
-			got, err := f.svc.InviteUser(f.ctx, tt.caller, tt.business, tt.in)
+			got, err := inBusiness(tt.business, func(id team.BusinessID) (team.User, error) { return f.svc.InviteUser(f.ctx, tt.caller, id, tt.in) })
 			checkRefusal(t, err, tt.want)
 			if !cmp.Equal(got, team.User{}) {
 				t.Errorf("a refused invite returned a user: %+v", got)
@@ -748,7 +760,7 @@ func TestInviteUserConcurrentInvitesOfOneAddress(t *testing.T) {
 
 func TestInviteUserAfterRemovalGivesAFreshUser(t *testing.T) {
 	f := newFixture(t)
-	if err := f.svc.RemoveUser(f.ctx, ownerEmail, acme, memberEmail, nil); err != nil {
+	if err := f.svc.RemoveUser(f.ctx, ownerEmail, acme, memberEmail, team.AnyVersion); err != nil {
 		t.Fatalf("RemoveUser: %v", err)
 	}
 	f.clock.at = changeTime.Add(time.Minute)
@@ -775,7 +787,7 @@ func TestSetPermissions(t *testing.T) {
 		caller  string
 		target  string // as typed in the path
 		tabs    []string
-		ifMatch team.IfMatch
+		ifMatch team.Precondition
 		want    team.Permissions
 	}{
 		{name: "a manager changes a member's permissions", caller: ownerEmail, target: memberEmail,
@@ -793,9 +805,9 @@ func TestSetPermissions(t *testing.T) {
 		{name: "the path email is matched whatever its case", caller: ownerEmail, target: "Member@Acme.TEST",
 			tabs: []string{"home"}, want: team.Permissions{team.TabHome}},
 		{name: "If-Match with the current version", caller: ownerEmail, target: memberEmail,
-			tabs: []string{"home"}, ifMatch: team.IfMatch{1}, want: team.Permissions{team.TabHome}},
+			tabs: []string{"home"}, ifMatch: team.OnlyVersions(1), want: team.Permissions{team.TabHome}},
 		{name: "If-Match listing the current version among others", caller: ownerEmail, target: memberEmail,
-			tabs: []string{"home"}, ifMatch: team.IfMatch{7, 1}, want: team.Permissions{team.TabHome}},
+			tabs: []string{"home"}, ifMatch: team.OnlyVersions(7, 1), want: team.Permissions{team.TabHome}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -831,7 +843,7 @@ func TestSetPermissionsRefused(t *testing.T) {
 		caller  string
 		target  string
 		tabs    []string
-		ifMatch team.IfMatch
+		ifMatch team.Precondition
 		want    wantErr
 	}{
 		{name: "a manager removing their own users permission", caller: ownerEmail, target: ownerEmail,
@@ -853,7 +865,7 @@ func TestSetPermissionsRefused(t *testing.T) {
 		{name: "a member sending another user's current permissions", caller: memberEmail, target: managerEmail,
 			tabs: []string{"crm", "users"}, want: wantErr{code: team.CodeForbidden}},
 		{name: "a member with a stale If-Match on another user", caller: memberEmail, target: managerEmail,
-			tabs: []string{"crm"}, ifMatch: team.IfMatch{9}, want: wantErr{code: team.CodeForbidden}},
+			tabs: []string{"crm"}, ifMatch: team.OnlyVersions(9), want: wantErr{code: team.CodeForbidden}},
 		{name: "a member naming a user that does not exist", caller: memberEmail, target: missingEmail,
 			tabs: []string{"crm"}, want: wantErr{code: team.CodeForbidden, conceal: missingEmail}},
 		{name: "no permission list at all", caller: ownerEmail, target: memberEmail,
@@ -868,7 +880,7 @@ func TestSetPermissionsRefused(t *testing.T) {
 		{name: "a user that does not exist", caller: ownerEmail, target: missingEmail,
 			tabs: []string{"crm"}, want: wantErr{code: team.CodeNotFound, mention: missingEmail}},
 		{name: "a stale If-Match", caller: ownerEmail, target: memberEmail,
-			tabs: []string{"home"}, ifMatch: team.IfMatch{2}, want: wantErr{code: team.CodePreconditionFailed, mention: "reload"}},
+			tabs: []string{"home"}, ifMatch: team.OnlyVersions(2), want: wantErr{code: team.CodePreconditionFailed, mention: "reload"}},
 		{name: "a malformed email", caller: ownerEmail, target: "member@acme",
 			tabs: []string{"home"}, want: wantErr{code: team.CodeInvalidRequest, fields: []string{"email"}}},
 		{name: "another business's manager, existing user", caller: outsiderEmail, target: memberEmail,
@@ -878,7 +890,7 @@ func TestSetPermissionsRefused(t *testing.T) {
 		{name: "another business's manager, user that does not exist", caller: outsiderEmail, target: missingEmail,
 			tabs: []string{"home"}, want: wantErr{code: team.CodeForbidden, conceal: missingEmail}},
 		{name: "another business's manager, stale If-Match", caller: outsiderEmail, target: memberEmail,
-			tabs: []string{"home"}, ifMatch: team.IfMatch{5}, want: wantErr{code: team.CodeForbidden, conceal: "version"}},
+			tabs: []string{"home"}, ifMatch: team.OnlyVersions(5), want: wantErr{code: team.CodeForbidden, conceal: "version"}},
 		{name: "another business's manager, a tab acme has not enabled", caller: outsiderEmail, target: memberEmail,
 			tabs: []string{"store"}, want: wantErr{code: team.CodeForbidden, conceal: "store"}},
 	}
@@ -900,7 +912,7 @@ func TestPermissionChangesApplyToTheVeryNextRequest(t *testing.T) {
 	if _, err := f.svc.ListUsers(f.ctx, managerEmail, acme, team.PageRequest{Limit: 10}); err != nil {
 		t.Fatalf("a manager could not list users before the change: %v", err)
 	}
-	if _, err := f.svc.SetPermissions(f.ctx, ownerEmail, acme, managerEmail, []string{"crm"}, nil); err != nil {
+	if _, err := f.svc.SetPermissions(f.ctx, ownerEmail, acme, managerEmail, []string{"crm"}, team.AnyVersion); err != nil {
 		t.Fatalf("SetPermissions: %v", err)
 	}
 	_, err := f.svc.ListUsers(f.ctx, managerEmail, acme, team.PageRequest{Limit: 10})
@@ -920,7 +932,7 @@ func TestPermissionChangesApplyToTheVeryNextRequest(t *testing.T) {
 	}
 
 	// Granting works the same way round.
-	if _, err := f.svc.SetPermissions(f.ctx, ownerEmail, acme, memberEmail, []string{"crm", "users"}, nil); err != nil {
+	if _, err := f.svc.SetPermissions(f.ctx, ownerEmail, acme, memberEmail, []string{"crm", "users"}, team.AnyVersion); err != nil {
 		t.Fatalf("SetPermissions: %v", err)
 	}
 	if _, err := f.svc.ListUsers(f.ctx, memberEmail, acme, team.PageRequest{Limit: 10}); err != nil {
@@ -934,7 +946,7 @@ func TestUpdateContact(t *testing.T) {
 		caller  string
 		target  string
 		patch   team.ContactPatch
-		ifMatch team.IfMatch
+		ifMatch team.Precondition
 		// edit applies the expected change to the user as seeded.
 		edit    func(u *team.User)
 		changes team.Changes
@@ -973,7 +985,7 @@ func TestUpdateContact(t *testing.T) {
 			changes: team.Changes{LastName: &team.FieldChange{From: "Member", To: "Moore"}},
 		},
 		{
-			name: "If-Match with the current version", caller: memberEmail, target: memberEmail, ifMatch: team.IfMatch{1},
+			name: "If-Match with the current version", caller: memberEmail, target: memberEmail, ifMatch: team.OnlyVersions(1),
 			patch:   team.ContactPatch{LastName: strPtr("Moore")},
 			edit:    func(u *team.User) { u.LastName = "Moore" },
 			changes: team.Changes{LastName: &team.FieldChange{From: "Member", To: "Moore"}},
@@ -1036,7 +1048,7 @@ func TestUpdateContact(t *testing.T) {
 func TestUpdateContactEmailChangeIsSeenEverywhere(t *testing.T) {
 	f := newFixture(t)
 	const renamed = "mo@new.example"
-	got, err := f.svc.UpdateContact(f.ctx, ownerEmail, acme, memberEmail, team.ContactPatch{Email: strPtr("MO@new.example")}, nil)
+	got, err := f.svc.UpdateContact(f.ctx, ownerEmail, acme, memberEmail, team.ContactPatch{Email: strPtr("MO@new.example")}, team.AnyVersion)
 	if err != nil {
 		t.Fatalf("UpdateContact: %v", err)
 	}
@@ -1076,7 +1088,7 @@ func TestUpdateContactRefused(t *testing.T) {
 		caller  string
 		target  string
 		patch   team.ContactPatch
-		ifMatch team.IfMatch
+		ifMatch team.Precondition
 		want    wantErr
 	}{
 		{name: "renaming onto an existing user, typed in another case", caller: ownerEmail, target: memberEmail,
@@ -1091,10 +1103,10 @@ func TestUpdateContactRefused(t *testing.T) {
 		{name: "a manager editing a user that does not exist", caller: ownerEmail, target: missingEmail,
 			patch: team.ContactPatch{FirstName: strPtr("Nobody")},
 			want:  wantErr{code: team.CodeNotFound, mention: missingEmail}},
-		{name: "a stale If-Match", caller: ownerEmail, target: memberEmail, ifMatch: team.IfMatch{3},
+		{name: "a stale If-Match", caller: ownerEmail, target: memberEmail, ifMatch: team.OnlyVersions(3),
 			patch: team.ContactPatch{FirstName: strPtr("Morgan")},
 			want:  wantErr{code: team.CodePreconditionFailed, mention: "reload"}},
-		{name: "a stale If-Match on your own record", caller: memberEmail, target: memberEmail, ifMatch: team.IfMatch{3},
+		{name: "a stale If-Match on your own record", caller: memberEmail, target: memberEmail, ifMatch: team.OnlyVersions(3),
 			patch: team.ContactPatch{FirstName: strPtr("Morgan")},
 			want:  wantErr{code: team.CodePreconditionFailed, mention: "reload"}},
 		{name: "a member editing another user", caller: memberEmail, target: managerEmail,
@@ -1103,7 +1115,7 @@ func TestUpdateContactRefused(t *testing.T) {
 		{name: "a member sending another user's current values", caller: memberEmail, target: managerEmail,
 			patch: team.ContactPatch{FirstName: strPtr("Max")},
 			want:  wantErr{code: team.CodeForbidden}},
-		{name: "a member with a stale If-Match on another user", caller: memberEmail, target: managerEmail, ifMatch: team.IfMatch{3},
+		{name: "a member with a stale If-Match on another user", caller: memberEmail, target: managerEmail, ifMatch: team.OnlyVersions(3),
 			patch: team.ContactPatch{FirstName: strPtr("Maxine")},
 			want:  wantErr{code: team.CodeForbidden, conceal: "version"}},
 		{name: "a member editing a user that does not exist", caller: memberEmail, target: missingEmail,
@@ -1121,7 +1133,7 @@ func TestUpdateContactRefused(t *testing.T) {
 		{name: "another business's manager, user that does not exist", caller: outsiderEmail, target: missingEmail,
 			patch: team.ContactPatch{FirstName: strPtr("Nobody")},
 			want:  wantErr{code: team.CodeForbidden, conceal: missingEmail}},
-		{name: "another business's manager, stale If-Match", caller: outsiderEmail, target: memberEmail, ifMatch: team.IfMatch{4},
+		{name: "another business's manager, stale If-Match", caller: outsiderEmail, target: memberEmail, ifMatch: team.OnlyVersions(4),
 			patch: team.ContactPatch{FirstName: strPtr("Hacked")},
 			want:  wantErr{code: team.CodeForbidden, conceal: "version"}},
 		{name: "another business's manager renaming onto an existing email", caller: outsiderEmail, target: memberEmail,
@@ -1169,13 +1181,13 @@ func TestRemoveUser(t *testing.T) {
 		name    string
 		caller  string
 		target  string
-		ifMatch team.IfMatch
+		ifMatch team.Precondition
 	}{
 		{name: "a manager removes a member", caller: ownerEmail, target: memberEmail},
 		{name: "a manager without the administration tab removes a member", caller: managerEmail, target: memberEmail},
 		{name: "a manager removes another manager", caller: managerEmail, target: ownerEmail},
 		{name: "the path email is matched whatever its case", caller: ownerEmail, target: " Member@ACME.test"},
-		{name: "If-Match with the current version", caller: ownerEmail, target: memberEmail, ifMatch: team.IfMatch{1}},
+		{name: "If-Match with the current version", caller: ownerEmail, target: memberEmail, ifMatch: team.OnlyVersions(1)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1216,7 +1228,7 @@ func TestRemoveUserRefused(t *testing.T) {
 		caller   string
 		business string // acme when empty
 		target   string
-		ifMatch  team.IfMatch
+		ifMatch  team.Precondition
 		want     wantErr
 	}{
 		{name: "a manager removing themselves", caller: ownerEmail, target: ownerEmail,
@@ -1229,13 +1241,13 @@ func TestRemoveUserRefused(t *testing.T) {
 			want: wantErr{code: team.CodeForbidden, conceal: missingEmail}},
 		{name: "a user that does not exist", caller: ownerEmail, target: missingEmail,
 			want: wantErr{code: team.CodeNotFound, mention: missingEmail}},
-		{name: "a stale If-Match", caller: ownerEmail, target: memberEmail, ifMatch: team.IfMatch{2},
+		{name: "a stale If-Match", caller: ownerEmail, target: memberEmail, ifMatch: team.OnlyVersions(2),
 			want: wantErr{code: team.CodePreconditionFailed, mention: "reload"}},
 		{name: "another business's manager, existing user", caller: outsiderEmail, target: memberEmail,
 			want: wantErr{code: team.CodeForbidden, conceal: memberEmail}},
 		{name: "another business's manager, user that does not exist", caller: outsiderEmail, target: missingEmail,
 			want: wantErr{code: team.CodeForbidden, conceal: missingEmail}},
-		{name: "another business's manager, stale If-Match", caller: outsiderEmail, target: memberEmail, ifMatch: team.IfMatch{2},
+		{name: "another business's manager, stale If-Match", caller: outsiderEmail, target: memberEmail, ifMatch: team.OnlyVersions(2),
 			want: wantErr{code: team.CodeForbidden, conceal: "version"}},
 		{name: "a malformed email", caller: ownerEmail, target: "member@@acme.test",
 			want: wantErr{code: team.CodeInvalidRequest, fields: []string{"email"}}},
@@ -1252,7 +1264,9 @@ func TestRemoveUserRefused(t *testing.T) {
 				business = acme
 			}
 			before := f.state(t)
-			err := f.svc.RemoveUser(f.ctx, tt.caller, business, tt.target, tt.ifMatch)
+			_, err := inBusiness(business, func(id team.BusinessID) (struct{}, error) {
+				return struct{}{}, f.svc.RemoveUser(f.ctx, tt.caller, id, tt.target, tt.ifMatch)
+			})
 			checkRefusal(t, err, tt.want)
 			f.checkUnchanged(t, before)
 		})
@@ -1263,7 +1277,7 @@ func TestRemovedManagerCannotWrite(t *testing.T) {
 	// I3: authorisation is checked with each write, so a manager removed a
 	// moment ago cannot act on what they read before.
 	f := newFixture(t)
-	if err := f.svc.RemoveUser(f.ctx, ownerEmail, acme, managerEmail, nil); err != nil {
+	if err := f.svc.RemoveUser(f.ctx, ownerEmail, acme, managerEmail, team.AnyVersion); err != nil {
 		t.Fatalf("RemoveUser: %v", err)
 	}
 	writes := []struct {
@@ -1279,23 +1293,23 @@ func TestRemovedManagerCannotWrite(t *testing.T) {
 			return err
 		}},
 		{"set another user's permissions", func() error {
-			_, err := f.svc.SetPermissions(f.ctx, managerEmail, acme, memberEmail, []string{"home"}, nil)
+			_, err := f.svc.SetPermissions(f.ctx, managerEmail, acme, memberEmail, []string{"home"}, team.AnyVersion)
 			return err
 		}},
 		{"set their own permissions", func() error {
-			_, err := f.svc.SetPermissions(f.ctx, managerEmail, acme, managerEmail, []string{"crm", "users"}, nil)
+			_, err := f.svc.SetPermissions(f.ctx, managerEmail, acme, managerEmail, []string{"crm", "users"}, team.AnyVersion)
 			return err
 		}},
 		{"edit another user's contact info", func() error {
-			_, err := f.svc.UpdateContact(f.ctx, managerEmail, acme, memberEmail, team.ContactPatch{FirstName: strPtr("X")}, nil)
+			_, err := f.svc.UpdateContact(f.ctx, managerEmail, acme, memberEmail, team.ContactPatch{FirstName: strPtr("X")}, team.AnyVersion)
 			return err
 		}},
 		{"edit their own contact info", func() error {
-			_, err := f.svc.UpdateContact(f.ctx, managerEmail, acme, managerEmail, team.ContactPatch{FirstName: strPtr("X")}, nil)
+			_, err := f.svc.UpdateContact(f.ctx, managerEmail, acme, managerEmail, team.ContactPatch{FirstName: strPtr("X")}, team.AnyVersion)
 			return err
 		}},
-		{"remove a member", func() error { return f.svc.RemoveUser(f.ctx, managerEmail, acme, memberEmail, nil) }},
-		{"remove the owner", func() error { return f.svc.RemoveUser(f.ctx, managerEmail, acme, ownerEmail, nil) }},
+		{"remove a member", func() error { return f.svc.RemoveUser(f.ctx, managerEmail, acme, memberEmail, team.AnyVersion) }},
+		{"remove the owner", func() error { return f.svc.RemoveUser(f.ctx, managerEmail, acme, ownerEmail, team.AnyVersion) }},
 	}
 	for _, w := range writes {
 		t.Run(w.name, func(t *testing.T) {
@@ -1314,8 +1328,8 @@ func TestManagersRemovingEachOtherAtOnceLeaveOne(t *testing.T) {
 		var ownerErr, managerErr error
 		start := make(chan struct{})
 		var wg sync.WaitGroup
-		wg.Go(func() { <-start; ownerErr = f.svc.RemoveUser(f.ctx, ownerEmail, acme, managerEmail, nil) })
-		wg.Go(func() { <-start; managerErr = f.svc.RemoveUser(f.ctx, managerEmail, acme, ownerEmail, nil) })
+		wg.Go(func() { <-start; ownerErr = f.svc.RemoveUser(f.ctx, ownerEmail, acme, managerEmail, team.AnyVersion) })
+		wg.Go(func() { <-start; managerErr = f.svc.RemoveUser(f.ctx, managerEmail, acme, ownerEmail, team.AnyVersion) })
 		close(start)
 		wg.Wait()
 
@@ -1346,25 +1360,25 @@ func TestNoOpChangesWriteNothing(t *testing.T) {
 	}{
 		{name: "the same permissions in another order", caller: ownerEmail, target: memberEmail,
 			change: func(f *fixture) (team.User, error) {
-				return f.svc.SetPermissions(f.ctx, ownerEmail, acme, memberEmail, []string{"crm", "conversations", "crm"}, nil)
+				return f.svc.SetPermissions(f.ctx, ownerEmail, acme, memberEmail, []string{"crm", "conversations", "crm"}, team.AnyVersion)
 			}},
 		{name: "a manager saving their own permissions unchanged", caller: ownerEmail, target: ownerEmail,
 			change: func(f *fixture) (team.User, error) {
-				return f.svc.SetPermissions(f.ctx, ownerEmail, acme, ownerEmail, acmeTabs.Strings(), team.IfMatch{1})
+				return f.svc.SetPermissions(f.ctx, ownerEmail, acme, ownerEmail, acmeTabs.Strings(), team.OnlyVersions(1))
 			}},
 		{name: "the same contact values, as typed differently", caller: ownerEmail, target: memberEmail,
 			change: func(f *fixture) (team.User, error) {
 				return f.svc.UpdateContact(f.ctx, ownerEmail, acme, memberEmail, team.ContactPatch{
 					Email: strPtr(" MEMBER@acme.test"), FirstName: strPtr(" Mo "), LastName: strPtr("Member"), Phone: strPtr("+1 (415) 555-0100"),
-				}, nil)
+				}, team.AnyVersion)
 			}},
 		{name: "an empty patch", caller: ownerEmail, target: memberEmail,
 			change: func(f *fixture) (team.User, error) {
-				return f.svc.UpdateContact(f.ctx, ownerEmail, acme, memberEmail, team.ContactPatch{}, nil)
+				return f.svc.UpdateContact(f.ctx, ownerEmail, acme, memberEmail, team.ContactPatch{}, team.AnyVersion)
 			}},
 		{name: "a member saving their own contact info unchanged", caller: memberEmail, target: memberEmail,
 			change: func(f *fixture) (team.User, error) {
-				return f.svc.UpdateContact(f.ctx, memberEmail, acme, memberEmail, team.ContactPatch{FirstName: strPtr("Mo")}, team.IfMatch{1})
+				return f.svc.UpdateContact(f.ctx, memberEmail, acme, memberEmail, team.ContactPatch{FirstName: strPtr("Mo")}, team.OnlyVersions(1))
 			}},
 	}
 	for _, tt := range tests {
@@ -1391,21 +1405,21 @@ func TestVersionCountsChanges(t *testing.T) {
 	f := newFixture(t)
 	steps := []struct {
 		name  string
-		write func(ifMatch team.IfMatch) (team.User, error)
+		write func(ifMatch team.Precondition) (team.User, error)
 	}{
-		{"permissions", func(m team.IfMatch) (team.User, error) {
+		{"permissions", func(m team.Precondition) (team.User, error) {
 			return f.svc.SetPermissions(f.ctx, ownerEmail, acme, memberEmail, []string{"home"}, m)
 		}},
-		{"contact info", func(m team.IfMatch) (team.User, error) {
+		{"contact info", func(m team.Precondition) (team.User, error) {
 			return f.svc.UpdateContact(f.ctx, memberEmail, acme, memberEmail, team.ContactPatch{LastName: strPtr("Moore")}, m)
 		}},
-		{"email", func(m team.IfMatch) (team.User, error) {
+		{"email", func(m team.Precondition) (team.User, error) {
 			return f.svc.UpdateContact(f.ctx, ownerEmail, acme, memberEmail, team.ContactPatch{Email: strPtr("mo@new.example")}, m)
 		}},
 	}
 	version := f.seeded[memberEmail].Version
 	for _, step := range steps {
-		got, err := step.write(team.IfMatch{version})
+		got, err := step.write(team.OnlyVersions(version))
 		if err != nil {
 			t.Fatalf("%s change with If-Match %d: %v", step.name, version, err)
 		}
@@ -1415,7 +1429,7 @@ func TestVersionCountsChanges(t *testing.T) {
 		version = got.Version
 	}
 	// A client still holding the first version is told to reload.
-	_, err := f.svc.SetPermissions(f.ctx, ownerEmail, acme, "mo@new.example", []string{"crm"}, team.IfMatch{1})
+	_, err := f.svc.SetPermissions(f.ctx, ownerEmail, acme, "mo@new.example", []string{"crm"}, team.OnlyVersions(1))
 	checkRefusal(t, err, wantErr{code: team.CodePreconditionFailed, mention: fmt.Sprint(version)})
 }
 
@@ -1423,19 +1437,19 @@ func TestWritesRetryWhenTheUserChangedUnderThem(t *testing.T) {
 	writes := []struct {
 		name string
 		// write changes the member, pinned to a version when ifMatch is set.
-		write func(f *fixture, ifMatch team.IfMatch) error
+		write func(f *fixture, ifMatch team.Precondition) error
 		// activity is the type the write records.
 		activity team.ActivityType
 	}{
-		{"set permissions", func(f *fixture, m team.IfMatch) error {
+		{"set permissions", func(f *fixture, m team.Precondition) error {
 			_, err := f.svc.SetPermissions(f.ctx, ownerEmail, acme, memberEmail, []string{"home"}, m)
 			return err
 		}, team.ActivityPermissionsChanged},
-		{"update contact", func(f *fixture, m team.IfMatch) error {
+		{"update contact", func(f *fixture, m team.Precondition) error {
 			_, err := f.svc.UpdateContact(f.ctx, ownerEmail, acme, memberEmail, team.ContactPatch{LastName: strPtr("Moore")}, m)
 			return err
 		}, team.ActivityContactChanged},
-		{"remove", func(f *fixture, m team.IfMatch) error {
+		{"remove", func(f *fixture, m team.Precondition) error {
 			return f.svc.RemoveUser(f.ctx, ownerEmail, acme, memberEmail, m)
 		}, team.ActivityUserRemoved},
 	}
@@ -1445,7 +1459,7 @@ func TestWritesRetryWhenTheUserChangedUnderThem(t *testing.T) {
 			logLength := len(f.activity(t))
 			applied := f.mem.AppliedCount()
 			f.store.failNextApplies = []error{fmt.Errorf("conditional check failed: %w", team.ErrStale)}
-			if err := w.write(f, nil); err != nil {
+			if err := w.write(f, team.AnyVersion); err != nil {
 				t.Fatalf("the write was not retried: %v", err)
 			}
 			if n := f.store.appliesAttempted(); n != 2 {
@@ -1468,7 +1482,7 @@ func TestWritesRetryWhenTheUserChangedUnderThem(t *testing.T) {
 			f := newFixture(t)
 			before := f.state(t)
 			f.store.failNextApplies = []error{fmt.Errorf("conditional check failed: %w", team.ErrStale)}
-			checkRefusal(t, w.write(f, team.IfMatch{1}), wantErr{code: team.CodePreconditionFailed, mention: "reload"})
+			checkRefusal(t, w.write(f, team.OnlyVersions(1)), wantErr{code: team.CodePreconditionFailed, mention: "reload"})
 			if n := f.store.appliesAttempted(); n != 1 {
 				t.Errorf("Apply was called %d times, want 1: a pinned version must not be retried", n)
 			}
@@ -1478,7 +1492,7 @@ func TestWritesRetryWhenTheUserChangedUnderThem(t *testing.T) {
 			f := newFixture(t)
 			before := f.state(t)
 			f.store.failEveryApply = fmt.Errorf("conditional check failed: %w", team.ErrStale)
-			if err := w.write(f, nil); err == nil {
+			if err := w.write(f, team.AnyVersion); err == nil {
 				t.Fatalf("the write succeeded although nothing was committed")
 			}
 			if n := f.store.appliesAttempted(); n < 2 || n > 10 {
@@ -1505,7 +1519,7 @@ func TestRetryAfterAConcurrentWriteKeepsBothChanges(t *testing.T) {
 			t.Errorf("the concurrent rename failed: %v", err)
 		}
 	}
-	got, err := f.svc.SetPermissions(f.ctx, ownerEmail, acme, memberEmail, []string{"home"}, nil)
+	got, err := f.svc.SetPermissions(f.ctx, ownerEmail, acme, memberEmail, []string{"home"}, team.AnyVersion)
 	if err != nil {
 		t.Fatalf("SetPermissions: %v", err)
 	}
@@ -1547,14 +1561,14 @@ func TestStoreFailuresAreReportedWithoutInternals(t *testing.T) {
 			return err
 		}},
 		{"set permissions", func(f *fixture) error {
-			_, err := f.svc.SetPermissions(f.ctx, ownerEmail, acme, memberEmail, []string{"home"}, nil)
+			_, err := f.svc.SetPermissions(f.ctx, ownerEmail, acme, memberEmail, []string{"home"}, team.AnyVersion)
 			return err
 		}},
 		{"update contact", func(f *fixture) error {
-			_, err := f.svc.UpdateContact(f.ctx, ownerEmail, acme, memberEmail, team.ContactPatch{FirstName: strPtr("Morgan")}, nil)
+			_, err := f.svc.UpdateContact(f.ctx, ownerEmail, acme, memberEmail, team.ContactPatch{FirstName: strPtr("Morgan")}, team.AnyVersion)
 			return err
 		}},
-		{"remove", func(f *fixture) error { return f.svc.RemoveUser(f.ctx, ownerEmail, acme, memberEmail, nil) }},
+		{"remove", func(f *fixture) error { return f.svc.RemoveUser(f.ctx, ownerEmail, acme, memberEmail, team.AnyVersion) }},
 	}
 	for _, tt := range tests {
 		for _, c := range calls {

@@ -7,7 +7,7 @@ import (
 
 // Business is a tenant of the Business App: its team lives under its id.
 type Business struct {
-	ID   string
+	ID   BusinessID
 	Name string
 	// Tabs are the tabs the business has enabled; only these can be granted.
 	Tabs      Permissions
@@ -17,7 +17,7 @@ type Business struct {
 // User is a person who can sign in to a business. Optional fields are "" when
 // unset.
 type User struct {
-	BusinessID  string
+	BusinessID  BusinessID
 	Email       string // normalised: trimmed and lower-cased
 	FirstName   string
 	LastName    string
@@ -36,7 +36,8 @@ func (u User) IsManager() bool { return u.Permissions.Has(TabUsers) }
 // ActivityType names what happened to a user.
 type ActivityType string
 
-// The activity types of SPEC §4.
+// The activity types of SPEC §4 that the service records. Every one must
+// also be listed by ActivityTypes, which a test checks against this block.
 const (
 	ActivityUserAdded          ActivityType = "user.added"
 	ActivityUserRemoved        ActivityType = "user.removed"
@@ -44,12 +45,20 @@ const (
 	ActivityContactChanged     ActivityType = "user.contact_changed"
 )
 
+// ActivityTypes returns every activity type the service can record. What
+// reacts to activity (delivery's table of events and emails) is tested
+// against this list, so that a new type cannot reach production without
+// saying what it sets off.
+func ActivityTypes() []ActivityType {
+	return []ActivityType{ActivityUserAdded, ActivityUserRemoved, ActivityPermissionsChanged, ActivityContactChanged}
+}
+
 // Activity records who did what to whom and when. It is committed in the same
 // transaction as the change it describes, which is what lets delivery to
 // email and EventBridge never lose a change (SPEC §5).
 type Activity struct {
 	ID         string // time-ordered, unique; doubles as the event id
-	BusinessID string
+	BusinessID BusinessID
 	Type       ActivityType
 	Actor      string // email of the caller who made the change
 	Target     Person // the user as it was after the change (before, for removals)
@@ -122,7 +131,7 @@ type ActivityPage struct {
 // Mutation is one atomic change to a business's team: the store commits all
 // of it or none of it, in a single transaction.
 type Mutation struct {
-	BusinessID string
+	BusinessID BusinessID
 	// Actor is the caller. Unless the actor is the user being changed, the
 	// store checks in the same transaction that the actor is still a user of
 	// the business holding the users permission (invariant I3). When the
@@ -147,14 +156,14 @@ type Mutation struct {
 // every condition of a Mutation atomically.
 type Store interface {
 	// Business returns the business. Errors: ErrNotFound.
-	Business(ctx context.Context, businessID string) (Business, error)
+	Business(ctx context.Context, businessID BusinessID) (Business, error)
 	// User returns a user by normalised email, read consistently.
 	// Errors: ErrNotFound.
-	User(ctx context.Context, businessID, email string) (User, error)
+	User(ctx context.Context, businessID BusinessID, email string) (User, error)
 	// Users returns a page of users sorted by email. Errors: ErrInvalidCursor.
-	Users(ctx context.Context, businessID string, page PageRequest) (UserPage, error)
+	Users(ctx context.Context, businessID BusinessID, page PageRequest) (UserPage, error)
 	// Activity returns a page of activity, newest first. Errors: ErrInvalidCursor.
-	Activity(ctx context.Context, businessID string, page PageRequest) (ActivityPage, error)
+	Activity(ctx context.Context, businessID BusinessID, page PageRequest) (ActivityPage, error)
 	// Apply commits a Mutation atomically. Errors, in order of precedence:
 	// ErrActorNotAllowed, ErrTabsNotEnabled (wrapped in *TabsNotEnabledError
 	// when the store knows the enabled tabs), ErrNotFound (Before is gone),

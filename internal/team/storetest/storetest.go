@@ -37,10 +37,10 @@ type fixture struct {
 	seq    int
 }
 
-func newFixture(t *testing.T, store Store, businessID string) *fixture {
+func newFixture(t *testing.T, store Store, businessID team.BusinessID) *fixture {
 	t.Helper()
 	f := &fixture{store: store, ctx: context.Background()}
-	f.biz = team.Business{ID: businessID, Name: "Acme " + businessID, Tabs: allTabs, CreatedAt: t0}
+	f.biz = team.Business{ID: businessID, Name: "Acme " + businessID.String(), Tabs: allTabs, CreatedAt: t0}
 	f.owner = team.User{BusinessID: businessID, Email: ownerMail, FirstName: "Olive", LastName: "Owner",
 		Permissions: allTabs, CreatedAt: t0, UpdatedAt: t0, Version: 1}
 	if err := store.CreateBusiness(f.ctx, f.biz, f.owner); err != nil {

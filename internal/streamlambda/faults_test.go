@@ -1,9 +1,10 @@
-package delivery_test
+package streamlambda_test
 
-// Fault tests over the real pieces: the DynamoDB store and ledger on
-// DynamoDB Local, the stream read by the local event source mapping, and the
-// real SES and EventBridge adapters talking to kumo through wrappers that
-// inject the failures AWS produces.
+// Fault tests of delivery over the real pieces: the DynamoDB store and
+// ledger on DynamoDB Local, the stream read by the local event source
+// mapping and handed to the consumer through this package's Lambda handler,
+// and the real SES and EventBridge adapters talking to kumo through
+// wrappers that inject the failures AWS produces.
 
 import (
 	"context"
@@ -31,6 +32,7 @@ import (
 	"github.com/businessapp/usermanagement/internal/dynamodblocal"
 	"github.com/businessapp/usermanagement/internal/eventbus"
 	"github.com/businessapp/usermanagement/internal/sesmail"
+	"github.com/businessapp/usermanagement/internal/streamlambda"
 	"github.com/businessapp/usermanagement/internal/streampoll"
 	"github.com/businessapp/usermanagement/internal/team"
 )
@@ -115,12 +117,13 @@ func TestFaultsLoseNothingAndDuplicateNothing(t *testing.T) {
 	var mu sync.Mutex
 	var deliveries, reported int
 	consumer := delivery.New("https://app.example.test", delivery.Deps{
-		Decode: dynamo.ActivityFromStream, Ledger: dynamo.NewLedger(db, table), Directory: store,
+		Ledger: dynamo.NewLedger(db, table), Directory: store,
 		Mailer: sesmail.New(ses, "no-reply@app.example.test"), Publisher: eventbus.New(puts, bus),
 		Clock: team.SystemClock{}, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
+	lambdaHandler := streamlambda.Handler(consumer)
 	handler := func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-		resp, err := consumer.Handle(ctx, ev)
+		resp, err := lambdaHandler(ctx, ev)
 		mu.Lock()
 		deliveries++
 		reported += len(resp.BatchItemFailures)
@@ -129,7 +132,7 @@ func TestFaultsLoseNothingAndDuplicateNothing(t *testing.T) {
 	}
 	poller := streampoll.New(db, dynamodblocal.NewStreamsClient(dynamodblocal.EndpointFromEnv()), streampoll.Config{
 		TableName: table, BatchSize: 10, PollInterval: 20 * time.Millisecond, MaxRetryAttempts: 50,
-		RetryBackoff: 10 * time.Millisecond, Filter: dynamo.IsActivityInsert, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		RetryBackoff: 10 * time.Millisecond, Filter: streamlambda.IsActivityInsert, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		OnFailure: func(records []events.DynamoDBEventRecord, reason error) {
 			t.Errorf("%d records given up on: %v", len(records), reason)
 		},
