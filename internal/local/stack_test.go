@@ -173,3 +173,11 @@ func TestRestartKeepsDataAndSeedsOnce(t *testing.T) {
 	c.signIn(local.DemoOwner)
 	expect(t, "still there", c.do("GET", "/v1/businesses/demo/users/kept@demo.test", "", nil), 200)
 }
+
+// TestBusinessExistsIsAConflict checks that httpapi's status map, the one
+// place codes become statuses, answers the local stack's own code with 409.
+func TestBusinessExistsIsAConflict(t *testing.T) {
+	if got := httpapi.StatusOf(local.CodeBusinessExists); got != http.StatusConflict {
+		t.Errorf("StatusOf(%s) = %d, want %d", local.CodeBusinessExists, got, http.StatusConflict)
+	}
+}

@@ -1,0 +1,29 @@
+package dynamo
+
+import (
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestRecordTagsAreAttributeNames checks that every dynamodbav tag of the
+// storage records names one of the attribute-name constants, which the
+// decoders, the expressions and the stream decoding use: Go tags cannot
+// name a constant, so this keeps the two spellings one.
+func TestRecordTagsAreAttributeNames(t *testing.T) {
+	names := []string{AttrPK, AttrSK, attrEntity, attrID, attrName, attrTabs, attrCreatedAt, attrUpdatedAt,
+		attrBusinessID, attrEmail, attrFirstName, attrLastName, attrPhone, attrPermissions, attrInvitedBy,
+		attrVersion, attrType, attrActor, attrTarget, attrAt, attrChanges, attrFrom, attrTo}
+	for _, record := range []any{profileRecord{}, userRecord{}, activityRecord{}, personRecord{},
+		changesRecord{}, permissionsChangeRecord{}, fieldChangeRecord{}} {
+		typ := reflect.TypeOf(record)
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("dynamodbav"), ",")
+			if !slices.Contains(names, name) {
+				t.Errorf("%s.%s is stored as %q, which is not one of the attribute-name constants", typ.Name(), f.Name, name)
+			}
+		}
+	}
+}
