@@ -3,11 +3,14 @@ package local_test
 import (
 	"encoding/json"
 	"io"
+	"io/fs"
 	"net/http"
+	"path"
 	"strings"
 	"testing"
 
 	"github.com/businessapp/usermanagement/internal/local/localtest"
+	"github.com/businessapp/usermanagement/web"
 )
 
 // TestWebPageRoutes checks what the local stack serves for the web page:
@@ -38,6 +41,23 @@ func TestWebPageRoutes(t *testing.T) {
 	}
 	if resp, body := get("/assets/app.js"); resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Type"), "javascript") || !strings.Contains(body, "import") {
 		t.Errorf("GET /assets/app.js = %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	// Browsers refuse an ES module served with another type, so every file
+	// the page is made of is checked, not only its entry.
+	assets, err := fs.Glob(web.Files(), "assets/*")
+	if err != nil || len(assets) < 2 {
+		t.Fatalf("embedded assets = %v, %v", assets, err)
+	}
+	wantType := map[string]string{".js": "text/javascript", ".css": "text/css"}
+	for _, name := range assets {
+		want, ok := wantType[path.Ext(name)]
+		if !ok {
+			t.Errorf("%s: no expected Content-Type for this kind of file; add it here", name)
+			continue
+		}
+		if resp, _ := get("/" + name); resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), want) {
+			t.Errorf("GET /%s = %d %s, want 200 %s", name, resp.StatusCode, resp.Header.Get("Content-Type"), want)
+		}
 	}
 	resp, body := get("/config.json")
 	var cfg struct {

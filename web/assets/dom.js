@@ -1,6 +1,6 @@
 // Small DOM helpers: element creation without innerHTML (so user data is
-// never parsed as markup), modal sheets and dialogs with a focus trap, the
-// row actions menu, and toasts.
+// never parsed as markup), buttons and their busy state, modal sheets and
+// dialogs with a focus trap, the row actions menu, and toasts.
 
 /**
  * h creates an element. attrs: "class", "text", "on<event>" handlers,
@@ -43,6 +43,21 @@ export function icon(name) {
     svg.append(p);
   }
   return svg;
+}
+
+/** button builds a plain button with an optional leading icon. */
+export function button(label, attrs = {}, iconName) {
+  return h("button", { type: "button", class: "btn", ...attrs }, iconName ? icon(iconName) : null, h("span", { text: label }));
+}
+
+/**
+ * setBusy disables a button while its work runs and can relabel it, such as
+ * "Sending…", so a second click cannot send the same request twice.
+ */
+export function setBusy(btn, busy, label) {
+  btn.disabled = busy;
+  btn.classList.toggle("busy", busy);
+  if (label) btn.querySelector("span").textContent = label;
 }
 
 const ICONS = {

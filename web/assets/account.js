@@ -1,0 +1,27 @@
+// The account area at the right of the top bar: who is signed in and, where
+// the page signs people in itself, "Sign out".
+
+import { h, icon } from "./dom.js";
+import { avatar } from "./format.js";
+
+/** createAccountArea draws into element; onSignOut runs after auth.signOut(). */
+export function createAccountArea({ element, auth, onSignOut }) {
+  function clear() {
+    element.replaceChildren();
+  }
+
+  /** render shows the signed-in email, or nothing while none is known. */
+  function render() {
+    const email = auth.email();
+    clear();
+    if (!email) return;
+    element.append(h("div", { class: "account" },
+      avatar({ email, firstName: null, lastName: null }, "sm"),
+      h("span", { class: "account-email", text: email }),
+      auth.canSignOut ? h("button", {
+        type: "button", class: "btn btn-ghost btn-sm", onclick: () => { auth.signOut(); onSignOut(); },
+      }, icon("logout"), h("span", { text: "Sign out" })) : null));
+  }
+
+  return { render, clear };
+}

@@ -1,0 +1,60 @@
+// How a team member is shown: their name, initials and avatar, their phone
+// number, a summary of their permissions, and the header that says whose
+// details a sidebar holds. Every part of the page shows people through these
+// functions, so a person looks the same in the table, the sidebars and the
+// account area.
+
+import { h } from "./dom.js";
+
+export function fullName(u) {
+  return [u.firstName, u.lastName].filter(Boolean).join(" ");
+}
+
+export function displayName(u) {
+  return fullName(u) || u.email;
+}
+
+function initials(u) {
+  if (u.firstName || u.lastName) {
+    return ((u.firstName || "").charAt(0) + (u.lastName || "").charAt(0)).toUpperCase() || "?";
+  }
+  const parts = u.email.split("@")[0].split(/[._+-]+/).filter(Boolean);
+  return ((parts[0] || "?").charAt(0) + (parts[1] || "").charAt(0)).toUpperCase();
+}
+
+// Dark enough for white initials to pass WCAG AA contrast.
+const AVATAR_COLORS = ["#4338ca", "#0f766e", "#b45309", "#be185d", "#1d4ed8", "#6d28d9", "#047857", "#c2410c", "#0e7490", "#a21caf"];
+
+export function avatar(u, size = "") {
+  if (u.profileImageUrl) {
+    return h("img", { class: `avatar ${size}`, src: u.profileImageUrl, alt: "" });
+  }
+  let hash = 0;
+  for (const c of u.email) hash = (hash * 31 + c.charCodeAt(0)) >>> 0;
+  const el = h("span", { class: `avatar ${size}`, "aria-hidden": "true", text: initials(u) });
+  el.style.background = AVATAR_COLORS[hash % AVATAR_COLORS.length];
+  return el;
+}
+
+/** formatPhone shows North American E.164 numbers the way people write them. */
+export function formatPhone(p) {
+  const m = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(p || "");
+  return m ? `+1 (${m[1]}) ${m[2]}-${m[3]}` : p;
+}
+
+export function permissionSummary(user, tabs) {
+  const names = tabs.filter((t) => user.permissions.includes(t.id)).map((t) => t.name);
+  if (names.length === 0) return h("span", { class: "muted", text: "No tabs" });
+  if (names.length === tabs.length) return h("span", { class: "pill pill-strong", text: "All tabs" });
+  const shown = names.slice(0, 2).join(", ");
+  return h("span", { title: names.join(", ") }, shown,
+    names.length > 2 ? h("span", { class: "pill", text: `+${names.length - 2}` }) : null);
+}
+
+/** userSummary is the top of a sidebar that edits one person: who it is. */
+export function userSummary(u, isMe) {
+  return h("div", { class: "user-summary" }, avatar(u),
+    h("div", { class: "user-text" },
+      h("span", { class: "summary-name" }, displayName(u), isMe ? h("span", { class: "badge", text: "You" }) : null),
+      fullName(u) ? h("span", { class: "muted", text: u.email }) : null));
+}

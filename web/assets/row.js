@@ -1,0 +1,52 @@
+// One team member's row in the table: their cells, and the actions menu its
+// "…" button opens. The table (table.js) decides which rows exist and in
+// what order; this module only draws one.
+
+import { h, icon, openMenu, closeMenus } from "./dom.js";
+import { fullName, displayName, avatar, formatPhone, permissionSummary } from "./format.js";
+
+/**
+ * teamRow builds the <tr> for user u. showMenu(trigger) opens the row's
+ * actions menu; the table supplies it so the menu acts on the user as the
+ * table holds them when it opens, not as they were when the row was drawn.
+ */
+export function teamRow(u, { isMe, tabs, showMenu }) {
+  const name = fullName(u);
+  const trigger = h("button", {
+    type: "button", class: "icon-btn row-actions", "aria-haspopup": "menu", "aria-expanded": "false",
+    "aria-label": `Actions for ${displayName(u)}`, "data-email": u.email,
+  }, icon("dots"));
+  trigger.addEventListener("click", () => {
+    if (trigger.getAttribute("aria-expanded") === "true") closeMenus();
+    else showMenu(trigger);
+  });
+  trigger.addEventListener("keydown", (e) => {
+    // Arrow keys open the menu too, as menu buttons usually do.
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") { e.preventDefault(); showMenu(trigger); }
+  });
+  return h("tr", { "data-email": u.email, class: isMe ? "is-me" : null },
+    h("td", { class: "cell-user" }, h("div", { class: "user" },
+      avatar(u),
+      h("div", { class: "user-text" },
+        h("span", { class: "user-email" }, h("span", { class: "email", text: u.email }), isMe ? h("span", { class: "badge", text: "You" }) : null),
+        name ? h("span", { class: "user-name-mobile", text: name }) : null))),
+    h("td", { class: "cell-name", "data-label": "Name" }, name ? h("span", { text: name }) : h("span", { class: "muted", text: "—" })),
+    h("td", { class: "cell-phone", "data-label": "Phone" }, u.phone ? h("span", { class: "tabular", text: formatPhone(u.phone) }) : h("span", { class: "muted", text: "—" })),
+    h("td", { class: "cell-perms", "data-label": "Permissions" }, permissionSummary(u, tabs)),
+    h("td", { class: "cell-actions" }, trigger));
+}
+
+/**
+ * openRowMenu shows what can be done to user u under trigger. actions holds
+ * editContact(email), editPermissions(email) and remove(email).
+ */
+export function openRowMenu(trigger, u, { isMe, actions }) {
+  openMenu(trigger, [
+    { label: "Edit contact info", icon: "edit", run: () => actions.editContact(u.email) },
+    { label: "Edit permissions", icon: "shield", run: () => actions.editPermissions(u.email) },
+    {
+      label: "Remove user", icon: "trash", danger: true, disabled: isMe,
+      hint: isMe ? "You can't remove yourself" : null, run: () => actions.remove(u.email),
+    },
+  ], { label: `Actions for ${displayName(u)}` });
+}
