@@ -11,15 +11,15 @@ BUILD_DIR := build
 FUNCTIONS := $(notdir $(wildcard functions/*))
 FUZZTIME ?= 10s
 
-.PHONY: run test build deps test-unit fuzz vet clean bench-delivery bench load browser-deps
+.PHONY: run test build deps test-unit fuzz vet clean bench-delivery bench load browser-deps aws-tools
 
 ## run: the whole system locally (API on $$ADDR, default 127.0.0.1:8080)
 run: deps
 	$(GO) run ./cmd/local
 
 ## test: every test, with DynamoDB Local started for the integration tier
-test: deps browser-deps vet
-	REQUIRE_DYNAMODB=1 REQUIRE_BROWSER=1 $(GO) run ./cmd/withdynamodb $(GO) test -race -count=1 ./...
+test: deps browser-deps aws-tools vet
+	REQUIRE_DYNAMODB=1 REQUIRE_BROWSER=1 REQUIRE_AWS_TOOLS=1 $(GO) run ./cmd/withdynamodb $(GO) test -race -count=1 ./...
 	$(MAKE) fuzz
 
 ## fuzz: the request-decoding fuzz target, briefly (FUZZTIME, default 10s)
@@ -101,6 +101,14 @@ browser-deps: $(AXE_STAMP)
 $(AXE_STAMP): $(AXE_DIR)/package.json $(AXE_DIR)/package-lock.json
 	cd $(AXE_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+## aws-tools: checks that python3.11 has cfn-lint, aws-sam-translator and moto,
+## which internal/awscheck's tests run (the CI image ships them; nothing here
+## installs them), and says what is missing
+aws-tools:
+	@command -v python3.11 >/dev/null || { echo "python3.11 is required for internal/awscheck (cfn-lint, aws-sam-translator, moto)"; exit 1; }
+	@command -v cfn-lint >/dev/null || { echo "the cfn-lint command is missing: python3.11 -m pip install -r infra/awscheck/requirements.txt"; exit 1; }
+	@python3.11 infra/awscheck/versions.py >/dev/null || { python3.11 infra/awscheck/versions.py; echo "missing Python tools: python3.11 -m pip install -r infra/awscheck/requirements.txt"; exit 1; }
 
 ## build: every function for Lambda (linux/arm64, provided.al2023)
 build: $(addprefix $(BUILD_DIR)/,$(addsuffix /bootstrap,$(FUNCTIONS)))
