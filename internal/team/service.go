@@ -47,15 +47,36 @@ const maxAttempts = 5
 // invariants of SPEC §3. Every method takes the caller's normalised email
 // (from the verified token) and the business id from the path.
 type Service struct {
-	store Store
-	clock Clock
-	ids   IDSource
+	store  Store
+	clock  Clock
+	ids    IDSource
+	phones PhoneNormalizer
 }
 
-// NewService returns a Service over the store.
-func NewService(store Store, clock Clock, ids IDSource) *Service {
-	return &Service{store: store, clock: clock, ids: ids}
+// PhoneNormalizer parses the phone numbers of invitations and contact
+// changes; internal/phone has the one implementation. It is a dependency
+// rather than a call so that only the functions whose operations parse
+// phones link the phone library (its init is a cold-start cost).
+type PhoneNormalizer interface {
+	// NormalizePhone returns raw in E.164, "" for an empty input (the
+	// field is cleared), or an error whose text is the reason shown to the
+	// user.
+	NormalizePhone(raw string) (string, error)
 }
+
+// NewService returns a Service over the store. phones may be nil in a
+// process that serves only operations that parse no phone numbers (reads,
+// permissions, removal); the wiring refuses to start a phone-parsing
+// operation without one.
+func NewService(store Store, clock Clock, ids IDSource, phones PhoneNormalizer) *Service {
+	return &Service{store: store, clock: clock, ids: ids, phones: phones}
+}
+
+// errNoPhones answers InviteUser and UpdateContact in a Service built
+// without a PhoneNormalizer: a wiring bug, so a server error rather than
+// the caller's mistake, and whatever the input, so that it cannot hide
+// behind requests without a phone.
+var errNoPhones = errors.New("team: this Service was built without a PhoneNormalizer, which InviteUser and UpdateContact need")
 
 var (
 	errNotMember  = Errorf(CodeForbidden, "You do not have access to this business.")
@@ -263,6 +284,9 @@ type Invitation struct {
 // from the activity record it commits. Errors: invalid_request, forbidden,
 // user_exists.
 func (s *Service) InviteUser(ctx context.Context, caller, businessID string, in Invitation) (User, error) {
+	if s.phones == nil {
+		return User{}, errNoPhones
+	}
 	if err := ValidateBusinessID(businessID); err != nil {
 		return User{}, err
 	}
@@ -279,7 +303,7 @@ func (s *Service) InviteUser(ctx context.Context, caller, businessID string, in 
 	if err != nil {
 		fields["lastName"] = err.Error()
 	}
-	phone, err := NormalizePhone(in.Phone)
+	phone, err := s.phones.NormalizePhone(in.Phone)
 	if err != nil {
 		fields["phone"] = err.Error()
 	}
@@ -502,6 +526,9 @@ type ContactPatch struct {
 // transaction, so there are never two or none (invariant I1). Errors:
 // invalid_request, forbidden, not_found, precondition_failed, user_exists.
 func (s *Service) UpdateContact(ctx context.Context, caller, businessID, rawEmail string, patch ContactPatch, ifMatch IfMatch) (User, error) {
+	if s.phones == nil {
+		return User{}, errNoPhones
+	}
 	if err := ValidateBusinessID(businessID); err != nil {
 		return User{}, err
 	}
@@ -523,7 +550,7 @@ func (s *Service) UpdateContact(ctx context.Context, caller, businessID, rawEmai
 	newEmail := normalize("email", patch.Email, NormalizeEmail)
 	first := normalize("firstName", patch.FirstName, NormalizeName)
 	last := normalize("lastName", patch.LastName, NormalizeName)
-	phone := normalize("phone", patch.Phone, NormalizePhone)
+	phone := normalize("phone", patch.Phone, s.phones.NormalizePhone)
 	if len(fields) > 0 {
 		return User{}, InvalidFields(fields)
 	}
