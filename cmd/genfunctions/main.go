@@ -100,7 +100,9 @@ func generate(root string) (map[string][]byte, error) {
 	return files, nil
 }
 
-func mainPath(folder string) string { return filepath.ToSlash(filepath.Join("functions", folder, "main.go")) }
+func mainPath(folder string) string {
+	return filepath.ToSlash(filepath.Join("functions", folder, "main.go"))
+}
 
 // staleMains lists the generated mains on disk that the table no longer
 // generates (a route removed or renamed).

@@ -82,4 +82,3 @@ func NewConsumer(s lambdaenv.StreamSettings, c Clients, log *slog.Logger) (*deli
 		Log:       log,
 	}), nil
 }
-
