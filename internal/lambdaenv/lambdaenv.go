@@ -27,7 +27,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/businessapp/usermanagement/internal/dynamo"
@@ -37,18 +37,33 @@ import (
 )
 
 // Environment variables the functions read; template.yaml sets them.
-//
-// Endpoints are not among them: the AWS SDK itself honours
-// AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SESV2,
-// AWS_ENDPOINT_URL_EVENTBRIDGE and AWS_ENDPOINT_URL, which is how the
-// packaging tests point the built functions at DynamoDB Local and kumo.
-// template.yaml never sets them.
 const (
 	EnvTableName = "TABLE_NAME"
 	// The stream consumer's settings.
 	EnvEventBusName = "EVENT_BUS_NAME" // empty: the default bus
 	EnvSenderEmail  = "SENDER_EMAIL"   // the verified SES identity mail comes from
 	EnvAppBaseURL   = "APP_BASE_URL"   // where welcome emails send invitees
+)
+
+// Environment variables Lambda itself sets for every function (its
+// reserved variables, which a template may not set): the region and the
+// credentials of the function's role.
+const (
+	EnvRegion          = "AWS_REGION"
+	EnvAccessKeyID     = "AWS_ACCESS_KEY_ID"
+	EnvSecretAccessKey = "AWS_SECRET_ACCESS_KEY"
+	EnvSessionToken    = "AWS_SESSION_TOKEN"
+)
+
+// Endpoint overrides, honoured as the AWS SDK's own configuration honours
+// them (the service's variable first, then the general one). template.yaml
+// never sets them; they are how the packaging tests point the built
+// functions at DynamoDB Local and kumo.
+const (
+	EnvEndpoint            = "AWS_ENDPOINT_URL"
+	EnvEndpointDynamoDB    = "AWS_ENDPOINT_URL_DYNAMODB"
+	EnvEndpointSES         = "AWS_ENDPOINT_URL_SESV2"
+	EnvEndpointEventBridge = "AWS_ENDPOINT_URL_EVENTBRIDGE"
 )
 
 // HTTPHandler is the Lambda handler of a route: API Gateway HTTP API events
@@ -74,7 +89,7 @@ func RouteHandler(ctx context.Context, operation string, phones team.PhoneNormal
 	if err != nil {
 		return nil, err
 	}
-	return NewRouteHandler(dynamodb.NewFromConfig(cfg), table, Logger(), operation, phones)
+	return NewRouteHandler(DynamoDB(cfg), table, Logger(), operation, phones)
 }
 
 // NewRouteHandler returns the Lambda handler of one operation of the route
@@ -141,14 +156,48 @@ func StreamSettingsFromEnv() (StreamSettings, error) {
 	return s, nil
 }
 
-// AWSConfig loads the AWS configuration Lambda gives the function: the
-// region and the role's credentials from the environment.
-func AWSConfig(ctx context.Context) (aws.Config, error) {
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("lambdaenv: load AWS config: %w", err)
+// AWSConfig returns the AWS configuration Lambda gives the function: its
+// region and its role's credentials, from the variables Lambda sets. It
+// reads them itself rather than through the SDK's config.LoadDefaultConfig:
+// that chain of shared files, SSO, STS and instance metadata is never used
+// in Lambda, yet linking it cost every function about 2 MB and the init of
+// four more service clients on every cold start (docs/PERFORMANCE.md).
+// Lambda's credentials are static for the life of the execution
+// environment, as the SDK's own environment provider treats them.
+func AWSConfig(context.Context) (aws.Config, error) {
+	region := os.Getenv(EnvRegion)
+	id, secret := os.Getenv(EnvAccessKeyID), os.Getenv(EnvSecretAccessKey)
+	if region == "" || id == "" || secret == "" {
+		return aws.Config{}, fmt.Errorf("lambdaenv: %s, %s and %s must be set, as Lambda sets them", EnvRegion, EnvAccessKeyID, EnvSecretAccessKey)
 	}
-	return cfg, nil
+	creds := credentials.NewStaticCredentialsProvider(id, secret, os.Getenv(EnvSessionToken))
+	return aws.Config{Region: region, Credentials: aws.NewCredentialsCache(creds)}, nil
+}
+
+// DynamoDB returns the DynamoDB client of the function, at the endpoint
+// AWS_ENDPOINT_URL_DYNAMODB or AWS_ENDPOINT_URL names, if any.
+func DynamoDB(cfg aws.Config) *dynamodb.Client {
+	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = endpoint(os.Getenv(EnvEndpointDynamoDB)) })
+}
+
+// SESEndpoint returns the endpoint AWS_ENDPOINT_URL_SESV2 or
+// AWS_ENDPOINT_URL names for SES, or nil for SES's own.
+func SESEndpoint() *string { return endpoint(os.Getenv(EnvEndpointSES)) }
+
+// EventBridgeEndpoint returns the endpoint AWS_ENDPOINT_URL_EVENTBRIDGE or
+// AWS_ENDPOINT_URL names for EventBridge, or nil for EventBridge's own.
+func EventBridgeEndpoint() *string { return endpoint(os.Getenv(EnvEndpointEventBridge)) }
+
+// endpoint returns the service's own override, else the general one, else
+// nil (the service's real endpoint).
+func endpoint(service string) *string {
+	if service != "" {
+		return &service
+	}
+	if general := os.Getenv(EnvEndpoint); general != "" {
+		return &general
+	}
+	return nil
 }
 
 // Fail logs why a function could not start and exits, so that Lambda

@@ -533,10 +533,24 @@ func scanEnv(t *testing.T) envScan {
 	return s
 }
 
+// notFromTemplate are the variables the deployed code reads that
+// template.yaml must not set, with why.
+var notFromTemplate = map[string]string{
+	lambdaenv.EnvRegion:              "Lambda sets (a reserved variable)",
+	lambdaenv.EnvAccessKeyID:         "Lambda sets from the function's role (a reserved variable)",
+	lambdaenv.EnvSecretAccessKey:     "Lambda sets from the function's role (a reserved variable)",
+	lambdaenv.EnvSessionToken:        "Lambda sets from the function's role (a reserved variable)",
+	lambdaenv.EnvEndpoint:            "only the packaging tests set, to reach the emulators",
+	lambdaenv.EnvEndpointDynamoDB:    "only the packaging tests set, to reach DynamoDB Local",
+	lambdaenv.EnvEndpointSES:         "only the packaging tests set, to reach kumo",
+	lambdaenv.EnvEndpointEventBridge: "only the packaging tests set, to reach kumo",
+}
+
 // TestEnvironment checks that every function is given exactly the
 // environment variables the deployed code reads for it: what the functions
 // of internal/lambdaenv its main package uses read. A route function reads
-// TABLE_NAME only; a stream function what its entry in streamFunctions says.
+// TABLE_NAME only; a stream function what its entry in streamFunctions says;
+// neither is given what notFromTemplate lists.
 func TestEnvironment(t *testing.T) {
 	scan := scanEnv(t)
 	for _, e := range scan.elsewhere {
@@ -560,6 +574,12 @@ func TestEnvironment(t *testing.T) {
 			continue // reported by TestFunctionFolders
 		}
 		reads := scan.readBy(dir)
+		for name := range notFromTemplate {
+			if _, ok := f.Environment[name]; ok {
+				t.Errorf("template.yaml:%d: %s sets %s, which %s", f.Line, id, name, notFromTemplate[name])
+			}
+			delete(reads, name)
+		}
 		for _, name := range sortedKeys(reads) {
 			if _, ok := f.Environment[name]; !ok {
 				t.Errorf("template.yaml:%d: %s does not set %s, which functions/%s reads (%s)", f.Line, id, name, dir, strings.Join(scan.read[name], ", "))

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
@@ -50,9 +49,9 @@ func Handler(ctx context.Context, s lambdaenv.StreamSettings) (BatchHandler, err
 		return nil, err
 	}
 	return NewHandler(s, Clients{
-		DynamoDB:    dynamodb.NewFromConfig(cfg),
-		SES:         sesv2.NewFromConfig(cfg),
-		EventBridge: eventbridge.NewFromConfig(cfg),
+		DynamoDB:    lambdaenv.DynamoDB(cfg),
+		SES:         sesv2.NewFromConfig(cfg, func(o *sesv2.Options) { o.BaseEndpoint = lambdaenv.SESEndpoint() }),
+		EventBridge: eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.BaseEndpoint = lambdaenv.EventBridgeEndpoint() }),
 	}, lambdaenv.Logger())
 }
 
