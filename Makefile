@@ -127,22 +127,16 @@ clean:
 #
 # sam build runs `make build-<LogicalId>` once per function of template.yaml,
 # with ARTIFACTS_DIR set to the directory it packages as that function's code.
-# Each line below maps a logical id to the folder under functions/ it is built
-# from; the one recipe after them copies the bootstrap that the build rule
-# above compiles, so a deployed binary is built exactly as `make build` builds
-# it. internal/samtemplate's tests check that every function of template.yaml
-# has its line here, naming the folder of its route (or, for the stream
-# consumer, the folder its test table names).
+# The one pattern rule below serves every function: the folder under
+# functions/ is the logical id without "Function", in kebab case
+# (InviteUserFunction is built from functions/invite-user), as
+# httpapi.Route.Function derives it; internal/samtemplate's tests check that
+# this rule finds the folder of every function of template.yaml. It copies the
+# bootstrap that the build rule above compiles, so a deployed binary is built
+# exactly as `make build` builds it.
 
-build-ListTabsFunction: lambda-artifact/list-tabs
-build-ListUsersFunction: lambda-artifact/list-users
-build-GetUserFunction: lambda-artifact/get-user
-build-InviteUserFunction: lambda-artifact/invite-user
-build-SetPermissionsFunction: lambda-artifact/set-permissions
-build-UpdateContactFunction: lambda-artifact/update-contact
-build-RemoveUserFunction: lambda-artifact/remove-user
-build-ListActivityFunction: lambda-artifact/list-activity
-build-DeliverActivityFunction: lambda-artifact/deliver-activity
+# kebab turns an operation name (InviteUser) into its folder (invite-user).
+kebab = $(shell printf '%s' '$(1)' | sed -E 's/([a-z0-9])([A-Z])/\1-\2/g' | tr 'A-Z' 'a-z')
 
 # Refuse before compiling anything when run by hand without ARTIFACTS_DIR.
 ifneq ($(filter build-%Function,$(MAKECMDGOALS)),)
@@ -151,7 +145,7 @@ $(error ARTIFACTS_DIR is not set: sam build sets it when it runs build-<LogicalI
 endif
 endif
 
-# lambda-artifact/<folder> is never a file, so it is made on every call.
-lambda-artifact/%: $(BUILD_DIR)/%/bootstrap
+.SECONDEXPANSION:
+build-%Function: $(BUILD_DIR)/$$(call kebab,$$*)/bootstrap
 	@mkdir -p "$(ARTIFACTS_DIR)"
 	cp $< "$(ARTIFACTS_DIR)/bootstrap"

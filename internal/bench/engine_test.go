@@ -22,6 +22,8 @@ import (
 	"github.com/businessapp/usermanagement/internal/dynamo/dynamotest"
 	"github.com/businessapp/usermanagement/internal/dynamodblocal"
 	"github.com/businessapp/usermanagement/internal/httpapi"
+	"github.com/businessapp/usermanagement/internal/lambdaenv"
+	"github.com/businessapp/usermanagement/internal/phone"
 	"github.com/businessapp/usermanagement/internal/team"
 )
 
@@ -98,10 +100,13 @@ func newFixture(tb testing.TB, client *dynamodb.Client) *fixture {
 	tb.Helper()
 	table := newTable(tb, client)
 	store := dynamo.NewStore(client, table)
-	svc := team.NewService(store, team.SystemClock{}, team.ULIDSource{})
+	api, err := lambdaenv.NewAPI(client, table, slog.New(slog.NewTextHandler(io.Discard, nil)), phone.Normalizer{})
+	if err != nil {
+		tb.Fatal(err)
+	}
 	f := &fixture{
 		client: client, table: table, store: store,
-		api: httpapi.New(svc, slog.New(slog.NewTextHandler(io.Discard, nil))).Mux(),
+		api: api.Mux(),
 		now: team.SystemClock{}.Now(),
 	}
 	f.seed = f.batchWrite

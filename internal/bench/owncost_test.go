@@ -14,7 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/businessapp/usermanagement/internal/dynamo"
-	"github.com/businessapp/usermanagement/internal/httpapi"
+	"github.com/businessapp/usermanagement/internal/lambdaenv"
+	"github.com/businessapp/usermanagement/internal/phone"
 	"github.com/businessapp/usermanagement/internal/team"
 )
 
@@ -51,8 +52,11 @@ func BenchmarkOwnCost(b *testing.B) {
 func memoryFixture(tb testing.TB) *fixture {
 	mem := &memoryClient{items: map[string]map[string]types.AttributeValue{}}
 	store := dynamo.NewStore(mem, "memory")
-	f := &fixture{table: "memory", store: store, now: team.SystemClock{}.Now(), seed: mem.put,
-		api: httpapi.New(team.NewService(store, team.SystemClock{}, team.ULIDSource{}), slog.New(slog.NewTextHandler(io.Discard, nil))).Mux()}
+	api, err := lambdaenv.NewAPI(mem, "memory", slog.New(slog.NewTextHandler(io.Discard, nil)), phone.Normalizer{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f := &fixture{table: "memory", store: store, now: team.SystemClock{}.Now(), seed: mem.put, api: api.Mux()}
 	f.createBusiness(tb, opsBusiness, opsUsers)
 	f.seedActivity(tb, opsBusiness, opsActivity)
 	return f

@@ -16,6 +16,7 @@ import (
 
 	"github.com/businessapp/usermanagement/internal/dynamo"
 	"github.com/businessapp/usermanagement/internal/dynamo/dynamotest"
+	"github.com/businessapp/usermanagement/internal/phone"
 	"github.com/businessapp/usermanagement/internal/team"
 )
 
@@ -32,7 +33,7 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	client := dynamotest.Client(t)
 	store := dynamo.NewStore(client, dynamotest.NewTable(t, client))
-	return &env{ctx: context.Background(), store: store, svc: team.NewService(store, team.SystemClock{}, team.ULIDSource{})}
+	return &env{ctx: context.Background(), store: store, svc: team.NewService(store, team.SystemClock{}, team.ULIDSource{}, phone.Normalizer{})}
 }
 
 // business creates a business whose owner holds every tab.

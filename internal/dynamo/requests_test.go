@@ -17,6 +17,7 @@ import (
 	"github.com/businessapp/usermanagement/internal/dynamo"
 	"github.com/businessapp/usermanagement/internal/dynamo/dynamotest"
 	"github.com/businessapp/usermanagement/internal/httpapi"
+	"github.com/businessapp/usermanagement/internal/phone"
 	"github.com/businessapp/usermanagement/internal/team"
 )
 
@@ -93,7 +94,7 @@ func TestRequestsPerOperation(t *testing.T) {
 		team.User{BusinessID: "acme", Email: "owner@acme.test", Permissions: allTabs, CreatedAt: now, UpdatedAt: now, Version: 1}); err != nil {
 		t.Fatal(err)
 	}
-	api := httpapi.New(team.NewService(store, team.SystemClock{}, team.ULIDSource{}), slog.New(slog.NewTextHandler(io.Discard, nil))).Mux()
+	api := httpapi.New(team.NewService(store, team.SystemClock{}, team.ULIDSource{}, phone.Normalizer{}), slog.New(slog.NewTextHandler(io.Discard, nil))).Mux()
 
 	tests := []struct {
 		name, method, path, body string

@@ -15,6 +15,7 @@ import (
 	"github.com/businessapp/usermanagement/internal/gateway"
 	"github.com/businessapp/usermanagement/internal/httpapi"
 	"github.com/businessapp/usermanagement/internal/memstore"
+	"github.com/businessapp/usermanagement/internal/phone"
 	"github.com/businessapp/usermanagement/internal/team"
 )
 
@@ -44,7 +45,7 @@ func handler(t *testing.T, operation string) func(context.Context, events.APIGat
 		team.User{BusinessID: "acme", Email: "owner@acme.test", Permissions: tabs, CreatedAt: at, UpdatedAt: at, Version: 1}); err != nil {
 		t.Fatal(err)
 	}
-	svc := team.NewService(store, fixedClock{}, team.ULIDSource{})
+	svc := team.NewService(store, fixedClock{}, team.ULIDSource{}, phone.Normalizer{})
 	if _, err := svc.InviteUser(context.Background(), "owner@acme.test", "acme", team.Invitation{Email: "ann+tag@acme.test", LastName: "Lee"}); err != nil {
 		t.Fatal(err)
 	}

@@ -4,24 +4,74 @@
 // internal/gateway) and the local stack (all routes on one mux).
 package httpapi
 
-import "net/http"
+//go:generate go run ../../cmd/genfunctions -root ../..
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"unicode"
+)
 
 // Route is one operation of the API. The route table below is the single
-// source for the handlers, the functions under functions/, the local stack's
-// mux and the checks of template.yaml.
+// source of everything that follows from a route: its handler, its
+// function's main.go under functions/ and its resources in template.yaml
+// (both written by `go generate ./...`, see cmd/genfunctions), its build
+// target (the Makefile's build-%Function pattern rule), its IAM actions,
+// its place in the local stack's mux, and the checks that its OpenAPI
+// operation and its sample event exist.
 type Route struct {
-	// Operation names the operation; it is also the stem of the function's
-	// logical id in template.yaml (Operation + "Function").
+	// Operation names the operation. The function's folder under
+	// functions/, its logical id in template.yaml and its sample event are
+	// derived from it (Function, LogicalID).
 	Operation string
 	Method    string
 	// Path is an API Gateway route path; its {name} segments are also Go
 	// ServeMux wildcards.
 	Path string
-	// Function is the folder under functions/ whose main.go serves the route.
-	Function string
-	// ReadOnly routes never write; their functions get read-only policies.
-	ReadOnly bool
-	serve    func(*API, *http.Request) (response, error)
+	// ParsesPhones says that the operation parses phone numbers, so its
+	// function is built with internal/phone (and only such functions link
+	// the phone library).
+	ParsesPhones bool
+	// DynamoDBActions are the IAM actions the operation calls on the table,
+	// which are exactly what its function's role allows. A
+	// TransactWriteItems call is authorised by the actions it contains
+	// (ConditionCheckItem, PutItem, DeleteItem): IAM has no
+	// dynamodb:TransactWriteItems action.
+	DynamoDBActions []string
+	serve           func(*API, *http.Request) (response, error)
+}
+
+// Function is the folder under functions/ that holds the route's Lambda
+// (and the stem of its sample event under events/): the operation in
+// kebab case, such as invite-user for InviteUser.
+func (r Route) Function() string { return KebabCase(r.Operation) }
+
+// LogicalID is the id of the route's function in template.yaml; the
+// Makefile's build-%Function rule derives the folder back from it.
+func (r Route) LogicalID() string { return r.Operation + "Function" }
+
+// ReadOnly reports that the operation never writes: its role allows no
+// DynamoDB action that changes the table.
+func (r Route) ReadOnly() bool {
+	return !slices.ContainsFunc(r.DynamoDBActions, func(a string) bool { return !slices.Contains(readActions, a) })
+}
+
+// KebabCase turns an operation name into its folder name: InviteUser
+// becomes invite-user. The Makefile's build-%Function rule does the same
+// with sed, and a test holds the two together.
+func KebabCase(operation string) string {
+	var b strings.Builder
+	for i, r := range operation {
+		if unicode.IsUpper(r) {
+			if i > 0 {
+				b.WriteByte('-')
+			}
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // Operation names.
@@ -36,20 +86,50 @@ const (
 	OpListActivity   = "ListActivity"
 )
 
+// DynamoDB actions, as IAM names them.
+const (
+	ActionGetItem            = "dynamodb:GetItem"
+	ActionQuery              = "dynamodb:Query"
+	ActionConditionCheckItem = "dynamodb:ConditionCheckItem"
+	ActionPutItem            = "dynamodb:PutItem"
+	ActionDeleteItem         = "dynamodb:DeleteItem"
+)
+
+// readActions are what every operation calls: the caller's membership and
+// the user it acts on are single items, lists are queries.
+var readActions = []string{ActionGetItem, ActionQuery}
+
+// writeActions are the actions of a write's transaction (see
+// Route.DynamoDBActions) on top of the reads that precede it.
+var writeActions = []string{ActionGetItem, ActionQuery, ActionConditionCheckItem, ActionPutItem, ActionDeleteItem}
+
 var routes = []Route{
-	{OpListTabs, http.MethodGet, "/v1/businesses/{businessId}/tabs", "list-tabs", true, (*API).listTabs},
-	{OpListUsers, http.MethodGet, "/v1/businesses/{businessId}/users", "list-users", true, (*API).listUsers},
-	{OpGetUser, http.MethodGet, "/v1/businesses/{businessId}/users/{email}", "get-user", true, (*API).getUser},
-	{OpInviteUser, http.MethodPost, "/v1/businesses/{businessId}/users", "invite-user", false, (*API).inviteUser},
-	{OpSetPermissions, http.MethodPut, "/v1/businesses/{businessId}/users/{email}/permissions", "set-permissions", false, (*API).setPermissions},
-	{OpUpdateContact, http.MethodPatch, "/v1/businesses/{businessId}/users/{email}", "update-contact", false, (*API).updateContact},
-	{OpRemoveUser, http.MethodDelete, "/v1/businesses/{businessId}/users/{email}", "remove-user", false, (*API).removeUser},
-	{OpListActivity, http.MethodGet, "/v1/businesses/{businessId}/activity", "list-activity", true, (*API).listActivity},
+	{OpListTabs, http.MethodGet, "/v1/businesses/{businessId}/tabs", false, readActions, (*API).listTabs},
+	{OpListUsers, http.MethodGet, "/v1/businesses/{businessId}/users", false, readActions, (*API).listUsers},
+	{OpGetUser, http.MethodGet, "/v1/businesses/{businessId}/users/{email}", false, readActions, (*API).getUser},
+	{OpInviteUser, http.MethodPost, "/v1/businesses/{businessId}/users", true, writeActions, (*API).inviteUser},
+	{OpSetPermissions, http.MethodPut, "/v1/businesses/{businessId}/users/{email}/permissions", false, writeActions, (*API).setPermissions},
+	{OpUpdateContact, http.MethodPatch, "/v1/businesses/{businessId}/users/{email}", true, writeActions, (*API).updateContact},
+	{OpRemoveUser, http.MethodDelete, "/v1/businesses/{businessId}/users/{email}", false, writeActions, (*API).removeUser},
+	{OpListActivity, http.MethodGet, "/v1/businesses/{businessId}/activity", false, readActions, (*API).listActivity},
 }
 
 // Routes returns the route table.
 func Routes() []Route {
 	out := make([]Route, len(routes))
-	copy(out, routes)
+	for i, r := range routes {
+		r.DynamoDBActions = slices.Clone(r.DynamoDBActions)
+		out[i] = r
+	}
 	return out
+}
+
+// RouteOf returns the route of an operation.
+func RouteOf(operation string) (Route, bool) {
+	for _, r := range Routes() {
+		if r.Operation == operation {
+			return r, true
+		}
+	}
+	return Route{}, false
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/businessapp/usermanagement/internal/httpapi"
 	"github.com/businessapp/usermanagement/internal/memstore"
+	"github.com/businessapp/usermanagement/internal/phone"
 	"github.com/businessapp/usermanagement/internal/team"
 )
 
@@ -110,7 +111,7 @@ func newTestStack(t testing.TB) *testStack {
 		}
 	}
 	var log bytes.Buffer
-	svc := team.NewService(store, fixedClock{}, &sequentialIDs{})
+	svc := team.NewService(store, fixedClock{}, &sequentialIDs{}, phone.Normalizer{})
 	s := &testStack{
 		store:   store,
 		handler: httpapi.New(svc, slog.New(slog.NewTextHandler(&log, nil))).Mux(),

@@ -9,14 +9,12 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/businessapp/usermanagement/internal/delivery"
-	"github.com/businessapp/usermanagement/internal/dynamo"
 	"github.com/businessapp/usermanagement/internal/dynamodblocal"
-	"github.com/businessapp/usermanagement/internal/eventbus"
 	"github.com/businessapp/usermanagement/internal/httpapi"
-	"github.com/businessapp/usermanagement/internal/sesmail"
+	"github.com/businessapp/usermanagement/internal/lambdaenv"
+	"github.com/businessapp/usermanagement/internal/lambdaenv/stream"
 	"github.com/businessapp/usermanagement/internal/streamlambda"
 	"github.com/businessapp/usermanagement/internal/streampoll"
-	"github.com/businessapp/usermanagement/internal/team"
 )
 
 // Settings of the local event source mapping; template.yaml has the same.
@@ -26,20 +24,23 @@ const (
 	streamPollInterval  = 50 * time.Millisecond
 )
 
+// newConsumer builds the consumer the stream Lambda runs, through the same
+// composition root, with the local stack's clients and settings.
+func (s *Stack) newConsumer(cfg Config, endpoint string) (*delivery.Consumer, error) {
+	return stream.NewConsumer(lambdaenv.StreamSettings{
+		TableName:    cfg.TableName,
+		EventBusName: localBus,
+		SenderEmail:  localSender,
+		AppBaseURL:   s.URL,
+	}, stream.Clients{DynamoDB: dynamodblocal.NewClient(endpoint), SES: s.emulators.ses, EventBridge: s.emulators.eventbridge}, cfg.Log)
+}
+
 // runDelivery feeds the table's stream to the same consumer the stream
 // Lambda runs, through the local stand-in for the event source mapping,
 // until ctx ends. Records given up on are logged: the local stand-in for the
 // on-failure queue.
-func (s *Stack) runDelivery(ctx context.Context, cfg Config, endpoint string, store *dynamo.Store) {
+func (s *Stack) runDelivery(ctx context.Context, cfg Config, endpoint string, consumer *delivery.Consumer) {
 	db := dynamodblocal.NewClient(endpoint)
-	consumer := delivery.New(s.URL, delivery.Deps{
-		Ledger:    dynamo.NewLedger(db, cfg.TableName),
-		Directory: store,
-		Mailer:    sesmail.New(s.emulators.ses, localSender),
-		Publisher: eventbus.New(s.emulators.eventbridge, localBus),
-		Clock:     team.SystemClock{},
-		Log:       cfg.Log,
-	})
 	poller := streampoll.New(db, dynamodblocal.NewStreamsClient(endpoint), streampoll.Config{
 		TableName:        cfg.TableName,
 		BatchSize:        streamBatchSize,

@@ -13,7 +13,8 @@ import (
 
 	"github.com/businessapp/usermanagement/internal/dynamo"
 	"github.com/businessapp/usermanagement/internal/dynamodblocal"
-	"github.com/businessapp/usermanagement/internal/httpapi"
+	"github.com/businessapp/usermanagement/internal/lambdaenv"
+	"github.com/businessapp/usermanagement/internal/phone"
 	"github.com/businessapp/usermanagement/internal/team"
 )
 
@@ -113,14 +114,23 @@ func (s *Stack) start(ctx context.Context, cfg Config) (http.Handler, error) {
 	if err := seed(ctx, dev); err != nil {
 		return nil, err
 	}
+	consumer, err := s.newConsumer(cfg, endpoint)
+	if err != nil {
+		return nil, err
+	}
 	pollCtx, stopPolling := context.WithCancel(context.Background())
 	s.stopPolling, s.poller = stopPolling, make(chan struct{})
 	go func() {
 		defer close(s.poller)
-		s.runDelivery(pollCtx, cfg, endpoint, store)
+		s.runDelivery(pollCtx, cfg, endpoint, consumer)
 	}()
 
-	api := httpapi.New(team.NewService(store, clock, team.ULIDSource{}), cfg.Log)
+	// The same composition root as the route functions: the local stack
+	// serves every route, so it passes the phone parser.
+	api, err := lambdaenv.NewAPI(client, cfg.TableName, cfg.Log, phone.Normalizer{})
+	if err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", auth.Middleware(api.Mux()))
 	mux.HandleFunc("POST /dev/token", dev.token)

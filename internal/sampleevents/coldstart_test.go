@@ -14,79 +14,68 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/businessapp/usermanagement/internal/dynamo/dynamotest"
-	"github.com/businessapp/usermanagement/internal/dynamodblocal"
+	"github.com/businessapp/usermanagement/internal/httpapi"
 	"github.com/businessapp/usermanagement/internal/lambdaenv"
 )
 
 // BenchmarkColdStart measures, under the Lambda Runtime Interface Emulator
 // on this machine, the time from invoking a freshly started function to its
-// first answer (the bootstrap's start, its init and the first event, as a
-// cold start in Lambda), for the largest function (the stream consumer,
-// with its sample batch), for a route's function (list-tabs, with its
-// sample event), and for a hello-world Go function built the same way
-// (testdata/hello). The emulator is started and listening before the clock
-// starts; each iteration starts every function afresh, in an order that
-// rotates. It reports medians and the ratio to hello-world; the emulator's
-// own INIT duration is reported too. Run it with
+// first answer (the bootstrap's process start, its init and the first
+// event, as a cold start in Lambda), for every function and for a
+// hello-world Go function built the same way (testdata/hello), interleaved
+// in one run: each iteration starts every one of them afresh, in an order
+// that rotates. The emulator is started and listening before the clock
+// starts.
 //
-//	go run ./cmd/withdynamodb go test -run '^$' -bench ColdStart -benchtime 15x ./internal/sampleevents
+// The events need no database, so that what is measured is the function's
+// own start: a route function gets its sample event without the
+// authorizer's claims (it answers 401 without calling DynamoDB), the stream
+// consumer an empty batch. It reports each function's median first answer,
+// its ratio to hello world's, and the emulator's own INIT duration. Run it
+// with
 //
-// The stream consumer's first answer includes its real work against
-// DynamoDB Local and kumo (reading its delivery state, the business and the
-// inviter, sending the email, putting the event, marking both); the
-// activity record is put back undelivered before each run.
+//	go test -run '^$' -bench ColdStart -benchtime 20x ./internal/sampleevents
 func BenchmarkColdStart(b *testing.B) {
 	rie := findRIE(b)
-	db := dynamotest.Client(b)
-	endpoint := dynamodblocal.EndpointFromEnv()
-	bootstraps := buildPackages(b, map[string]string{
-		streamFunction: "./functions/" + streamFunction,
-		"list-tabs":    "./functions/list-tabs",
-		"hello":        "./internal/sampleevents/testdata/hello",
-	})
-	srv := startKumo(b)
-	k := newKumoWorld(b, srv)
-	table := dynamotest.NewTable(b, db)
-	seed(b, db, table, true)
-	stream := streamEvent(b)
-	env := append(awsEnv(endpoint, srv.URL), lambdaenv.EnvTableName+"="+table)
+	pkgs := map[string]string{"hello": "./internal/sampleevents/testdata/hello", streamFunction: "./functions/" + streamFunction}
+	for _, r := range httpapi.Routes() {
+		pkgs[r.Function()] = "./functions/" + r.Function()
+	}
+	bootstraps := buildPackages(b, pkgs)
+	// No request reaches AWS; the endpoints only keep a mistake local.
+	env := append(awsEnv("http://127.0.0.1:9", "http://127.0.0.1:9"), lambdaenv.EnvTableName+"=users")
 	streamEnv := append(slices.Clone(env),
-		lambdaenv.EnvEventBusName+"="+k.bus, lambdaenv.EnvSenderEmail+"="+k.sender, lambdaenv.EnvAppBaseURL+"="+appBaseURL)
+		lambdaenv.EnvEventBusName+"=bus", lambdaenv.EnvSenderEmail+"=no-reply@example.com", lambdaenv.EnvAppBaseURL+"="+appBaseURL)
 
 	type subject struct {
 		name  string
 		env   []string
 		event []byte
-		// before readies the world for a run, off the clock.
-		before func()
-		check  func(body []byte) error
+		check func(body []byte) error
 	}
 	subjects := []subject{
-		{streamFunction, streamEnv, readEvent(b, streamFunction),
-			func() { seedActivity(b, db, table, stream.Records[0]) },
-			func(body []byte) error {
-				var resp events.DynamoDBEventResponse
-				if err := decodeStrict(body, &resp); err != nil || len(resp.BatchItemFailures) != 0 {
-					return fmt.Errorf("answer %s (%v)", body, err)
-				}
-				return nil
-			}},
-		{"list-tabs", env, readEvent(b, "list-tabs"), func() {},
-			func(body []byte) error {
-				var resp events.APIGatewayV2HTTPResponse
-				if err := decodeStrict(body, &resp); err != nil || resp.StatusCode != http.StatusOK {
-					return fmt.Errorf("answer %s (%v)", body, err)
-				}
-				return nil
-			}},
-		{"hello", nil, []byte(`{}`), func() {},
-			func(body []byte) error {
-				if !bytes.Contains(body, []byte("hello, world")) {
-					return fmt.Errorf("answer %s", body)
-				}
-				return nil
-			}},
+		{"hello", nil, []byte(`{}`), func(body []byte) error {
+			if !bytes.Contains(body, []byte("hello, world")) {
+				return fmt.Errorf("answer %s", body)
+			}
+			return nil
+		}},
+		{streamFunction, streamEnv, []byte(`{"Records":[]}`), func(body []byte) error {
+			var resp events.DynamoDBEventResponse
+			if err := decodeStrict(body, &resp); err != nil || len(resp.BatchItemFailures) != 0 {
+				return fmt.Errorf("answer %s (%v)", body, err)
+			}
+			return nil
+		}},
+	}
+	for _, r := range httpapi.Routes() {
+		subjects = append(subjects, subject{r.Function(), env, unauthenticated(b, r.Function()), func(body []byte) error {
+			var resp events.APIGatewayV2HTTPResponse
+			if err := decodeStrict(body, &resp); err != nil || resp.StatusCode != http.StatusUnauthorized {
+				return fmt.Errorf("answer %s (%v), want a 401", body, err)
+			}
+			return nil
+		}})
 	}
 	firstAnswer := map[string][]time.Duration{}
 	initReport := map[string][]float64{}
@@ -95,7 +84,6 @@ func BenchmarkColdStart(b *testing.B) {
 	for i := range b.N {
 		for j := range subjects {
 			s := subjects[(i+j)%len(subjects)]
-			s.before()
 			e := startEmulator(b, rie, bootstraps[s.name], s.env)
 			start := time.Now()
 			resp, err := client.Post(e.url, "application/json", bytes.NewReader(s.event))
@@ -133,6 +121,27 @@ func BenchmarkColdStart(b *testing.B) {
 	}
 	raw, _ := json.Marshal(firstAnswer)
 	b.Logf("first answers (ns): %s", raw)
+}
+
+// unauthenticated returns a route function's sample event without the
+// authorizer's claims: the function answers it 401 before any call to
+// DynamoDB.
+func unauthenticated(tb testing.TB, function string) []byte {
+	tb.Helper()
+	var ev map[string]any
+	if err := json.Unmarshal(readEvent(tb, function), &ev); err != nil {
+		tb.Fatal(err)
+	}
+	rc, ok := ev["requestContext"].(map[string]any)
+	if !ok {
+		tb.Fatalf("events/%s.json has no requestContext", function)
+	}
+	delete(rc, "authorizer")
+	out, err := json.Marshal(ev)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return out
 }
 
 // initReportLine is the emulator's report of a function's init.

@@ -19,6 +19,7 @@ import (
 	"github.com/businessapp/usermanagement/internal/dynamodblocal"
 	"github.com/businessapp/usermanagement/internal/gateway"
 	"github.com/businessapp/usermanagement/internal/lambdaenv"
+	"github.com/businessapp/usermanagement/internal/lambdaenv/stream"
 	"github.com/businessapp/usermanagement/internal/streamlambda"
 	"github.com/businessapp/usermanagement/internal/streampoll"
 )
@@ -177,7 +178,7 @@ func TestStreamEventIsWhatTheInviteCommits(t *testing.T) {
 	seed(t, db, table, false)
 	ctx := context.Background()
 	route, _ := routeOf("invite-user")
-	h, err := lambdaenv.NewRouteHandler(db, table, testLogger(t), route.Operation)
+	h, err := lambdaenv.NewRouteHandler(db, table, testLogger(t), route.Operation, phonesOf(route))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +237,7 @@ func TestStreamEventIsWhatTheInviteCommits(t *testing.T) {
 
 // TestSampleEvents feeds each sample event to its function's handler, built
 // by the same wiring the Lambda runs (lambdaenv.NewRouteHandler,
-// lambdaenv.NewStreamHandler) over DynamoDB Local and kumo, and checks the
+// stream.NewHandler) over DynamoDB Local and kumo, and checks the
 // documented answer.
 func TestSampleEvents(t *testing.T) {
 	db := dynamotest.Client(t)
@@ -251,9 +252,9 @@ func TestSampleEvents(t *testing.T) {
 				ev := streamEvent(t)
 				seed(t, db, table, false)
 				seedActivity(t, db, table, ev.Records[0])
-				h, err := lambdaenv.NewStreamHandler(lambdaenv.StreamSettings{
+				h, err := stream.NewHandler(lambdaenv.StreamSettings{
 					TableName: table, EventBusName: k.bus, SenderEmail: k.sender, AppBaseURL: appBaseURL,
-				}, lambdaenv.StreamClients{DynamoDB: db, SES: k.ses, EventBridge: k.events}, testLogger(t))
+				}, stream.Clients{DynamoDB: db, SES: k.ses, EventBridge: k.events}, testLogger(t))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -266,7 +267,7 @@ func TestSampleEvents(t *testing.T) {
 			}
 			route, _ := routeOf(s.function)
 			seed(t, db, table, s.annInvited)
-			h, err := lambdaenv.NewRouteHandler(db, table, testLogger(t), route.Operation)
+			h, err := lambdaenv.NewRouteHandler(db, table, testLogger(t), route.Operation, phonesOf(route))
 			if err != nil {
 				t.Fatal(err)
 			}

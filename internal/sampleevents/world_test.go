@@ -33,6 +33,7 @@ import (
 	"github.com/businessapp/usermanagement/internal/dynamo"
 	"github.com/businessapp/usermanagement/internal/gateway"
 	"github.com/businessapp/usermanagement/internal/httpapi"
+	"github.com/businessapp/usermanagement/internal/phone"
 	"github.com/businessapp/usermanagement/internal/streamlambda"
 	"github.com/businessapp/usermanagement/internal/team"
 )
@@ -145,11 +146,21 @@ func jsonTabIDs() []any {
 // routeOf returns the route a function folder serves.
 func routeOf(function string) (httpapi.Route, bool) {
 	for _, r := range httpapi.Routes() {
-		if r.Function == function {
+		if r.Function() == function {
 			return r, true
 		}
 	}
 	return httpapi.Route{}, false
+}
+
+// phonesOf returns what a route's generated main.go passes the composition
+// root: the phone parser for the routes that parse phones, nil for others,
+// so that these tests wire each route as its Lambda does.
+func phonesOf(r httpapi.Route) team.PhoneNormalizer {
+	if r.ParsesPhones {
+		return phone.Normalizer{}
+	}
+	return nil
 }
 
 // readEvent returns the raw sample event of a function.
@@ -211,7 +222,7 @@ func seed(t testing.TB, db *dynamodb.Client, table string, annInvited bool) {
 	if !annInvited {
 		return
 	}
-	svc := team.NewService(store, team.SystemClock{}, team.ULIDSource{})
+	svc := team.NewService(store, team.SystemClock{}, team.ULIDSource{}, phone.Normalizer{})
 	if _, err := svc.InviteUser(ctx, owner, business, annInvitation); err != nil {
 		t.Fatalf("seed Ann: %v", err)
 	}

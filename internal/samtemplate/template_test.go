@@ -60,7 +60,7 @@ func functionsByID(t *testing.T) map[string]samtemplate.Function {
 }
 
 // logicalID is the logical id the function of a route must have.
-func logicalID(r httpapi.Route) string { return r.Operation + "Function" }
+func logicalID(r httpapi.Route) string { return r.LogicalID() }
 
 // routesByID returns the route table by the logical id of each route's
 // function.
@@ -129,7 +129,7 @@ var streamFunctions = map[string]streamFunction{
 // streamFunctions.
 func functionFolder(id string) (string, bool) {
 	if r, ok := routesByID()[id]; ok {
-		return r.Function, true
+		return r.Function(), true
 	}
 	if sf, ok := streamFunctions[id]; ok {
 		return sf.folder, true
@@ -251,7 +251,7 @@ func TestFunctionFolders(t *testing.T) {
 	}
 	byFolder := map[string]httpapi.Route{}
 	for _, r := range httpapi.Routes() {
-		byFolder[r.Function] = r
+		byFolder[r.Function()] = r
 	}
 	streamByFolder := map[string]string{}
 	for _, id := range sortedKeys(streamFunctions) {
@@ -281,47 +281,14 @@ func TestFunctionFolders(t *testing.T) {
 	}
 }
 
-// makeTarget is a build-<LogicalId> rule of the Makefile.
-type makeTarget struct {
-	line    int
-	prereqs string
-}
-
-// buildTargetRule matches a rule line "build-<LogicalId>: prerequisites"
-// (and not a variable assignment "build-x := ...").
-var buildTargetRule = regexp.MustCompile(`^build-([A-Za-z0-9]+):(?:$|[^=](.*))`)
-
-// makefileBuildTargets reads the build-<LogicalId> rules the Makefile
-// declares, by logical id.
-func makefileBuildTargets(t *testing.T) map[string]makeTarget {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(repoRoot, "Makefile"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]makeTarget{}
-	for i, line := range strings.Split(string(data), "\n") {
-		if m := buildTargetRule.FindStringSubmatch(line); m != nil {
-			out[m[1]] = makeTarget{line: i + 1, prereqs: strings.TrimSpace(strings.TrimPrefix(line, "build-"+m[1]+":"))}
-		}
-	}
-	return out
-}
-
-// TestMakefileBuildTargets checks that the Makefile has the build-<LogicalId>
-// target sam build runs for each function, building the function's folder,
-// and that each function is set up for that build.
-func TestMakefileBuildTargets(t *testing.T) {
+// TestFunctionsBuildWithTheMakefile checks that each function is set up for
+// the Makefile's build-%Function rule, which sam build runs
+// (TestMakefileBuildTargetsResolve checks that the rule builds the right
+// folder for each).
+func TestFunctionsBuildWithTheMakefile(t *testing.T) {
 	fns := functionsByID(t)
-	targets := makefileBuildTargets(t)
 	for _, id := range sortedKeys(fns) {
 		f := fns[id]
-		target, ok := targets[id]
-		if !ok {
-			t.Errorf("Makefile has no target build-%s, which sam build runs for %s (template.yaml:%d)", id, id, f.Line)
-		} else if dir, ok := functionFolder(id); ok && target.prereqs != "lambda-artifact/"+dir {
-			t.Errorf("Makefile:%d: build-%s depends on %q, want lambda-artifact/%s (the folder of %s)", target.line, id, target.prereqs, dir, id)
-		}
 		// sam build runs the Makefile found in CodeUri, the repository root.
 		if f.CodeURI != "./" && f.CodeURI != "." {
 			t.Errorf("template.yaml:%d: %s has CodeUri %q, want ./ (the folder of the Makefile)", f.Line, id, f.CodeURI)
@@ -332,11 +299,6 @@ func TestMakefileBuildTargets(t *testing.T) {
 		// The Makefile builds a linux/arm64 binary named bootstrap.
 		if f.Runtime != "provided.al2023" || f.Handler != "bootstrap" || !slices.Equal(f.Architectures, []string{"arm64"}) {
 			t.Errorf("template.yaml:%d: %s has Runtime %q, Handler %q, Architectures %q; the Makefile builds for provided.al2023, bootstrap, [arm64]", f.Line, id, f.Runtime, f.Handler, f.Architectures)
-		}
-	}
-	for _, id := range sortedKeys(targets) {
-		if _, ok := fns[id]; !ok {
-			t.Errorf("Makefile:%d: build-%s is not the build target of any function of template.yaml", targets[id].line, id)
 		}
 	}
 }
@@ -350,11 +312,10 @@ func TestMakefileBuildTargetsResolve(t *testing.T) {
 		t.Skip("make is not installed")
 	}
 	fns := functionsByID(t)
-	targets := makefileBuildTargets(t)
 	for _, id := range sortedKeys(fns) {
 		dir, ok := functionFolder(id)
-		if _, hasTarget := targets[id]; !ok || !hasTarget {
-			continue // reported by the tests above
+		if !ok {
+			continue // reported by TestFunctionFolders
 		}
 		artifacts := filepath.Join(t.TempDir(), id)
 		cmd := exec.Command(makeBin, "--dry-run", "build-"+id, "ARTIFACTS_DIR="+artifacts)
@@ -572,10 +533,24 @@ func scanEnv(t *testing.T) envScan {
 	return s
 }
 
+// notFromTemplate are the variables the deployed code reads that
+// template.yaml must not set, with why.
+var notFromTemplate = map[string]string{
+	lambdaenv.EnvRegion:              "Lambda sets (a reserved variable)",
+	lambdaenv.EnvAccessKeyID:         "Lambda sets from the function's role (a reserved variable)",
+	lambdaenv.EnvSecretAccessKey:     "Lambda sets from the function's role (a reserved variable)",
+	lambdaenv.EnvSessionToken:        "Lambda sets from the function's role (a reserved variable)",
+	lambdaenv.EnvEndpoint:            "only the packaging tests set, to reach the emulators",
+	lambdaenv.EnvEndpointDynamoDB:    "only the packaging tests set, to reach DynamoDB Local",
+	lambdaenv.EnvEndpointSES:         "only the packaging tests set, to reach kumo",
+	lambdaenv.EnvEndpointEventBridge: "only the packaging tests set, to reach kumo",
+}
+
 // TestEnvironment checks that every function is given exactly the
 // environment variables the deployed code reads for it: what the functions
 // of internal/lambdaenv its main package uses read. A route function reads
-// TABLE_NAME only; a stream function what its entry in streamFunctions says.
+// TABLE_NAME only; a stream function what its entry in streamFunctions says;
+// neither is given what notFromTemplate lists.
 func TestEnvironment(t *testing.T) {
 	scan := scanEnv(t)
 	for _, e := range scan.elsewhere {
@@ -587,8 +562,8 @@ func TestEnvironment(t *testing.T) {
 	if _, ok := scan.read[lambdaenv.EnvTableName]; !ok {
 		t.Fatalf("the scan found no read of lambdaenv.EnvTableName (%s); it found %v", lambdaenv.EnvTableName, scan.read)
 	}
-	if r := httpapi.Routes()[0]; !scan.readBy(r.Function)[lambdaenv.EnvTableName] {
-		t.Fatalf("the scan finds no read of %s by functions/%s; it found %v", lambdaenv.EnvTableName, r.Function, scan.readBy(r.Function))
+	if r := httpapi.Routes()[0]; !scan.readBy(r.Function())[lambdaenv.EnvTableName] {
+		t.Fatalf("the scan finds no read of %s by functions/%s; it found %v", lambdaenv.EnvTableName, r.Function(), scan.readBy(r.Function()))
 	}
 	tables := deployed(t).OfType(samtemplate.TypeTable)
 	fns := functionsByID(t)
@@ -599,6 +574,12 @@ func TestEnvironment(t *testing.T) {
 			continue // reported by TestFunctionFolders
 		}
 		reads := scan.readBy(dir)
+		for name := range notFromTemplate {
+			if _, ok := f.Environment[name]; ok {
+				t.Errorf("template.yaml:%d: %s sets %s, which %s", f.Line, id, name, notFromTemplate[name])
+			}
+			delete(reads, name)
+		}
 		for _, name := range sortedKeys(reads) {
 			if _, ok := f.Environment[name]; !ok {
 				t.Errorf("template.yaml:%d: %s does not set %s, which functions/%s reads (%s)", f.Line, id, name, dir, strings.Join(scan.read[name], ", "))
@@ -756,7 +737,7 @@ func TestReadOnlyFunctionsCannotWrite(t *testing.T) {
 	fns := functionsByID(t)
 	for _, r := range httpapi.Routes() {
 		f, ok := fns[logicalID(r)]
-		if !r.ReadOnly || !ok {
+		if !r.ReadOnly() || !ok {
 			continue
 		}
 		where := fmt.Sprintf("template.yaml:%d: %s (read-only route %s)", f.Line, f.LogicalID, r.Operation)
@@ -796,7 +777,7 @@ func TestFunctionPolicies(t *testing.T) {
 		}
 		where := fmt.Sprintf("template.yaml:%d: %s", f.Line, f.LogicalID)
 		want := writeActions
-		if r.ReadOnly {
+		if r.ReadOnly() {
 			want = readActions
 		}
 		var allowed []string

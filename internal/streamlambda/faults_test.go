@@ -31,6 +31,7 @@ import (
 	"github.com/businessapp/usermanagement/internal/dynamo/dynamotest"
 	"github.com/businessapp/usermanagement/internal/dynamodblocal"
 	"github.com/businessapp/usermanagement/internal/eventbus"
+	"github.com/businessapp/usermanagement/internal/phone"
 	"github.com/businessapp/usermanagement/internal/sesmail"
 	"github.com/businessapp/usermanagement/internal/streamlambda"
 	"github.com/businessapp/usermanagement/internal/streampoll"
@@ -140,7 +141,7 @@ func TestFaultsLoseNothingAndDuplicateNothing(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- poller.Run(ctx) }()
 
-	svc := team.NewService(store, team.SystemClock{}, team.ULIDSource{})
+	svc := team.NewService(store, team.SystemClock{}, team.ULIDSource{}, phone.Normalizer{})
 	invitees := map[string]bool{}
 	for i := range 5 {
 		email := fmt.Sprintf("fault-%d-%d@example.com", now.UnixNano(), i)

@@ -1,14 +1,11 @@
 package team
 
 import (
-	"errors"
 	"fmt"
 	"net/mail"
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/nyaruka/phonenumbers"
 )
 
 // Input limits of SPEC §4.
@@ -16,13 +13,8 @@ const (
 	MaxEmailLength     = 254
 	MaxEmailLocalPart  = 64
 	MaxNameLength      = 100
-	maxPhoneInput      = 64
 	maxBusinessIDRunes = 64
 )
-
-// DefaultPhoneRegion is the region assumed for phone numbers written without
-// a country code ("415 555 0100"). Numbers with a leading + are parsed as is.
-const DefaultPhoneRegion = "US"
 
 // NormalizeEmail validates a single plain address (no display name, no
 // comments, RFC 5321 lengths) and returns it trimmed and lower-cased, the form
@@ -90,30 +82,6 @@ func isHostname(s string) bool {
 		}
 	}
 	return true
-}
-
-// NormalizePhone parses a phone number with libphonenumber's rules and returns
-// it in E.164. An empty input returns "" (the field is cleared).
-func NormalizePhone(raw string) (string, error) {
-	s := strings.TrimSpace(raw)
-	if s == "" {
-		return "", nil
-	}
-	if len(s) > maxPhoneInput || !utf8.ValidString(s) {
-		return "", errors.New("This is not a phone number; use the form +1 415 555 0100.")
-	}
-	// libphonenumber skips letters and stray text; refusing them here keeps
-	// a typo from being stored as a different, valid-looking number.
-	for _, r := range s {
-		if !strings.ContainsRune("0123456789+-(). /", r) {
-			return "", fmt.Errorf("%q is not a phone number: use digits, spaces and + - ( ) only, as in +1 415 555 0100.", s)
-		}
-	}
-	num, err := phonenumbers.Parse(s, DefaultPhoneRegion)
-	if err != nil || !phonenumbers.IsValidNumber(num) {
-		return "", fmt.Errorf("%q is not a valid phone number; include the country code, as in +1 415 555 0100.", s)
-	}
-	return phonenumbers.Format(num, phonenumbers.E164), nil
 }
 
 // NormalizeName trims a first or last name and checks its length and

@@ -48,15 +48,36 @@ const maxAttempts = 5
 // (from the verified token) and the business id from the path, parsed once
 // by the caller with ParseBusinessID.
 type Service struct {
-	store Store
-	clock Clock
-	ids   IDSource
+	store  Store
+	clock  Clock
+	ids    IDSource
+	phones PhoneNormalizer
 }
 
-// NewService returns a Service over the store.
-func NewService(store Store, clock Clock, ids IDSource) *Service {
-	return &Service{store: store, clock: clock, ids: ids}
+// PhoneNormalizer parses the phone numbers of invitations and contact
+// changes; internal/phone has the one implementation. It is a dependency
+// rather than a call so that only the functions whose operations parse
+// phones link the phone library (its init is a cold-start cost).
+type PhoneNormalizer interface {
+	// NormalizePhone returns raw in E.164, "" for an empty input (the
+	// field is cleared), or an error whose text is the reason shown to the
+	// user.
+	NormalizePhone(raw string) (string, error)
 }
+
+// NewService returns a Service over the store. phones may be nil in a
+// process that serves only operations that parse no phone numbers (reads,
+// permissions, removal); the wiring refuses to start a phone-parsing
+// operation without one.
+func NewService(store Store, clock Clock, ids IDSource, phones PhoneNormalizer) *Service {
+	return &Service{store: store, clock: clock, ids: ids, phones: phones}
+}
+
+// errNoPhones answers InviteUser and UpdateContact in a Service built
+// without a PhoneNormalizer: a wiring bug, so a server error rather than
+// the caller's mistake, and whatever the input, so that it cannot hide
+// behind requests without a phone.
+var errNoPhones = errors.New("team: this Service was built without a PhoneNormalizer, which InviteUser and UpdateContact need")
 
 var (
 	errNotMember  = Errorf(CodeForbidden, "You do not have access to this business.")
@@ -263,10 +284,13 @@ type Invitation struct {
 // from the activity record it commits. Errors: invalid_request, forbidden,
 // user_exists.
 func (s *Service) InviteUser(ctx context.Context, caller string, businessID BusinessID, in Invitation) (User, error) {
+	if s.phones == nil {
+		return User{}, errNoPhones
+	}
 	email, emailErr := NormalizeEmail(in.Email)
 	first, firstErr := NormalizeName(in.FirstName)
 	last, lastErr := NormalizeName(in.LastName)
-	phone, phoneErr := NormalizePhone(in.Phone)
+	phone, phoneErr := s.phones.NormalizePhone(in.Phone)
 	var perms Permissions
 	var permsErr error
 	if in.Permissions != nil {
@@ -480,6 +504,9 @@ type ContactPatch struct {
 // transaction, so there are never two or none (invariant I1). Errors:
 // invalid_request, forbidden, not_found, precondition_failed, user_exists.
 func (s *Service) UpdateContact(ctx context.Context, caller string, businessID BusinessID, rawEmail string, patch ContactPatch, pre Precondition) (User, error) {
+	if s.phones == nil {
+		return User{}, errNoPhones
+	}
 	email, err := NormalizeEmail(rawEmail)
 	if err != nil {
 		return User{}, err
@@ -497,7 +524,7 @@ func (s *Service) UpdateContact(ctx context.Context, caller string, businessID B
 	first := normalize("firstName", patch.FirstName, NormalizeName)
 	last := normalize("lastName", patch.LastName, NormalizeName)
 	phone := normalize("phone", patch.Phone, func(raw string) (string, error) {
-		v, err := NormalizePhone(raw)
+		v, err := s.phones.NormalizePhone(raw)
 		return v, phoneFieldError(err)
 	})
 	if err := JoinInvalid(errs...); err != nil {

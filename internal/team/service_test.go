@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/businessapp/usermanagement/internal/memstore"
+	"github.com/businessapp/usermanagement/internal/phone"
 	"github.com/businessapp/usermanagement/internal/team"
 )
 
@@ -140,7 +141,7 @@ func newFixture(t *testing.T) *fixture {
 		ids:    &sequentialIDs{},
 		seeded: map[string]team.User{},
 	}
-	f.svc = team.NewService(f.store, f.clock, f.ids)
+	f.svc = team.NewService(f.store, f.clock, f.ids, phone.Normalizer{})
 
 	owner := team.User{BusinessID: acme, Email: ownerEmail, FirstName: "Olive", LastName: "Owner",
 		Permissions: acmeTabs, CreatedAt: seedTime, UpdatedAt: seedTime, Version: 1}

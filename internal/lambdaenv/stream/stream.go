@@ -1,0 +1,83 @@
+// Package stream is the stream consumer's half of the composition root
+// (see internal/lambdaenv): it builds the consumer that delivers the
+// table's activity records to SES and EventBridge. It is its own package so
+// that only the consumer's function links the SES and EventBridge SDKs.
+package stream
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+
+	"github.com/businessapp/usermanagement/internal/delivery"
+	"github.com/businessapp/usermanagement/internal/dynamo"
+	"github.com/businessapp/usermanagement/internal/eventbus"
+	"github.com/businessapp/usermanagement/internal/lambdaenv"
+	"github.com/businessapp/usermanagement/internal/sesmail"
+	"github.com/businessapp/usermanagement/internal/streamlambda"
+	"github.com/businessapp/usermanagement/internal/team"
+)
+
+// BatchHandler is the Lambda handler of the table's stream, reporting
+// partial batch failures.
+type BatchHandler = func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error)
+
+// DynamoDB is what the stream consumer needs of a DynamoDB client: the
+// store's reads (business and inviter) and the ledger's delivery marks.
+type DynamoDB interface {
+	dynamo.Client
+	dynamo.LedgerClient
+}
+
+// Clients are the AWS clients the stream consumer calls.
+type Clients struct {
+	DynamoDB    DynamoDB
+	SES         sesmail.Client
+	EventBridge eventbus.Client
+}
+
+// Handler returns the stream consumer's Lambda handler with the settings
+// lambdaenv.StreamSettingsFromEnv read and the AWS configuration of the
+// function's role and region: it delivers the table's activity records to
+// SES and EventBridge.
+func Handler(ctx context.Context, s lambdaenv.StreamSettings) (BatchHandler, error) {
+	cfg, err := lambdaenv.AWSConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return NewHandler(s, Clients{
+		DynamoDB:    lambdaenv.DynamoDB(cfg),
+		SES:         sesv2.NewFromConfig(cfg, func(o *sesv2.Options) { o.BaseEndpoint = lambdaenv.SESEndpoint() }),
+		EventBridge: eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.BaseEndpoint = lambdaenv.EventBridgeEndpoint() }),
+	}, lambdaenv.Logger())
+}
+
+// NewHandler returns the stream consumer's Lambda handler, delivering
+// through the given clients and logging to log.
+func NewHandler(s lambdaenv.StreamSettings, c Clients, log *slog.Logger) (BatchHandler, error) {
+	consumer, err := NewConsumer(s, c, log)
+	if err != nil {
+		return nil, err
+	}
+	return streamlambda.Handler(consumer), nil
+}
+
+// NewConsumer returns the stream consumer, for the Lambda (NewHandler) and
+// for the local stack's stand-in for the event source mapping.
+func NewConsumer(s lambdaenv.StreamSettings, c Clients, log *slog.Logger) (*delivery.Consumer, error) {
+	if s.TableName == "" || s.SenderEmail == "" || s.AppBaseURL == "" {
+		return nil, errors.New("lambdaenv/stream: the stream consumer needs a table name, a sender email and an app base URL")
+	}
+	return delivery.New(s.AppBaseURL, delivery.Deps{
+		Ledger:    dynamo.NewLedger(c.DynamoDB, s.TableName),
+		Directory: dynamo.NewStore(c.DynamoDB, s.TableName),
+		Mailer:    sesmail.New(c.SES, s.SenderEmail),
+		Publisher: eventbus.New(c.EventBridge, s.EventBusName),
+		Clock:     team.SystemClock{},
+		Log:       log,
+	}), nil
+}
