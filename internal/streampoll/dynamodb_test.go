@@ -33,7 +33,7 @@ type localTable struct {
 	name    string
 }
 
-func newLocalTable(t *testing.T) localTable {
+func newLocalTable(t testing.TB) localTable {
 	t.Helper()
 	db := dynamotest.Client(t)
 	return localTable{
@@ -43,7 +43,7 @@ func newLocalTable(t *testing.T) localTable {
 	}
 }
 
-func (l localTable) streamARN(t *testing.T) string {
+func (l localTable) streamARN(t testing.TB) string {
 	t.Helper()
 	out, err := l.db.DescribeTable(context.Background(), &dynamodb.DescribeTableInput{TableName: aws.String(l.name)})
 	if err != nil {
@@ -69,7 +69,7 @@ func item(sk string, attributes map[string]ddbtypes.AttributeValue) map[string]d
 	return out
 }
 
-func (l localTable) put(t *testing.T, sk string, attributes map[string]ddbtypes.AttributeValue) {
+func (l localTable) put(t testing.TB, sk string, attributes map[string]ddbtypes.AttributeValue) {
 	t.Helper()
 	if _, err := l.db.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(l.name), Item: item(sk, attributes)}); err != nil {
 		t.Fatalf("put %s: %v", sk, err)
@@ -78,7 +78,7 @@ func (l localTable) put(t *testing.T, sk string, attributes map[string]ddbtypes.
 
 // poller returns a poller for the table with test timings; cfg's zero
 // fields get them.
-func (l localTable) poller(t *testing.T, cfg Config, handler Handler) *Poller {
+func (l localTable) poller(t testing.TB, cfg Config, handler Handler) *Poller {
 	cfg.TableName = l.name
 	if cfg.PollInterval == 0 {
 		cfg.PollInterval = 10 * time.Millisecond
@@ -408,10 +408,16 @@ func TestLocalCancelEndsRunPromptly(t *testing.T) {
 	}
 }
 
-// TestLocalStreamTiming measures how soon a committed change shows up: in
-// GetRecords on its own, and at the handler with the default PollInterval.
-// The numbers are logged (go test -v) for whoever tunes the local stack.
-func TestLocalStreamTiming(t *testing.T) {
+// BenchmarkLocalStreamTiming measures how soon a committed change shows up:
+// in GetRecords on its own, and at the handler with the default
+// PollInterval. It is a benchmark rather than a test because its figures
+// depend on the machine's load (a timed assertion would fail on a busy CI
+// machine without anything being wrong); the numbers are logged for whoever
+// tunes the local stack:
+//
+//	go run ./cmd/withdynamodb go test -run '^$' -bench LocalStreamTiming -benchtime 1x ./internal/streampoll
+func BenchmarkLocalStreamTiming(b *testing.B) {
+	t := b
 	l := newLocalTable(t)
 	ctx := context.Background()
 	streamARN := l.streamARN(t)
@@ -471,9 +477,7 @@ func TestLocalStreamTiming(t *testing.T) {
 		latencies = append(latencies, time.Since(committed))
 	}
 	t.Logf("commit → handler (PollInterval %s): %s over %d writes", DefaultPollInterval, summary(latencies), len(latencies))
-	if worst := slices.Max(latencies); worst >= time.Second {
-		t.Errorf("slowest delivery took %s, want under a second", worst)
-	}
+	b.ReportMetric(float64(slices.Max(latencies).Microseconds())/1000, "ms-slowest-delivery")
 
 	description, err = l.streams.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: aws.String(streamARN)})
 	if err != nil {

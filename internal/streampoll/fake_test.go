@@ -269,7 +269,7 @@ func (r *recorder) snapshot() [][]events.DynamoDBEventRecord {
 
 // waitUntil waits until done holds for the deliveries so far, failing the
 // test after timeout.
-func (r *recorder) waitUntil(t *testing.T, timeout time.Duration, what string, done func([][]events.DynamoDBEventRecord) bool) {
+func (r *recorder) waitUntil(t testing.TB, timeout time.Duration, what string, done func([][]events.DynamoDBEventRecord) bool) {
 	t.Helper()
 	deadline := time.After(timeout)
 	for !done(r.snapshot()) {
@@ -303,14 +303,14 @@ func sequenceLists(deliveries [][]events.DynamoDBEventRecord) [][]int {
 }
 
 // testLogger writes to the test's output, shown with -v or on failure.
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	var w io.Writer = t.Output()
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 // runPoller runs p until the test ends, and returns a function that stops
 // it and reports how long Run took to return.
-func runPoller(t *testing.T, p *Poller) (stop func() (time.Duration, error)) {
+func runPoller(t testing.TB, p *Poller) (stop func() (time.Duration, error)) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	result := make(chan error, 1)
