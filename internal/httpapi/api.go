@@ -132,6 +132,18 @@ func caller(r *http.Request) string {
 	return s
 }
 
+// Token claims (SPEC §4). The caller is the claim the deployment names
+// (EMAIL_CLAIM, default DefaultEmailClaim); a token whose EmailVerifiedClaim
+// is present and not true is refused with 401, whoever verified it.
+const (
+	DefaultEmailClaim  = "email"
+	EmailVerifiedClaim = "email_verified"
+)
+
+// UnverifiedEmailMessage is the 401 message for a token whose email is not
+// verified, the same from the gateway adapter and the local authorizer.
+const UnverifiedEmailMessage = "Your email address is not verified yet: verify it with your sign-in provider, then sign in again."
+
 // Error codes that only the transport produces: the domain never sees a
 // token or a request body (SPEC §4).
 const (

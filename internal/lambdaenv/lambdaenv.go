@@ -39,6 +39,9 @@ import (
 // Environment variables the functions read; template.yaml sets them.
 const (
 	EnvTableName = "TABLE_NAME"
+	// EnvEmailClaim names the token claim that holds the caller's email
+	// (the template's EmailClaim parameter; default "email").
+	EnvEmailClaim = "EMAIL_CLAIM"
 	// The stream consumer's settings.
 	EnvEventBusName = "EVENT_BUS_NAME" // empty: the default bus
 	EnvSenderEmail  = "SENDER_EMAIL"   // the verified SES identity mail comes from
@@ -76,27 +79,49 @@ func Logger() *slog.Logger {
 	return slog.New(slog.NewJSONHandler(os.Stdout, nil))
 }
 
+// RouteSettings configure the route functions, and the local stack, which
+// serves the same routes.
+type RouteSettings struct {
+	TableName string
+	// EmailClaim names the token claim that holds the caller's email.
+	EmailClaim string
+}
+
+// RouteSettingsFromEnv reads the route functions' settings, with their
+// defaults. TableName is empty when TABLE_NAME is unset: the functions
+// refuse that (RouteHandler), the local stack names its own table.
+func RouteSettingsFromEnv() (RouteSettings, error) {
+	s := RouteSettings{TableName: os.Getenv(EnvTableName), EmailClaim: os.Getenv(EnvEmailClaim)}
+	if s.EmailClaim == "" {
+		s.EmailClaim = httpapi.DefaultEmailClaim
+	}
+	return s, nil
+}
+
 // RouteHandler returns the Lambda handler of one operation of the route
-// table, over the table named by TABLE_NAME, with the AWS configuration of
-// the function's role and region. phones is nil unless the route parses
-// phone numbers (httpapi.Route.ParsesPhones).
+// table, with the settings of the environment (RouteSettingsFromEnv) and
+// the AWS configuration of the function's role and region. phones is nil
+// unless the route parses phone numbers (httpapi.Route.ParsesPhones).
 func RouteHandler(ctx context.Context, operation string, phones team.PhoneNormalizer) (HTTPHandler, error) {
-	table := os.Getenv(EnvTableName)
-	if table == "" {
+	settings, err := RouteSettingsFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	if settings.TableName == "" {
 		return nil, fmt.Errorf("lambdaenv: %s is not set", EnvTableName)
 	}
 	cfg, err := AWSConfig(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return NewRouteHandler(DynamoDB(cfg), table, Logger(), operation, phones)
+	return NewRouteHandler(DynamoDB(cfg), settings, Logger(), operation, phones)
 }
 
 // NewRouteHandler returns the Lambda handler of one operation of the route
-// table, over table through db, logging server errors to log. It refuses an
-// operation that parses phone numbers when phones is nil, so that a
-// mis-wired function fails its init rather than its requests.
-func NewRouteHandler(db dynamo.Client, table string, log *slog.Logger, operation string, phones team.PhoneNormalizer) (HTTPHandler, error) {
+// table, over settings.TableName through db, logging server errors to log.
+// It refuses an operation that parses phone numbers when phones is nil, so
+// that a mis-wired function fails its init rather than its requests.
+func NewRouteHandler(db dynamo.Client, settings RouteSettings, log *slog.Logger, operation string, phones team.PhoneNormalizer) (HTTPHandler, error) {
 	route, ok := httpapi.RouteOf(operation)
 	if !ok {
 		return nil, fmt.Errorf("lambdaenv: no operation %q", operation)
@@ -104,7 +129,7 @@ func NewRouteHandler(db dynamo.Client, table string, log *slog.Logger, operation
 	if route.ParsesPhones && phones == nil {
 		return nil, fmt.Errorf("lambdaenv: %s parses phone numbers, but no PhoneNormalizer was given", operation)
 	}
-	api, err := NewAPI(db, table, log, phones)
+	api, err := NewAPI(db, settings.TableName, log, phones)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +137,7 @@ func NewRouteHandler(db dynamo.Client, table string, log *slog.Logger, operation
 	if err != nil {
 		return nil, err
 	}
-	return gateway.Handler(h), nil
+	return gateway.Handler(h, settings.EmailClaim), nil
 }
 
 // NewAPI returns the API over table through db, logging server errors to

@@ -30,6 +30,10 @@ type Config struct {
 	TableName string
 	// RepoDir is where to look for the pinned DynamoDB Local package.
 	RepoDir string
+	// EmailClaim names the token claim that holds the caller's email, as
+	// the deployment parameter of the same name does in AWS ("" for
+	// "email"); the local authorizer issues and reads it.
+	EmailClaim string
 	// Log receives the stack's logs; Console receives what a person reads.
 	Log     *slog.Logger
 	Console io.Writer
@@ -109,7 +113,7 @@ func (s *Stack) start(ctx context.Context, cfg Config) (http.Handler, error) {
 		return nil, err
 	}
 	clock := team.SystemClock{}
-	auth := NewAuthorizer(clock)
+	auth := NewAuthorizer(clock, cfg.EmailClaim)
 	dev := &devAPI{auth: auth, creator: store, clock: clock}
 	if err := seed(ctx, dev); err != nil {
 		return nil, err
