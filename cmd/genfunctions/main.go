@@ -182,6 +182,7 @@ func templateSection(routes []httpapi.Route) string {
       Environment:
         Variables:
           %[5]s: !Ref EmailClaim
+          %[6]s: "%[7]s"
       Events:
         Api:
           Type: HttpApi
@@ -197,7 +198,7 @@ func templateSection(routes []httpapi.Route) string {
           Statement:
             - Effect: Allow
               Action:
-`, id, r.Method, r.Path, r.Operation, lambdaenv.EnvEmailClaim)
+`, id, r.Method, r.Path, r.Operation, lambdaenv.EnvEmailClaim, lambdaenv.EnvRequestTimeout, httpapi.DefaultRequestTimeout)
 		for _, a := range r.DynamoDBActions {
 			fmt.Fprintf(&b, "                - %s\n", a)
 		}

@@ -23,10 +23,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -42,6 +47,9 @@ const (
 	// EnvEmailClaim names the token claim that holds the caller's email
 	// (the template's EmailClaim parameter; default "email").
 	EnvEmailClaim = "EMAIL_CLAIM"
+	// EnvRequestTimeout is every request's deadline, a Go duration
+	// (default 5s); template.yaml keeps it below the function's Timeout.
+	EnvRequestTimeout = "REQUEST_TIMEOUT"
 	// The stream consumer's settings.
 	EnvEventBusName = "EVENT_BUS_NAME" // empty: the default bus
 	EnvSenderEmail  = "SENDER_EMAIL"   // the verified SES identity mail comes from
@@ -85,15 +93,25 @@ type RouteSettings struct {
 	TableName string
 	// EmailClaim names the token claim that holds the caller's email.
 	EmailClaim string
+	// RequestTimeout is every request's deadline (invariant I11); the
+	// DynamoDB client's retries fit inside it (DynamoDBOptions).
+	RequestTimeout time.Duration
 }
 
 // RouteSettingsFromEnv reads the route functions' settings, with their
 // defaults. TableName is empty when TABLE_NAME is unset: the functions
 // refuse that (RouteHandler), the local stack names its own table.
 func RouteSettingsFromEnv() (RouteSettings, error) {
-	s := RouteSettings{TableName: os.Getenv(EnvTableName), EmailClaim: os.Getenv(EnvEmailClaim)}
+	s := RouteSettings{TableName: os.Getenv(EnvTableName), EmailClaim: os.Getenv(EnvEmailClaim), RequestTimeout: httpapi.DefaultRequestTimeout}
 	if s.EmailClaim == "" {
 		s.EmailClaim = httpapi.DefaultEmailClaim
+	}
+	if v := os.Getenv(EnvRequestTimeout); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return RouteSettings{}, fmt.Errorf("lambdaenv: %s=%q is not a positive Go duration such as 5s", EnvRequestTimeout, v)
+		}
+		s.RequestTimeout = d
 	}
 	return s, nil
 }
@@ -114,7 +132,7 @@ func RouteHandler(ctx context.Context, operation string, phones team.PhoneNormal
 	if err != nil {
 		return nil, err
 	}
-	return NewRouteHandler(DynamoDB(cfg), settings, Logger(), operation, phones)
+	return NewRouteHandler(DynamoDB(cfg, DynamoDBOptions(settings.RequestTimeout)), settings, Logger(), operation, phones)
 }
 
 // NewRouteHandler returns the Lambda handler of one operation of the route
@@ -129,7 +147,7 @@ func NewRouteHandler(db dynamo.Client, settings RouteSettings, log *slog.Logger,
 	if route.ParsesPhones && phones == nil {
 		return nil, fmt.Errorf("lambdaenv: %s parses phone numbers, but no PhoneNormalizer was given", operation)
 	}
-	api, err := NewAPI(db, settings.TableName, log, phones)
+	api, err := NewAPI(db, settings, log, phones)
 	if err != nil {
 		return nil, err
 	}
@@ -140,15 +158,41 @@ func NewRouteHandler(db dynamo.Client, settings RouteSettings, log *slog.Logger,
 	return gateway.Handler(h, settings.EmailClaim), nil
 }
 
-// NewAPI returns the API over table through db, logging server errors to
-// log, with the system clock and ULIDs. phones may be nil only where no
+// NewAPI returns the API over settings.TableName through db, with every
+// request bounded by settings.RequestTimeout, logging server errors to log,
+// with the system clock and ULIDs. phones may be nil only where no
 // operation that parses phone numbers is served (see NewRouteHandler);
 // the local stack, serving every route, passes internal/phone's.
-func NewAPI(db dynamo.Client, table string, log *slog.Logger, phones team.PhoneNormalizer) (*httpapi.API, error) {
-	if table == "" {
+func NewAPI(db dynamo.Client, settings RouteSettings, log *slog.Logger, phones team.PhoneNormalizer) (*httpapi.API, error) {
+	if settings.TableName == "" {
 		return nil, errors.New("lambdaenv: no table name")
 	}
-	return httpapi.New(team.NewService(dynamo.NewStore(db, table), team.SystemClock{}, team.ULIDSource{}, phones), log), nil
+	svc := team.NewService(dynamo.NewStore(db, settings.TableName), team.SystemClock{}, team.ULIDSource{}, phones)
+	return httpapi.New(svc, log, httpapi.RequestTimeout(settings.RequestTimeout)), nil
+}
+
+// DynamoDBOptions bound the DynamoDB client's waiting so that its retries
+// fit inside a request's deadline (invariant I11): at most 3 attempts with
+// at most 100 ms of backoff between them, connections dialled within 1 s
+// and an attempt's response awaited at most a third of the deadline, so a
+// stalled connection is given up while a retry on a fresh one still has
+// time. The request's context ends whatever is left at the deadline.
+func DynamoDBOptions(requestTimeout time.Duration) func(*dynamodb.Options) {
+	if requestTimeout <= 0 {
+		requestTimeout = httpapi.DefaultRequestTimeout
+	}
+	return func(o *dynamodb.Options) {
+		o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
+			so.MaxAttempts = 3
+			so.MaxBackoff = 100 * time.Millisecond
+		})
+		o.HTTPClient = awshttp.NewBuildableClient().WithDialerOptions(func(d *net.Dialer) {
+			d.Timeout = time.Second
+		}).WithTransportOptions(func(t *http.Transport) {
+			t.TLSHandshakeTimeout = time.Second
+			t.ResponseHeaderTimeout = requestTimeout / 3
+		})
+	}
 }
 
 // StreamSettings configure the stream consumer (internal/lambdaenv/stream).
@@ -201,8 +245,9 @@ func AWSConfig(context.Context) (aws.Config, error) {
 
 // DynamoDB returns the DynamoDB client of the function, at the endpoint
 // AWS_ENDPOINT_URL_DYNAMODB or AWS_ENDPOINT_URL names, if any.
-func DynamoDB(cfg aws.Config) *dynamodb.Client {
-	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = endpoint(os.Getenv(EnvEndpointDynamoDB)) })
+func DynamoDB(cfg aws.Config, optFns ...func(*dynamodb.Options)) *dynamodb.Client {
+	optFns = append([]func(*dynamodb.Options){func(o *dynamodb.Options) { o.BaseEndpoint = endpoint(os.Getenv(EnvEndpointDynamoDB)) }}, optFns...)
+	return dynamodb.NewFromConfig(cfg, optFns...)
 }
 
 // SESEndpoint returns the endpoint AWS_ENDPOINT_URL_SESV2 or

@@ -34,6 +34,9 @@ type Config struct {
 	// the deployment parameter of the same name does in AWS ("" for
 	// "email"); the local authorizer issues and reads it.
 	EmailClaim string
+	// RequestTimeout is every API request's deadline (0 for the default,
+	// 5 s), as REQUEST_TIMEOUT sets it for the Lambdas.
+	RequestTimeout time.Duration
 	// Log receives the stack's logs; Console receives what a person reads.
 	Log     *slog.Logger
 	Console io.Writer
@@ -131,7 +134,11 @@ func (s *Stack) start(ctx context.Context, cfg Config) (http.Handler, error) {
 
 	// The same composition root as the route functions: the local stack
 	// serves every route, so it passes the phone parser.
-	api, err := lambdaenv.NewAPI(client, cfg.TableName, cfg.Log, phone.Normalizer{})
+	// The API's client has the Lambdas' bounded retries and timeouts (the
+	// setup above keeps the SDK's defaults: creating a table may be slow).
+	settings := lambdaenv.RouteSettings{TableName: cfg.TableName, EmailClaim: cfg.EmailClaim, RequestTimeout: cfg.RequestTimeout}
+	apiClient := dynamodblocal.NewClient(endpoint, lambdaenv.DynamoDBOptions(cfg.RequestTimeout))
+	api, err := lambdaenv.NewAPI(apiClient, settings, cfg.Log, phone.Normalizer{})
 	if err != nil {
 		return nil, err
 	}
