@@ -77,7 +77,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		s.stopBackground()
 		return nil, err
 	}
-	s.server = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	s.server = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: serverMaxHeaderBytes}
 	go func() {
 		err := s.server.Serve(ln)
 		if errors.Is(err, http.ErrServerClosed) {
@@ -154,7 +154,7 @@ func (s *Stack) start(ctx context.Context, cfg Config) (http.Handler, error) {
 		fmt.Fprintf(w, "Business App User Management (local stack)\n\nWeb page: %[1]s/%[2]s/administration/users\nAPI: %[1]s/v1/businesses/%[2]s/users (see README.md)\nToken: POST %s/dev/token {\"email\":\"%s\"}\nWelcome emails: %s/dev/emails\nEvents: %s/dev/events\n",
 			s.URL, DemoBusiness, s.URL, DemoOwner, s.URL, s.URL)
 	})
-	return mux, nil
+	return edge(mux), nil
 }
 
 func seed(ctx context.Context, dev *devAPI) error {
