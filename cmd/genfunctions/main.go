@@ -23,6 +23,7 @@ import (
 	"strings"
 
 	"github.com/businessapp/usermanagement/internal/httpapi"
+	"github.com/businessapp/usermanagement/internal/lambdaenv"
 )
 
 // The markers around the generated part of template.yaml.
@@ -178,6 +179,10 @@ func templateSection(routes []httpapi.Route) string {
       CodeUri: ./
       LoggingConfig:
         LogGroup: !Ref %[1]sLogGroup
+      Environment:
+        Variables:
+          %[5]s: !Ref EmailClaim
+          %[6]s: "%[7]s"
       Events:
         Api:
           Type: HttpApi
@@ -193,7 +198,7 @@ func templateSection(routes []httpapi.Route) string {
           Statement:
             - Effect: Allow
               Action:
-`, id, r.Method, r.Path, r.Operation)
+`, id, r.Method, r.Path, r.Operation, lambdaenv.EnvEmailClaim, lambdaenv.EnvRequestTimeout, httpapi.DefaultRequestTimeout)
 		for _, a := range r.DynamoDBActions {
 			fmt.Fprintf(&b, "                - %s\n", a)
 		}

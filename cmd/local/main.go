@@ -1,6 +1,8 @@
 // Command local runs the whole system on one machine (`make run`): see
 // internal/local. Environment: ADDR (default 127.0.0.1:8080),
-// DYNAMODB_ENDPOINT (use this DynamoDB instead of starting one), TABLE_NAME.
+// DYNAMODB_ENDPOINT (use this DynamoDB instead of starting one), TABLE_NAME,
+// and the route functions' settings that internal/lambdaenv reads
+// (EMAIL_CLAIM, REQUEST_TIMEOUT), which the local stack honours as the Lambdas do.
 package main
 
 import (
@@ -11,6 +13,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/businessapp/usermanagement/internal/lambdaenv"
 	"github.com/businessapp/usermanagement/internal/local"
 )
 
@@ -18,7 +21,14 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	cwd, _ := os.Getwd()
+	settings, err := lambdaenv.RouteSettingsFromEnv()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "local stack:", err)
+		os.Exit(1)
+	}
 	cfg := local.Config{
+		EmailClaim:       settings.EmailClaim,
+		RequestTimeout:   settings.RequestTimeout,
 		Addr:             envOr("ADDR", "127.0.0.1:8080"),
 		DynamoDBEndpoint: os.Getenv("DYNAMODB_ENDPOINT"),
 		TableName:        envOr("TABLE_NAME", "business-app-users"),

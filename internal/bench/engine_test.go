@@ -100,7 +100,7 @@ func newFixture(tb testing.TB, client *dynamodb.Client) *fixture {
 	tb.Helper()
 	table := newTable(tb, client)
 	store := dynamo.NewStore(client, table)
-	api, err := lambdaenv.NewAPI(client, table, slog.New(slog.NewTextHandler(io.Discard, nil)), phone.Normalizer{})
+	api, err := lambdaenv.NewAPI(client, lambdaenv.RouteSettings{TableName: table}, slog.New(slog.NewTextHandler(io.Discard, nil)), phone.Normalizer{})
 	if err != nil {
 		tb.Fatal(err)
 	}

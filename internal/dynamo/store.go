@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -189,9 +191,14 @@ func (s *Store) CreateBusiness(ctx context.Context, b team.Business, owner team.
 	return nil
 }
 
-// requestError marks throttling that survived the SDK's retries, so clients
-// are told to retry later instead of seeing an internal error.
+// requestError marks throttling that survived the SDK's retries, and a
+// database that did not answer in time (the request's deadline passed, a
+// connection timed out, or the SDK's retry quota ran out on such failures),
+// so clients are told to retry later instead of seeing an internal error.
 func requestError(err error) error {
+	if unavailable(err) {
+		return fmt.Errorf("%w: %w", team.ErrUnavailable, err)
+	}
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
 		switch apiErr.ErrorCode() {
@@ -231,8 +238,19 @@ func (s *Store) Apply(ctx context.Context, m team.Mutation) error {
 		pause := conflictBase<<(attempt-1) + rand.N(conflictBase<<(attempt-1))
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("dynamo: apply %s: %w", m.Activity.Type, ctx.Err())
+			return fmt.Errorf("dynamo: apply %s: %w", m.Activity.Type, requestError(ctx.Err()))
 		case <-time.After(pause):
 		}
 	}
+}
+
+// unavailable reports errors that mean the database did not answer in time
+// (invariant I11): the request's deadline, a network timeout, or the SDK's
+// retry quota, which only runs out after many such failures in a row.
+func unavailable(err error) bool {
+	var netErr net.Error
+	var quota ratelimit.QuotaExceededError
+	return errors.Is(err, context.DeadlineExceeded) ||
+		(errors.As(err, &netErr) && netErr.Timeout()) ||
+		errors.As(err, &quota)
 }

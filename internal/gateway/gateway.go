@@ -15,25 +15,46 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/businessapp/usermanagement/internal/httpapi"
+	"github.com/businessapp/usermanagement/internal/team"
 )
 
 // Handler returns a Lambda handler that serves each event with h. The caller
-// is the email claim that API Gateway's JWT authorizer verified; a request
-// without one reaches h without a caller and is answered 401.
-func Handler(h http.Handler) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+// is the claim named emailClaim ("" for httpapi.DefaultEmailClaim) that API
+// Gateway's JWT authorizer verified; a request without one reaches h without
+// a caller and is answered 401. A token whose email_verified claim is
+// present and not true is answered 401 without reaching h (SPEC §4).
+func Handler(h http.Handler, emailClaim string) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-		req, err := Request(ctx, ev)
+		rec := newRecorder()
+		if !emailVerified(ev) {
+			httpapi.WriteError(rec, team.Errorf(httpapi.CodeUnauthenticated, "%s", httpapi.UnverifiedEmailMessage))
+			return rec.response(), nil
+		}
+		req, err := Request(ctx, ev, emailClaim)
 		if err != nil {
 			return events.APIGatewayV2HTTPResponse{}, err
 		}
-		rec := newRecorder()
 		h.ServeHTTP(rec, req)
 		return rec.response(), nil
 	}
 }
 
+// emailVerified reports whether the event's token may name its caller: its
+// email_verified claim is absent or true. API Gateway hands JWT claims to
+// the function as strings, so a JSON true arrives as "true".
+func emailVerified(ev events.APIGatewayV2HTTPRequest) bool {
+	auth := ev.RequestContext.Authorizer
+	if auth == nil || auth.JWT == nil {
+		return true // no claims at all: h answers 401 for the missing caller
+	}
+	v, present := auth.JWT.Claims[httpapi.EmailVerifiedClaim]
+	return !present || v == "true"
+}
+
 // Request builds the http.Request an event describes.
-func Request(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (*http.Request, error) {
+// The caller is the claim named emailClaim ("" for
+// httpapi.DefaultEmailClaim).
+func Request(ctx context.Context, ev events.APIGatewayV2HTTPRequest, emailClaim string) (*http.Request, error) {
 	body := []byte(ev.Body)
 	if ev.IsBase64Encoded {
 		decoded, err := base64.StdEncoding.DecodeString(ev.Body)
@@ -50,7 +71,10 @@ func Request(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (*http.Requ
 		return nil, fmt.Errorf("gateway: event has no HTTP method")
 	}
 	if jwt := ev.RequestContext.Authorizer; jwt != nil && jwt.JWT != nil {
-		ctx = httpapi.WithCaller(ctx, jwt.JWT.Claims["email"])
+		if emailClaim == "" {
+			emailClaim = httpapi.DefaultEmailClaim
+		}
+		ctx = httpapi.WithCaller(ctx, jwt.JWT.Claims[emailClaim])
 	}
 	ctx = httpapi.WithRequestID(ctx, ev.RequestContext.RequestID)
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))

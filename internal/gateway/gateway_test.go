@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,6 +39,12 @@ func loadEvent(t *testing.T, name string) events.APIGatewayV2HTTPRequest {
 
 func handler(t *testing.T, operation string) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	t.Helper()
+	return handlerWithClaim(t, operation, "")
+}
+
+// handlerWithClaim is handler reading the caller from the claim emailClaim.
+func handlerWithClaim(t *testing.T, operation, emailClaim string) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	t.Helper()
 	store := memstore.New()
 	tabs := team.Permissions{team.TabCRM, team.TabUsers}
 	at := fixedClock{}.Now()
@@ -53,7 +60,7 @@ func handler(t *testing.T, operation string) func(context.Context, events.APIGat
 	if err != nil {
 		t.Fatal(err)
 	}
-	return gateway.Handler(h)
+	return gateway.Handler(h, emailClaim)
 }
 
 // An API Gateway event reaches the handler with its claims, decoded path
@@ -103,7 +110,7 @@ func TestDecodedPathWithURLSyntax(t *testing.T) {
 	ev := loadEvent(t, "patch-user.json")
 	ev.RawPath = "/v1/businesses/acme/users/a?b#c@acme.test"
 	ev.PathParameters["email"] = "a?b#c@acme.test"
-	req, err := gateway.Request(context.Background(), ev)
+	req, err := gateway.Request(context.Background(), ev, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,3 +118,75 @@ func TestDecodedPathWithURLSyntax(t *testing.T) {
 		t.Errorf("request path %q query %q email %q", req.URL.Path, req.URL.RawQuery, req.PathValue("email"))
 	}
 }
+
+// TestEmailVerifiedClaim: API Gateway passes JWT claims as strings, so a
+// token's JSON true arrives as "true". A token whose email_verified claim is
+// present and anything but true is refused with 401 in the API's JSON,
+// and the request never reaches the handler (nothing is written).
+func TestEmailVerifiedClaim(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		verified *string
+		want     int
+	}{
+		{"claim absent", nil, 200},
+		{"true", ptr("true"), 200},
+		{"false", ptr("false"), 401},
+		{"empty", ptr(""), 401},
+		{"not a boolean", ptr("yes"), 401},
+		{"upper case", ptr("TRUE"), 401},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ev := loadEvent(t, "patch-user.json")
+			if tt.verified != nil {
+				ev.RequestContext.Authorizer.JWT.Claims["email_verified"] = *tt.verified
+			}
+			resp, err := handler(t, httpapi.OpUpdateContact)(context.Background(), ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != tt.want {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.want, resp.Body)
+			}
+			if tt.want != 401 {
+				return
+			}
+			var body struct {
+				Error struct{ Code, Message string }
+			}
+			if err := json.Unmarshal([]byte(resp.Body), &body); err != nil || resp.Headers["Content-Type"] != "application/json" {
+				t.Fatalf("401 is not the JSON error format (%v): %q %v", err, resp.Body, resp.Headers)
+			}
+			if body.Error.Code != "unauthenticated" || !strings.Contains(body.Error.Message, "not verified") {
+				t.Errorf("error = %+v, want unauthenticated saying the email is not verified", body.Error)
+			}
+		})
+	}
+}
+
+// TestEmailClaimName: the claim that names the caller is a deployment
+// parameter; with another name configured, the email claim is not used.
+func TestEmailClaimName(t *testing.T) {
+	ev := loadEvent(t, "patch-user.json")
+	claims := ev.RequestContext.Authorizer.JWT.Claims
+	claims["custom:mail"] = claims["email"]
+	claims["email"] = "someone-else@acme.test"
+	resp, err := handlerWithClaim(t, httpapi.OpUpdateContact, "custom:mail")(context.Background(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 {
+		t.Errorf("with EMAIL_CLAIM custom:mail: status %d, want 200: %s", resp.StatusCode, resp.Body)
+	}
+	delete(claims, "custom:mail")
+	claims["email"] = "Owner@Acme.test"
+	resp, err = handlerWithClaim(t, httpapi.OpUpdateContact, "custom:mail")(context.Background(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 401 {
+		t.Errorf("without the configured claim: status %d, want 401: %s", resp.StatusCode, resp.Body)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/businessapp/usermanagement/internal/team"
 )
@@ -27,13 +29,36 @@ var _ TeamService = (*team.Service)(nil)
 
 // API serves the routes of the route table.
 type API struct {
-	svc TeamService
-	log *slog.Logger
+	svc     TeamService
+	log     *slog.Logger
+	timeout time.Duration
+}
+
+// DefaultRequestTimeout is the deadline of every request unless
+// RequestTimeout says otherwise (SPEC I11): below the functions' Lambda
+// timeout and API Gateway's 30 seconds, so the service answers first.
+const DefaultRequestTimeout = 5 * time.Second
+
+// Option configures an API.
+type Option func(*API)
+
+// RequestTimeout sets the deadline of every request; d <= 0 keeps the
+// default.
+func RequestTimeout(d time.Duration) Option {
+	return func(a *API) {
+		if d > 0 {
+			a.timeout = d
+		}
+	}
 }
 
 // New returns an API over the service, logging server errors to log.
-func New(svc TeamService, log *slog.Logger) *API {
-	return &API{svc: svc, log: log}
+func New(svc TeamService, log *slog.Logger, opts ...Option) *API {
+	a := &API{svc: svc, log: log, timeout: DefaultRequestTimeout}
+	for _, o := range opts {
+		o(a)
+	}
+	return a
 }
 
 type callerKey struct{}
@@ -102,6 +127,12 @@ func (a *API) wrap(route Route) http.Handler {
 				a.writeError(w, r, route, fmt.Errorf("panic: %v", p))
 			}
 		}()
+		// Every request has a deadline (I11): a database that does not
+		// answer makes it fail with 503 unavailable in time, rather than
+		// hang until API Gateway gives up with an answer of its own.
+		ctx, cancel := context.WithTimeout(r.Context(), a.timeout)
+		defer cancel()
+		r = r.WithContext(ctx)
 		claim, _ := r.Context().Value(callerKey{}).(string)
 		caller, err := team.NormalizeEmail(claim)
 		if err != nil {
@@ -132,6 +163,18 @@ func caller(r *http.Request) string {
 	return s
 }
 
+// Token claims (SPEC §4). The caller is the claim the deployment names
+// (EMAIL_CLAIM, default DefaultEmailClaim); a token whose EmailVerifiedClaim
+// is present and not true is refused with 401, whoever verified it.
+const (
+	DefaultEmailClaim  = "email"
+	EmailVerifiedClaim = "email_verified"
+)
+
+// UnverifiedEmailMessage is the 401 message for a token whose email is not
+// verified, the same from the gateway adapter and the local authorizer.
+const UnverifiedEmailMessage = "Your email address is not verified yet: verify it with your sign-in provider, then sign in again."
+
 // Error codes that only the transport produces: the domain never sees a
 // token or a request body (SPEC §4).
 const (
@@ -146,6 +189,9 @@ const (
 // value rather than the name. local's tests check that the two agree.
 const codeBusinessExists team.Code = "business_exists"
 
+// unavailableRetryAfterSeconds is the Retry-After of a 503 unavailable.
+const unavailableRetryAfterSeconds = 2
+
 // statusOf is the one place error codes become HTTP status codes.
 var statusOf = map[team.Code]int{
 	team.CodeInvalidRequest:     http.StatusBadRequest,
@@ -158,6 +204,7 @@ var statusOf = map[team.Code]int{
 	team.CodeSelfLockout:        http.StatusUnprocessableEntity,
 	team.CodeRateLimited:        http.StatusTooManyRequests,
 	team.CodeInternal:           http.StatusInternalServerError,
+	team.CodeUnavailable:        http.StatusServiceUnavailable,
 	codeBusinessExists:          http.StatusConflict,
 }
 
@@ -178,8 +225,13 @@ func WriteError(w http.ResponseWriter, err error) {
 	if errors.As(err, &e) {
 		fields = e.Fields
 	}
-	if code == team.CodeRateLimited {
+	switch code {
+	case team.CodeRateLimited:
 		w.Header().Set("Retry-After", "1")
+	case team.CodeUnavailable:
+		// A database that missed a deadline is usually back within
+		// seconds; asking for a short pause spreads the retries out.
+		w.Header().Set("Retry-After", strconv.Itoa(unavailableRetryAfterSeconds))
 	}
 	if code == CodeUnauthenticated {
 		w.Header().Set("WWW-Authenticate", `Bearer`)
@@ -189,6 +241,12 @@ func WriteError(w http.ResponseWriter, err error) {
 
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, route Route, err error) {
 	code := team.ErrorCode(err)
+	if code == team.CodeInternal && errors.Is(r.Context().Err(), context.DeadlineExceeded) {
+		// Whatever failed, it failed because the deadline passed: the
+		// client may retry, as for any database that did not answer.
+		err = &team.Error{Code: team.CodeUnavailable, Message: team.ErrorMessage(team.ErrUnavailable), Err: err}
+		code = team.CodeUnavailable
+	}
 	if StatusOf(code) >= 500 {
 		// Logged here and only here; the client gets a generic message.
 		id, _ := r.Context().Value(requestIDKey{}).(string)

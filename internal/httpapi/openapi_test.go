@@ -239,6 +239,7 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 	}{
 		{fmt.Errorf("dynamo: users: %w", team.ErrRateLimited), http.StatusTooManyRequests},
 		{errors.New("dynamo: connection reset"), http.StatusInternalServerError},
+		{fmt.Errorf("dynamo: user: %w", team.ErrUnavailable), http.StatusServiceUnavailable},
 	} {
 		h := httpapi.New(failingService{failure.err}, slog.New(slog.NewTextHandler(io.Discard, nil))).Mux()
 		for _, r := range httpapi.Routes() {

@@ -211,6 +211,7 @@ var specStatus = map[string]int{
 	"self_lockout":        http.StatusUnprocessableEntity,
 	"rate_limited":        http.StatusTooManyRequests,
 	"internal":            http.StatusInternalServerError,
+	"unavailable":         http.StatusServiceUnavailable,
 }
 
 // errorShapeProblem returns what is wrong with an error response, or "" if

@@ -23,10 +23,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -39,6 +44,12 @@ import (
 // Environment variables the functions read; template.yaml sets them.
 const (
 	EnvTableName = "TABLE_NAME"
+	// EnvEmailClaim names the token claim that holds the caller's email
+	// (the template's EmailClaim parameter; default "email").
+	EnvEmailClaim = "EMAIL_CLAIM"
+	// EnvRequestTimeout is every request's deadline, a Go duration
+	// (default 5s); template.yaml keeps it below the function's Timeout.
+	EnvRequestTimeout = "REQUEST_TIMEOUT"
 	// The stream consumer's settings.
 	EnvEventBusName = "EVENT_BUS_NAME" // empty: the default bus
 	EnvSenderEmail  = "SENDER_EMAIL"   // the verified SES identity mail comes from
@@ -76,27 +87,59 @@ func Logger() *slog.Logger {
 	return slog.New(slog.NewJSONHandler(os.Stdout, nil))
 }
 
+// RouteSettings configure the route functions, and the local stack, which
+// serves the same routes.
+type RouteSettings struct {
+	TableName string
+	// EmailClaim names the token claim that holds the caller's email.
+	EmailClaim string
+	// RequestTimeout is every request's deadline (invariant I11); the
+	// DynamoDB client's retries fit inside it (DynamoDBOptions).
+	RequestTimeout time.Duration
+}
+
+// RouteSettingsFromEnv reads the route functions' settings, with their
+// defaults. TableName is empty when TABLE_NAME is unset: the functions
+// refuse that (RouteHandler), the local stack names its own table.
+func RouteSettingsFromEnv() (RouteSettings, error) {
+	s := RouteSettings{TableName: os.Getenv(EnvTableName), EmailClaim: os.Getenv(EnvEmailClaim), RequestTimeout: httpapi.DefaultRequestTimeout}
+	if s.EmailClaim == "" {
+		s.EmailClaim = httpapi.DefaultEmailClaim
+	}
+	if v := os.Getenv(EnvRequestTimeout); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return RouteSettings{}, fmt.Errorf("lambdaenv: %s=%q is not a positive Go duration such as 5s", EnvRequestTimeout, v)
+		}
+		s.RequestTimeout = d
+	}
+	return s, nil
+}
+
 // RouteHandler returns the Lambda handler of one operation of the route
-// table, over the table named by TABLE_NAME, with the AWS configuration of
-// the function's role and region. phones is nil unless the route parses
-// phone numbers (httpapi.Route.ParsesPhones).
+// table, with the settings of the environment (RouteSettingsFromEnv) and
+// the AWS configuration of the function's role and region. phones is nil
+// unless the route parses phone numbers (httpapi.Route.ParsesPhones).
 func RouteHandler(ctx context.Context, operation string, phones team.PhoneNormalizer) (HTTPHandler, error) {
-	table := os.Getenv(EnvTableName)
-	if table == "" {
+	settings, err := RouteSettingsFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	if settings.TableName == "" {
 		return nil, fmt.Errorf("lambdaenv: %s is not set", EnvTableName)
 	}
 	cfg, err := AWSConfig(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return NewRouteHandler(DynamoDB(cfg), table, Logger(), operation, phones)
+	return NewRouteHandler(DynamoDB(cfg, DynamoDBOptions(settings.RequestTimeout)), settings, Logger(), operation, phones)
 }
 
 // NewRouteHandler returns the Lambda handler of one operation of the route
-// table, over table through db, logging server errors to log. It refuses an
-// operation that parses phone numbers when phones is nil, so that a
-// mis-wired function fails its init rather than its requests.
-func NewRouteHandler(db dynamo.Client, table string, log *slog.Logger, operation string, phones team.PhoneNormalizer) (HTTPHandler, error) {
+// table, over settings.TableName through db, logging server errors to log.
+// It refuses an operation that parses phone numbers when phones is nil, so
+// that a mis-wired function fails its init rather than its requests.
+func NewRouteHandler(db dynamo.Client, settings RouteSettings, log *slog.Logger, operation string, phones team.PhoneNormalizer) (HTTPHandler, error) {
 	route, ok := httpapi.RouteOf(operation)
 	if !ok {
 		return nil, fmt.Errorf("lambdaenv: no operation %q", operation)
@@ -104,7 +147,7 @@ func NewRouteHandler(db dynamo.Client, table string, log *slog.Logger, operation
 	if route.ParsesPhones && phones == nil {
 		return nil, fmt.Errorf("lambdaenv: %s parses phone numbers, but no PhoneNormalizer was given", operation)
 	}
-	api, err := NewAPI(db, table, log, phones)
+	api, err := NewAPI(db, settings, log, phones)
 	if err != nil {
 		return nil, err
 	}
@@ -112,18 +155,44 @@ func NewRouteHandler(db dynamo.Client, table string, log *slog.Logger, operation
 	if err != nil {
 		return nil, err
 	}
-	return gateway.Handler(h), nil
+	return gateway.Handler(h, settings.EmailClaim), nil
 }
 
-// NewAPI returns the API over table through db, logging server errors to
-// log, with the system clock and ULIDs. phones may be nil only where no
+// NewAPI returns the API over settings.TableName through db, with every
+// request bounded by settings.RequestTimeout, logging server errors to log,
+// with the system clock and ULIDs. phones may be nil only where no
 // operation that parses phone numbers is served (see NewRouteHandler);
 // the local stack, serving every route, passes internal/phone's.
-func NewAPI(db dynamo.Client, table string, log *slog.Logger, phones team.PhoneNormalizer) (*httpapi.API, error) {
-	if table == "" {
+func NewAPI(db dynamo.Client, settings RouteSettings, log *slog.Logger, phones team.PhoneNormalizer) (*httpapi.API, error) {
+	if settings.TableName == "" {
 		return nil, errors.New("lambdaenv: no table name")
 	}
-	return httpapi.New(team.NewService(dynamo.NewStore(db, table), team.SystemClock{}, team.ULIDSource{}, phones), log), nil
+	svc := team.NewService(dynamo.NewStore(db, settings.TableName), team.SystemClock{}, team.ULIDSource{}, phones)
+	return httpapi.New(svc, log, httpapi.RequestTimeout(settings.RequestTimeout)), nil
+}
+
+// DynamoDBOptions bound the DynamoDB client's waiting so that its retries
+// fit inside a request's deadline (invariant I11): at most 3 attempts with
+// at most 100 ms of backoff between them, connections dialled within 1 s
+// and an attempt's response awaited at most a third of the deadline, so a
+// stalled connection is given up while a retry on a fresh one still has
+// time. The request's context ends whatever is left at the deadline.
+func DynamoDBOptions(requestTimeout time.Duration) func(*dynamodb.Options) {
+	if requestTimeout <= 0 {
+		requestTimeout = httpapi.DefaultRequestTimeout
+	}
+	return func(o *dynamodb.Options) {
+		o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
+			so.MaxAttempts = 3
+			so.MaxBackoff = 100 * time.Millisecond
+		})
+		o.HTTPClient = awshttp.NewBuildableClient().WithDialerOptions(func(d *net.Dialer) {
+			d.Timeout = time.Second
+		}).WithTransportOptions(func(t *http.Transport) {
+			t.TLSHandshakeTimeout = time.Second
+			t.ResponseHeaderTimeout = requestTimeout / 3
+		})
+	}
 }
 
 // StreamSettings configure the stream consumer (internal/lambdaenv/stream).
@@ -176,8 +245,9 @@ func AWSConfig(context.Context) (aws.Config, error) {
 
 // DynamoDB returns the DynamoDB client of the function, at the endpoint
 // AWS_ENDPOINT_URL_DYNAMODB or AWS_ENDPOINT_URL names, if any.
-func DynamoDB(cfg aws.Config) *dynamodb.Client {
-	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = endpoint(os.Getenv(EnvEndpointDynamoDB)) })
+func DynamoDB(cfg aws.Config, optFns ...func(*dynamodb.Options)) *dynamodb.Client {
+	optFns = append([]func(*dynamodb.Options){func(o *dynamodb.Options) { o.BaseEndpoint = endpoint(os.Getenv(EnvEndpointDynamoDB)) }}, optFns...)
+	return dynamodb.NewFromConfig(cfg, optFns...)
 }
 
 // SESEndpoint returns the endpoint AWS_ENDPOINT_URL_SESV2 or

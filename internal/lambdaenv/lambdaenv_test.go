@@ -29,7 +29,7 @@ func TestRouteHandlerNeedsPhonesExactlyWhereTheRouteParsesThem(t *testing.T) {
 		} {
 			t.Run(r.Operation+" "+tt.name, func(t *testing.T) {
 				// No request is served, so no DynamoDB client is needed.
-				_, err := lambdaenv.NewRouteHandler(nil, "users", log, r.Operation, tt.phones)
+				_, err := lambdaenv.NewRouteHandler(nil, lambdaenv.RouteSettings{TableName: "users"}, log, r.Operation, tt.phones)
 				switch {
 				case tt.wantErr && err == nil:
 					t.Fatalf("%s started without a phone parser; it parses phones", r.Operation)

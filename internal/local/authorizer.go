@@ -30,53 +30,67 @@ const (
 type Authorizer struct {
 	key   []byte
 	clock team.Clock
+	// emailClaim names the claim that holds the caller's email, the
+	// deployment parameter EMAIL_CLAIM (default "email").
+	emailClaim string
 }
 
-// NewAuthorizer returns an Authorizer with a fresh random key.
-func NewAuthorizer(clock team.Clock) *Authorizer {
+// NewAuthorizer returns an Authorizer with a fresh random key, reading the
+// caller from the claim emailClaim ("" for the default, email).
+func NewAuthorizer(clock team.Clock, emailClaim string) *Authorizer {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	return NewAuthorizerWithKey(key, clock)
+	return NewAuthorizerWithKey(key, clock, emailClaim)
 }
 
 // NewAuthorizerWithKey returns an Authorizer signing with key.
-func NewAuthorizerWithKey(key []byte, clock team.Clock) *Authorizer {
-	return &Authorizer{key: key, clock: clock}
+func NewAuthorizerWithKey(key []byte, clock team.Clock, emailClaim string) *Authorizer {
+	if emailClaim == "" {
+		emailClaim = httpapi.DefaultEmailClaim
+	}
+	return &Authorizer{key: key, clock: clock, emailClaim: emailClaim}
 }
 
-type claims struct {
-	Email string `json:"email"`
-	jwt.RegisteredClaims
-}
-
-// Issue returns a signed token for the email.
-func (a *Authorizer) Issue(email string) (string, error) {
+// Issue returns a signed token for the email, whose email_verified claim
+// is emailVerified (SPEC §6: POST /dev/token's "emailVerified").
+func (a *Authorizer) Issue(email string, emailVerified bool) (string, error) {
 	now := a.clock.Now()
-	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, claims{
-		Email: email,
-		RegisteredClaims: jwt.RegisteredClaims{
-			Issuer: tokenIssuer, Audience: jwt.ClaimStrings{tokenAudience}, Subject: email,
-			IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(tokenLifetime)),
-		},
+	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+		a.emailClaim:               email,
+		httpapi.EmailVerifiedClaim: emailVerified,
+		"iss":                      tokenIssuer,
+		"aud":                      []string{tokenAudience},
+		"sub":                      email,
+		"iat":                      jwt.NewNumericDate(now),
+		"exp":                      jwt.NewNumericDate(now.Add(tokenLifetime)),
 	})
 	return tok.SignedString(a.key)
 }
 
+// errUnverifiedEmail: the token says its email is not verified.
+var errUnverifiedEmail = errors.New("the token's email_verified claim is not true")
+
 // Verify checks a token's signature, algorithm, issuer, audience and expiry
-// and returns its email claim.
+// and returns its email claim. A token whose email_verified claim is
+// present and not true is refused with errUnverifiedEmail, as the Lambda's
+// gateway adapter refuses it (SPEC §4).
 func (a *Authorizer) Verify(token string) (string, error) {
-	var c claims
-	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return a.key, nil },
+	c := jwt.MapClaims{}
+	_, err := jwt.ParseWithClaims(token, c, func(*jwt.Token) (any, error) { return a.key, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithIssuer(tokenIssuer), jwt.WithAudience(tokenAudience),
 		jwt.WithExpirationRequired(), jwt.WithTimeFunc(a.clock.Now))
 	if err != nil {
 		return "", err
 	}
-	if c.Email == "" {
-		return "", errors.New("token has no email claim")
+	if v, present := c[httpapi.EmailVerifiedClaim]; present && v != true && v != "true" {
+		return "", errUnverifiedEmail
 	}
-	return c.Email, nil
+	email, _ := c[a.emailClaim].(string)
+	if email == "" {
+		return "", fmt.Errorf("token has no %s claim", a.emailClaim)
+	}
+	return email, nil
 }
 
 // Middleware does what API Gateway's JWT authorizer does: requests without a
@@ -91,6 +105,10 @@ func (a *Authorizer) Middleware(next http.Handler) http.Handler {
 			return
 		}
 		email, err := a.Verify(strings.TrimSpace(token))
+		if errors.Is(err, errUnverifiedEmail) {
+			httpapi.WriteError(w, &team.Error{Code: httpapi.CodeUnauthenticated, Message: httpapi.UnverifiedEmailMessage, Err: err})
+			return
+		}
 		if err != nil {
 			httpapi.WriteError(w, &team.Error{Code: httpapi.CodeUnauthenticated,
 				Message: fmt.Sprintf("The token was refused (%s); get a new one from POST /dev/token.", reason(err)), Err: err})

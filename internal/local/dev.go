@@ -44,10 +44,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// token handles POST /dev/token {"email"} → {"token"}.
+// token handles POST /dev/token {"email","emailVerified"?} → {"token"}.
+// emailVerified defaults to true; false puts email_verified: false in the
+// token, which the API then refuses (SPEC §6).
 func (d *devAPI) token(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		Email string `json:"email"`
+		Email         string `json:"email"`
+		EmailVerified *bool  `json:"emailVerified"`
 	}
 	if err := decodeStrict(r, &in); err != nil {
 		httpapi.WriteError(w, err)
@@ -58,7 +61,7 @@ func (d *devAPI) token(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, err)
 		return
 	}
-	tok, err := d.auth.Issue(email)
+	tok, err := d.auth.Issue(email, in.EmailVerified == nil || *in.EmailVerified)
 	if err != nil {
 		httpapi.WriteError(w, err)
 		return

@@ -30,6 +30,13 @@ type Config struct {
 	TableName string
 	// RepoDir is where to look for the pinned DynamoDB Local package.
 	RepoDir string
+	// EmailClaim names the token claim that holds the caller's email, as
+	// the deployment parameter of the same name does in AWS ("" for
+	// "email"); the local authorizer issues and reads it.
+	EmailClaim string
+	// RequestTimeout is every API request's deadline (0 for the default,
+	// 5 s), as REQUEST_TIMEOUT sets it for the Lambdas.
+	RequestTimeout time.Duration
 	// Log receives the stack's logs; Console receives what a person reads.
 	Log     *slog.Logger
 	Console io.Writer
@@ -70,7 +77,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		s.stopBackground()
 		return nil, err
 	}
-	s.server = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	s.server = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: serverMaxHeaderBytes}
 	go func() {
 		err := s.server.Serve(ln)
 		if errors.Is(err, http.ErrServerClosed) {
@@ -109,7 +116,7 @@ func (s *Stack) start(ctx context.Context, cfg Config) (http.Handler, error) {
 		return nil, err
 	}
 	clock := team.SystemClock{}
-	auth := NewAuthorizer(clock)
+	auth := NewAuthorizer(clock, cfg.EmailClaim)
 	dev := &devAPI{auth: auth, creator: store, clock: clock}
 	if err := seed(ctx, dev); err != nil {
 		return nil, err
@@ -127,7 +134,11 @@ func (s *Stack) start(ctx context.Context, cfg Config) (http.Handler, error) {
 
 	// The same composition root as the route functions: the local stack
 	// serves every route, so it passes the phone parser.
-	api, err := lambdaenv.NewAPI(client, cfg.TableName, cfg.Log, phone.Normalizer{})
+	// The API's client has the Lambdas' bounded retries and timeouts (the
+	// setup above keeps the SDK's defaults: creating a table may be slow).
+	settings := lambdaenv.RouteSettings{TableName: cfg.TableName, EmailClaim: cfg.EmailClaim, RequestTimeout: cfg.RequestTimeout}
+	apiClient := dynamodblocal.NewClient(endpoint, lambdaenv.DynamoDBOptions(cfg.RequestTimeout))
+	api, err := lambdaenv.NewAPI(apiClient, settings, cfg.Log, phone.Normalizer{})
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +154,7 @@ func (s *Stack) start(ctx context.Context, cfg Config) (http.Handler, error) {
 		fmt.Fprintf(w, "Business App User Management (local stack)\n\nWeb page: %[1]s/%[2]s/administration/users\nAPI: %[1]s/v1/businesses/%[2]s/users (see README.md)\nToken: POST %s/dev/token {\"email\":\"%s\"}\nWelcome emails: %s/dev/emails\nEvents: %s/dev/events\n",
 			s.URL, DemoBusiness, s.URL, DemoOwner, s.URL, s.URL)
 	})
-	return mux, nil
+	return edge(mux), nil
 }
 
 func seed(ctx context.Context, dev *devAPI) error {

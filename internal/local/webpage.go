@@ -2,6 +2,7 @@ package local
 
 import (
 	"encoding/json"
+	"io/fs"
 	"net/http"
 	"strings"
 
@@ -28,8 +29,8 @@ func handleWebPage(mux *http.ServeMux) {
 	files := web.Files()
 	assets := http.FileServerFS(files)
 	mux.HandleFunc("GET /assets/", func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/") {
-			http.NotFound(w, r) // no directory listings
+		if name := strings.TrimPrefix(r.URL.Path, "/"); strings.HasSuffix(name, "/") || !fileExists(files, name) {
+			notFound(w, "There is no such file.") // and no directory listings
 			return
 		}
 		noCache(w)
@@ -44,8 +45,8 @@ func handleWebPage(mux *http.ServeMux) {
 	})
 	mux.HandleFunc("GET /{businessId}", func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("businessId")
-		if _, err := team.ParseBusinessID(id); err != nil {
-			http.NotFound(w, r)
+		if _, err := team.ParseBusinessID(id); err != nil || reservedPathName(id) {
+			notFound(w, "")
 			return
 		}
 		http.Redirect(w, r, "/"+id+"/administration/users", http.StatusFound)
@@ -54,8 +55,13 @@ func handleWebPage(mux *http.ServeMux) {
 	// called v1), which ServeMux refuses, so it is matched here, behind every
 	// more specific route.
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		if (r.Method != http.MethodGet && r.Method != http.MethodHead) || !isPagePath(r.URL.Path) {
-			http.NotFound(w, r)
+		if !isPagePath(r.URL.Path) {
+			notFound(w, "")
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			writeStatus(w, http.StatusMethodNotAllowed, team.CodeInvalidRequest, r.Method+" is not supported here; use GET.")
 			return
 		}
 		noCache(w)
@@ -72,4 +78,22 @@ func noCache(w http.ResponseWriter) { w.Header().Set("Cache-Control", "no-cache"
 func isPagePath(p string) bool {
 	parts := strings.Split(strings.TrimSuffix(p, "/"), "/")
 	return len(parts) == 4 && parts[0] == "" && parts[1] != "" && parts[2] == "administration" && parts[3] == "users"
+}
+
+// fileExists reports whether name is a file of fsys.
+func fileExists(fsys fs.FS, name string) bool {
+	info, err := fs.Stat(fsys, name)
+	return err == nil && !info.IsDir()
+}
+
+// reservedPathName reports first path segments that belong to the API or
+// the local stack rather than to a business's short link: API versions
+// (v1, V2, ...) and /dev, so that /v2 or /dev is an API 404 in JSON, not a
+// redirect to a page of a business called v2.
+func reservedPathName(id string) bool {
+	lower := strings.ToLower(id)
+	if lower == "dev" || lower == "assets" {
+		return true
+	}
+	return len(lower) > 1 && lower[0] == 'v' && strings.Trim(lower[1:], "0123456789") == ""
 }

@@ -121,7 +121,7 @@ func TestRouteEventsAreWhatAPIGatewaySends(t *testing.T) {
 			if n, ok := contentLength(ev.Headers); !ok || n != len(ev.Body) || ev.IsBase64Encoded {
 				t.Errorf("content-length %q for a body of %d bytes (base64: %v)", ev.Headers["content-length"], len(ev.Body), ev.IsBase64Encoded)
 			}
-			req, err := gateway.Request(context.Background(), ev)
+			req, err := gateway.Request(context.Background(), ev, "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -178,7 +178,7 @@ func TestStreamEventIsWhatTheInviteCommits(t *testing.T) {
 	seed(t, db, table, false)
 	ctx := context.Background()
 	route, _ := routeOf("invite-user")
-	h, err := lambdaenv.NewRouteHandler(db, table, testLogger(t), route.Operation, phonesOf(route))
+	h, err := lambdaenv.NewRouteHandler(db, lambdaenv.RouteSettings{TableName: table}, testLogger(t), route.Operation, phonesOf(route))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +267,7 @@ func TestSampleEvents(t *testing.T) {
 			}
 			route, _ := routeOf(s.function)
 			seed(t, db, table, s.annInvited)
-			h, err := lambdaenv.NewRouteHandler(db, table, testLogger(t), route.Operation, phonesOf(route))
+			h, err := lambdaenv.NewRouteHandler(db, lambdaenv.RouteSettings{TableName: table}, testLogger(t), route.Operation, phonesOf(route))
 			if err != nil {
 				t.Fatal(err)
 			}

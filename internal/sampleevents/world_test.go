@@ -311,7 +311,7 @@ func checkRouteAnswer(t *testing.T, s sample, ev events.APIGatewayV2HTTPRequest,
 			t.Errorf("body differs (-want +got):\n%s", d)
 		}
 	}
-	req, err := gateway.Request(context.Background(), ev)
+	req, err := gateway.Request(context.Background(), ev, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/go-cmp/cmp"
@@ -1431,6 +1432,38 @@ func TestSamconfigParameters(t *testing.T) {
 	for _, name := range sortedKeys(params) {
 		if _, hasDefault := samtemplate.Lookup(params[name], "Default"); !hasDefault && !given[name] {
 			t.Errorf("samconfig.toml does not set %s, which template.yaml's parameters have no default for", name)
+		}
+	}
+}
+
+// apiGatewayTimeout is the HTTP API's own integration timeout: a function
+// that answers later gets API Gateway's 503, not the service's JSON.
+const apiGatewayTimeout = 30 * time.Second
+
+// TestRequestTimeoutFitsTheFunctionTimeout: every route function's
+// REQUEST_TIMEOUT (invariant I11) is a Go duration below its Lambda Timeout
+// and API Gateway's 30 s, so the service's 503 unavailable answers before
+// Lambda or API Gateway gives up with an answer of their own.
+func TestRequestTimeoutFitsTheFunctionTimeout(t *testing.T) {
+	fns := functionsByID(t)
+	for _, r := range httpapi.Routes() {
+		f, ok := fns[r.LogicalID()]
+		if !ok {
+			continue // reported by TestRoutesMatchTemplate
+		}
+		raw, _ := f.Environment[lambdaenv.EnvRequestTimeout].(string)
+		d, err := time.ParseDuration(raw)
+		if err != nil || d <= 0 {
+			t.Errorf("template.yaml:%d: %s sets %s to %q, want a positive Go duration", f.Line, f.LogicalID, lambdaenv.EnvRequestTimeout, raw)
+			continue
+		}
+		timeout, ok := f.Properties["Timeout"].(int)
+		if !ok {
+			t.Errorf("template.yaml:%d: %s has no numeric Timeout (%T)", f.Line, f.LogicalID, f.Properties["Timeout"])
+			continue
+		}
+		if limit := min(time.Duration(timeout)*time.Second, apiGatewayTimeout); d >= limit {
+			t.Errorf("template.yaml:%d: %s's %s %s is not below %s (its Lambda Timeout and API Gateway's 30 s)", f.Line, f.LogicalID, lambdaenv.EnvRequestTimeout, d, limit)
 		}
 	}
 }

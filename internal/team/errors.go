@@ -22,6 +22,9 @@ const (
 	CodeSelfLockout        Code = "self_lockout"
 	CodeRateLimited        Code = "rate_limited"
 	CodeInternal           Code = "internal"
+	// CodeUnavailable: the database did not answer within the request's
+	// deadline (invariant I11); the request may be retried.
+	CodeUnavailable Code = "unavailable"
 )
 
 // Error is an error a person can act on: a code, a message written for the
@@ -119,6 +122,9 @@ func ErrorCode(err error) Code {
 	if errors.Is(err, ErrRateLimited) {
 		return CodeRateLimited
 	}
+	if errors.Is(err, ErrUnavailable) {
+		return CodeUnavailable
+	}
 	return CodeInternal
 }
 
@@ -131,6 +137,9 @@ func ErrorMessage(err error) string {
 	}
 	if errors.Is(err, ErrRateLimited) {
 		return "Too many requests right now; please retry shortly."
+	}
+	if errors.Is(err, ErrUnavailable) {
+		return "The database did not answer in time. Please retry in a moment; if you were making a change, reload first to see whether it was saved."
 	}
 	return "Something went wrong on our side. Please try again; if it keeps happening, contact support."
 }
@@ -156,4 +165,9 @@ var (
 	ErrInvalidCursor = errors.New("team: invalid cursor")
 	// ErrRateLimited: the database throttled the request even after retries.
 	ErrRateLimited = errors.New("team: rate limited")
+	// ErrUnavailable: the database did not answer before the request's
+	// deadline (or its connection timed out) even after retries. A write
+	// that fails so was applied whole or not at all: each is one
+	// transaction.
+	ErrUnavailable = errors.New("team: database unavailable")
 )

@@ -16,6 +16,11 @@ const (
 	maxBusinessIDRunes = 64
 )
 
+// URLUnsafeEmailChars are the characters an email address may not contain
+// (SPEC §4 input rules): they cannot travel in a URL path through API
+// Gateway, which decodes paths before routing.
+const URLUnsafeEmailChars = `/%?#\`
+
 // NormalizeEmail validates a single plain address (no display name, no
 // comments, RFC 5321 lengths) and returns it trimmed and lower-cased, the form
 // users are keyed and compared by (invariant I1). A refused address is an
@@ -32,6 +37,13 @@ func NormalizeEmail(raw string) (string, error) {
 		return "", invalidEmail("The email address contains invalid characters; use the form name@example.com.")
 	case len(s) > MaxEmailLength:
 		return "", invalidEmail(fmt.Sprintf("The email address is longer than %d characters.", MaxEmailLength))
+	case strings.ContainsAny(s, URLUnsafeEmailChars):
+		// RFC 5322 allows these in a local part, but a user is addressed by
+		// their email in URL paths (/users/{email}), and API Gateway decodes
+		// paths before routing: an address holding one of them could be
+		// invited but never read, changed or removed afterwards.
+		return "", invalidEmail(fmt.Sprintf("The email address cannot contain any of %s (they cannot travel in a web address); use an address without them.",
+			strings.Join(strings.Split(URLUnsafeEmailChars, ""), " ")))
 	}
 	addr, err := mail.ParseAddress(s)
 	// Requiring the parsed address to equal the input refuses display names,

@@ -81,6 +81,18 @@ func TestNormalizeEmail(t *testing.T) {
 		{name: "C1 control character CSI", raw: "ann\u009b@example.com", refused: true},
 		{name: "right-to-left override", raw: "\u202eann@example.com", refused: true},
 		{name: "zero-width space", raw: "ann\u200b@example.com", refused: true},
+		// Characters that cannot travel in a URL path through API Gateway,
+		// which decodes paths: such a user could never be addressed again.
+		{name: "slash in the local part", raw: "ann/lee@example.com", refused: true, hint: "web address"},
+		{name: "percent in the local part", raw: "ann%lee@example.com", refused: true, hint: "web address"},
+		{name: "percent-encoded at sign", raw: "ann%40example.com@example.com", refused: true, hint: "web address"},
+		{name: "question mark in the local part", raw: "ann?lee@example.com", refused: true, hint: "web address"},
+		{name: "hash in the local part", raw: "ann#lee@example.com", refused: true, hint: "web address"},
+		{name: "backslash in the local part", raw: `ann\lee@example.com`, refused: true, hint: "web address"},
+		{name: "quoted backslash", raw: `"ann\\lee"@example.com`, refused: true, hint: "web address"},
+		{name: "upper case with a slash", raw: " Ann/Lee@Example.COM ", refused: true, hint: "/ % ? # \\"},
+		// Other RFC 5322 specials are fine: they travel in a path encoded.
+		{name: "plus, equals, ampersand and apostrophe", raw: "o'neil+a=b&c@example.com", want: "o'neil+a=b&c@example.com"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
