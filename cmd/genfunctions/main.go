@@ -202,8 +202,18 @@ func templateSection(routes []httpapi.Route) string {
 		for _, a := range r.DynamoDBActions {
 			fmt.Fprintf(&b, "                - %s\n", a)
 		}
-		fmt.Fprintf(&b, `              Resource: !GetAtt UsersTable.Arn
-
+		fmt.Fprintf(&b, "              Resource: !GetAtt UsersTable.Arn\n")
+		if indexes := r.Indexes(); len(indexes) > 0 {
+			fmt.Fprintf(&b, `            - Effect: Allow
+              Action:
+                - %s
+              Resource:
+`, httpapi.ActionQuery)
+			for _, ix := range indexes {
+				fmt.Fprintf(&b, "                - !Sub ${UsersTable.Arn}/index/%s\n", ix)
+			}
+		}
+		fmt.Fprintf(&b, `
   %[1]sLogGroup:
     Type: AWS::Logs::LogGroup
     Properties:

@@ -181,16 +181,33 @@ func (f *fixture) seedUsers(tb testing.TB, businessID string, n int, email func(
 	f.seed(tb, items)
 }
 
-// seedActivity writes n activity records of a business straight into the table.
+// seedActivity writes n activity records of a business straight into the
+// table. Every other record is about the tracked user (historyUserID), the
+// rest about one user each: the tracked user has a history of n/2.
 func (f *fixture) seedActivity(tb testing.TB, businessID string, n int) {
+	tb.Helper()
+	f.seedHistory(tb, businessID, n, 2)
+}
+
+// historyUserID is the id of the user whose history the benchmarks read.
+const historyUserID = "usr_01JD0000000000000000000000"
+
+// seedHistory writes n activity records of a business straight into the
+// table: every stride-th is about the tracked user (historyUserID), spread
+// evenly over time, and each of the others about a user of its own.
+func (f *fixture) seedHistory(tb testing.TB, businessID string, n, stride int) {
 	tb.Helper()
 	items := make([]map[string]types.AttributeValue, n)
 	for i := range n {
 		u := f.user(businessID, seededEmail(businessID, i))
+		id := fmt.Sprintf("usr_%026d", i+1)
+		if i%stride == 0 {
+			id = historyUserID
+		}
 		item, err := dynamo.ActivityItem(team.Activity{
 			ID: f.ids.NewID(f.now.Add(time.Duration(i) * time.Millisecond)), BusinessID: team.BusinessID(businessID),
 			Type: team.ActivityUserAdded, Actor: ownerOf(businessID), At: f.now,
-			Target:  team.Person{Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Phone: u.Phone},
+			Target:  team.Person{ID: id, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Phone: u.Phone},
 			Changes: team.Changes{Permissions: &team.PermissionsChange{From: team.Permissions{}, To: u.Permissions}},
 		})
 		if err != nil {

@@ -52,7 +52,8 @@ func describe(params any) string {
 	case *dynamodb.GetItemInput:
 		return fmt.Sprintf("GetItem consistent=%t key=%s", aws.ToBool(in.ConsistentRead), keyShape(in.Key))
 	case *dynamodb.QueryInput:
-		return fmt.Sprintf("Query %q consistent=%t forward=%t limit=%d key=%s", aws.ToString(in.KeyConditionExpression),
+		return fmt.Sprintf("Query index=%q %q filter=%q consistent=%t forward=%t limit=%d key=%s", aws.ToString(in.IndexName),
+			aws.ToString(in.KeyConditionExpression), aws.ToString(in.FilterExpression),
 			aws.ToBool(in.ConsistentRead), aws.ToBool(in.ScanIndexForward), aws.ToInt32(in.Limit), prefixOf(in))
 	case *dynamodb.TransactWriteItemsInput:
 		var actions []string

@@ -65,6 +65,9 @@ func operations(businessID string) []operation {
 			pk, prefix := dynamo.ActivityRange(team.BusinessID(businessID))
 			return pageQuery(f.table, pk, prefix, false)
 		})},
+		{name: "ListUserActivity", full: get(base + "/activity?userId=" + historyUserID + "&limit=" + strconv.Itoa(pageSize)), floor: floorReadPair(businessID, func(f *fixture) any {
+			return historyQuery(f.table, team.BusinessID(businessID), historyUserID)
+		})},
 	}
 }
 
@@ -171,6 +174,21 @@ func pageQuery(table, pk, prefix string, ascending bool) *dynamodb.QueryInput {
 		ScanIndexForward:          aws.Bool(ascending),
 		ConsistentRead:            aws.Bool(true),
 		Limit:                     aws.Int32(pageSize + 1), // one more than the page: is there a next one?
+	}
+}
+
+// historyQuery is the first page of one user's history: a Query on the
+// user's partition of the ByUser index, which cannot be read consistently.
+func historyQuery(table string, businessID team.BusinessID, userID string) *dynamodb.QueryInput {
+	index, pkAttr, pk, prefix := dynamo.UserHistoryRange(businessID, userID)
+	return &dynamodb.QueryInput{
+		TableName:                 aws.String(table),
+		IndexName:                 aws.String(index),
+		KeyConditionExpression:    aws.String("(#0 = :0) AND (begins_with (#1, :1))"),
+		ExpressionAttributeNames:  map[string]string{"#0": pkAttr, "#1": dynamo.AttrSK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":0": str(pk), ":1": str(prefix)},
+		ScanIndexForward:          aws.Bool(false),
+		Limit:                     aws.Int32(pageSize + 1),
 	}
 }
 

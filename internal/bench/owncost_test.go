@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -115,10 +116,22 @@ func (m *memoryClient) Query(_ context.Context, in *dynamodb.QueryInput, _ ...fu
 	if m.pages == nil {
 		m.pages = map[string][]map[string]types.AttributeValue{}
 	}
-	page, ok := m.pages[pk+prefix]
+	// A query of an index names its partition-key attribute (the one
+	// that is not the sort key); one of the table, the table's.
+	pkAttr := dynamo.AttrPK
+	if in.IndexName != nil {
+		for _, name := range in.ExpressionAttributeNames {
+			if name != dynamo.AttrSK {
+				pkAttr = name
+			}
+		}
+	}
+	page, ok := m.pages[aws.ToString(in.IndexName)+pk+prefix]
 	if !ok {
-		for k, item := range m.items {
-			if strings.HasPrefix(k, pk+"\x00"+prefix) {
+		for _, item := range m.items {
+			v, _ := item[pkAttr].(*types.AttributeValueMemberS)
+			sk, _ := item[dynamo.AttrSK].(*types.AttributeValueMemberS)
+			if v != nil && sk != nil && v.Value == pk && strings.HasPrefix(sk.Value, prefix) {
 				page = append(page, item)
 			}
 		}
@@ -126,7 +139,7 @@ func (m *memoryClient) Query(_ context.Context, in *dynamodb.QueryInput, _ ...fu
 		if in.ScanIndexForward != nil && !*in.ScanIndexForward {
 			slices.Reverse(page)
 		}
-		m.pages[pk+prefix] = page
+		m.pages[aws.ToString(in.IndexName)+pk+prefix] = page
 	}
 	if in.ExclusiveStartKey != nil {
 		return nil, errors.New("memoryClient: pages after the first are not supported")

@@ -39,10 +39,10 @@ func decodeActivity(item map[string]types.AttributeValue) (activityRecord, error
 	r := activityRecord{
 		PK: d.str(AttrPK), SK: d.str(AttrSK), Entity: d.str(attrEntity),
 		ID: d.str(attrID), BusinessID: d.str(attrBusinessID), Type: d.str(attrType), Actor: d.str(attrActor),
-		At: d.time(attrAt),
+		At: d.time(attrAt), ByUserPK: d.str(AttrByUserPK), ByTypePK: d.str(AttrByTypePK),
 	}
 	if t := d.nested(attrTarget); t != nil {
-		r.Target = personRecord{Email: t.str(attrEmail), FirstName: t.str(attrFirstName), LastName: t.str(attrLastName), Phone: t.str(attrPhone)}
+		r.Target = personRecord{ID: t.str(attrID), Email: t.str(attrEmail), FirstName: t.str(attrFirstName), LastName: t.str(attrLastName), Phone: t.str(attrPhone)}
 	}
 	if c := d.nested(attrChanges); c != nil {
 		field := func(name string) *fieldChangeRecord {

@@ -96,6 +96,9 @@ func TestDecodeActivityMatchesAttributeValue(t *testing.T) {
 			Target: ann, At: at, Changes: team.Changes{
 				Email: &team.FieldChange{From: "anne@example.com", To: "ann@example.com"}, FirstName: &team.FieldChange{From: "", To: "Ann"},
 				LastName: &team.FieldChange{From: "Li", To: "Lee"}, Phone: &team.FieldChange{From: "+14155550100", To: ""}}},
+		// With the target's id, the record carries the ByUser index key too.
+		"target with an id": {ID: "01J0000000000000000000000E", BusinessID: "acme", Type: team.ActivityUserAdded, Actor: "owner@acme.test",
+			Target: team.Person{ID: "usr_01J0000000000000000000000F", Email: "cy@example.com"}, At: at},
 	}
 	items := map[string]map[string]types.AttributeValue{}
 	for name, a := range written {

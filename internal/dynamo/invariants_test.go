@@ -138,7 +138,7 @@ func TestConcurrentInvitesOfOneAddressMakeOneUser(t *testing.T) {
 	if len(anns) != 1 || anns[0] != "ann@example.com" {
 		t.Errorf("stored users for ann = %v, want exactly [ann@example.com]", anns)
 	}
-	page, err := e.store.Activity(e.ctx, "acme", team.PageRequest{Limit: 100})
+	page, err := e.store.Activity(e.ctx, "acme", team.ActivityFilter{}, team.PageRequest{Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}

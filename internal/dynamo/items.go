@@ -37,6 +37,13 @@ func ActivityRange(businessID team.BusinessID) (pk, prefix string) {
 	return businessPK(businessID), activityPrefix
 }
 
+// UserHistoryRange is where one user's history is: the ByUser index, its
+// partition-key attribute and value for the user, and the sort-key prefix.
+// A page of it is a Query on that index partition, newest first.
+func UserHistoryRange(businessID team.BusinessID, userID string) (index, pkAttr, pk, prefix string) {
+	return IndexByUser, AttrByUserPK, activityByUserPK(businessID, userID), activityPrefix
+}
+
 // UserItem returns the item the Store writes for a user.
 func UserItem(u team.User) (map[string]types.AttributeValue, error) {
 	item, err := attributevalue.MarshalMap(toUserRecord(u))

@@ -8,6 +8,15 @@
 //	BUSINESS#<id>    PROFILE                   name, enabled tabs (string set)
 //	BUSINESS#<id>    USER#<normalised email>   the user
 //	BUSINESS#<id>    ACTIVITY#<ULID>           who did what to whom; the stream's input
+//
+// Activity items also carry the partition keys of two global secondary
+// indexes, whose sort key is the table's SK (ACTIVITY#<ULID>, so newest
+// first is a backward query). Only activity items carry them, so the
+// indexes hold nothing else:
+//
+//	index    partition key (attribute)                      holds
+//	ByUser   BUSINESS#<id>#USER#<user id>   (ByUserPK)      one user's history, through email changes
+//	ByType   BUSINESS#<id>#TYPE#<type>      (ByTypePK)      one type of activity
 package dynamo
 
 import (
@@ -24,12 +33,25 @@ const (
 	AttrSK = "SK"
 )
 
+// The global secondary indexes of the activity filters. Their partition
+// keys are the attributes AttrByUserPK and AttrByTypePK (records.go), their
+// sort key is AttrSK.
+const (
+	IndexByUser = "ByUser"
+	IndexByType = "ByType"
+)
+
 // Key prefixes of the item types.
 const (
 	businessPrefix = "BUSINESS#"
 	profileSK      = "PROFILE"
 	userPrefix     = "USER#"
 	activityPrefix = "ACTIVITY#"
+	// Inside the index partition keys, after the business's partition key.
+	// Business ids cannot contain '#', so neither key can be read as the
+	// other or as another business's.
+	byUserInfix = "#USER#"
+	byTypeInfix = "#TYPE#"
 )
 
 // Values of the entity attribute, which tells item types apart in stream
@@ -43,6 +65,24 @@ const (
 func businessPK(businessID team.BusinessID) string { return businessPrefix + businessID.String() }
 func userSK(email string) string                   { return userPrefix + email }
 func activitySK(id string) string                  { return activityPrefix + id }
+
+// activityByUserPK is the ByUser partition of a user's history; "" when the
+// user id is unknown (records from before users had ids), which keeps the
+// record out of the index: an index key cannot be empty.
+func activityByUserPK(businessID team.BusinessID, userID string) string {
+	if userID == "" {
+		return ""
+	}
+	return businessPK(businessID) + byUserInfix + userID
+}
+
+// activityByTypePK is the ByType partition of one type of activity.
+func activityByTypePK(businessID team.BusinessID, typ team.ActivityType) string {
+	if typ == "" {
+		return ""
+	}
+	return businessPK(businessID) + byTypeInfix + string(typ)
+}
 
 // activityKey reads the business and the activity id from the keys of an
 // activity item; ok is false for the keys of any other item.

@@ -39,6 +39,13 @@ const (
 	attrTo          = "to"
 )
 
+// The partition-key attributes of the activity indexes (keys.go builds
+// their values). Exported for the benchmarks' bare queries, like AttrPK.
+const (
+	AttrByUserPK = "ByUserPK"
+	AttrByTypePK = "ByTypePK"
+)
+
 type profileRecord struct {
 	PK        string    `dynamodbav:"PK"`
 	SK        string    `dynamodbav:"SK"`
@@ -105,12 +112,19 @@ type activityRecord struct {
 	Actor      string       `dynamodbav:"actor"`
 	Target     personRecord `dynamodbav:"target"`
 	At         time.Time    `dynamodbav:"at"`
+	// ByUserPK and ByTypePK are the partition keys of the ByUser and ByType
+	// indexes. ByUserPK is left out when the target's id is unknown: an
+	// index key cannot be an empty string, and a missing one keeps the
+	// record out of the (sparse) index.
+	ByUserPK string `dynamodbav:"ByUserPK,omitempty"`
+	ByTypePK string `dynamodbav:"ByTypePK,omitempty"`
 	// Changes is left out when nothing changed (removals): an empty map
 	// comes back from DynamoDB Local's stream as a different attribute.
 	Changes *changesRecord `dynamodbav:"changes,omitempty"`
 }
 
 type personRecord struct {
+	ID        string `dynamodbav:"id"`
 	Email     string `dynamodbav:"email"`
 	FirstName string `dynamodbav:"firstName"`
 	LastName  string `dynamodbav:"lastName"`
@@ -148,6 +162,7 @@ func toActivityRecord(a team.Activity) activityRecord {
 		PK: businessPK(a.BusinessID), SK: activitySK(a.ID), Entity: EntityActivity,
 		ID: a.ID, BusinessID: a.BusinessID.String(), Type: string(a.Type), Actor: a.Actor,
 		Target: personRecord(a.Target), At: a.At,
+		ByUserPK: activityByUserPK(a.BusinessID, a.Target.ID), ByTypePK: activityByTypePK(a.BusinessID, a.Type),
 	}
 	if a.Changes.IsZero() {
 		return r

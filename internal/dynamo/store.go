@@ -90,7 +90,7 @@ func (s *Store) get(ctx context.Context, k map[string]types.AttributeValue) (map
 
 // Users implements team.Store.
 func (s *Store) Users(ctx context.Context, businessID team.BusinessID, page team.PageRequest) (team.UserPage, error) {
-	items, next, err := s.query(ctx, businessID, userPrefix, page, true)
+	items, next, err := s.query(ctx, tableList(businessID, userPrefix, true), page)
 	if err != nil {
 		return team.UserPage{}, fmt.Errorf("dynamo: users: %w", err)
 	}
@@ -105,9 +105,25 @@ func (s *Store) Users(ctx context.Context, businessID team.BusinessID, page team
 	return out, nil
 }
 
-// Activity implements team.Store.
-func (s *Store) Activity(ctx context.Context, businessID team.BusinessID, page team.PageRequest) (team.ActivityPage, error) {
-	items, next, err := s.query(ctx, businessID, activityPrefix, page, false)
+// Activity implements team.Store. Unfiltered, it reads the business's
+// partition of the table. Filtered by user, it reads the user's partition
+// of the ByUser index; by type alone, the type's partition of ByType. A
+// page of either costs the same however much other activity the business
+// has. Type and user together read the user's ByUser partition with a
+// filter on the type: the work is bounded by one user's history, which
+// grows only with changes made to that one user, so a third index (another
+// write unit on every change) would not pay for itself.
+func (s *Store) Activity(ctx context.Context, businessID team.BusinessID, filter team.ActivityFilter, page team.PageRequest) (team.ActivityPage, error) {
+	l := tableList(businessID, activityPrefix, false)
+	switch {
+	case filter.UserID != "":
+		l.index, l.pkAttr, l.pk = IndexByUser, AttrByUserPK, activityByUserPK(businessID, filter.UserID)
+		l.onlyType = filter.Type
+	case filter.Type != "":
+		l.index, l.pkAttr, l.pk = IndexByType, AttrByTypePK, activityByTypePK(businessID, filter.Type)
+	}
+	l.filter = activityFilterID(filter)
+	items, next, err := s.query(ctx, l, page)
 	if err != nil {
 		return team.ActivityPage{}, fmt.Errorf("dynamo: activity: %w", err)
 	}
@@ -122,46 +138,129 @@ func (s *Store) Activity(ctx context.Context, businessID team.BusinessID, page t
 	return out, nil
 }
 
-// query reads one page of the items whose sort key starts with prefix. It
-// asks for one item more than the page so that the last page never carries
-// a cursor to an empty page.
-func (s *Store) query(ctx context.Context, businessID team.BusinessID, prefix string, page team.PageRequest, ascending bool) ([]map[string]types.AttributeValue, string, error) {
-	after, err := decodeCursor(page.Cursor, businessID, prefix)
+// activityFilterID is what a cursor of a filtered activity list is bound
+// to, so that it is refused under any other filter.
+func activityFilterID(f team.ActivityFilter) string {
+	if f.IsZero() {
+		return ""
+	}
+	return "type=" + string(f.Type) + "&userId=" + f.UserID
+}
+
+// list is one partition to page through: of the table or of an index.
+type list struct {
+	businessID team.BusinessID
+	index      string // "" for the table
+	pkAttr     string // the partition-key attribute of the table or index
+	pk         string
+	prefix     string // of the sort key (AttrSK, in the table and every index)
+	ascending  bool
+	// onlyType, when set, keeps only activity of this type (a filter
+	// expression: DynamoDB reads the others, and the read counts).
+	onlyType team.ActivityType
+	// filter is what the list's cursors are bound to besides the business
+	// and the prefix ("" when unfiltered).
+	filter string
+}
+
+func tableList(businessID team.BusinessID, prefix string, ascending bool) list {
+	return list{businessID: businessID, pkAttr: AttrPK, pk: businessPK(businessID), prefix: prefix, ascending: ascending}
+}
+
+// maxFilteredReads bounds how many items one page of a list with a filter
+// expression reads. When the bound is reached the page ends early with a
+// cursor after the last item read, as SPEC §4 allows for filtered lists.
+const maxFilteredReads = 1000
+
+// query reads one page of the list. It asks for one item more than the
+// page, so that the last page never carries a cursor to an empty page.
+// Reads of the table are consistent; an index can only be read eventually
+// consistently, which is acceptable for history.
+func (s *Store) query(ctx context.Context, l list, page team.PageRequest) ([]map[string]types.AttributeValue, string, error) {
+	after, err := decodeCursor(page.Cursor, l.businessID, l.prefix, l.filter)
 	if err != nil {
 		return nil, "", err
 	}
-	cond := expression.Key(AttrPK).Equal(expression.Value(businessPK(businessID))).
-		And(expression.Key(AttrSK).BeginsWith(prefix))
-	expr, err := expression.NewBuilder().WithKeyCondition(cond).Build()
+	cond := expression.Key(l.pkAttr).Equal(expression.Value(l.pk)).
+		And(expression.Key(AttrSK).BeginsWith(l.prefix))
+	builder := expression.NewBuilder().WithKeyCondition(cond)
+	if l.onlyType != "" {
+		builder = builder.WithFilter(expression.Name(attrType).Equal(expression.Value(string(l.onlyType))))
+	}
+	expr, err := builder.Build()
 	if err != nil {
 		return nil, "", fmt.Errorf("build query: %w", err)
 	}
 	in := &dynamodb.QueryInput{
 		TableName:                 &s.table,
 		KeyConditionExpression:    expr.KeyCondition(),
+		FilterExpression:          expr.Filter(),
 		ExpressionAttributeNames:  expr.Names(),
 		ExpressionAttributeValues: expr.Values(),
-		ScanIndexForward:          aws.Bool(ascending),
-		ConsistentRead:            aws.Bool(true),
-		Limit:                     aws.Int32(int32(page.Limit + 1)),
+		ScanIndexForward:          aws.Bool(l.ascending),
+	}
+	if l.index == "" {
+		in.ConsistentRead = aws.Bool(true)
+	} else {
+		in.IndexName = aws.String(l.index)
 	}
 	if after != "" {
-		in.ExclusiveStartKey = key(businessPK(businessID), after)
-	}
-	out, err := s.client.Query(ctx, in)
-	if err != nil {
-		return nil, "", requestError(err)
-	}
-	items, next := out.Items, ""
-	if len(items) > page.Limit {
-		items = items[:page.Limit]
-		sk, _ := items[len(items)-1][AttrSK].(*types.AttributeValueMemberS)
-		if sk == nil {
-			return nil, "", errors.New("item without sort key")
+		in.ExclusiveStartKey = key(businessPK(l.businessID), after)
+		if l.index != "" {
+			in.ExclusiveStartKey[l.pkAttr] = &types.AttributeValueMemberS{Value: l.pk}
 		}
-		next = encodeCursor(businessID, prefix, sk.Value)
+	}
+	want := page.Limit + 1
+	var (
+		items    []map[string]types.AttributeValue
+		lastRead map[string]types.AttributeValue
+		read     int
+	)
+	// Without a filter expression the first request returns the whole page
+	// (a page of items is far below a response's 1 MB). With one, each
+	// further request reads twice as many items as the one before, up to
+	// maxFilteredReads in all.
+	for round := 0; len(items) < want; round++ {
+		n := want - len(items)
+		if l.onlyType != "" {
+			n = min(n<<round, maxFilteredReads-read)
+		}
+		in.Limit = aws.Int32(int32(n))
+		out, err := s.client.Query(ctx, in)
+		if err != nil {
+			return nil, "", requestError(err)
+		}
+		items = append(items, out.Items...)
+		read += int(out.ScannedCount)
+		lastRead = out.LastEvaluatedKey
+		if lastRead == nil || (l.onlyType != "" && read >= maxFilteredReads) {
+			break
+		}
+		in.ExclusiveStartKey = lastRead
+	}
+	next := ""
+	switch {
+	case len(items) > page.Limit:
+		items = items[:page.Limit]
+		if next, err = cursorAfter(l, items[len(items)-1]); err != nil {
+			return nil, "", err
+		}
+	case lastRead != nil:
+		// The read stopped at its bound with fewer matches than a page:
+		// the next page starts after the last item read, matched or not.
+		if next, err = cursorAfter(l, lastRead); err != nil {
+			return nil, "", err
+		}
 	}
 	return items, next, nil
+}
+
+func cursorAfter(l list, item map[string]types.AttributeValue) (string, error) {
+	sk, _ := item[AttrSK].(*types.AttributeValueMemberS)
+	if sk == nil {
+		return "", errors.New("item without sort key")
+	}
+	return encodeCursor(l.businessID, l.prefix, l.filter, sk.Value), nil
 }
 
 // CreateBusiness adds a business profile and its owner in one transaction.

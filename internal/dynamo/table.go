@@ -19,16 +19,37 @@ func TableDefinition(name string) *dynamodb.CreateTableInput {
 		AttributeDefinitions: []types.AttributeDefinition{
 			{AttributeName: aws.String(AttrPK), AttributeType: types.ScalarAttributeTypeS},
 			{AttributeName: aws.String(AttrSK), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String(AttrByUserPK), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String(AttrByTypePK), AttributeType: types.ScalarAttributeTypeS},
 		},
 		KeySchema: []types.KeySchemaElement{
 			{AttributeName: aws.String(AttrPK), KeyType: types.KeyTypeHash},
 			{AttributeName: aws.String(AttrSK), KeyType: types.KeyTypeRange},
+		},
+		// The activity filters (keys.go). Both project every attribute, so
+		// a page of history is one Query with no reads back from the table;
+		// only activity items carry the index keys, so nothing else is
+		// copied.
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{
+			activityIndex(IndexByUser, AttrByUserPK),
+			activityIndex(IndexByType, AttrByTypePK),
 		},
 		BillingMode: types.BillingModePayPerRequest,
 		StreamSpecification: &types.StreamSpecification{
 			StreamEnabled:  aws.Bool(true),
 			StreamViewType: types.StreamViewTypeNewAndOldImages,
 		},
+	}
+}
+
+func activityIndex(name, pk string) types.GlobalSecondaryIndex {
+	return types.GlobalSecondaryIndex{
+		IndexName: aws.String(name),
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String(pk), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String(AttrSK), KeyType: types.KeyTypeRange},
+		},
+		Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
 	}
 }
 

@@ -22,7 +22,7 @@ type TeamService interface {
 	SetPermissions(ctx context.Context, caller string, businessID team.BusinessID, email string, tabs []string, pre team.Precondition) (team.User, error)
 	UpdateContact(ctx context.Context, caller string, businessID team.BusinessID, email string, patch team.ContactPatch, pre team.Precondition) (team.User, error)
 	RemoveUser(ctx context.Context, caller string, businessID team.BusinessID, email string, pre team.Precondition) error
-	ListActivity(ctx context.Context, caller string, businessID team.BusinessID, page team.PageRequest) (team.ActivityPage, error)
+	ListActivity(ctx context.Context, caller string, businessID team.BusinessID, filter team.ActivityFilter, page team.PageRequest) (team.ActivityPage, error)
 }
 
 var _ TeamService = (*team.Service)(nil)

@@ -22,6 +22,8 @@ type errorCase struct {
 const (
 	acmeUsersCursor    = "{acmeUsersCursor}"
 	acmeActivityCursor = "{acmeActivityCursor}"
+	// acmeAddedCursor is a cursor of acme's activity under type=user.added.
+	acmeAddedCursor = "{acmeAddedCursor}"
 )
 
 // runErrorCases sends each call to a freshly seeded stack and checks the
@@ -37,6 +39,7 @@ func runErrorCases(t *testing.T, cases []errorCase) {
 				call.path = strings.NewReplacer(
 					acmeUsersCursor, url.QueryEscape(firstPageCursor(t, s, acmeUsersPath)),
 					acmeActivityCursor, url.QueryEscape(firstPageCursor(t, s, acmeActivityPath)),
+					acmeAddedCursor, url.QueryEscape(firstPageCursor(t, s, acmeActivityPath+"?type=user.added")),
 				).Replace(call.path)
 			}
 			writes := s.store.AppliedCount()
@@ -56,7 +59,11 @@ func runErrorCases(t *testing.T, cases []errorCase) {
 // page, as the acme owner sees it.
 func firstPageCursor(t *testing.T, s *testStack, path string) string {
 	t.Helper()
-	body, _ := decodeBody(t, s.mustDo(t, apiCall{caller: acmeOwner, method: http.MethodGet, path: path + "?limit=1"}, http.StatusOK)).(map[string]any)
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	body, _ := decodeBody(t, s.mustDo(t, apiCall{caller: acmeOwner, method: http.MethodGet, path: path + sep + "limit=1"}, http.StatusOK)).(map[string]any)
 	cursor, ok := body["nextCursor"].(string)
 	if !ok || cursor == "" {
 		t.Fatalf("%s?limit=1 gave no cursor: %v", path, body)
@@ -177,6 +184,20 @@ func TestListsRefuseBadPagingAndOutsiders(t *testing.T) {
 			path: "/v1/businesses/globex/users?cursor=" + acmeUsersCursor}, 400, "invalid_request", []string{"cursor"}},
 		errorCase{"activity: cursor of acme used on globex", apiCall{caller: globexOwner, method: http.MethodGet,
 			path: "/v1/businesses/globex/activity?cursor=" + acmeActivityCursor}, 400, "invalid_request", []string{"cursor"}},
+	)
+	activity := func(query string) apiCall {
+		return apiCall{caller: acmeOwner, method: http.MethodGet, path: acmeActivityPath + "?" + query}
+	}
+	cases = append(cases,
+		errorCase{"activity: unknown type", activity("type=user.exploded"), 400, "invalid_request", []string{"type"}},
+		errorCase{"activity: type in another case", activity("type=USER.ADDED"), 400, "invalid_request", []string{"type"}},
+		errorCase{"activity: userId with a key separator", activity("userId=usr_1%23TYPE%23user.added"), 400, "invalid_request", []string{"userId"}},
+		errorCase{"activity: userId too long", activity("userId=usr_" + strings.Repeat("x", 62)), 400, "invalid_request", []string{"userId"}},
+		// A cursor is bound to the filter it was issued under (SPEC §4).
+		errorCase{"activity: unfiltered cursor used with a type", activity("type=user.added&cursor=" + acmeActivityCursor), 400, "invalid_request", []string{"cursor"}},
+		errorCase{"activity: unfiltered cursor used with a user", activity("userId=usr_x&cursor=" + acmeActivityCursor), 400, "invalid_request", []string{"cursor"}},
+		errorCase{"activity: typed cursor used without the filter", activity("cursor=" + acmeAddedCursor), 400, "invalid_request", []string{"cursor"}},
+		errorCase{"activity: typed cursor used with another type", activity("type=user.removed&cursor=" + acmeAddedCursor), 400, "invalid_request", []string{"cursor"}},
 	)
 	runErrorCases(t, cases)
 }

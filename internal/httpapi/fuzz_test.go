@@ -231,7 +231,7 @@ func checkInvariants(t *testing.T, s *testStack, caller string) {
 	}
 	normalised, _ := team.NormalizeEmail(caller)
 	for business, seededActivity := range map[team.BusinessID]int{"acme": 2, "globex": 0} {
-		acts, err := s.store.Activity(ctx, business, team.PageRequest{Limit: team.MaxPageSize})
+		acts, err := s.store.Activity(ctx, business, team.ActivityFilter{}, team.PageRequest{Limit: team.MaxPageSize})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -55,11 +55,16 @@ func (a *API) listActivity(r *http.Request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
+	q := r.URL.Query()
+	filter, err := team.ParseActivityFilter(q.Get("type"), q.Get("userId"))
+	if err != nil {
+		return response{}, err
+	}
 	biz, err := businessID(r)
 	if err != nil {
 		return response{}, err
 	}
-	acts, err := a.svc.ListActivity(r.Context(), caller(r), biz, page)
+	acts, err := a.svc.ListActivity(r.Context(), caller(r), biz, filter, page)
 	if err != nil {
 		return response{}, err
 	}

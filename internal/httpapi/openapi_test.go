@@ -302,6 +302,6 @@ func (f failingService) RemoveUser(context.Context, string, team.BusinessID, str
 	return f.err
 }
 
-func (f failingService) ListActivity(context.Context, string, team.BusinessID, team.PageRequest) (team.ActivityPage, error) {
+func (f failingService) ListActivity(context.Context, string, team.BusinessID, team.ActivityFilter, team.PageRequest) (team.ActivityPage, error) {
 	return team.ActivityPage{}, f.err
 }

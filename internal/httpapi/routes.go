@@ -114,6 +114,18 @@ var routes = []Route{
 	{OpListActivity, http.MethodGet, "/v1/businesses/{businessId}/activity", false, readActions, (*API).listActivity},
 }
 
+// indexesQueried names the table's global secondary indexes an operation
+// queries (internal/dynamo/keys.go): IAM authorises a Query on an index by
+// the index's ARN, not the table's, so the operation's function is allowed
+// dynamodb:Query on exactly these. A test checks that each is an index of
+// the table.
+var indexesQueried = map[string][]string{
+	OpListActivity: {"ByUser", "ByType"},
+}
+
+// Indexes returns the table's indexes the operation queries.
+func (r Route) Indexes() []string { return slices.Clone(indexesQueried[r.Operation]) }
+
 // Routes returns the route table.
 func Routes() []Route {
 	out := make([]Route, len(routes))

@@ -1,6 +1,8 @@
 package httpapi_test
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -11,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/businessapp/usermanagement/internal/httpapi"
+	"github.com/businessapp/usermanagement/internal/team"
 )
 
 // TestRouteTableIsTheSpecifiedAPI checks that the route table serves
@@ -570,5 +573,70 @@ func TestUnknownPathsAnswerJSONNotFound(t *testing.T) {
 				t.Error("a request to an unknown path wrote")
 			}
 		})
+	}
+}
+
+// TestListActivityFilters: type= keeps one type, userId= one user's
+// history (followed by id through an email change), both together the
+// records that are both; each filter pages to its end, newest first.
+func TestListActivityFilters(t *testing.T) {
+	s := newTestStack(t)
+	s.mustDo(t, apiCall{caller: acmeOwner, method: http.MethodPut, path: bobPath + "/permissions", body: `{"permissions":["crm"]}`}, http.StatusOK)
+	// Until users carry ids through the API, Dee's history is written
+	// straight into the store, as the service will record it: the target's
+	// id stays the same when her email changes.
+	ctx := context.Background()
+	dee := team.User{BusinessID: "acme", Email: "dee@example.com", Permissions: team.Permissions{}, CreatedAt: testNow, UpdatedAt: testNow, Version: 1}
+	deeNew := dee
+	deeNew.Email, deeNew.Version = "dee@new.example", 2
+	for i, m := range []team.Mutation{
+		{After: &dee, Activity: team.Activity{ID: "act-000100", Type: team.ActivityUserAdded, Target: team.Person{ID: "usr_dee", Email: dee.Email}}},
+		{Before: &dee, After: &deeNew, Activity: team.Activity{ID: "act-000101", Type: team.ActivityContactChanged,
+			Target:  team.Person{ID: "usr_dee", Email: deeNew.Email},
+			Changes: team.Changes{Email: &team.FieldChange{From: dee.Email, To: deeNew.Email}}}},
+	} {
+		m.BusinessID, m.Actor = "acme", acmeOwner
+		m.Activity.BusinessID, m.Activity.Actor, m.Activity.At = "acme", acmeOwner, testNow
+		if err := s.store.Apply(ctx, m); err != nil {
+			t.Fatalf("seed Dee's history, step %d: %v", i, err)
+		}
+	}
+	for _, tc := range []struct {
+		query string
+		want  []string // activity ids, newest first
+	}{
+		{"", []string{"act-000101", "act-000100", "act-000003", "act-000002", "act-000001"}},
+		{"type=user.added", []string{"act-000100", "act-000002", "act-000001"}},
+		{"type=user.permissions_changed", []string{"act-000003"}},
+		{"type=user.removed", nil},
+		{"userId=usr_dee", []string{"act-000101", "act-000100"}},
+		{"userId=usr_dee&type=user.contact_changed", []string{"act-000101"}},
+		{"type=user.permissions_changed&userId=usr_dee", nil},
+		{"userId=usr_nobody", nil},
+	} {
+		for _, limit := range []int{1, 2, 50} {
+			t.Run(fmt.Sprintf("%s limit=%d", tc.query, limit), func(t *testing.T) {
+				var got []string
+				path := fmt.Sprintf("%s?%s&limit=%d", acmeActivityPath, tc.query, limit)
+				for pages := 1; path != ""; pages++ {
+					if pages > len(tc.want)+1 {
+						t.Fatalf("paging did not end after %d pages", pages)
+					}
+					body, _ := decodeBody(t, s.mustDo(t, apiCall{caller: acmeOwner, method: http.MethodGet, path: path}, http.StatusOK)).(map[string]any)
+					page, _ := body["activity"].([]any)
+					for _, a := range page {
+						id, _ := a.(map[string]any)["id"].(string)
+						got = append(got, id)
+					}
+					path = ""
+					if cursor, ok := body["nextCursor"].(string); ok {
+						path = fmt.Sprintf("%s?%s&limit=%d&cursor=%s", acmeActivityPath, tc.query, limit, url.QueryEscape(cursor))
+					}
+				}
+				if diff := cmp.Diff(tc.want, got); diff != "" {
+					t.Errorf("activity ids over all pages (-want +got):\n%s", diff)
+				}
+			})
+		}
 	}
 }

@@ -121,9 +121,12 @@ func (s *Store) Users(_ context.Context, businessID team.BusinessID, page team.P
 	return out, nil
 }
 
-// Activity implements team.Store.
-func (s *Store) Activity(_ context.Context, businessID team.BusinessID, page team.PageRequest) (team.ActivityPage, error) {
-	before, err := decodeCursor(page.Cursor, businessID, "activity")
+// Activity implements team.Store. Its cursors are bound to the filter as
+// the DynamoDB store's are; its pages are always full, which the contract
+// allows (a filtered page may be short, it need not be).
+func (s *Store) Activity(_ context.Context, businessID team.BusinessID, filter team.ActivityFilter, page team.PageRequest) (team.ActivityPage, error) {
+	list := "activity?type=" + string(filter.Type) + "&userId=" + filter.UserID
+	before, err := decodeCursor(page.Cursor, businessID, list)
 	if err != nil {
 		return team.ActivityPage{}, err
 	}
@@ -133,11 +136,11 @@ func (s *Store) Activity(_ context.Context, businessID team.BusinessID, page tea
 	var out team.ActivityPage
 	for i := len(all) - 1; i >= 0; i-- {
 		a := all[i]
-		if before != "" && a.ID >= before {
+		if before != "" && a.ID >= before || !filter.Matches(a) {
 			continue
 		}
 		if len(out.Activity) == page.Limit {
-			out.NextCursor = encodeCursor(businessID, "activity", out.Activity[len(out.Activity)-1].ID)
+			out.NextCursor = encodeCursor(businessID, list, out.Activity[len(out.Activity)-1].ID)
 			break
 		}
 		out.Activity = append(out.Activity, a)

@@ -699,6 +699,30 @@ func TestTable(t *testing.T) {
 	}
 }
 
+// indexARN reads the index name of !Sub ${<table>.Arn}/index/<name>, when
+// the table is the template's one table and <name> one of its global
+// secondary indexes.
+func indexARN(res any, tables []samtemplate.Resource) (string, bool) {
+	m, ok := res.(map[string]any)
+	if !ok || len(m) != 1 || len(tables) != 1 {
+		return "", false
+	}
+	sub, ok := m["Fn::Sub"].(string)
+	if !ok {
+		return "", false
+	}
+	name, ok := strings.CutPrefix(sub, "${"+tables[0].LogicalID+".Arn}/index/")
+	if !ok {
+		return "", false
+	}
+	for _, ix := range dynamo.TableDefinition("users").GlobalSecondaryIndexes {
+		if *ix.IndexName == name {
+			return name, true
+		}
+	}
+	return "", false
+}
+
 // keyList converts a key schema of the SDK to the template's form, so the
 // two print alike.
 func keyList(keys []types.KeySchemaElement) []samtemplate.KeyElement {
@@ -781,7 +805,7 @@ func TestFunctionPolicies(t *testing.T) {
 		if r.ReadOnly() {
 			want = readActions
 		}
-		var allowed []string
+		var allowed, queriedIndexes []string
 		for i, p := range f.Policies {
 			if p.Opaque != "" {
 				t.Errorf("%s: Policies[%d] is a %s, whose actions cannot be checked; write an inline Statement", where, i, p.Opaque)
@@ -792,9 +816,18 @@ func TestFunctionPolicies(t *testing.T) {
 				}
 				allowed = append(allowed, st.Actions...)
 				for _, res := range st.Resources {
-					if id, attr, ok := samtemplate.GetAtt(res); !ok || attr != "Arn" || len(tables) != 1 || id != tables[0].LogicalID {
-						t.Errorf("%s: Policies[%d] allows %q on %v, which is not the table (!GetAtt <table>.Arn)", where, i, st.Actions, res)
+					if id, attr, ok := samtemplate.GetAtt(res); ok && attr == "Arn" && len(tables) == 1 && id == tables[0].LogicalID {
+						continue
 					}
+					// An index the route queries, and nothing but Query on it.
+					if ix, ok := indexARN(res, tables); ok && slices.Contains(r.Indexes(), ix) {
+						if len(st.Actions) != 1 || !strings.EqualFold(st.Actions[0], "dynamodb:Query") {
+							t.Errorf("%s: Policies[%d] allows %q on index %s, want only dynamodb:Query", where, i, st.Actions, ix)
+						}
+						queriedIndexes = append(queriedIndexes, ix)
+						continue
+					}
+					t.Errorf("%s: Policies[%d] allows %q on %v, which is neither the table (!GetAtt <table>.Arn) nor an index route %s queries (!Sub ${<table>.Arn}/index/<name>)", where, i, st.Actions, res, r.Operation)
 				}
 				if len(st.Resources) == 0 {
 					t.Errorf("%s: Policies[%d] allows %q without a Resource", where, i, st.Actions)
@@ -804,6 +837,11 @@ func TestFunctionPolicies(t *testing.T) {
 		for _, a := range want {
 			if !containsFold(allowed, a) {
 				t.Errorf("%s lacks %s, which route %s needs", where, a, r.Operation)
+			}
+		}
+		for _, ix := range r.Indexes() {
+			if !slices.Contains(queriedIndexes, ix) {
+				t.Errorf("%s lacks dynamodb:Query on index %s (!Sub ${<table>.Arn}/index/%s), which route %s queries", where, ix, ix, r.Operation)
 			}
 		}
 		for _, a := range allowed {

@@ -205,14 +205,16 @@ func (s *Service) ListUsers(ctx context.Context, caller string, businessID Busin
 	return users, nil
 }
 
-// ListActivity returns a page of the business's activity, newest first.
-// Managers only. Errors: invalid_request (bad limit or cursor), forbidden.
-func (s *Service) ListActivity(ctx context.Context, caller string, businessID BusinessID, page PageRequest) (ActivityPage, error) {
+// ListActivity returns a page of the business's activity that the filter
+// (from ParseActivityFilter) keeps, newest first. Managers only. Errors:
+// invalid_request (bad limit, or a cursor not issued for this business and
+// filter), forbidden.
+func (s *Service) ListActivity(ctx context.Context, caller string, businessID BusinessID, filter ActivityFilter, page PageRequest) (ActivityPage, error) {
 	if err := validatePage(page); err != nil {
 		return ActivityPage{}, err
 	}
 	me, meErr, acts, actsErr := readPair(ctx, s, businessID, caller, func(ctx context.Context) (ActivityPage, error) {
-		return s.store.Activity(ctx, businessID, page)
+		return s.store.Activity(ctx, businessID, filter, page)
 	})
 	if err := authorize(me, meErr, true); err != nil {
 		return ActivityPage{}, err

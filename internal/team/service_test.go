@@ -230,7 +230,7 @@ func (f *fixture) checkUnchanged(t *testing.T, before teamState) {
 // activity returns acme's activity newest first, as its owner sees it.
 func (f *fixture) activity(t *testing.T) []team.Activity {
 	t.Helper()
-	page, err := f.svc.ListActivity(f.ctx, ownerEmail, acme, team.PageRequest{Limit: team.MaxPageSize})
+	page, err := f.svc.ListActivity(f.ctx, ownerEmail, acme, team.ActivityFilter{}, team.PageRequest{Limit: team.MaxPageSize})
 	if err != nil {
 		t.Fatalf("ListActivity: %v", err)
 	}
@@ -489,7 +489,7 @@ func TestListActivity(t *testing.T) {
 		var got []team.Activity
 		page := team.PageRequest{Limit: 1}
 		for range len(want) + 1 {
-			p, err := f.svc.ListActivity(f.ctx, managerEmail, acme, page)
+			p, err := f.svc.ListActivity(f.ctx, managerEmail, acme, team.ActivityFilter{}, page)
 			if err != nil {
 				t.Fatalf("ListActivity: %v", err)
 			}
@@ -522,7 +522,7 @@ func TestListActivity(t *testing.T) {
 	}
 	for _, tt := range refusals {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := f.svc.ListActivity(f.ctx, tt.caller, tt.businessID, tt.page)
+			got, err := f.svc.ListActivity(f.ctx, tt.caller, tt.businessID, team.ActivityFilter{}, tt.page)
 			checkRefusal(t, err, tt.want)
 			if len(got.Activity) > 0 {
 				t.Errorf("a refused list returned activity: %v", got.Activity)
@@ -1210,7 +1210,7 @@ func TestRemoveUser(t *testing.T) {
 			checkRefusal(t, err, wantErr{code: team.CodeForbidden})
 			// Activity would be read by a manager who remains; the owner may
 			// be the one removed.
-			log, err := f.svc.ListActivity(f.ctx, tt.caller, acme, team.PageRequest{Limit: team.MaxPageSize})
+			log, err := f.svc.ListActivity(f.ctx, tt.caller, acme, team.ActivityFilter{}, team.PageRequest{Limit: team.MaxPageSize})
 			if err != nil {
 				t.Fatalf("ListActivity: %v", err)
 			}

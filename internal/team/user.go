@@ -68,6 +68,10 @@ type Activity struct {
 
 // Person is the contact information of a user as recorded in activity.
 type Person struct {
+	// ID is the user's id, which stays the same through email changes: the
+	// activity list's userId filter follows it. "" in records written before
+	// users had ids; such records are in no user's history.
+	ID        string
 	Email     string
 	FirstName string
 	LastName  string
@@ -162,8 +166,15 @@ type Store interface {
 	User(ctx context.Context, businessID BusinessID, email string) (User, error)
 	// Users returns a page of users sorted by email. Errors: ErrInvalidCursor.
 	Users(ctx context.Context, businessID BusinessID, page PageRequest) (UserPage, error)
-	// Activity returns a page of activity, newest first. Errors: ErrInvalidCursor.
-	Activity(ctx context.Context, businessID BusinessID, page PageRequest) (ActivityPage, error)
+	// Activity returns a page of the activity the filter keeps, newest
+	// first. A cursor is valid only with the business and filter it was
+	// issued for. A filtered page may hold fewer than page.Limit records
+	// while NextCursor is not "" (the store bounds the work of one call);
+	// paging until NextCursor is "" returns every kept record exactly once.
+	// Filters may read an index that lags the table by a moment, which is
+	// acceptable for history (never for authorisation). Errors:
+	// ErrInvalidCursor.
+	Activity(ctx context.Context, businessID BusinessID, filter ActivityFilter, page PageRequest) (ActivityPage, error)
 	// Apply commits a Mutation atomically. Errors, in order of precedence:
 	// ErrActorNotAllowed, ErrTabsNotEnabled (wrapped in *TabsNotEnabledError
 	// when the store knows the enabled tabs), ErrNotFound (Before is gone),

@@ -35,6 +35,7 @@ type fixture struct {
 	owner  team.User
 	member team.User
 	seq    int
+	log    []team.Activity // what newHistory recorded, oldest first
 }
 
 func newFixture(t *testing.T, store Store, businessID team.BusinessID) *fixture {
@@ -320,7 +321,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		if _, err := store.Users(a.ctx, "globex", team.PageRequest{Limit: 1, Cursor: page.NextCursor}); !errors.Is(err, team.ErrInvalidCursor) {
 			t.Errorf("acme cursor on globex = %v, want ErrInvalidCursor", err)
 		}
-		if _, err := store.Activity(a.ctx, "acme", team.PageRequest{Limit: 1, Cursor: page.NextCursor}); !errors.Is(err, team.ErrInvalidCursor) {
+		if _, err := store.Activity(a.ctx, "acme", team.ActivityFilter{}, team.PageRequest{Limit: 1, Cursor: page.NextCursor}); !errors.Is(err, team.ErrInvalidCursor) {
 			t.Errorf("users cursor on activity = %v, want ErrInvalidCursor", err)
 		}
 		for _, bad := range []string{"garbage!", "e30", "eyJiIjoiYWNtZSJ9"} {
@@ -345,7 +346,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		if err := f.store.Apply(f.ctx, team.Mutation{BusinessID: "acme", Actor: ownerMail, Before: &f.member, After: next, Activity: act}); err != nil {
 			t.Fatal(err)
 		}
-		page, err := f.store.Activity(f.ctx, "acme", team.PageRequest{Limit: 1})
+		page, err := f.store.Activity(f.ctx, "acme", team.ActivityFilter{}, team.PageRequest{Limit: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -355,7 +356,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		if diff := cmp.Diff(act, page.Activity[0]); diff != "" {
 			t.Errorf("newest activity (-want +got):\n%s", diff)
 		}
-		rest, err := f.store.Activity(f.ctx, "acme", team.PageRequest{Limit: 10, Cursor: page.NextCursor})
+		rest, err := f.store.Activity(f.ctx, "acme", team.ActivityFilter{}, team.PageRequest{Limit: 10, Cursor: page.NextCursor})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -363,4 +364,182 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 			t.Errorf("second page = %+v, want only the invite and no cursor", rest)
 		}
 	})
+
+	t.Run("activity filters page through exactly the matching records", func(t *testing.T) {
+		store := newStore(t)
+		acme := newHistory(t, store, "acme")
+		// Another business whose user has the same id: ids are unique, but
+		// the indexes must keep businesses apart whatever they hold.
+		globex := newHistory(t, store, "globex")
+		filters := []team.ActivityFilter{
+			{},
+			{Type: team.ActivityUserAdded},
+			{Type: team.ActivityContactChanged},
+			{Type: team.ActivityUserRemoved},
+			{UserID: annID},
+			{UserID: bobID},
+			{UserID: annID, Type: team.ActivityContactChanged},
+			{UserID: annID, Type: team.ActivityUserAdded},
+			{UserID: bobID, Type: team.ActivityPermissionsChanged},
+			{UserID: "usr_nobody"},
+		}
+		for _, h := range []*fixture{acme, globex} {
+			for _, filter := range filters {
+				var want []string
+				for i := len(h.log) - 1; i >= 0; i-- {
+					if filter.Matches(h.log[i]) {
+						want = append(want, h.log[i].ID)
+					}
+				}
+				for _, limit := range []int{1, 2, 3, 100} {
+					got := pageAll(t, store, h.biz.ID, filter, limit)
+					if diff := cmp.Diff(want, got); diff != "" {
+						t.Errorf("%s, filter %+v, pages of %d: activity ids, newest first (-want +got):\n%s", h.biz.ID, filter, limit, diff)
+					}
+				}
+			}
+		}
+		// Ann's history follows her id through her email change.
+		page, err := store.Activity(acme.ctx, "acme", team.ActivityFilter{UserID: annID}, team.PageRequest{Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		emails := map[string]bool{}
+		for _, a := range page.Activity {
+			emails[a.Target.Email] = true
+			if a.Target.ID != annID {
+				t.Errorf("Ann's history holds %+v, whose target is not Ann", a)
+			}
+		}
+		if !emails["ann@acme.test"] || !emails["annie@acme.test"] {
+			t.Errorf("Ann's history has the emails %v, want both her old and her new one", emails)
+		}
+		// The full records read back, as written, through the indexes too.
+		if diff := cmp.Diff(acme.log[len(acme.log)-1], newest(t, store, "acme", team.ActivityFilter{UserID: bobID})); diff != "" {
+			t.Errorf("newest of Bob's history (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("activity cursors work only with the filter they were issued for", func(t *testing.T) {
+		store := newStore(t)
+		h := newHistory(t, store, "acme")
+		newHistory(t, store, "globex")
+		issued := []team.ActivityFilter{
+			{},
+			{Type: team.ActivityUserAdded},
+			{UserID: annID},
+			{UserID: annID, Type: team.ActivityContactChanged},
+		}
+		others := append(issued, team.ActivityFilter{UserID: bobID}, team.ActivityFilter{Type: team.ActivityContactChanged},
+			team.ActivityFilter{UserID: bobID, Type: team.ActivityContactChanged})
+		for _, filter := range issued {
+			page, err := store.Activity(h.ctx, "acme", filter, team.PageRequest{Limit: 1})
+			if err != nil || page.NextCursor == "" {
+				t.Fatalf("filter %+v: first page: %v, cursor %q (want a cursor: there is more)", filter, err, page.NextCursor)
+			}
+			for _, other := range others {
+				_, err := store.Activity(h.ctx, "acme", other, team.PageRequest{Limit: 1, Cursor: page.NextCursor})
+				if other == filter && err != nil {
+					t.Errorf("cursor of %+v with the same filter = %v, want it accepted", filter, err)
+				}
+				if other != filter && !errors.Is(err, team.ErrInvalidCursor) {
+					t.Errorf("cursor of %+v used with %+v = %v, want ErrInvalidCursor", filter, other, err)
+				}
+			}
+			if _, err := store.Activity(h.ctx, "globex", filter, team.PageRequest{Limit: 1, Cursor: page.NextCursor}); !errors.Is(err, team.ErrInvalidCursor) {
+				t.Errorf("acme cursor of %+v used on globex = %v, want ErrInvalidCursor", filter, err)
+			}
+		}
+	})
+}
+
+// The user ids of the history fixture; every business of it has the same.
+const (
+	annID = "usr_01JD000000000000000000ANN"
+	bobID = "usr_01JD000000000000000000BOB"
+)
+
+// newHistory is a business whose activity covers the filters: Ann and Bob
+// are invited, Ann's email and Bob's permissions change, Bob is removed and
+// Cy, recorded before users had ids, is invited. The fixture's log holds
+// every record of the business, oldest first.
+func newHistory(t *testing.T, store Store, businessID team.BusinessID) *fixture {
+	t.Helper()
+	f := newFixture(t, store, businessID)
+	f.log = nil
+	first, err := store.Activity(f.ctx, businessID, team.ActivityFilter{}, team.PageRequest{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := len(first.Activity) - 1; i >= 0; i-- {
+		f.log = append(f.log, first.Activity[i])
+	}
+	apply := func(typ team.ActivityType, id string, before, after *team.User) {
+		t.Helper()
+		target := after
+		if target == nil {
+			target = before
+		}
+		act := f.activity(typ, ownerMail, *target)
+		act.Target.ID = id
+		if err := store.Apply(f.ctx, team.Mutation{BusinessID: businessID, Actor: ownerMail, Before: before, After: after, Activity: act}); err != nil {
+			t.Fatalf("%s of %s: %v", typ, target.Email, err)
+		}
+		f.log = append(f.log, act)
+	}
+	ann := f.newUser(team.User{Email: "ann@acme.test", FirstName: "Ann"})
+	apply(team.ActivityUserAdded, annID, nil, &ann)
+	bob := f.newUser(team.User{Email: "bob@acme.test"})
+	apply(team.ActivityUserAdded, bobID, nil, &bob)
+	annie := changed(ann, func(u *team.User) { u.Email = "annie@acme.test" })
+	apply(team.ActivityContactChanged, annID, &ann, annie)
+	bob2 := changed(bob, func(u *team.User) { u.Permissions = team.Permissions{team.TabCRM} })
+	apply(team.ActivityPermissionsChanged, bobID, &bob, bob2)
+	annie2 := changed(*annie, func(u *team.User) { u.LastName = "Lee" })
+	apply(team.ActivityContactChanged, annID, annie, annie2)
+	cy := f.newUser(team.User{Email: "cy@acme.test"})
+	apply(team.ActivityUserAdded, "", nil, &cy)
+	apply(team.ActivityUserRemoved, bobID, bob2, nil)
+	return f
+}
+
+// pageAll pages through a filtered activity list to its end and returns
+// the ids in the order served. It fails on a page that repeats an id.
+func pageAll(t *testing.T, store Store, businessID team.BusinessID, filter team.ActivityFilter, limit int) []string {
+	t.Helper()
+	var ids []string
+	seen := map[string]bool{}
+	cursor := ""
+	for pages := 0; ; pages++ {
+		if pages > 100 {
+			t.Fatalf("filter %+v: more than 100 pages of %d; the cursor does not advance", filter, limit)
+		}
+		page, err := store.Activity(context.Background(), businessID, filter, team.PageRequest{Limit: limit, Cursor: cursor})
+		if err != nil {
+			t.Fatalf("filter %+v, page %d: %v", filter, pages, err)
+		}
+		if len(page.Activity) > limit {
+			t.Errorf("filter %+v: a page of %d holds %d records", filter, limit, len(page.Activity))
+		}
+		for _, a := range page.Activity {
+			if seen[a.ID] {
+				t.Errorf("filter %+v: %s served twice", filter, a.ID)
+			}
+			seen[a.ID] = true
+			ids = append(ids, a.ID)
+		}
+		if page.NextCursor == "" {
+			return ids
+		}
+		cursor = page.NextCursor
+	}
+}
+
+func newest(t *testing.T, store Store, businessID team.BusinessID, filter team.ActivityFilter) team.Activity {
+	t.Helper()
+	page, err := store.Activity(context.Background(), businessID, filter, team.PageRequest{Limit: 1})
+	if err != nil || len(page.Activity) == 0 {
+		t.Fatalf("filter %+v: %v, %d records", filter, err, len(page.Activity))
+	}
+	return page.Activity[0]
 }
