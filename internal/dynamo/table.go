@@ -57,12 +57,16 @@ func activityIndex(name, pk string) types.GlobalSecondaryIndex {
 type TableAdmin interface {
 	CreateTable(ctx context.Context, in *dynamodb.CreateTableInput, opts ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error)
 	DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, opts ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
+	UpdateTable(ctx context.Context, in *dynamodb.UpdateTableInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateTableOutput, error)
 }
 
 var _ TableAdmin = (*dynamodb.Client)(nil)
 
-// EnsureTable creates the table from TableDefinition unless it exists, and
-// waits until it is active. It reports whether it created the table.
+// EnsureTable creates the table from TableDefinition unless it exists, adds
+// the global secondary indexes an existing table lacks (a table a developer's
+// own DynamoDB Local kept from an earlier version of the code), and waits
+// until the table and its indexes are active. It reports whether it created
+// the table.
 func EnsureTable(ctx context.Context, client TableAdmin, name string) (bool, error) {
 	_, err := client.CreateTable(ctx, TableDefinition(name))
 	var inUse *types.ResourceInUseException
@@ -77,5 +81,73 @@ func EnsureTable(ctx context.Context, client TableAdmin, name string) (bool, err
 	if err := waiter.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, time.Minute); err != nil {
 		return created, fmt.Errorf("dynamo: wait for table %s: %w", name, err)
 	}
-	return created, nil
+	if created {
+		return true, nil
+	}
+	return false, addMissingIndexes(ctx, client, name)
+}
+
+// addMissingIndexes creates, one at a time as DynamoDB requires, each index
+// of TableDefinition the table lacks, and waits until every index is
+// active: a Query on an index that is still being built fails.
+func addMissingIndexes(ctx context.Context, client TableAdmin, name string) error {
+	want := TableDefinition(name)
+	for _, index := range want.GlobalSecondaryIndexes {
+		out, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+		if err != nil {
+			return fmt.Errorf("dynamo: describe table %s: %w", name, err)
+		}
+		if hasIndex(out.Table, aws.ToString(index.IndexName)) {
+			continue
+		}
+		_, err = client.UpdateTable(ctx, &dynamodb.UpdateTableInput{
+			TableName:            aws.String(name),
+			AttributeDefinitions: want.AttributeDefinitions,
+			GlobalSecondaryIndexUpdates: []types.GlobalSecondaryIndexUpdate{{Create: &types.CreateGlobalSecondaryIndexAction{
+				IndexName: index.IndexName, KeySchema: index.KeySchema, Projection: index.Projection,
+			}}},
+		})
+		if err != nil {
+			return fmt.Errorf("dynamo: add index %s to table %s: %w", aws.ToString(index.IndexName), name, err)
+		}
+		if err := waitForIndexes(ctx, client, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func hasIndex(table *types.TableDescription, index string) bool {
+	if table == nil {
+		return false
+	}
+	for _, gsi := range table.GlobalSecondaryIndexes {
+		if aws.ToString(gsi.IndexName) == index {
+			return true
+		}
+	}
+	return false
+}
+
+// waitForIndexes polls until every index of the table is ACTIVE (DynamoDB
+// Local backfills at once; AWS can take minutes on a large table).
+func waitForIndexes(ctx context.Context, client TableAdmin, name string) error {
+	for delay := 50 * time.Millisecond; ; delay = min(2*delay, time.Second) {
+		out, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+		if err != nil {
+			return fmt.Errorf("dynamo: describe table %s: %w", name, err)
+		}
+		active := true
+		for _, gsi := range out.Table.GlobalSecondaryIndexes {
+			active = active && gsi.IndexStatus == types.IndexStatusActive
+		}
+		if active {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("dynamo: wait for the indexes of table %s: %w", name, ctx.Err())
+		case <-time.After(delay):
+		}
+	}
 }
