@@ -18,7 +18,7 @@ func decodeUser(item map[string]types.AttributeValue) (userRecord, error) {
 	d := itemDecoder{item: item}
 	r := userRecord{
 		PK: d.str(AttrPK), SK: d.str(AttrSK), Entity: d.str(attrEntity),
-		BusinessID: d.str(attrBusinessID), Email: d.str(attrEmail),
+		BusinessID: d.str(attrBusinessID), ID: d.str(attrID), Email: d.str(attrEmail),
 		FirstName: d.str(attrFirstName), LastName: d.str(attrLastName), Phone: d.str(attrPhone),
 		Permissions: d.strings(attrPermissions), InvitedBy: d.str(attrInvitedBy),
 		CreatedAt: d.time(attrCreatedAt), UpdatedAt: d.time(attrUpdatedAt), Version: d.int(attrVersion),
@@ -38,11 +38,11 @@ func decodeActivity(item map[string]types.AttributeValue) (activityRecord, error
 	d := itemDecoder{item: item}
 	r := activityRecord{
 		PK: d.str(AttrPK), SK: d.str(AttrSK), Entity: d.str(attrEntity),
-		ID: d.str(attrID), BusinessID: d.str(attrBusinessID), Type: d.str(attrType), Actor: d.str(attrActor),
+		ID: d.str(attrID), BusinessID: d.str(attrBusinessID), Type: d.str(attrType), Actor: d.str(attrActor), ActorID: d.str(attrActorID),
 		At: d.time(attrAt),
 	}
 	if t := d.nested(attrTarget); t != nil {
-		r.Target = personRecord{Email: t.str(attrEmail), FirstName: t.str(attrFirstName), LastName: t.str(attrLastName), Phone: t.str(attrPhone)}
+		r.Target = personRecord{ID: t.str(attrID), Email: t.str(attrEmail), FirstName: t.str(attrFirstName), LastName: t.str(attrLastName), Phone: t.str(attrPhone)}
 	}
 	if c := d.nested(attrChanges); c != nil {
 		field := func(name string) *fieldChangeRecord {
