@@ -278,7 +278,7 @@ func (f *fixture) activity(tb testing.TB, kind team.ActivityType, u team.User, c
 	id = f.ids.NewID(f.now)
 	item, err := dynamo.ActivityItem(team.Activity{ID: id, BusinessID: u.BusinessID, Type: kind, Actor: ownerOf(u.BusinessID.String()),
 		ActorID: "usr_owner_" + u.BusinessID.String(),
-		Target: team.Person{ID: u.ID, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Phone: u.Phone}, At: f.now, Changes: changes})
+		Target:  team.Person{ID: u.ID, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Phone: u.Phone}, At: f.now, Changes: changes})
 	if err != nil {
 		tb.Fatal(err)
 	}
