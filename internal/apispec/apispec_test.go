@@ -31,7 +31,7 @@ func TestDocumentIsOpenAPI31(t *testing.T) {
 	}
 }
 
-const userJSON = `{"email":"ann@example.com","firstName":"Ann","lastName":"Lee","phone":"+14155550100",
+const userJSON = `{"id":"usr_01JD8X4B7K9QZ0M5N2P3R4S6T7","email":"ann@example.com","firstName":"Ann","lastName":"Lee","phone":"+14155550100",
 "permissions":["conversations","crm"],"profileImageUrl":null,"invitedBy":"owner@demo.test",
 "createdAt":"2026-11-27T10:00:00Z","updatedAt":"2026-11-27T10:00:00Z","version":1}`
 
@@ -47,14 +47,16 @@ func TestValidateResponse(t *testing.T) {
 		body   string
 		ok     bool
 	}{
-		{"the documented user", 200, map[string]string{"ETag": `"1"`}, userJSON, true},
+		{"the documented user", 200, map[string]string{"ETag": `"usr_01JD8X4B7K9QZ0M5N2P3R4S6T7.1"`}, userJSON, true},
 		{"no ETag", 200, nil, userJSON, false},
 		{"an ETag that is not a version", 200, map[string]string{"ETag": `W/"1"`}, userJSON, false},
-		{"a missing field", 200, map[string]string{"ETag": `"1"`}, strings.Replace(userJSON, `"profileImageUrl":null,`, "", 1), false},
-		{"an extra field", 200, map[string]string{"ETag": `"1"`}, strings.Replace(userJSON, `"version":1`, `"version":1,"role":"admin"`, 1), false},
-		{"a phone not in E.164", 200, map[string]string{"ETag": `"1"`}, strings.Replace(userJSON, `"+14155550100"`, `"(415) 555-0100"`, 1), false},
-		{"an unknown tab", 200, map[string]string{"ETag": `"1"`}, strings.Replace(userJSON, `"crm"`, `"billing"`, 1), false},
-		{"a time that is not RFC 3339", 200, map[string]string{"ETag": `"1"`}, strings.Replace(userJSON, `"2026-11-27T10:00:00Z","version"`, `"yesterday","version"`, 1), false},
+		{"an ETag of the version alone", 200, map[string]string{"ETag": `"1"`}, userJSON, false},
+		{"a user without an id", 200, map[string]string{"ETag": `"usr_01JD8X4B7K9QZ0M5N2P3R4S6T7.1"`}, strings.Replace(userJSON, `"id":"usr_01JD8X4B7K9QZ0M5N2P3R4S6T7",`, "", 1), false},
+		{"a missing field", 200, map[string]string{"ETag": `"usr_01JD8X4B7K9QZ0M5N2P3R4S6T7.1"`}, strings.Replace(userJSON, `"profileImageUrl":null,`, "", 1), false},
+		{"an extra field", 200, map[string]string{"ETag": `"usr_01JD8X4B7K9QZ0M5N2P3R4S6T7.1"`}, strings.Replace(userJSON, `"version":1`, `"version":1,"role":"admin"`, 1), false},
+		{"a phone not in E.164", 200, map[string]string{"ETag": `"usr_01JD8X4B7K9QZ0M5N2P3R4S6T7.1"`}, strings.Replace(userJSON, `"+14155550100"`, `"(415) 555-0100"`, 1), false},
+		{"an unknown tab", 200, map[string]string{"ETag": `"usr_01JD8X4B7K9QZ0M5N2P3R4S6T7.1"`}, strings.Replace(userJSON, `"crm"`, `"billing"`, 1), false},
+		{"a time that is not RFC 3339", 200, map[string]string{"ETag": `"usr_01JD8X4B7K9QZ0M5N2P3R4S6T7.1"`}, strings.Replace(userJSON, `"2026-11-27T10:00:00Z","version"`, `"yesterday","version"`, 1), false},
 		{"the documented 404", 404, nil, `{"error":{"code":"not_found","message":"No such user."}}`, true},
 		{"a 404 with another status's code", 404, nil, `{"error":{"code":"forbidden","message":"No."}}`, false},
 		{"API Gateway's 401", 401, nil, `{"message":"Unauthorized"}`, true},

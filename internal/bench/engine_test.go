@@ -150,7 +150,7 @@ func (f *fixture) next() int64 { return f.seq.Add(1) }
 // users seeded users.
 func (f *fixture) createBusiness(tb testing.TB, id string, users int) {
 	tb.Helper()
-	owner := team.User{BusinessID: team.BusinessID(id), Email: ownerOf(id), FirstName: "Olive", LastName: "Owner",
+	owner := team.User{BusinessID: team.BusinessID(id), ID: "usr_owner_" + id, Email: ownerOf(id), FirstName: "Olive", LastName: "Owner",
 		Permissions: allTabs(), CreatedAt: f.now, UpdatedAt: f.now, Version: 1}
 	if err := f.store.CreateBusiness(context.Background(), team.Business{ID: team.BusinessID(id), Name: id, Tabs: allTabs(), CreatedAt: f.now}, owner); err != nil {
 		tb.Fatalf("create business %s: %v", id, err)
@@ -161,7 +161,7 @@ func (f *fixture) createBusiness(tb testing.TB, id string, users int) {
 // user is a seeded user as the benchmarks make them: a full record, as an
 // invite through the API would leave it.
 func (f *fixture) user(businessID, email string) team.User {
-	return team.User{BusinessID: team.BusinessID(businessID), Email: email, FirstName: "Ann", LastName: "Lee", Phone: "+14155550100",
+	return team.User{BusinessID: team.BusinessID(businessID), ID: "usr_" + email, Email: email, FirstName: "Ann", LastName: "Lee", Phone: "+14155550100",
 		Permissions: team.Permissions{team.TabCRM}, InvitedBy: ownerOf(businessID),
 		CreatedAt: f.now, UpdatedAt: f.now, Version: 1}
 }

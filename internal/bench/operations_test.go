@@ -265,9 +265,29 @@ func putNew(table string, item map[string]types.AttributeValue) types.TransactWr
 	}}
 }
 
-// versioned is the condition that the item is still at the version read.
-func versioned(version types.AttributeValue) (*string, map[string]string, map[string]types.AttributeValue) {
-	return aws.String("#0 = :0"), map[string]string{"#0": "version"}, map[string]types.AttributeValue{":0": version}
+// versioned is the condition that the item is still the user read (its
+// id) at the version read.
+func versioned(item map[string]types.AttributeValue) (*string, map[string]string, map[string]types.AttributeValue) {
+	return aws.String("(#0 = :0) AND (#1 = :1)"), map[string]string{"#0": "version", "#1": "id"},
+		map[string]types.AttributeValue{":0": item["version"], ":1": item["id"]}
+}
+
+// readCallerAnd reads the caller and the target concurrently, as every
+// write of the service does before it commits, and returns the target.
+func readCallerAnd(ctx context.Context, f *fixture, businessID string, target *dynamodb.GetItemInput) (map[string]types.AttributeValue, error) {
+	me := getInput(f.table, dynamo.UserKey(team.BusinessID(businessID), ownerOf(businessID)))
+	var (
+		wg    sync.WaitGroup
+		meErr error
+	)
+	wg.Go(func() { meErr = found(f.client.GetItem(ctx, me)) })
+	out, err := f.client.GetItem(ctx, target)
+	err = found(out, err)
+	wg.Wait()
+	if err := errors.Join(meErr, err); err != nil {
+		return nil, err
+	}
+	return out.Item, nil
 }
 
 // activity builds the activity item of a change, as the service would.
@@ -275,7 +295,8 @@ func (f *fixture) activity(tb testing.TB, kind team.ActivityType, u team.User, c
 	tb.Helper()
 	id = f.ids.NewID(f.now)
 	item, err := dynamo.ActivityItem(team.Activity{ID: id, BusinessID: u.BusinessID, Type: kind, Actor: ownerOf(u.BusinessID.String()),
-		Target: team.Person{Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Phone: u.Phone}, At: f.now, Changes: changes})
+		ActorID: "usr_owner_" + u.BusinessID.String(),
+		Target:  team.Person{ID: u.ID, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Phone: u.Phone}, At: f.now, Changes: changes})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -308,25 +329,30 @@ func floorInvite(businessID string) prepare {
 			inputs[i] = transactInput(id, actorCheck(f.table, businessID), tabsCheck(f.table, businessID, granted),
 				putNew(f.table, userItem(tb, u)), putNew(f.table, act))
 		}
+		me := getInput(f.table, dynamo.UserKey(team.BusinessID(businessID), ownerOf(businessID)))
+		ctx := context.Background()
 		return func(i int) error {
-			_, err := f.client.TransactWriteItems(context.Background(), inputs[i])
+			if err := found(f.client.GetItem(ctx, me)); err != nil {
+				return err
+			}
+			_, err := f.client.TransactWriteItems(ctx, inputs[i])
 			return err
 		}
 	}
 }
 
-// floorUpdate is the floor of an edit: read the user, then one transaction
-// conditioned on the version read. change(i, v) returns the transaction of
-// iteration i given the version condition's value.
-func floorUpdate(f *fixture, businessID, email string, change func(i int, version types.AttributeValue) *dynamodb.TransactWriteItemsInput) func(int) error {
+// floorUpdate is the floor of an edit: read the caller and the user, then
+// one transaction conditioned on the revision read. change(i, item) returns
+// the transaction of iteration i given the user's item as read.
+func floorUpdate(f *fixture, businessID, email string, change func(i int, item map[string]types.AttributeValue) *dynamodb.TransactWriteItemsInput) func(int) error {
 	get := getInput(f.table, dynamo.UserKey(team.BusinessID(businessID), email))
 	ctx := context.Background()
 	return func(i int) error {
-		out, err := f.client.GetItem(ctx, get)
-		if err := found(out, err); err != nil {
+		item, err := readCallerAnd(ctx, f, businessID, get)
+		if err != nil {
 			return err
 		}
-		_, err = f.client.TransactWriteItems(ctx, change(i, out.Item["version"]))
+		_, err = f.client.TransactWriteItems(ctx, change(i, item))
 		return err
 	}
 }
@@ -356,8 +382,8 @@ func floorSetPermissions(businessID string) prepare {
 			items = append(items, types.TransactWriteItem{Put: puts[i]}, putNew(f.table, act))
 			inputs[i] = transactInput(id, items...)
 		}
-		return floorUpdate(f, businessID, email, func(i int, version types.AttributeValue) *dynamodb.TransactWriteItemsInput {
-			puts[i].ConditionExpression, puts[i].ExpressionAttributeNames, puts[i].ExpressionAttributeValues = versioned(version)
+		return floorUpdate(f, businessID, email, func(i int, item map[string]types.AttributeValue) *dynamodb.TransactWriteItemsInput {
+			puts[i].ConditionExpression, puts[i].ExpressionAttributeNames, puts[i].ExpressionAttributeValues = versioned(item)
 			return inputs[i]
 		})
 	}
@@ -383,8 +409,8 @@ func floorUpdateContact(businessID string) prepare {
 				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}
 			inputs[i] = transactInput(id, actorCheck(f.table, businessID), types.TransactWriteItem{Put: puts[i]}, putNew(f.table, act))
 		}
-		return floorUpdate(f, businessID, email, func(i int, version types.AttributeValue) *dynamodb.TransactWriteItemsInput {
-			puts[i].ConditionExpression, puts[i].ExpressionAttributeNames, puts[i].ExpressionAttributeValues = versioned(version)
+		return floorUpdate(f, businessID, email, func(i int, item map[string]types.AttributeValue) *dynamodb.TransactWriteItemsInput {
+			puts[i].ConditionExpression, puts[i].ExpressionAttributeNames, puts[i].ExpressionAttributeValues = versioned(item)
 			return inputs[i]
 		})
 	}
@@ -406,11 +432,11 @@ func floorRemove(businessID string) prepare {
 		}
 		ctx := context.Background()
 		return func(i int) error {
-			out, err := f.client.GetItem(ctx, gets[i])
-			if err := found(out, err); err != nil {
+			item, err := readCallerAnd(ctx, f, businessID, gets[i])
+			if err != nil {
 				return err
 			}
-			deletes[i].ConditionExpression, deletes[i].ExpressionAttributeNames, deletes[i].ExpressionAttributeValues = versioned(out.Item["version"])
+			deletes[i].ConditionExpression, deletes[i].ExpressionAttributeNames, deletes[i].ExpressionAttributeValues = versioned(item)
 			_, err = f.client.TransactWriteItems(ctx, inputs[i])
 			return err
 		}

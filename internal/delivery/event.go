@@ -24,8 +24,8 @@ func EventOf(a team.Activity) (Event, error) {
 	}
 	d := Detail{
 		EventID: a.ID, OccurredAt: a.At.UTC(), BusinessID: a.BusinessID.String(),
-		Actor: DetailActor{Email: a.Actor},
-		User: DetailUser{Email: a.Target.Email, FirstName: nullable(a.Target.FirstName),
+		Actor: DetailActor{ID: a.ActorID, Email: a.Actor},
+		User: DetailUser{ID: a.Target.ID, Email: a.Target.Email, FirstName: nullable(a.Target.FirstName),
 			LastName: nullable(a.Target.LastName), Phone: nullable(a.Target.Phone)},
 		Changes: changejson.Of(a.Changes),
 	}

@@ -58,11 +58,14 @@ type Detail struct {
 
 // DetailActor is who made the change.
 type DetailActor struct {
+	ID    string `json:"id"`
 	Email string `json:"email"`
 }
 
 // DetailUser is the user the change is about; unset fields are null.
 type DetailUser struct {
+	// ID lets a subscriber follow one person through email changes.
+	ID        string  `json:"id"`
 	Email     string  `json:"email"`
 	FirstName *string `json:"firstName"`
 	LastName  *string `json:"lastName"`

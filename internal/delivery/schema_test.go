@@ -181,7 +181,7 @@ func TestSchemaTabsAreTheCatalogue(t *testing.T) {
 }
 
 func schemaPerson(email, first, last, phone string) team.Person {
-	return team.Person{Email: email, FirstName: first, LastName: last, Phone: phone}
+	return team.Person{ID: "usr_01JDQ5Y8G1" + strings.ToUpper(strings.NewReplacer("@", "", ".", "").Replace(email)), Email: email, FirstName: first, LastName: last, Phone: phone}
 }
 
 // schemaActivities are activity records of every type and variation the
@@ -190,7 +190,7 @@ func schemaActivities() map[string]team.Activity {
 	at := time.Date(2026, 11, 27, 10, 0, 0, 123456789, time.FixedZone("CET", 3600))
 	base := func(id string, typ team.ActivityType, target team.Person, ch team.Changes) team.Activity {
 		return team.Activity{
-			ID: id, BusinessID: "biz_demo-1", Type: typ, Actor: "owner@demo.test",
+			ID: id, BusinessID: "biz_demo-1", Type: typ, Actor: "owner@demo.test", ActorID: "usr_01JDQ5Y8G0OWNER",
 			Target: target, At: at, Changes: ch,
 		}
 	}
@@ -231,7 +231,7 @@ func schemaActivities() map[string]team.Activity {
 		"self edit by the user": func() team.Activity {
 			a := base("01JDQ5Y8G1X9T3V7C2B4N6M8PD", team.ActivityContactChanged, full,
 				team.Changes{FirstName: &team.FieldChange{From: "Anne", To: "Ann"}, LastName: &team.FieldChange{From: "Li", To: "Lee"}})
-			a.Actor = "ann@example.com"
+			a.Actor, a.ActorID = "ann@example.com", full.ID
 			return a
 		}(),
 	}

@@ -18,7 +18,7 @@ func decodeUser(item map[string]types.AttributeValue) (userRecord, error) {
 	d := itemDecoder{item: item}
 	r := userRecord{
 		PK: d.str(AttrPK), SK: d.str(AttrSK), Entity: d.str(attrEntity),
-		BusinessID: d.str(attrBusinessID), Email: d.str(attrEmail),
+		BusinessID: d.str(attrBusinessID), ID: d.str(attrID), Email: d.str(attrEmail),
 		FirstName: d.str(attrFirstName), LastName: d.str(attrLastName), Phone: d.str(attrPhone),
 		Permissions: d.strings(attrPermissions), InvitedBy: d.str(attrInvitedBy),
 		CreatedAt: d.time(attrCreatedAt), UpdatedAt: d.time(attrUpdatedAt), Version: d.int(attrVersion),
@@ -38,7 +38,7 @@ func decodeActivity(item map[string]types.AttributeValue) (activityRecord, error
 	d := itemDecoder{item: item}
 	r := activityRecord{
 		PK: d.str(AttrPK), SK: d.str(AttrSK), Entity: d.str(attrEntity),
-		ID: d.str(attrID), BusinessID: d.str(attrBusinessID), Type: d.str(attrType), Actor: d.str(attrActor),
+		ID: d.str(attrID), BusinessID: d.str(attrBusinessID), Type: d.str(attrType), Actor: d.str(attrActor), ActorID: d.str(attrActorID),
 		At: d.time(attrAt), ByUserPK: d.str(AttrByUserPK), ByTypePK: d.str(AttrByTypePK),
 	}
 	if t := d.nested(attrTarget); t != nil {

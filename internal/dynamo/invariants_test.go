@@ -41,7 +41,7 @@ func (e *env) business(t *testing.T, id team.BusinessID, owner string) {
 	t.Helper()
 	now := time.Now().UTC()
 	err := e.store.CreateBusiness(e.ctx, team.Business{ID: id, Name: id.String(), Tabs: allTabs, CreatedAt: now},
-		team.User{BusinessID: id, Email: owner, Permissions: allTabs, CreatedAt: now, UpdatedAt: now, Version: 1})
+		team.User{BusinessID: id, ID: "usr_" + owner, Email: owner, Permissions: allTabs, CreatedAt: now, UpdatedAt: now, Version: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

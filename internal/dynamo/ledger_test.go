@@ -20,7 +20,7 @@ func TestLedgerRecordsFirstOutcomeOnce(t *testing.T) {
 	store, ledger := dynamo.NewStore(client, table), dynamo.NewLedger(client, table)
 	ctx := context.Background()
 	now := time.Now().UTC()
-	owner := team.User{BusinessID: "acme", Email: "owner@acme.test", Permissions: team.Permissions{team.TabUsers}, CreatedAt: now, UpdatedAt: now, Version: 1}
+	owner := team.User{BusinessID: "acme", ID: "usr_owner", Email: "owner@acme.test", Permissions: team.Permissions{team.TabUsers}, CreatedAt: now, UpdatedAt: now, Version: 1}
 	if err := store.CreateBusiness(ctx, team.Business{ID: "acme", Name: "Acme", Tabs: team.Permissions{team.TabUsers}, CreatedAt: now}, owner); err != nil {
 		t.Fatal(err)
 	}

@@ -32,6 +32,7 @@ const (
 	attrVersion     = "version"
 	attrType        = "type"
 	attrActor       = "actor"
+	attrActorID     = "actorId"
 	attrTarget      = "target"
 	attrAt          = "at"
 	attrChanges     = "changes"
@@ -72,6 +73,7 @@ type userRecord struct {
 	SK          string    `dynamodbav:"SK"`
 	Entity      string    `dynamodbav:"entity"`
 	BusinessID  string    `dynamodbav:"businessId"`
+	ID          string    `dynamodbav:"id"`
 	Email       string    `dynamodbav:"email"`
 	FirstName   string    `dynamodbav:"firstName,omitempty"`
 	LastName    string    `dynamodbav:"lastName,omitempty"`
@@ -86,7 +88,7 @@ type userRecord struct {
 func toUserRecord(u team.User) userRecord {
 	return userRecord{
 		PK: businessPK(u.BusinessID), SK: userSK(u.Email), Entity: EntityUser,
-		BusinessID: u.BusinessID.String(), Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Phone: u.Phone,
+		BusinessID: u.BusinessID.String(), ID: u.ID, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Phone: u.Phone,
 		Permissions: u.Permissions.Strings(), InvitedBy: u.InvitedBy,
 		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt, Version: u.Version,
 	}
@@ -94,7 +96,7 @@ func toUserRecord(u team.User) userRecord {
 
 func (r userRecord) user() team.User {
 	return team.User{
-		BusinessID: team.BusinessID(r.BusinessID), Email: r.Email, FirstName: r.FirstName, LastName: r.LastName, Phone: r.Phone,
+		BusinessID: team.BusinessID(r.BusinessID), ID: r.ID, Email: r.Email, FirstName: r.FirstName, LastName: r.LastName, Phone: r.Phone,
 		Permissions: team.PermissionsOf(r.Permissions), InvitedBy: r.InvitedBy,
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Version: r.Version,
 	}
@@ -110,6 +112,7 @@ type activityRecord struct {
 	BusinessID string       `dynamodbav:"businessId"`
 	Type       string       `dynamodbav:"type"`
 	Actor      string       `dynamodbav:"actor"`
+	ActorID    string       `dynamodbav:"actorId"`
 	Target     personRecord `dynamodbav:"target"`
 	At         time.Time    `dynamodbav:"at"`
 	// ByUserPK and ByTypePK are the partition keys of the ByUser and ByType
@@ -160,7 +163,7 @@ func toActivityRecord(a team.Activity) activityRecord {
 	}
 	r := activityRecord{
 		PK: businessPK(a.BusinessID), SK: activitySK(a.ID), Entity: EntityActivity,
-		ID: a.ID, BusinessID: a.BusinessID.String(), Type: string(a.Type), Actor: a.Actor,
+		ID: a.ID, BusinessID: a.BusinessID.String(), Type: string(a.Type), Actor: a.Actor, ActorID: a.ActorID,
 		Target: personRecord(a.Target), At: a.At,
 		ByUserPK: activityByUserPK(a.BusinessID, a.Target.ID), ByTypePK: activityByTypePK(a.BusinessID, a.Type),
 	}
@@ -185,7 +188,7 @@ func (r activityRecord) activity() team.Activity {
 		return &team.FieldChange{From: c.From, To: c.To}
 	}
 	a := team.Activity{
-		ID: r.ID, BusinessID: team.BusinessID(r.BusinessID), Type: team.ActivityType(r.Type), Actor: r.Actor,
+		ID: r.ID, BusinessID: team.BusinessID(r.BusinessID), Type: team.ActivityType(r.Type), Actor: r.Actor, ActorID: r.ActorID,
 		Target: team.Person(r.Target), At: r.At,
 	}
 	if r.Changes == nil {

@@ -88,10 +88,13 @@ func (s *Store) transaction(m team.Mutation) (*transaction, error) {
 
 	emailChanges := m.Before == nil || m.After == nil || m.Before.Email != m.After.Email
 	if m.Before != nil {
-		// The version condition also proves the item exists. On failure the
-		// old item comes back, which tells "removed" from "changed".
+		// The revision condition also proves the item exists. On failure the
+		// old item comes back, which tells "removed" from "changed". The id
+		// is part of it: a user removed and invited again at the address
+		// starts at version 1 again, but is another person (I8).
 		expr, err := expression.NewBuilder().WithCondition(
-			expression.Name(attrVersion).Equal(expression.Value(m.Before.Version))).Build()
+			expression.Name(attrVersion).Equal(expression.Value(m.Before.Version)).
+				And(expression.Name(attrID).Equal(expression.Value(m.Before.ID)))).Build()
 		if err != nil {
 			return nil, err
 		}

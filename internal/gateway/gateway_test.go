@@ -37,6 +37,16 @@ func loadEvent(t *testing.T, name string) events.APIGatewayV2HTTPRequest {
 	return ev
 }
 
+// annID is the id of the user the handler's business invites, which
+// testdata/patch-user.json names in its If-Match.
+const annID = "usr_01JD8X4B7K9QZ0M5N2P3R4S6T7"
+
+// fixedIDs makes the same id every time, so that the invited user's ETag
+// is known to the sample event.
+type fixedIDs struct{}
+
+func (fixedIDs) NewID(time.Time) string { return strings.TrimPrefix(annID, team.UserIDPrefix) }
+
 func handler(t *testing.T, operation string) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	t.Helper()
 	return handlerWithClaim(t, operation, "")
@@ -49,10 +59,10 @@ func handlerWithClaim(t *testing.T, operation, emailClaim string) func(context.C
 	tabs := team.Permissions{team.TabCRM, team.TabUsers}
 	at := fixedClock{}.Now()
 	if err := store.CreateBusiness(context.Background(), team.Business{ID: "acme", Name: "Acme", Tabs: tabs, CreatedAt: at},
-		team.User{BusinessID: "acme", Email: "owner@acme.test", Permissions: tabs, CreatedAt: at, UpdatedAt: at, Version: 1}); err != nil {
+		team.User{BusinessID: "acme", ID: "usr_owner", Email: "owner@acme.test", Permissions: tabs, CreatedAt: at, UpdatedAt: at, Version: 1}); err != nil {
 		t.Fatal(err)
 	}
-	svc := team.NewService(store, fixedClock{}, team.ULIDSource{}, phone.Normalizer{})
+	svc := team.NewService(store, fixedClock{}, fixedIDs{}, phone.Normalizer{})
 	if _, err := svc.InviteUser(context.Background(), "owner@acme.test", "acme", team.Invitation{Email: "ann+tag@acme.test", LastName: "Lee"}); err != nil {
 		t.Fatal(err)
 	}
@@ -87,8 +97,8 @@ func TestEventRoundTrip(t *testing.T) {
 	if diff := cmp.Diff(want, user); diff != "" {
 		t.Errorf("user (-want +got):\n%s", diff)
 	}
-	if resp.Headers["Etag"] != `"2"` || resp.Headers["Content-Type"] != "application/json" {
-		t.Errorf("headers = %v, want ETag \"2\" and JSON", resp.Headers)
+	if resp.Headers["Etag"] != `"`+annID+`.2"` || resp.Headers["Content-Type"] != "application/json" {
+		t.Errorf("headers = %v, want ETag \"%s.2\" and JSON", resp.Headers, annID)
 	}
 }
 

@@ -150,31 +150,52 @@ func pageRequest(r *http.Request) (team.PageRequest, error) {
 }
 
 // ifMatch turns If-Match into the domain's precondition: absent or "*" is
-// unconditional, a list of entity tags pins the versions they name. Our
-// ETags are "<version>"; a tag is compared as a string (RFC 9110 strong
-// comparison), so "01", a weak tag W/"1" or any other well-formed tag
-// simply never matches. Only a header that is not a list of quoted tags is
-// refused.
+// unconditional, a list of entity tags pins the revisions they name. Our
+// ETags are "<id>.<version>" (see etag); a tag is compared as a string (RFC
+// 9110 strong comparison), so a weak tag W/"…", an old "<version>" tag or
+// any other well-formed tag simply never matches. Only a header that is not
+// a list of quoted tags is refused.
 func ifMatch(r *http.Request) (team.Precondition, error) {
 	h := strings.TrimSpace(strings.Join(r.Header.Values("If-Match"), ","))
 	if h == "" || h == "*" {
 		return team.AnyVersion, nil
 	}
-	var versions []int64
+	var revisions []team.Revision
 	for _, tag := range strings.Split(h, ",") {
 		tag = strings.TrimSpace(tag)
 		weak := strings.HasPrefix(tag, "W/")
 		tag = strings.TrimPrefix(tag, "W/")
 		if len(tag) < 2 || tag[0] != '"' || tag[len(tag)-1] != '"' || strings.Contains(tag[1:len(tag)-1], `"`) {
-			return team.AnyVersion, invalid(`If-Match must be an ETag from a previous response, such as "3".`)
+			return team.AnyVersion, invalid(`If-Match must be an ETag from a previous response, such as "usr_01JD8X4B7K9QZ0M5N2P3R4S6T7.3".`)
 		}
-		v, err := strconv.ParseInt(tag[1:len(tag)-1], 10, 64)
-		if weak || err != nil || v < 1 || strconv.FormatInt(v, 10) != tag[1:len(tag)-1] {
+		rev, ok := parseETag(tag[1 : len(tag)-1])
+		if weak || !ok {
 			continue // not an ETag we issued: it pins nothing we could match
 		}
-		versions = append(versions, v)
+		revisions = append(revisions, rev)
 	}
-	return team.OnlyVersions(versions...), nil
+	return team.OnlyRevisions(revisions...), nil
+}
+
+// etag is the ETag of a user: its id and version. The version alone would
+// repeat when a removed user is invited again (it starts at 1 again); the id
+// is new for every invite, so the pair never repeats (invariant I8).
+func etag(u team.User) string {
+	return `"` + u.ID + "." + strconv.FormatInt(u.Version, 10) + `"`
+}
+
+// parseETag reads the opaque value of a tag etag made; ok is false for
+// anything etag cannot have written.
+func parseETag(v string) (team.Revision, bool) {
+	i := strings.LastIndexByte(v, '.')
+	if i <= 0 {
+		return team.Revision{}, false
+	}
+	version, err := strconv.ParseInt(v[i+1:], 10, 64)
+	if err != nil || version < 1 || strconv.FormatInt(version, 10) != v[i+1:] {
+		return team.Revision{}, false
+	}
+	return team.Revision{ID: v[:i], Version: version}, true
 }
 
 // businessID parses the path's business id. It is the one check of a

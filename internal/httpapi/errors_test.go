@@ -226,14 +226,14 @@ func TestSetPermissionsRefusals(t *testing.T) {
 	}
 	crm := `{"permissions":["crm"]}`
 	runErrorCases(t, []errorCase{
-		{"stale If-Match", put(acmeOwner, bobPath, crm, `"2"`), 412, "precondition_failed", nil},
+		{"stale If-Match", put(acmeOwner, bobPath, crm, tag(bobID, 2)), 412, "precondition_failed", nil},
 		{"weak If-Match never matches", put(acmeOwner, bobPath, crm, `W/"1"`), 412, "precondition_failed", nil},
 		{"If-Match without quotes", put(acmeOwner, bobPath, crm, `1`), 400, "invalid_request", nil},
 		// Tags are compared as strings (RFC 9110 strong comparison): any
 		// well-formed tag that is not the current ETag simply does not match.
 		{"If-Match that is no version", put(acmeOwner, bobPath, crm, `"abc"`), 412, "precondition_failed", nil},
-		{"If-Match of version 0", put(acmeOwner, bobPath, crm, `"0"`), 412, "precondition_failed", nil},
-		{"If-Match spelling the version differently", put(acmeOwner, bobPath, crm, `"01"`), 412, "precondition_failed", nil},
+		{"If-Match of version 0", put(acmeOwner, bobPath, crm, tag(bobID, 0)), 412, "precondition_failed", nil},
+		{"If-Match spelling the version differently", put(acmeOwner, bobPath, crm, `"`+bobID+`.01"`), 412, "precondition_failed", nil},
 		{"If-Match with an empty entry", put(acmeOwner, bobPath, crm, `"1",`), 400, "invalid_request", nil},
 		{"no permissions", put(acmeOwner, bobPath, `{}`, ""), 400, "invalid_request", []string{"permissions"}},
 		{"null permissions", put(acmeOwner, bobPath, `{"permissions":null}`, ""), 400, "invalid_request", []string{"permissions"}},
@@ -248,7 +248,7 @@ func TestSetPermissionsRefusals(t *testing.T) {
 			422, "self_lockout", []string{"permissions"}},
 		{"manager removes their own administration permission", put(acmeOwner, ownerPath, `{"permissions":["home","users"]}`, ""),
 			422, "self_lockout", []string{"permissions"}},
-		{"manager removes every own permission", put(acmeOwner, ownerPath, `{"permissions":[]}`, `"1"`),
+		{"manager removes every own permission", put(acmeOwner, ownerPath, `{"permissions":[]}`, tag(ownerID, 1)),
 			422, "self_lockout", []string{"permissions"}},
 		{"unknown user", put(acmeOwner, ghostPath, crm, ""), 404, "not_found", nil},
 		{"by a member, someone else", put(acmeMember, bobPath, crm, ""), 403, "forbidden", nil},
@@ -262,15 +262,15 @@ func TestSetPermissionsAfterAnotherChangeNeedsTheNewVersion(t *testing.T) {
 	s := newTestStack(t)
 	s.mustDo(t, apiCall{caller: acmeOwner, method: http.MethodPatch, path: bobPath, body: `{"firstName":"Robert"}`}, http.StatusOK)
 	writes := s.store.AppliedCount()
-	stale := apiCall{caller: acmeOwner, method: http.MethodPut, path: bobPath + "/permissions", body: `{"permissions":["crm"]}`, ifMatch: `"1"`}
+	stale := apiCall{caller: acmeOwner, method: http.MethodPut, path: bobPath + "/permissions", body: `{"permissions":["crm"]}`, ifMatch: tag(bobID, 1)}
 	assertError(t, s.do(stale), http.StatusPreconditionFailed, "precondition_failed")
 	if s.store.AppliedCount() != writes {
 		t.Error("a request with a stale If-Match wrote")
 	}
 	current := stale
-	current.ifMatch = `"2"`
+	current.ifMatch = tag(bobID, 2)
 	rec := s.do(current)
-	if rec.Code != http.StatusOK || rec.Header().Get("ETag") != `"3"` {
+	if rec.Code != http.StatusOK || rec.Header().Get("ETag") != tag(bobID, 3) {
 		t.Errorf("with the current version: status %d ETag %q, want 200 and \"3\"; body %s", rec.Code, rec.Header().Get("ETag"), rec.Body)
 	}
 }
@@ -288,7 +288,7 @@ func TestUpdateContactRefusals(t *testing.T) {
 		{"duplicate key", patch(acmeOwner, bobPath, `{"firstName":"Robert","firstName":"Rob"}`, ""), 400, "invalid_request", []string{"firstName"}},
 		{"email of another user", patch(acmeOwner, bobPath, `{"email":"Member@acme.test"}`, ""), 409, "user_exists", []string{"email"}},
 		{"email of the caller", patch(acmeOwner, bobPath, `{"email":"owner@acme.test"}`, ""), 409, "user_exists", []string{"email"}},
-		{"stale If-Match", patch(acmeOwner, bobPath, robert, `"2"`), 412, "precondition_failed", nil},
+		{"stale If-Match", patch(acmeOwner, bobPath, robert, tag(bobID, 2)), 412, "precondition_failed", nil},
 		{"If-Match that is no ETag", patch(acmeOwner, bobPath, robert, `version 1`), 400, "invalid_request", nil},
 		{"email with a display name", patch(acmeOwner, bobPath, `{"email":"Bob <bob@example.com>"}`, ""), 400, "invalid_request", []string{"email"}},
 		{"empty email", patch(acmeOwner, bobPath, `{"email":""}`, ""), 400, "invalid_request", []string{"email"}},
@@ -313,8 +313,8 @@ func TestRemoveUserRefusals(t *testing.T) {
 	}
 	runErrorCases(t, []errorCase{
 		{"the caller removes themselves", remove(acmeOwner, ownerPath, ""), 422, "self_lockout", nil},
-		{"the caller removes themselves, by another spelling", remove(acmeOwner, "/v1/businesses/acme/users/OWNER%40ACME.TEST", `"1"`), 422, "self_lockout", nil},
-		{"stale If-Match", remove(acmeOwner, bobPath, `"2"`), 412, "precondition_failed", nil},
+		{"the caller removes themselves, by another spelling", remove(acmeOwner, "/v1/businesses/acme/users/OWNER%40ACME.TEST", tag(ownerID, 1)), 422, "self_lockout", nil},
+		{"stale If-Match", remove(acmeOwner, bobPath, tag(bobID, 2)), 412, "precondition_failed", nil},
 		{"If-Match that is no ETag", remove(acmeOwner, bobPath, `"1`), 400, "invalid_request", nil},
 		{"unknown user", remove(acmeOwner, ghostPath, ""), 404, "not_found", nil},
 		{"by a member", remove(acmeMember, bobPath, ""), 403, "forbidden", nil},
@@ -341,4 +341,30 @@ func TestEveryRouteRefusesRequestsWithoutACaller(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAnETagFromARemovedUserNeverMatchesTheUserInvitedAgain is the exploit
+// of issue 10 (invariant I8): gus is invited, removed and invited again; an
+// If-Match kept from the first gus must not change or remove the second,
+// although both are at version 1.
+func TestAnETagFromARemovedUserNeverMatchesTheUserInvitedAgain(t *testing.T) {
+	s := newTestStack(t)
+	const gusPath = "/v1/businesses/acme/users/gus@example.com"
+	invite := apiCall{caller: acmeOwner, method: http.MethodPost, path: acmeUsersPath, body: `{"email":"gus@example.com","permissions":["crm"]}`}
+	old := s.mustDo(t, invite, http.StatusCreated).Header().Get("ETag")
+	s.mustDo(t, apiCall{caller: acmeOwner, method: http.MethodDelete, path: gusPath, ifMatch: old}, http.StatusNoContent)
+	current := s.mustDo(t, invite, http.StatusCreated).Header().Get("ETag")
+	if current == old {
+		t.Fatalf("the user invited again has the removed user's ETag %s", old)
+	}
+	writes := s.store.AppliedCount()
+	assertError(t, s.do(apiCall{caller: acmeOwner, method: http.MethodPut, path: gusPath + "/permissions",
+		body: `{"permissions":["crm","users"]}`, ifMatch: old}), http.StatusPreconditionFailed, "precondition_failed")
+	assertError(t, s.do(apiCall{caller: acmeOwner, method: http.MethodDelete, path: gusPath, ifMatch: old}),
+		http.StatusPreconditionFailed, "precondition_failed")
+	if got := s.store.AppliedCount() - writes; got != 0 {
+		t.Errorf("requests with the removed user's ETag wrote %d times", got)
+	}
+	s.mustDo(t, apiCall{caller: acmeOwner, method: http.MethodPut, path: gusPath + "/permissions",
+		body: `{"permissions":["home"]}`, ifMatch: current}, http.StatusOK)
 }

@@ -48,9 +48,9 @@ func FuzzRequest(f *testing.F) {
 		{fuzzGet, asMember, "/v1/businesses/acme/users?limit=1", "", ""},
 		{fuzzGet, asOwner, "/v1/businesses/acme/users/bob%40example.com", "", ""},
 		{fuzzPost, asOwner, "/v1/businesses/acme/users", `{"email":" Ann@Example.COM ","phone":"+1 (415) 555-0100","permissions":["home"]}`, ""},
-		{fuzzPut, asOwner, "/v1/businesses/acme/users/bob@example.com/permissions", `{"permissions":["crm"]}`, `"1"`},
+		{fuzzPut, asOwner, "/v1/businesses/acme/users/bob@example.com/permissions", `{"permissions":["crm"]}`, tag(bobID, 1)},
 		{fuzzPatch, asOwner, "/v1/businesses/acme/users/bob@example.com", `{"email":"bobby@example.com","phone":""}`, ""},
-		{fuzzPatch, asMember, "/v1/businesses/acme/users/member@acme.test", `{"firstName":"Mina","email":"mia@example.com"}`, `"1"`},
+		{fuzzPatch, asMember, "/v1/businesses/acme/users/member@acme.test", `{"firstName":"Mina","email":"mia@example.com"}`, tag(memberID, 1)},
 		{fuzzDelete, asOwner, "/v1/businesses/acme/users/bob@example.com", "", "*"},
 		{fuzzGet, asOwner, "/v1/businesses/acme/activity?limit=2", "", ""},
 		// Hostile bodies.
@@ -204,8 +204,9 @@ func checkSuccess(t *testing.T, rec *httptest.ResponseRecorder) {
 	}
 	if etag := rec.Header().Get("ETag"); etag != "" {
 		version, _ := body["version"].(float64)
-		if want := `"` + strconv.FormatInt(int64(version), 10) + `"`; etag != want {
-			t.Errorf("ETag %s but the body is at version %v", etag, body["version"])
+		id, _ := body["id"].(string)
+		if want := `"` + id + "." + strconv.FormatInt(int64(version), 10) + `"`; etag != want {
+			t.Errorf("ETag %s but the body is user %q at version %v", etag, id, body["version"])
 		}
 	}
 }

@@ -3,13 +3,12 @@ package httpapi
 import (
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/businessapp/usermanagement/internal/team"
 )
 
 func userResponse(status int, u team.User) response {
-	return response{status: status, body: toUserJSON(u), header: http.Header{"Etag": {`"` + strconv.FormatInt(u.Version, 10) + `"`}}}
+	return response{status: status, body: toUserJSON(u), header: http.Header{"Etag": {etag(u)}}}
 }
 
 func cursorJSON(c string) *string { return nullable(c) }

@@ -13,6 +13,7 @@ import (
 // the wire format changes only on purpose. Unset optional fields are null.
 
 type userJSON struct {
+	ID              string   `json:"id"`
 	Email           string   `json:"email"`
 	FirstName       *string  `json:"firstName"`
 	LastName        *string  `json:"lastName"`
@@ -34,7 +35,7 @@ func nullable(s string) *string {
 
 func toUserJSON(u team.User) userJSON {
 	return userJSON{
-		Email: u.Email, FirstName: nullable(u.FirstName), LastName: nullable(u.LastName), Phone: nullable(u.Phone),
+		ID: u.ID, Email: u.Email, FirstName: nullable(u.FirstName), LastName: nullable(u.LastName), Phone: nullable(u.Phone),
 		Permissions: u.Permissions.Strings(), InvitedBy: nullable(u.InvitedBy),
 		CreatedAt: timestamp(u.CreatedAt), UpdatedAt: timestamp(u.UpdatedAt), Version: u.Version,
 	}
@@ -73,10 +74,12 @@ type activityJSON struct {
 }
 
 type actorJSON struct {
+	ID    string `json:"id"`
 	Email string `json:"email"`
 }
 
 type targetJSON struct {
+	ID        string  `json:"id"`
 	Email     string  `json:"email"`
 	FirstName *string `json:"firstName"`
 	LastName  *string `json:"lastName"`
@@ -89,8 +92,8 @@ type activityPageJSON struct {
 
 func toActivityJSON(a team.Activity) activityJSON {
 	out := activityJSON{
-		ID: a.ID, Type: string(a.Type), Actor: actorJSON{Email: a.Actor},
-		Target: targetJSON{Email: a.Target.Email, FirstName: nullable(a.Target.FirstName), LastName: nullable(a.Target.LastName)},
+		ID: a.ID, Type: string(a.Type), Actor: actorJSON{ID: a.ActorID, Email: a.Actor},
+		Target: targetJSON{ID: a.Target.ID, Email: a.Target.Email, FirstName: nullable(a.Target.FirstName), LastName: nullable(a.Target.LastName)},
 		At:     timestamp(a.At),
 	}
 	if !a.Changes.IsZero() {

@@ -95,10 +95,10 @@ func TestListUsersPagesThroughEveryUserSortedByEmail(t *testing.T) {
 		s.mustDo(t, apiCall{caller: acmeOwner, method: http.MethodPost, path: acmeUsersPath,
 			body: `{"email":"` + email + `","permissions":["home"]}`}, http.StatusCreated)
 	}
-	invited := func(email string) map[string]any {
-		return userBody{email: email, permissions: []string{"home"}, invitedBy: acmeOwner, version: 1}.json()
+	invited := func(id, email string) map[string]any {
+		return userBody{id: id, email: email, permissions: []string{"home"}, invitedBy: acmeOwner, version: 1}.json()
 	}
-	everyone := []any{invited("amy@example.com"), bobBody.json(), invited("carol@example.com"), memberBody.json(), ownerBody.json()}
+	everyone := []any{invited("usr_act-000007", "amy@example.com"), bobBody.json(), invited(firstInvitedID, "carol@example.com"), memberBody.json(), ownerBody.json()}
 
 	t.Run("default limit returns everyone on one page", func(t *testing.T) {
 		rec := s.do(apiCall{caller: acmeOwner, method: http.MethodGet, path: acmeUsersPath})
@@ -149,8 +149,8 @@ func TestGetUserReturnsTheUserWithItsVersionAsETag(t *testing.T) {
 			s := newTestStack(t)
 			rec := s.do(apiCall{caller: acmeOwner, method: http.MethodGet, path: path})
 			assertJSON(t, rec, http.StatusOK, bobBody.json())
-			if etag := rec.Header().Get("ETag"); etag != `"1"` {
-				t.Errorf("ETag = %q, want %q", etag, `"1"`)
+			if etag := rec.Header().Get("ETag"); etag != tag(bobID, 1) {
+				t.Errorf("ETag = %q, want %q", etag, tag(bobID, 1))
 			}
 		})
 	}
@@ -212,8 +212,8 @@ func TestInviteUserCreatesTheUserAtOnce(t *testing.T) {
 			if got := rec.Header().Get("Location"); got != tc.location {
 				t.Errorf("Location = %q, want %q", got, tc.location)
 			}
-			if etag := rec.Header().Get("ETag"); etag != `"1"` {
-				t.Errorf("ETag = %q, want %q", etag, `"1"`)
+			if etag := rec.Header().Get("ETag"); etag != tag(firstInvitedID, 1) {
+				t.Errorf("ETag = %q, want %q", etag, tag(firstInvitedID, 1))
 			}
 			if got := s.store.AppliedCount() - writes; got != 1 {
 				t.Errorf("the invite committed %d writes, want 1", got)
@@ -273,7 +273,8 @@ func TestInviteUserAgainAfterRemoval(t *testing.T) {
 	s := newTestStack(t)
 	s.mustDo(t, apiCall{caller: acmeOwner, method: http.MethodDelete, path: bobPath}, http.StatusNoContent)
 	rec := s.do(apiCall{caller: acmeOwner, method: http.MethodPost, path: acmeUsersPath, body: `{"email":"Bob@Example.com"}`})
-	assertJSON(t, rec, http.StatusCreated, userBody{email: bob, permissions: acmeTabs, invitedBy: acmeOwner, version: 1}.json())
+	// A new user: a new id (the removal's activity drew act-000005).
+	assertJSON(t, rec, http.StatusCreated, userBody{id: "usr_act-000006", email: bob, permissions: acmeTabs, invitedBy: acmeOwner, version: 1}.json())
 }
 
 func TestSetPermissionsReplacesTheSetAndBumpsTheVersion(t *testing.T) {
@@ -288,25 +289,25 @@ func TestSetPermissionsReplacesTheSetAndBumpsTheVersion(t *testing.T) {
 		{
 			name: "another user's permissions",
 			path: bobPath + "/permissions", body: `{"permissions":["reports","crm"]}`,
-			want:   userBody{email: bob, firstName: "Bob", lastName: "Stone", phone: "+14155550199", permissions: []string{"crm", "reports"}, invitedBy: acmeOwner, version: 2},
+			want:   userBody{id: bobID, email: bob, firstName: "Bob", lastName: "Stone", phone: "+14155550199", permissions: []string{"crm", "reports"}, invitedBy: acmeOwner, version: 2},
 			writes: 1,
 		},
 		{
 			name: "with the current version in If-Match",
-			path: bobPath + "/permissions", body: `{"permissions":["crm"]}`, ifMatch: `"1"`,
-			want:   userBody{email: bob, firstName: "Bob", lastName: "Stone", phone: "+14155550199", permissions: []string{"crm"}, invitedBy: acmeOwner, version: 2},
+			path: bobPath + "/permissions", body: `{"permissions":["crm"]}`, ifMatch: tag(bobID, 1),
+			want:   userBody{id: bobID, email: bob, firstName: "Bob", lastName: "Stone", phone: "+14155550199", permissions: []string{"crm"}, invitedBy: acmeOwner, version: 2},
 			writes: 1,
 		},
 		{
 			name: "with If-Match listing the current version among others",
-			path: bobPath + "/permissions", body: `{"permissions":["crm"]}`, ifMatch: `"7", "1"`,
-			want:   userBody{email: bob, firstName: "Bob", lastName: "Stone", phone: "+14155550199", permissions: []string{"crm"}, invitedBy: acmeOwner, version: 2},
+			path: bobPath + "/permissions", body: `{"permissions":["crm"]}`, ifMatch: tag(bobID, 7) + ", " + tag(bobID, 1),
+			want:   userBody{id: bobID, email: bob, firstName: "Bob", lastName: "Stone", phone: "+14155550199", permissions: []string{"crm"}, invitedBy: acmeOwner, version: 2},
 			writes: 1,
 		},
 		{
 			name: "to no tab at all",
 			path: bobPath + "/permissions", body: `{"permissions":[]}`, ifMatch: "*",
-			want:   userBody{email: bob, firstName: "Bob", lastName: "Stone", phone: "+14155550199", permissions: []string{}, invitedBy: acmeOwner, version: 2},
+			want:   userBody{id: bobID, email: bob, firstName: "Bob", lastName: "Stone", phone: "+14155550199", permissions: []string{}, invitedBy: acmeOwner, version: 2},
 			writes: 1,
 		},
 		{
@@ -318,7 +319,7 @@ func TestSetPermissionsReplacesTheSetAndBumpsTheVersion(t *testing.T) {
 		{
 			name: "a manager's own, keeping users and administration",
 			path: ownerPath + "/permissions", body: `{"permissions":["administration","users"]}`,
-			want:   userBody{email: acmeOwner, firstName: "Olive", lastName: "Owner", permissions: []string{"administration", "users"}, version: 2},
+			want:   userBody{id: ownerID, email: acmeOwner, firstName: "Olive", lastName: "Owner", permissions: []string{"administration", "users"}, version: 2},
 			writes: 1,
 		},
 	} {
@@ -327,7 +328,7 @@ func TestSetPermissionsReplacesTheSetAndBumpsTheVersion(t *testing.T) {
 			writes := s.store.AppliedCount()
 			rec := s.do(apiCall{caller: acmeOwner, method: http.MethodPut, path: tc.path, body: tc.body, ifMatch: tc.ifMatch})
 			assertJSON(t, rec, http.StatusOK, tc.want.json())
-			if etag, want := rec.Header().Get("ETag"), `"`+strconv.Itoa(tc.want.version)+`"`; etag != want {
+			if etag, want := rec.Header().Get("ETag"), tag(tc.want.id, tc.want.version); etag != want {
 				t.Errorf("ETag = %q, want %q", etag, want)
 			}
 			if got := s.store.AppliedCount() - writes; got != tc.writes {
@@ -379,7 +380,7 @@ func TestUpdateContactChangesOnlyTheFieldsSent(t *testing.T) {
 		},
 		{
 			name: "null clears a name",
-			body: `{"lastName":null}`, ifMatch: `"1"`,
+			body: `{"lastName":null}`, ifMatch: tag(bobID, 1),
 			want: bobWith(func(u *userBody) { u.lastName = nil }), writes: 1,
 		},
 		{
@@ -403,7 +404,7 @@ func TestUpdateContactChangesOnlyTheFieldsSent(t *testing.T) {
 			writes := s.store.AppliedCount()
 			rec := s.do(apiCall{caller: acmeOwner, method: http.MethodPatch, path: bobPath, body: tc.body, ifMatch: tc.ifMatch})
 			assertJSON(t, rec, http.StatusOK, tc.want.json())
-			if etag, want := rec.Header().Get("ETag"), `"`+strconv.Itoa(tc.want.version)+`"`; etag != want {
+			if etag, want := rec.Header().Get("ETag"), tag(tc.want.id, tc.want.version); etag != want {
 				t.Errorf("ETag = %q, want %q", etag, want)
 			}
 			if got := s.store.AppliedCount() - writes; got != tc.writes {
@@ -433,7 +434,7 @@ func TestUpdateContactMovesTheUserToTheNewEmail(t *testing.T) {
 }
 
 func TestRemoveUserRemovesAccessAtOnce(t *testing.T) {
-	for _, ifMatch := range []string{"", `"1"`, "*"} {
+	for _, ifMatch := range []string{"", tag(bobID, 1), "*"} {
 		t.Run("If-Match "+ifMatch, func(t *testing.T) {
 			s := newTestStack(t)
 			writes := s.store.AppliedCount()
@@ -461,26 +462,27 @@ func TestListActivityIsNewestFirstWithChanges(t *testing.T) {
 	s.mustDo(t, apiCall{caller: acmeOwner, method: http.MethodPatch, path: bobPath, body: `{"firstName":"Robert","phone":""}`}, http.StatusOK)
 	s.mustDo(t, apiCall{caller: acmeOwner, method: http.MethodDelete, path: bobPath}, http.StatusNoContent)
 
-	actor := map[string]any{"email": acmeOwner}
+	actor := map[string]any{"id": ownerID, "email": acmeOwner}
 	target := func(email string, first, last any) map[string]any {
-		return map[string]any{"email": email, "firstName": first, "lastName": last}
+		id := map[string]string{bob: bobID, acmeMember: memberID}[email]
+		return map[string]any{"id": id, "email": email, "firstName": first, "lastName": last}
 	}
 	newestFirst := []any{
-		map[string]any{"id": "act-000005", "type": "user.removed", "actor": actor, "at": testNowJSON,
+		map[string]any{"id": "act-000007", "type": "user.removed", "actor": actor, "at": testNowJSON,
 			"target": target(bob, "Robert", "Stone")},
-		map[string]any{"id": "act-000004", "type": "user.contact_changed", "actor": actor, "at": testNowJSON,
+		map[string]any{"id": "act-000006", "type": "user.contact_changed", "actor": actor, "at": testNowJSON,
 			"target": target(bob, "Robert", "Stone"),
 			"changes": map[string]any{
 				"firstName": map[string]any{"from": "Bob", "to": "Robert"},
 				"phone":     map[string]any{"from": "+14155550199", "to": nil},
 			}},
-		map[string]any{"id": "act-000003", "type": "user.permissions_changed", "actor": actor, "at": testNowJSON,
+		map[string]any{"id": "act-000005", "type": "user.permissions_changed", "actor": actor, "at": testNowJSON,
 			"target":  target(bob, "Bob", "Stone"),
 			"changes": map[string]any{"permissions": map[string]any{"from": jsonStrings("home", "crm"), "to": jsonStrings("crm")}}},
-		map[string]any{"id": "act-000002", "type": "user.added", "actor": actor, "at": testNowJSON,
+		map[string]any{"id": "act-000004", "type": "user.added", "actor": actor, "at": testNowJSON,
 			"target":  target(bob, "Bob", "Stone"),
 			"changes": map[string]any{"permissions": map[string]any{"from": jsonStrings(), "to": jsonStrings("home", "crm")}}},
-		map[string]any{"id": "act-000001", "type": "user.added", "actor": actor, "at": testNowJSON,
+		map[string]any{"id": "act-000002", "type": "user.added", "actor": actor, "at": testNowJSON,
 			"target":  target(acmeMember, "Mia", "Member"),
 			"changes": map[string]any{"permissions": map[string]any{"from": jsonStrings(), "to": jsonStrings("home", "conversations")}}},
 	}

@@ -97,12 +97,12 @@ func newTestStack(t testing.TB) *testStack {
 	}{
 		{
 			team.Business{ID: "acme", Name: "Acme", Tabs: acmePerms, CreatedAt: testNow},
-			team.User{BusinessID: "acme", Email: acmeOwner, FirstName: "Olive", LastName: "Owner",
+			team.User{BusinessID: "acme", ID: "usr_acmeowner", Email: acmeOwner, FirstName: "Olive", LastName: "Owner",
 				Permissions: acmePerms, CreatedAt: testNow, UpdatedAt: testNow, Version: 1},
 		},
 		{
 			team.Business{ID: "globex", Name: "Globex", Tabs: allPerms, CreatedAt: testNow},
-			team.User{BusinessID: "globex", Email: globexOwner, FirstName: "Gus", LastName: "Globex",
+			team.User{BusinessID: "globex", ID: "usr_globexowner", Email: globexOwner, FirstName: "Gus", LastName: "Globex",
 				Permissions: allPerms, CreatedAt: testNow, UpdatedAt: testNow, Version: 1},
 		},
 	} {
@@ -294,6 +294,7 @@ func assertError(t testing.TB, rec *httptest.ResponseRecorder, status int, code 
 // userBody is the JSON a client receives for a user. A nil firstName,
 // lastName, phone or invitedBy is JSON null; empty timestamps are testNow.
 type userBody struct {
+	id                                    string
 	email                                 string
 	firstName, lastName, phone, invitedBy any
 	permissions                           []string
@@ -313,19 +314,38 @@ func (u userBody) json() map[string]any {
 	if updated == "" {
 		updated = testNowJSON
 	}
+	id := u.id
+	if id == "" {
+		id = firstInvitedID
+	}
 	return map[string]any{
-		"email": u.email, "firstName": u.firstName, "lastName": u.lastName, "phone": u.phone,
+		"id": id, "email": u.email, "firstName": u.firstName, "lastName": u.lastName, "phone": u.phone,
 		"permissions": perms, "profileImageUrl": nil, "invitedBy": u.invitedBy,
 		"createdAt": created, "updatedAt": updated, "version": float64(u.version),
 	}
 }
 
+// The ids of the seeded users: the owner's is seeded, the others' are what
+// the invites of newTestStack draw from sequentialIDs (each invite draws the
+// user's id, then the activity's).
+const (
+	ownerID  = "usr_acmeowner"
+	memberID = "usr_act-000001"
+	bobID    = "usr_act-000003"
+	// firstInvitedID is the id of the first user a test invites after
+	// newTestStack seeded its users; a userBody without an id has it.
+	firstInvitedID = "usr_act-000005"
+)
+
+// tag is the ETag the API gives a user at a version.
+func tag(id string, version int) string { return fmt.Sprintf(`"%s.%d"`, id, version) }
+
 // The seeded users as the API first returns them.
 var (
-	ownerBody  = userBody{email: acmeOwner, firstName: "Olive", lastName: "Owner", permissions: acmeTabs, version: 1}
-	memberBody = userBody{email: acmeMember, firstName: "Mia", lastName: "Member",
+	ownerBody  = userBody{id: ownerID, email: acmeOwner, firstName: "Olive", lastName: "Owner", permissions: acmeTabs, version: 1}
+	memberBody = userBody{id: memberID, email: acmeMember, firstName: "Mia", lastName: "Member",
 		permissions: []string{"home", "conversations"}, invitedBy: acmeOwner, version: 1}
-	bobBody = userBody{email: bob, firstName: "Bob", lastName: "Stone", phone: "+14155550199",
+	bobBody = userBody{id: bobID, email: bob, firstName: "Bob", lastName: "Stone", phone: "+14155550199",
 		permissions: []string{"home", "crm"}, invitedBy: acmeOwner, version: 1}
 )
 

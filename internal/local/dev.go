@@ -27,6 +27,7 @@ type devAPI struct {
 	auth    *Authorizer
 	creator BusinessCreator
 	clock   team.Clock
+	ids     team.IDSource
 }
 
 func decodeStrict(r *http.Request, into any) error {
@@ -107,7 +108,7 @@ func (d *devAPI) createBusiness(ctx context.Context, spec BusinessSpec) (team.Bu
 	}
 	now := d.clock.Now()
 	biz := team.Business{ID: id, Name: name, Tabs: tabs, CreatedAt: now}
-	owner := team.User{BusinessID: id, Email: email, FirstName: first, LastName: last,
+	owner := team.User{BusinessID: id, ID: team.UserIDPrefix + d.ids.NewID(now), Email: email, FirstName: first, LastName: last,
 		Permissions: tabs, CreatedAt: now, UpdatedAt: now, Version: 1}
 	if err := d.creator.CreateBusiness(ctx, biz, owner); err != nil {
 		if errors.Is(err, team.ErrBusinessExists) {

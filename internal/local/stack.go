@@ -117,7 +117,7 @@ func (s *Stack) start(ctx context.Context, cfg Config) (http.Handler, error) {
 	}
 	clock := team.SystemClock{}
 	auth := NewAuthorizer(clock, cfg.EmailClaim)
-	dev := &devAPI{auth: auth, creator: store, clock: clock}
+	dev := &devAPI{auth: auth, creator: store, clock: clock, ids: team.ULIDSource{}}
 	if err := seed(ctx, dev); err != nil {
 		return nil, err
 	}

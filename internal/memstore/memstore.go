@@ -172,7 +172,7 @@ func (s *Store) Apply(_ context.Context, m team.Mutation) error {
 		if !ok {
 			return fmt.Errorf("memstore: %w", team.ErrNotFound)
 		}
-		if cur.Version != m.Before.Version {
+		if cur.ID != m.Before.ID || cur.Version != m.Before.Version {
 			return fmt.Errorf("memstore: %w", team.ErrStale)
 		}
 	}

@@ -212,7 +212,13 @@ func TestStreamEventIsWhatTheInviteCommits(t *testing.T) {
 	if !strings.HasSuffix(committed.Change.Keys["SK"].String(), realID) {
 		t.Errorf("the committed SK %q does not end in its id %q", committed.Change.Keys["SK"].String(), realID)
 	}
-	replace := strings.NewReplacer(realID, id, committed.Change.NewImage["at"].String(), at)
+	// And the sample's user id: the invite made Ann a new one.
+	realUserID := committed.Change.NewImage["target"].Map()["id"].String()
+	if !strings.HasPrefix(realUserID, "usr_") {
+		t.Errorf("the committed target id is %q, want a user id", realUserID)
+	}
+	replace := strings.NewReplacer(realID, id, committed.Change.NewImage["at"].String(), at,
+		realUserID, sample.NewImage["target"].Map()["id"].String())
 	toJSON := func(v any) any {
 		raw, err := json.Marshal(v)
 		if err != nil {

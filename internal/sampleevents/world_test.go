@@ -48,6 +48,14 @@ const (
 	businessName = "Demo Business"
 	owner        = "owner@demo.test"
 	ann          = "ann@example.com"
+	// ownerID and annID are the users' ids in the world. Ann's is fixed
+	// where she is seeded, so that update-contact.json can carry her ETag
+	// in If-Match; the invite event invites her with a new id each time.
+	ownerID = "usr_01JD8X2M5N6P7Q8R9S0T1V2W3X"
+	annID   = "usr_01JD8X4B7K9QZ0M5N2P3R4S6T7"
+	// anyUserID stands for a user id made during the test, in headers and
+	// bodies a sample expects.
+	anyUserID = "<userId>"
 	// streamFunction is the folder of the stream consumer, the one function
 	// that serves no route.
 	streamFunction = "deliver-activity"
@@ -80,7 +88,7 @@ type sample struct {
 // applied on top.
 func annJSON(changes map[string]any) map[string]any {
 	u := map[string]any{
-		"email": ann, "firstName": "Ann", "lastName": "Lee", "phone": "+14155550100",
+		"id": annID, "email": ann, "firstName": "Ann", "lastName": "Lee", "phone": "+14155550100",
 		"permissions": []any{"conversations", "crm"}, "profileImageUrl": nil, "invitedBy": owner,
 		"createdAt": "<time>", "updatedAt": "<time>", "version": 1.0,
 	}
@@ -105,27 +113,27 @@ var samples = []sample{
 	{function: "list-tabs", annInvited: true, status: 200,
 		body: map[string]any{"tabs": tabsJSON()}},
 	{function: "invite-user", status: 201,
-		headers: map[string]string{"Etag": `"1"`, "Location": "/v1/businesses/demo/users/ann@example.com", "Content-Type": "application/json"},
-		body:    annJSON(nil)},
+		headers: map[string]string{"Etag": `"` + anyUserID + `.1"`, "Location": "/v1/businesses/demo/users/ann@example.com", "Content-Type": "application/json"},
+		body:    annJSON(map[string]any{"id": anyUserID})},
 	{function: "get-user", annInvited: true, status: 200,
-		headers: map[string]string{"Etag": `"1"`, "Content-Type": "application/json"},
+		headers: map[string]string{"Etag": `"` + annID + `.1"`, "Content-Type": "application/json"},
 		body:    annJSON(nil)},
 	{function: "update-contact", annInvited: true, status: 200,
-		headers: map[string]string{"Etag": `"2"`},
+		headers: map[string]string{"Etag": `"` + annID + `.2"`},
 		body:    annJSON(map[string]any{"lastName": "Leigh", "phone": nil, "version": 2.0})},
 	{function: "set-permissions", annInvited: true, status: 200,
-		headers: map[string]string{"Etag": `"2"`},
+		headers: map[string]string{"Etag": `"` + annID + `.2"`},
 		body:    annJSON(map[string]any{"permissions": []any{"home", "crm"}, "version": 2.0})},
 	{function: "list-users", annInvited: true, status: 200,
 		body: map[string]any{"users": []any{annJSON(nil), map[string]any{
-			"email": owner, "firstName": "Demo", "lastName": "Owner", "phone": nil,
+			"id": ownerID, "email": owner, "firstName": "Demo", "lastName": "Owner", "phone": nil,
 			"permissions": jsonTabIDs(), "profileImageUrl": nil, "invitedBy": nil,
 			"createdAt": "<time>", "updatedAt": "<time>", "version": 1.0,
 		}}, "nextCursor": nil}},
 	{function: "list-activity", annInvited: true, status: 200,
 		body: map[string]any{"activity": []any{map[string]any{
-			"id": "<id>", "type": "user.added", "actor": map[string]any{"email": owner},
-			"target": map[string]any{"email": ann, "firstName": "Ann", "lastName": "Lee"},
+			"id": "<id>", "type": "user.added", "actor": map[string]any{"id": ownerID, "email": owner},
+			"target": map[string]any{"id": annID, "email": ann, "firstName": "Ann", "lastName": "Lee"},
 			"at":     "<time>",
 			"changes": map[string]any{"permissions": map[string]any{
 				"from": []any{}, "to": []any{"conversations", "crm"},
@@ -215,18 +223,34 @@ func seed(t testing.TB, db *dynamodb.Client, table string, annInvited bool) {
 	all := team.PermissionsOf(jsonStrings(jsonTabIDs()))
 	now := time.Now().UTC()
 	if err := store.CreateBusiness(ctx, team.Business{ID: business, Name: businessName, Tabs: all, CreatedAt: now},
-		team.User{BusinessID: business, Email: owner, FirstName: "Demo", LastName: "Owner",
+		team.User{BusinessID: business, ID: ownerID, Email: owner, FirstName: "Demo", LastName: "Owner",
 			Permissions: all, CreatedAt: now, UpdatedAt: now, Version: 1}); err != nil {
 		t.Fatalf("seed business: %v", err)
 	}
 	if !annInvited {
 		return
 	}
-	svc := team.NewService(store, team.SystemClock{}, team.ULIDSource{}, phone.Normalizer{})
+	svc := team.NewService(store, team.SystemClock{}, &annFirst{}, phone.Normalizer{})
 	if _, err := svc.InviteUser(ctx, owner, business, annInvitation); err != nil {
 		t.Fatalf("seed Ann: %v", err)
 	}
 }
+
+// annFirst is an IDSource whose first id is Ann's (the invite draws the
+// user's id first) and whose others are ULIDs: activity ids must be unique
+// across tests, since DynamoDB's idempotency tokens are made from them.
+type annFirst struct{ made bool }
+
+func (s *annFirst) NewID(at time.Time) string {
+	if !s.made {
+		s.made = true
+		return strings.TrimPrefix(annID, team.UserIDPrefix)
+	}
+	return team.ULIDSource{}.NewID(at)
+}
+
+// madeUserID matches a user id made during a test (a ULID after the prefix).
+var madeUserID = regexp.MustCompile(`usr_[0-9A-HJKMNP-TV-Z]{26}`)
 
 func jsonStrings(values []any) []string {
 	out := make([]string, len(values))
@@ -275,6 +299,10 @@ func normalize(t testing.TB, v any, key string) any {
 		return out
 	case string:
 		switch key {
+		case "id":
+			if v != annID && v != ownerID && madeUserID.MatchString(v) {
+				return anyUserID
+			}
 		case "createdAt", "updatedAt", "at":
 			if _, err := time.Parse(time.RFC3339Nano, v); err != nil {
 				t.Errorf("%s is %q, not an RFC 3339 time", key, v)
@@ -294,7 +322,11 @@ func checkRouteAnswer(t *testing.T, s sample, ev events.APIGatewayV2HTTPRequest,
 		t.Errorf("status %d, want %d; body %s", resp.StatusCode, s.status, resp.Body)
 	}
 	for k, want := range s.headers {
-		if got := resp.Headers[k]; got != want {
+		got := resp.Headers[k]
+		if strings.Contains(want, anyUserID) {
+			got = madeUserID.ReplaceAllString(got, anyUserID)
+		}
+		if got != want {
 			t.Errorf("header %s is %q, want %q (headers %v)", k, got, want, resp.Headers)
 		}
 	}

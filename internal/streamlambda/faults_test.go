@@ -102,7 +102,7 @@ func TestFaultsLoseNothingAndDuplicateNothing(t *testing.T) {
 	now := time.Now().UTC()
 	tabs := team.Permissions{team.TabCRM, team.TabUsers}
 	if err := store.CreateBusiness(ctx, team.Business{ID: "acme", Name: "Acme", Tabs: tabs, CreatedAt: now},
-		team.User{BusinessID: "acme", Email: "owner@acme.test", Permissions: tabs, CreatedAt: now, UpdatedAt: now, Version: 1}); err != nil {
+		team.User{BusinessID: "acme", ID: "usr_owner", Email: "owner@acme.test", Permissions: tabs, CreatedAt: now, UpdatedAt: now, Version: 1}); err != nil {
 		t.Fatal(err)
 	}
 

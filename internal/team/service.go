@@ -101,30 +101,45 @@ func preconditionFailed(current int64) *Error {
 	return Errorf(CodePreconditionFailed, "The user was changed by someone else (it is now at version %d); reload and try again.", current)
 }
 
-// Precondition says which versions of a user a change may apply to. The
-// zero value, AnyVersion, lets a change apply to whatever version it reads
-// (retrying when someone else writes in between); OnlyVersions pins it to
-// the versions a client last saw, and the change is refused with
-// precondition_failed when the user has moved on.
+// Revision names one state of one user: the user's id and version. An
+// ETag is a Revision, so that a tag taken from a removed user never matches
+// the user invited again at that address (invariant I8).
+type Revision struct {
+	ID      string
+	Version int64
+}
+
+// RevisionOf returns the revision a user is at.
+func RevisionOf(u User) Revision { return Revision{ID: u.ID, Version: u.Version} }
+
+// Precondition says which revisions of a user a change may apply to. The
+// zero value, AnyVersion, lets a change apply to whatever it reads
+// (retrying when someone else writes in between); OnlyRevisions pins it to
+// the revisions a client last saw, and the change is refused with
+// precondition_failed when the user has moved on or is another person.
 type Precondition struct {
-	pinned   bool
-	versions []int64
+	pinned    bool
+	revisions []Revision
 }
 
 // AnyVersion is the Precondition of an unconditional change.
 var AnyVersion = Precondition{}
 
-// OnlyVersions returns a Precondition met only by the listed versions. With
-// no versions it is never met: a client that pinned a version the service
+// OnlyRevisions returns a Precondition met only by the listed revisions.
+// With none it is never met: a client that pinned a revision the service
 // never issued must not have its change applied.
-func OnlyVersions(versions ...int64) Precondition {
-	return Precondition{pinned: true, versions: slices.Clone(versions)}
+func OnlyRevisions(revisions ...Revision) Precondition {
+	return Precondition{pinned: true, revisions: slices.Clone(revisions)}
 }
 
-// allows reports whether a change may apply to the version.
-func (p Precondition) allows(version int64) bool {
-	return !p.pinned || slices.Contains(p.versions, version)
+// allows reports whether a change may apply to the user as read.
+func (p Precondition) allows(u User) bool {
+	return !p.pinned || slices.Contains(p.revisions, RevisionOf(u))
 }
+
+// UserIDPrefix starts every user id, so that ids of users are told apart
+// from other ids (activity ids) at a glance.
+const UserIDPrefix = "usr_"
 
 // readPair reads the caller's user and something else at the same time, so
 // that an authorised read costs one round trip.
@@ -302,27 +317,36 @@ func (s *Service) InviteUser(ctx context.Context, caller string, businessID Busi
 		phoneFieldError(phoneErr), permsErr); err != nil {
 		return User{}, err
 	}
-	if email == caller {
-		// The caller's own record would be both checked and created in one
-		// transaction, which DynamoDB refuses; the answer is known anyway.
-		return User{}, s.denyOrElse(ctx, businessID, caller, true, userExists(email))
-	}
-
 	for attempt := 1; ; attempt++ {
+		// The caller is read on every attempt, beside the business's tabs
+		// when the invite grants the default, and decided on first.
+		me, meErr, biz, bizErr := readPair(ctx, s, businessID, caller, func(ctx context.Context) (Business, error) {
+			if in.Permissions != nil {
+				return Business{}, nil
+			}
+			return s.store.Business(ctx, businessID)
+		})
+		if err := authorize(me, meErr, true); err != nil {
+			return User{}, err
+		}
+		if email == caller {
+			// The caller's own record would be both checked and created in
+			// one transaction, which DynamoDB refuses; the answer is known.
+			return User{}, userExists(email)
+		}
 		granted := perms
 		if in.Permissions == nil {
-			biz, err := s.store.Business(ctx, businessID)
-			if errors.Is(err, ErrNotFound) {
+			if errors.Is(bizErr, ErrNotFound) {
 				return User{}, errNotMember
 			}
-			if err != nil {
-				return User{}, fmt.Errorf("read business: %w", err)
+			if bizErr != nil {
+				return User{}, fmt.Errorf("read business: %w", bizErr)
 			}
 			granted = biz.Tabs
 		}
 		now := s.clock.Now()
 		user := User{
-			BusinessID: businessID, Email: email, FirstName: first, LastName: last, Phone: phone,
+			BusinessID: businessID, ID: UserIDPrefix + s.ids.NewID(now), Email: email, FirstName: first, LastName: last, Phone: phone,
 			Permissions: granted, InvitedBy: caller, CreatedAt: now, UpdatedAt: now, Version: 1,
 		}
 		err := s.store.Apply(ctx, Mutation{
@@ -331,7 +355,7 @@ func (s *Service) InviteUser(ctx context.Context, caller string, businessID Busi
 			After:       &user,
 			RequireTabs: granted,
 			Activity: Activity{
-				ID: s.ids.NewID(now), BusinessID: businessID, Type: ActivityUserAdded, Actor: caller,
+				ID: s.ids.NewID(now), BusinessID: businessID, Type: ActivityUserAdded, Actor: caller, ActorID: me.ID,
 				Target: personOf(user), At: now,
 				Changes: Changes{Permissions: &PermissionsChange{From: Permissions{}, To: granted}},
 			},
@@ -378,28 +402,40 @@ func joinTabs(p Permissions) string {
 	return s
 }
 
-// update reads the target, lets change compute the new state, and commits it
-// conditioned on the version it read; when someone else wrote in between it
-// starts over, unless the client pinned the versions it accepts.
+// update reads the caller and the target together, decides on the caller
+// first, lets change compute the new state, and commits it conditioned on
+// the revision it read; when someone else wrote in between it starts over,
+// unless the client pinned the revisions it accepts.
 //
-// change returns the mutation to apply, or nil when there is nothing to do.
-// needManager says whether the caller must hold the users permission when
-// the caller is not the target (it always must, except for nothing).
-func (s *Service) update(ctx context.Context, caller string, businessID BusinessID, email string, pre Precondition,
+// Deciding on the caller before looking at the target means an outsider's
+// request makes the same database requests and gets the same answer whether
+// the target exists or not. needManager says whether the caller must hold
+// the users permission. change returns the mutation to apply, or nil when
+// there is nothing to do; update stamps the caller's id on its activity.
+func (s *Service) update(ctx context.Context, caller string, businessID BusinessID, email string, pre Precondition, needManager bool,
 	change func(target User, now time.Time) (*Mutation, error)) (User, error) {
 	for attempt := 1; ; attempt++ {
-		target, err := s.store.User(ctx, businessID, email)
-		if errors.Is(err, ErrNotFound) {
-			if email == caller {
-				return User{}, errNotMember
-			}
-			return User{}, s.denyOrElse(ctx, businessID, caller, true, userNotFound(email))
+		var me, target User
+		var meErr, targetErr error
+		if email == caller {
+			me, meErr = s.store.User(ctx, businessID, caller)
+			target, targetErr = me, meErr
+		} else {
+			me, meErr, target, targetErr = readPair(ctx, s, businessID, caller, func(ctx context.Context) (User, error) {
+				return s.store.User(ctx, businessID, email)
+			})
 		}
-		if err != nil {
-			return User{}, fmt.Errorf("read user: %w", err)
+		if err := authorize(me, meErr, needManager); err != nil {
+			return User{}, err
 		}
-		if !pre.allows(target.Version) {
-			return User{}, s.denyOrElse(ctx, businessID, caller, email != caller, preconditionFailed(target.Version))
+		if errors.Is(targetErr, ErrNotFound) {
+			return User{}, userNotFound(email)
+		}
+		if targetErr != nil {
+			return User{}, fmt.Errorf("read user: %w", targetErr)
+		}
+		if !pre.allows(target) {
+			return User{}, preconditionFailed(target.Version)
 		}
 		now := s.clock.Now()
 		m, err := change(target, now)
@@ -407,15 +443,9 @@ func (s *Service) update(ctx context.Context, caller string, businessID Business
 			return User{}, err
 		}
 		if m == nil {
-			if email != caller {
-				// Nothing to write, so no transaction checks the caller:
-				// check here, since even a no-op must not answer outsiders.
-				if err := s.denyOrElse(ctx, businessID, caller, true, nil); err != nil {
-					return User{}, err
-				}
-			}
 			return target, nil
 		}
+		m.Activity.ActorID = me.ID
 		err = s.store.Apply(ctx, *m)
 		switch {
 		case err == nil:
@@ -460,11 +490,8 @@ func (s *Service) SetPermissions(ctx context.Context, caller string, businessID 
 	if err != nil {
 		return User{}, err
 	}
-	return s.update(ctx, caller, businessID, email, pre, func(target User, now time.Time) (*Mutation, error) {
+	return s.update(ctx, caller, businessID, email, pre, true, func(target User, now time.Time) (*Mutation, error) {
 		if email == caller {
-			if !target.IsManager() {
-				return nil, errNotManager
-			}
 			for _, keep := range []TabID{TabUsers, TabAdministration} {
 				if target.Permissions.Has(keep) && !perms.Has(keep) {
 					return nil, &Error{Code: CodeSelfLockout,
@@ -538,7 +565,7 @@ func (s *Service) UpdateContact(ctx context.Context, caller string, businessID B
 		// refuses; the answer is known anyway.
 		return User{}, s.denyOrElse(ctx, businessID, caller, true, userExists(caller))
 	}
-	return s.update(ctx, caller, businessID, email, pre, func(target User, now time.Time) (*Mutation, error) {
+	return s.update(ctx, caller, businessID, email, pre, email != caller, func(target User, now time.Time) (*Mutation, error) {
 		after := target
 		var ch Changes
 		set := func(dst *string, v *string, change **FieldChange) {
@@ -574,7 +601,7 @@ func (s *Service) RemoveUser(ctx context.Context, caller string, businessID Busi
 	if err != nil {
 		return err
 	}
-	_, err = s.update(ctx, caller, businessID, email, pre, func(target User, now time.Time) (*Mutation, error) {
+	_, err = s.update(ctx, caller, businessID, email, pre, true, func(target User, now time.Time) (*Mutation, error) {
 		if email == caller {
 			return nil, Errorf(CodeSelfLockout, "You cannot remove yourself; ask another manager to do it.")
 		}

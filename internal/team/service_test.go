@@ -143,7 +143,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	f.svc = team.NewService(f.store, f.clock, f.ids, phone.Normalizer{})
 
-	owner := team.User{BusinessID: acme, Email: ownerEmail, FirstName: "Olive", LastName: "Owner",
+	owner := team.User{BusinessID: acme, ID: seededID(ownerEmail), Email: ownerEmail, FirstName: "Olive", LastName: "Owner",
 		Permissions: acmeTabs, CreatedAt: seedTime, UpdatedAt: seedTime, Version: 1}
 	if err := mem.CreateBusiness(f.ctx, team.Business{ID: acme, Name: "Acme", Tabs: acmeTabs, CreatedAt: seedTime}, owner); err != nil {
 		t.Fatalf("create business %s: %v", acme, err)
@@ -158,7 +158,7 @@ func newFixture(t *testing.T) *fixture {
 	for _, tab := range team.Catalogue() {
 		everyTab = append(everyTab, tab.ID)
 	}
-	boss := team.User{BusinessID: globex, Email: outsiderEmail, FirstName: "Gus", Permissions: everyTab,
+	boss := team.User{BusinessID: globex, ID: seededID(outsiderEmail), Email: outsiderEmail, FirstName: "Gus", Permissions: everyTab,
 		CreatedAt: seedTime, UpdatedAt: seedTime, Version: 1}
 	if err := mem.CreateBusiness(f.ctx, team.Business{ID: globex, Name: "Globex", Tabs: everyTab, CreatedAt: seedTime}, boss); err != nil {
 		t.Fatalf("create business %s: %v", globex, err)
@@ -174,6 +174,7 @@ func newFixture(t *testing.T) *fixture {
 func (f *fixture) seed(t *testing.T, u team.User) {
 	t.Helper()
 	u.BusinessID, u.InvitedBy, u.CreatedAt, u.UpdatedAt, u.Version = acme, ownerEmail, seedTime, seedTime, 1
+	u.ID = seededID(u.Email)
 	err := f.mem.Apply(f.ctx, team.Mutation{
 		BusinessID: acme, Actor: ownerEmail, After: &u, RequireTabs: u.Permissions,
 		Activity: team.Activity{ID: f.ids.NewID(seedTime), BusinessID: acme, Type: team.ActivityUserAdded,
@@ -183,6 +184,21 @@ func (f *fixture) seed(t *testing.T, u team.User) {
 		t.Fatalf("seed %s: %v", u.Email, err)
 	}
 	f.seeded[u.Email] = u
+}
+
+// seededID is the id the fixture gives a user it seeds.
+func seededID(email string) string {
+	return team.UserIDPrefix + strings.NewReplacer("@", "_", ".", "_").Replace(email)
+}
+
+// pin is the Precondition of an If-Match naming versions of the user the
+// fixture seeded at email (the id it was seeded with).
+func pin(email string, versions ...int64) team.Precondition {
+	revs := make([]team.Revision, len(versions))
+	for i, v := range versions {
+		revs[i] = team.Revision{ID: seededID(email), Version: v}
+	}
+	return team.OnlyRevisions(revs...)
 }
 
 // stored returns the user as the store holds it, and whether it exists.
@@ -255,7 +271,7 @@ func (f *fixture) checkOneActivity(t *testing.T, logLength int, want team.Activi
 }
 
 func personOf(u team.User) team.Person {
-	return team.Person{Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Phone: u.Phone}
+	return team.Person{ID: u.ID, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Phone: u.Phone}
 }
 
 // wantErr is what a client must see of a refused request.
@@ -629,6 +645,10 @@ func TestInviteUser(t *testing.T) {
 			}
 			want := tt.want
 			want.BusinessID, want.InvitedBy, want.CreatedAt, want.UpdatedAt, want.Version = acme, tt.caller, changeTime, changeTime, 1
+			if !strings.HasPrefix(got.ID, team.UserIDPrefix) || len(got.ID) <= len(team.UserIDPrefix) {
+				t.Errorf("the invited user's id is %q, want %q and a unique part", got.ID, team.UserIDPrefix)
+			}
+			want.ID = got.ID
 			if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("returned user mismatch (-want +got):\n%s", diff)
 			}
@@ -643,7 +663,7 @@ func TestInviteUser(t *testing.T) {
 				t.Errorf("the invite committed %d mutations, want 1", n)
 			}
 			f.checkOneActivity(t, logLength, team.Activity{
-				BusinessID: acme, Type: team.ActivityUserAdded, Actor: tt.caller, Target: personOf(want), At: changeTime,
+				BusinessID: acme, Type: team.ActivityUserAdded, Actor: tt.caller, ActorID: seededID(tt.caller), Target: personOf(want), At: changeTime,
 				Changes: team.Changes{Permissions: &team.PermissionsChange{From: team.Permissions{}, To: want.Permissions}},
 			})
 		})
@@ -770,14 +790,19 @@ func TestInviteUserAfterRemovalGivesAFreshUser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("inviting a removed user again: %v", err)
 	}
-	want := team.User{BusinessID: acme, Email: memberEmail, Permissions: team.Permissions{team.TabCRM}, InvitedBy: managerEmail,
+	// The person invited again is a new user: a new id, so that nothing
+	// pinned to the removed user (an ETag, a history filter) reaches them.
+	if got.ID == seededID(memberEmail) || !strings.HasPrefix(got.ID, team.UserIDPrefix) {
+		t.Errorf("the re-invited user's id is %q, want a new %s id (the removed user's was %q)", got.ID, team.UserIDPrefix, seededID(memberEmail))
+	}
+	want := team.User{BusinessID: acme, ID: got.ID, Email: memberEmail, Permissions: team.Permissions{team.TabCRM}, InvitedBy: managerEmail,
 		CreatedAt: f.clock.at, UpdatedAt: f.clock.at, Version: 1}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("re-invited user mismatch (-want +got):\n%s", diff)
 	}
 	// The new user.added record is what sends the new welcome email (SPEC §2.2).
 	f.checkOneActivity(t, logLength, team.Activity{
-		BusinessID: acme, Type: team.ActivityUserAdded, Actor: managerEmail, Target: personOf(want), At: f.clock.at,
+		BusinessID: acme, Type: team.ActivityUserAdded, Actor: managerEmail, ActorID: seededID(managerEmail), Target: personOf(want), At: f.clock.at,
 		Changes: team.Changes{Permissions: &team.PermissionsChange{From: team.Permissions{}, To: want.Permissions}},
 	})
 }
@@ -806,9 +831,9 @@ func TestSetPermissions(t *testing.T) {
 		{name: "the path email is matched whatever its case", caller: ownerEmail, target: "Member@Acme.TEST",
 			tabs: []string{"home"}, want: team.Permissions{team.TabHome}},
 		{name: "If-Match with the current version", caller: ownerEmail, target: memberEmail,
-			tabs: []string{"home"}, ifMatch: team.OnlyVersions(1), want: team.Permissions{team.TabHome}},
+			tabs: []string{"home"}, ifMatch: pin(memberEmail, 1), want: team.Permissions{team.TabHome}},
 		{name: "If-Match listing the current version among others", caller: ownerEmail, target: memberEmail,
-			tabs: []string{"home"}, ifMatch: team.OnlyVersions(7, 1), want: team.Permissions{team.TabHome}},
+			tabs: []string{"home"}, ifMatch: pin(memberEmail, 7, 1), want: team.Permissions{team.TabHome}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -831,7 +856,7 @@ func TestSetPermissions(t *testing.T) {
 				t.Errorf("stored user mismatch (-want +got):\n%s", diff)
 			}
 			f.checkOneActivity(t, logLength, team.Activity{
-				BusinessID: acme, Type: team.ActivityPermissionsChanged, Actor: tt.caller, Target: personOf(want), At: changeTime,
+				BusinessID: acme, Type: team.ActivityPermissionsChanged, Actor: tt.caller, ActorID: seededID(tt.caller), Target: personOf(want), At: changeTime,
 				Changes: team.Changes{Permissions: &team.PermissionsChange{From: before.Permissions, To: tt.want}},
 			})
 		})
@@ -866,7 +891,7 @@ func TestSetPermissionsRefused(t *testing.T) {
 		{name: "a member sending another user's current permissions", caller: memberEmail, target: managerEmail,
 			tabs: []string{"crm", "users"}, want: wantErr{code: team.CodeForbidden}},
 		{name: "a member with a stale If-Match on another user", caller: memberEmail, target: managerEmail,
-			tabs: []string{"crm"}, ifMatch: team.OnlyVersions(9), want: wantErr{code: team.CodeForbidden}},
+			tabs: []string{"crm"}, ifMatch: pin(managerEmail, 9), want: wantErr{code: team.CodeForbidden}},
 		{name: "a member naming a user that does not exist", caller: memberEmail, target: missingEmail,
 			tabs: []string{"crm"}, want: wantErr{code: team.CodeForbidden, conceal: missingEmail}},
 		{name: "no permission list at all", caller: ownerEmail, target: memberEmail,
@@ -881,7 +906,7 @@ func TestSetPermissionsRefused(t *testing.T) {
 		{name: "a user that does not exist", caller: ownerEmail, target: missingEmail,
 			tabs: []string{"crm"}, want: wantErr{code: team.CodeNotFound, mention: missingEmail}},
 		{name: "a stale If-Match", caller: ownerEmail, target: memberEmail,
-			tabs: []string{"home"}, ifMatch: team.OnlyVersions(2), want: wantErr{code: team.CodePreconditionFailed, mention: "reload"}},
+			tabs: []string{"home"}, ifMatch: pin(memberEmail, 2), want: wantErr{code: team.CodePreconditionFailed, mention: "reload"}},
 		{name: "a malformed email", caller: ownerEmail, target: "member@acme",
 			tabs: []string{"home"}, want: wantErr{code: team.CodeInvalidRequest, fields: []string{"email"}}},
 		{name: "another business's manager, existing user", caller: outsiderEmail, target: memberEmail,
@@ -891,7 +916,7 @@ func TestSetPermissionsRefused(t *testing.T) {
 		{name: "another business's manager, user that does not exist", caller: outsiderEmail, target: missingEmail,
 			tabs: []string{"home"}, want: wantErr{code: team.CodeForbidden, conceal: missingEmail}},
 		{name: "another business's manager, stale If-Match", caller: outsiderEmail, target: memberEmail,
-			tabs: []string{"home"}, ifMatch: team.OnlyVersions(5), want: wantErr{code: team.CodeForbidden, conceal: "version"}},
+			tabs: []string{"home"}, ifMatch: pin(memberEmail, 5), want: wantErr{code: team.CodeForbidden, conceal: "version"}},
 		{name: "another business's manager, a tab acme has not enabled", caller: outsiderEmail, target: memberEmail,
 			tabs: []string{"store"}, want: wantErr{code: team.CodeForbidden, conceal: "store"}},
 	}
@@ -986,7 +1011,7 @@ func TestUpdateContact(t *testing.T) {
 			changes: team.Changes{LastName: &team.FieldChange{From: "Member", To: "Moore"}},
 		},
 		{
-			name: "If-Match with the current version", caller: memberEmail, target: memberEmail, ifMatch: team.OnlyVersions(1),
+			name: "If-Match with the current version", caller: memberEmail, target: memberEmail, ifMatch: pin(memberEmail, 1),
 			patch:   team.ContactPatch{LastName: strPtr("Moore")},
 			edit:    func(u *team.User) { u.LastName = "Moore" },
 			changes: team.Changes{LastName: &team.FieldChange{From: "Member", To: "Moore"}},
@@ -1039,7 +1064,7 @@ func TestUpdateContact(t *testing.T) {
 				t.Errorf("the change committed %d mutations, want 1", n)
 			}
 			f.checkOneActivity(t, logLength, team.Activity{
-				BusinessID: acme, Type: team.ActivityContactChanged, Actor: tt.caller, Target: personOf(want), At: changeTime,
+				BusinessID: acme, Type: team.ActivityContactChanged, Actor: tt.caller, ActorID: seededID(tt.caller), Target: personOf(want), At: changeTime,
 				Changes: tt.changes,
 			})
 		})
@@ -1104,10 +1129,10 @@ func TestUpdateContactRefused(t *testing.T) {
 		{name: "a manager editing a user that does not exist", caller: ownerEmail, target: missingEmail,
 			patch: team.ContactPatch{FirstName: strPtr("Nobody")},
 			want:  wantErr{code: team.CodeNotFound, mention: missingEmail}},
-		{name: "a stale If-Match", caller: ownerEmail, target: memberEmail, ifMatch: team.OnlyVersions(3),
+		{name: "a stale If-Match", caller: ownerEmail, target: memberEmail, ifMatch: pin(memberEmail, 3),
 			patch: team.ContactPatch{FirstName: strPtr("Morgan")},
 			want:  wantErr{code: team.CodePreconditionFailed, mention: "reload"}},
-		{name: "a stale If-Match on your own record", caller: memberEmail, target: memberEmail, ifMatch: team.OnlyVersions(3),
+		{name: "a stale If-Match on your own record", caller: memberEmail, target: memberEmail, ifMatch: pin(memberEmail, 3),
 			patch: team.ContactPatch{FirstName: strPtr("Morgan")},
 			want:  wantErr{code: team.CodePreconditionFailed, mention: "reload"}},
 		{name: "a member editing another user", caller: memberEmail, target: managerEmail,
@@ -1116,7 +1141,7 @@ func TestUpdateContactRefused(t *testing.T) {
 		{name: "a member sending another user's current values", caller: memberEmail, target: managerEmail,
 			patch: team.ContactPatch{FirstName: strPtr("Max")},
 			want:  wantErr{code: team.CodeForbidden}},
-		{name: "a member with a stale If-Match on another user", caller: memberEmail, target: managerEmail, ifMatch: team.OnlyVersions(3),
+		{name: "a member with a stale If-Match on another user", caller: memberEmail, target: managerEmail, ifMatch: pin(managerEmail, 3),
 			patch: team.ContactPatch{FirstName: strPtr("Maxine")},
 			want:  wantErr{code: team.CodeForbidden, conceal: "version"}},
 		{name: "a member editing a user that does not exist", caller: memberEmail, target: missingEmail,
@@ -1134,7 +1159,7 @@ func TestUpdateContactRefused(t *testing.T) {
 		{name: "another business's manager, user that does not exist", caller: outsiderEmail, target: missingEmail,
 			patch: team.ContactPatch{FirstName: strPtr("Nobody")},
 			want:  wantErr{code: team.CodeForbidden, conceal: missingEmail}},
-		{name: "another business's manager, stale If-Match", caller: outsiderEmail, target: memberEmail, ifMatch: team.OnlyVersions(4),
+		{name: "another business's manager, stale If-Match", caller: outsiderEmail, target: memberEmail, ifMatch: pin(memberEmail, 4),
 			patch: team.ContactPatch{FirstName: strPtr("Hacked")},
 			want:  wantErr{code: team.CodeForbidden, conceal: "version"}},
 		{name: "another business's manager renaming onto an existing email", caller: outsiderEmail, target: memberEmail,
@@ -1188,7 +1213,7 @@ func TestRemoveUser(t *testing.T) {
 		{name: "a manager without the administration tab removes a member", caller: managerEmail, target: memberEmail},
 		{name: "a manager removes another manager", caller: managerEmail, target: ownerEmail},
 		{name: "the path email is matched whatever its case", caller: ownerEmail, target: " Member@ACME.test"},
-		{name: "If-Match with the current version", caller: ownerEmail, target: memberEmail, ifMatch: team.OnlyVersions(1)},
+		{name: "If-Match with the current version", caller: ownerEmail, target: memberEmail, ifMatch: pin(memberEmail, 1)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1215,7 +1240,7 @@ func TestRemoveUser(t *testing.T) {
 				t.Fatalf("ListActivity: %v", err)
 			}
 			added := log.Activity[:len(log.Activity)-logLength]
-			want := []team.Activity{{BusinessID: acme, Type: team.ActivityUserRemoved, Actor: tt.caller, Target: personOf(removed), At: changeTime}}
+			want := []team.Activity{{BusinessID: acme, Type: team.ActivityUserRemoved, Actor: tt.caller, ActorID: seededID(tt.caller), Target: personOf(removed), At: changeTime}}
 			if diff := cmp.Diff(want, added, cmpopts.IgnoreFields(team.Activity{}, "ID"), cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("activity of the removal mismatch (-want +got):\n%s", diff)
 			}
@@ -1242,13 +1267,13 @@ func TestRemoveUserRefused(t *testing.T) {
 			want: wantErr{code: team.CodeForbidden, conceal: missingEmail}},
 		{name: "a user that does not exist", caller: ownerEmail, target: missingEmail,
 			want: wantErr{code: team.CodeNotFound, mention: missingEmail}},
-		{name: "a stale If-Match", caller: ownerEmail, target: memberEmail, ifMatch: team.OnlyVersions(2),
+		{name: "a stale If-Match", caller: ownerEmail, target: memberEmail, ifMatch: pin(memberEmail, 2),
 			want: wantErr{code: team.CodePreconditionFailed, mention: "reload"}},
 		{name: "another business's manager, existing user", caller: outsiderEmail, target: memberEmail,
 			want: wantErr{code: team.CodeForbidden, conceal: memberEmail}},
 		{name: "another business's manager, user that does not exist", caller: outsiderEmail, target: missingEmail,
 			want: wantErr{code: team.CodeForbidden, conceal: missingEmail}},
-		{name: "another business's manager, stale If-Match", caller: outsiderEmail, target: memberEmail, ifMatch: team.OnlyVersions(2),
+		{name: "another business's manager, stale If-Match", caller: outsiderEmail, target: memberEmail, ifMatch: pin(memberEmail, 2),
 			want: wantErr{code: team.CodeForbidden, conceal: "version"}},
 		{name: "a malformed email", caller: ownerEmail, target: "member@@acme.test",
 			want: wantErr{code: team.CodeInvalidRequest, fields: []string{"email"}}},
@@ -1365,7 +1390,7 @@ func TestNoOpChangesWriteNothing(t *testing.T) {
 			}},
 		{name: "a manager saving their own permissions unchanged", caller: ownerEmail, target: ownerEmail,
 			change: func(f *fixture) (team.User, error) {
-				return f.svc.SetPermissions(f.ctx, ownerEmail, acme, ownerEmail, acmeTabs.Strings(), team.OnlyVersions(1))
+				return f.svc.SetPermissions(f.ctx, ownerEmail, acme, ownerEmail, acmeTabs.Strings(), pin(ownerEmail, 1))
 			}},
 		{name: "the same contact values, as typed differently", caller: ownerEmail, target: memberEmail,
 			change: func(f *fixture) (team.User, error) {
@@ -1379,7 +1404,7 @@ func TestNoOpChangesWriteNothing(t *testing.T) {
 			}},
 		{name: "a member saving their own contact info unchanged", caller: memberEmail, target: memberEmail,
 			change: func(f *fixture) (team.User, error) {
-				return f.svc.UpdateContact(f.ctx, memberEmail, acme, memberEmail, team.ContactPatch{FirstName: strPtr("Mo")}, team.OnlyVersions(1))
+				return f.svc.UpdateContact(f.ctx, memberEmail, acme, memberEmail, team.ContactPatch{FirstName: strPtr("Mo")}, pin(memberEmail, 1))
 			}},
 	}
 	for _, tt := range tests {
@@ -1420,7 +1445,7 @@ func TestVersionCountsChanges(t *testing.T) {
 	}
 	version := f.seeded[memberEmail].Version
 	for _, step := range steps {
-		got, err := step.write(team.OnlyVersions(version))
+		got, err := step.write(pin(memberEmail, version))
 		if err != nil {
 			t.Fatalf("%s change with If-Match %d: %v", step.name, version, err)
 		}
@@ -1430,7 +1455,7 @@ func TestVersionCountsChanges(t *testing.T) {
 		version = got.Version
 	}
 	// A client still holding the first version is told to reload.
-	_, err := f.svc.SetPermissions(f.ctx, ownerEmail, acme, "mo@new.example", []string{"crm"}, team.OnlyVersions(1))
+	_, err := f.svc.SetPermissions(f.ctx, ownerEmail, acme, "mo@new.example", []string{"crm"}, pin(memberEmail, 1))
 	checkRefusal(t, err, wantErr{code: team.CodePreconditionFailed, mention: fmt.Sprint(version)})
 }
 
@@ -1483,7 +1508,7 @@ func TestWritesRetryWhenTheUserChangedUnderThem(t *testing.T) {
 			f := newFixture(t)
 			before := f.state(t)
 			f.store.failNextApplies = []error{fmt.Errorf("conditional check failed: %w", team.ErrStale)}
-			checkRefusal(t, w.write(f, team.OnlyVersions(1)), wantErr{code: team.CodePreconditionFailed, mention: "reload"})
+			checkRefusal(t, w.write(f, pin(memberEmail, 1)), wantErr{code: team.CodePreconditionFailed, mention: "reload"})
 			if n := f.store.appliesAttempted(); n != 1 {
 				t.Errorf("Apply was called %d times, want 1: a pinned version must not be retried", n)
 			}
@@ -1586,5 +1611,37 @@ func TestStoreFailuresAreReportedWithoutInternals(t *testing.T) {
 				f.checkUnchanged(t, before)
 			})
 		}
+	}
+}
+
+// TestETagOfARemovedUserNeverMatchesTheUserInvitedAgain is the exploit of
+// issue 10 (invariant I8): a client holding gus's revision from before his
+// removal must not change or remove the gus invited again at the address,
+// although both are at version 1.
+func TestETagOfARemovedUserNeverMatchesTheUserInvitedAgain(t *testing.T) {
+	f := newFixture(t)
+	const gus = "gus@example.com"
+	first, err := f.svc.InviteUser(f.ctx, ownerEmail, acme, team.Invitation{Email: gus, Permissions: []string{"crm"}})
+	if err != nil {
+		t.Fatalf("invite: %v", err)
+	}
+	stale := team.OnlyRevisions(team.RevisionOf(first))
+	if err := f.svc.RemoveUser(f.ctx, ownerEmail, acme, gus, stale); err != nil {
+		t.Fatalf("remove: %v", err)
+	}
+	again, err := f.svc.InviteUser(f.ctx, ownerEmail, acme, team.Invitation{Email: gus, Permissions: []string{"crm"}})
+	if err != nil {
+		t.Fatalf("invite again: %v", err)
+	}
+	if again.Version != first.Version {
+		t.Fatalf("the re-invited user is at version %d, want %d (the case the id must tell apart)", again.Version, first.Version)
+	}
+	before := f.state(t)
+	_, err = f.svc.SetPermissions(f.ctx, ownerEmail, acme, gus, []string{"crm", "users"}, stale)
+	checkRefusal(t, err, wantErr{code: team.CodePreconditionFailed})
+	checkRefusal(t, f.svc.RemoveUser(f.ctx, ownerEmail, acme, gus, stale), wantErr{code: team.CodePreconditionFailed})
+	f.checkUnchanged(t, before)
+	if _, err := f.svc.SetPermissions(f.ctx, ownerEmail, acme, gus, []string{"home"}, team.OnlyRevisions(team.RevisionOf(again))); err != nil {
+		t.Errorf("the re-invited user's own revision was refused: %v", err)
 	}
 }

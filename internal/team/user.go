@@ -17,7 +17,11 @@ type Business struct {
 // User is a person who can sign in to a business. Optional fields are "" when
 // unset.
 type User struct {
-	BusinessID  BusinessID
+	BusinessID BusinessID
+	// ID names the person for as long as they are a user: it is made at the
+	// invite ("usr_" + a ULID), kept through email changes, and new for every
+	// invite, so a removed and re-invited person is a new user (I8).
+	ID          string
 	Email       string // normalised: trimmed and lower-cased
 	FirstName   string
 	LastName    string
@@ -61,6 +65,7 @@ type Activity struct {
 	BusinessID BusinessID
 	Type       ActivityType
 	Actor      string // email of the caller who made the change
+	ActorID    string // id of the caller who made the change
 	Target     Person // the user as it was after the change (before, for removals)
 	At         time.Time
 	Changes    Changes
@@ -105,7 +110,7 @@ type FieldChange struct {
 }
 
 func personOf(u User) Person {
-	return Person{Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Phone: u.Phone}
+	return Person{ID: u.ID, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Phone: u.Phone}
 }
 
 // PageRequest asks for one page of a list.
@@ -144,8 +149,9 @@ type Mutation struct {
 	// authorised against.
 	Actor string
 	// Before is the user as read when the change was computed; nil when
-	// creating. The store requires the stored version to still equal
-	// Before.Version.
+	// creating. The store requires the stored user to still be at
+	// Before's revision (id and version): a user removed and invited again
+	// at the same address is another person, whatever their version.
 	Before *User
 	// After is the user to store; nil when removing. A new email (After.Email
 	// differs from Before.Email, or Before is nil) must not exist yet.

@@ -20,9 +20,10 @@ export class ApiError extends Error {
 export function createApi({ baseUrl, businessId, auth, onUnauthenticated }) {
   const root = `${baseUrl.replace(/\/+$/, "")}/v1/businesses/${encodeURIComponent(businessId)}`;
   const userPath = (email) => `${root}/users/${encodeURIComponent(email)}`;
-  // ETags are "<version>" (SPEC §4); sending the version we showed makes a
-  // concurrent change elsewhere come back as 412 rather than be overwritten.
-  const ifMatch = (user) => ({ "If-Match": `"${user.version}"` });
+  // ETags are "<id>.<version>" (docs/openapi.yaml); sending the revision we
+  // showed makes a concurrent change elsewhere, or a removal and a new
+  // invitation at the address, come back as 412 rather than be overwritten.
+  const ifMatch = (user) => ({ "If-Match": `"${user.id}.${user.version}"` });
 
   async function send(method, url, { body, headers } = {}, retried = false) {
     const token = await auth.token();

@@ -42,7 +42,7 @@ func newFixture(t *testing.T, store Store, businessID team.BusinessID) *fixture 
 	t.Helper()
 	f := &fixture{store: store, ctx: context.Background()}
 	f.biz = team.Business{ID: businessID, Name: "Acme " + businessID.String(), Tabs: allTabs, CreatedAt: t0}
-	f.owner = team.User{BusinessID: businessID, Email: ownerMail, FirstName: "Olive", LastName: "Owner",
+	f.owner = team.User{BusinessID: businessID, ID: newUserID(), Email: ownerMail, FirstName: "Olive", LastName: "Owner",
 		Permissions: allTabs, CreatedAt: t0, UpdatedAt: t0, Version: 1}
 	if err := store.CreateBusiness(f.ctx, f.biz, f.owner); err != nil {
 		t.Fatalf("CreateBusiness: %v", err)
@@ -63,8 +63,14 @@ func (f *fixture) activity(typ team.ActivityType, actor string, target team.User
 	}
 }
 
+// newUserID makes a user id as the Service does.
+func newUserID() string { return team.UserIDPrefix + team.ULIDSource{}.NewID(t0) }
+
 func (f *fixture) newUser(u team.User) team.User {
 	u.BusinessID = f.biz.ID
+	if u.ID == "" {
+		u.ID = newUserID()
+	}
 	u.CreatedAt, u.UpdatedAt, u.Version = t0, t0, 1
 	if u.Permissions == nil {
 		u.Permissions = team.Permissions{}
@@ -194,6 +200,33 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		}
 		if diff := cmp.Diff(f.member, f.mustGet(t, f.member.Email)); diff != "" {
 			t.Errorf("existing user changed (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("an update applies only to the person read, whatever the version", func(t *testing.T) {
+		f := newFixture(t, newStore(t), "acme")
+		gone := f.member
+		if err := f.store.Apply(f.ctx, team.Mutation{BusinessID: f.biz.ID, Actor: ownerMail, Before: &gone,
+			Activity: f.activity(team.ActivityUserRemoved, ownerMail, gone)}); err != nil {
+			t.Fatalf("remove: %v", err)
+		}
+		again := f.mustCreate(t, ownerMail, team.User{Email: gone.Email, Permissions: team.Permissions{team.TabCRM}})
+		if again.Version != gone.Version || again.ID == gone.ID {
+			t.Fatalf("re-invited user at version %d with id %q; the test needs version %d and a new id", again.Version, again.ID, gone.Version)
+		}
+		err := f.store.Apply(f.ctx, team.Mutation{BusinessID: f.biz.ID, Actor: ownerMail, Before: &gone,
+			After:    changed(gone, func(u *team.User) { u.Permissions = allTabs }),
+			Activity: f.activity(team.ActivityPermissionsChanged, ownerMail, gone)})
+		if !errors.Is(err, team.ErrStale) {
+			t.Errorf("update of the removed user's revision = %v, want ErrStale", err)
+		}
+		err = f.store.Apply(f.ctx, team.Mutation{BusinessID: f.biz.ID, Actor: ownerMail, Before: &gone,
+			Activity: f.activity(team.ActivityUserRemoved, ownerMail, gone)})
+		if !errors.Is(err, team.ErrStale) {
+			t.Errorf("removal by the removed user's revision = %v, want ErrStale", err)
+		}
+		if diff := cmp.Diff(again, f.mustGet(t, gone.Email)); diff != "" {
+			t.Errorf("the user invited again changed (-want +got):\n%s", diff)
 		}
 	})
 
