@@ -607,9 +607,9 @@ func TestListActivityFilters(t *testing.T) {
 		query string
 		want  []string // activity ids, newest first
 	}{
-		{"", []string{"act-000101", "act-000100", "act-000003", "act-000002", "act-000001"}},
-		{"type=user.added", []string{"act-000100", "act-000002", "act-000001"}},
-		{"type=user.permissions_changed", []string{"act-000003"}},
+		{"", []string{"act-000101", "act-000100", "act-000005", "act-000004", "act-000002"}},
+		{"type=user.added", []string{"act-000100", "act-000004", "act-000002"}},
+		{"type=user.permissions_changed", []string{"act-000005"}},
 		{"type=user.removed", nil},
 		{"userId=usr_dee", []string{"act-000101", "act-000100"}},
 		{"userId=usr_dee&type=user.contact_changed", []string{"act-000101"}},
