@@ -301,7 +301,14 @@ func checkInitFails(t *testing.T, rie, bootstrap string) {
 	if json.Unmarshal(body, &ok) == nil && ok.StatusCode != 0 {
 		t.Errorf("list-tabs answered %d without TABLE_NAME; want its init to fail: %s", ok.StatusCode, body)
 	}
-	if !strings.Contains(e.output.String(), lambdaenv.EnvTableName+" is not set") {
+	// The emulator answers the invoke as soon as the process exits, which
+	// can be before it has copied the process's last output line, so the
+	// message is waited for rather than looked for once.
+	said := lambdaenv.EnvTableName + " is not set"
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(e.output.String(), said) && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(e.output.String(), said) {
 		t.Errorf("the function did not say %s is missing; output:\n%s", lambdaenv.EnvTableName, e.output.String())
 	}
 }
