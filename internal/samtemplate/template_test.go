@@ -737,7 +737,7 @@ func keyList(keys []types.KeySchemaElement) []samtemplate.KeyElement {
 // authorised by the actions it contains (ConditionCheck, Put, Delete); IAM
 // has no dynamodb:TransactWriteItems action.
 var (
-	readActions  = []string{"dynamodb:GetItem", "dynamodb:Query"}
+	readActions = []string{"dynamodb:GetItem", "dynamodb:Query"}
 	// UpdateItem: a write that sends an email uses a slot of the
 	// business's email budget in its transaction (SPEC I10).
 	writeActions = []string{"dynamodb:GetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"}
