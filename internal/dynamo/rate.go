@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"time"
@@ -26,7 +27,7 @@ import (
 // own time, conditioned on the slot still being free; N slots, each used at
 // most once per window, can never carry more than N sends in any window,
 // however many requests race. Concurrent sends land on different shards
-// (and different slots) most of the time, so they rarely conflict.
+// most of the time, so they rarely conflict (see pick).
 
 // maxRateShards bounds how many items a budget is spread over: enough that
 // concurrent sends of one business rarely meet on one item, few enough that
@@ -49,8 +50,9 @@ type budget struct {
 	// exists says which shard items exist (a missing one is created by the
 	// first send that uses one of its slots).
 	exists []bool
-	// used holds each slot's last send, epoch ms; 0 when never used.
-	used []int64
+	// used holds, per shard, each used slot's last send in epoch ms. Only
+	// slots ever used are stored, so its size follows the sends, not n.
+	used []map[int]int64
 }
 
 func shardsOf(n int) int { return min(maxRateShards, n) }
@@ -60,8 +62,9 @@ func shardsOf(n int) int { return min(maxRateShards, n) }
 // condition protects the limit; a read after losing a slot is consistent,
 // so that the next pick does not repeat a stale view.
 func (s *Store) readBudget(ctx context.Context, businessID team.BusinessID, n int, consistent bool) (budget, error) {
-	b := budget{n: n, shards: shardsOf(n), used: make([]int64, n)}
+	b := budget{n: n, shards: shardsOf(n)}
 	b.exists = make([]bool, b.shards)
+	b.used = make([]map[int]int64, b.shards)
 	expr, err := expression.NewBuilder().WithKeyCondition(
 		expression.Key(AttrPK).Equal(expression.Value(businessPK(businessID))).
 			And(expression.Key(AttrSK).BeginsWith(ratePrefix))).Build()
@@ -89,10 +92,11 @@ func (s *Store) readBudget(ctx context.Context, businessID team.BusinessID, n in
 				continue
 			}
 			b.exists[shard] = true
+			b.used[shard] = make(map[int]int64, len(r.Slots))
 			for k, ms := range r.Slots {
 				j, err := strconv.Atoi(k)
 				if err == nil && j >= 0 && j < n && j%b.shards == shard {
-					b.used[j] = ms
+					b.used[shard][j] = ms
 				}
 			}
 		}
@@ -103,23 +107,38 @@ func (s *Store) readBudget(ctx context.Context, businessID team.BusinessID, n in
 	}
 }
 
-// free returns the slots free for a send at now.
-func (b budget) free(now time.Time) []int {
+// pick returns a slot free for a send at now, or ok=false when every slot
+// was used within the window. It picks a random shard among those with a
+// free slot, so that concurrent sends spread over the shards, and the
+// lowest free slot of that shard, so that slot numbers stay dense: a
+// shard's map then holds about as many entries as sends of the busiest
+// hour, however large the budget, which keeps the items and their read
+// small. (Concurrent sends on one shard conflict on the item anyway, so
+// a random slot within the shard would not make them collide less.)
+func (b budget) pick(now time.Time) (slot int, ok bool) {
 	cutoff := now.Add(-team.EmailWindow).UnixMilli()
-	var free []int
-	for j, ms := range b.used {
-		if ms <= cutoff {
-			free = append(free, j)
+	var candidates []int
+	for shard := range b.shards {
+		for j := shard; j < b.n; j += b.shards {
+			if ms, used := b.used[shard][j]; !used || ms <= cutoff {
+				candidates = append(candidates, j)
+				break
+			}
 		}
 	}
-	return free
+	if len(candidates) == 0 {
+		return 0, false
+	}
+	return candidates[rand.N(len(candidates))], true
 }
 
 // retryAt is when the oldest send leaves the window, freeing its slot.
 func (b budget) retryAt() time.Time {
-	oldest := b.used[0]
-	for _, ms := range b.used[1:] {
-		oldest = min(oldest, ms)
+	oldest := int64(math.MaxInt64)
+	for _, slots := range b.used {
+		for _, ms := range slots {
+			oldest = min(oldest, ms)
+		}
 	}
 	return time.UnixMilli(oldest).UTC().Add(team.EmailWindow)
 }
@@ -164,11 +183,10 @@ func (s *Store) applyWithSlot(ctx context.Context, m team.Mutation, tx *transact
 		return fmt.Errorf("dynamo: apply %s: read email budget: %w", m.Activity.Type, err)
 	}
 	for attempt := 1; ; attempt++ {
-		free := b.free(now)
-		if len(free) == 0 {
+		j, ok := b.pick(now)
+		if !ok {
 			return fmt.Errorf("dynamo: apply %s: %w", m.Activity.Type, &team.EmailBudgetError{RetryAt: b.retryAt()})
 		}
-		j := free[rand.N(len(free))]
 		item, err := s.useSlot(m.BusinessID, b, j, now)
 		if err != nil {
 			return fmt.Errorf("dynamo: apply: %w", err)

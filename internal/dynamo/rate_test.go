@@ -36,7 +36,10 @@ func TestConcurrentInvitesNeverExceedTheEmailBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	var log strings.Builder
-	api, err := lambdaenv.NewAPI(client, lambdaenv.RouteSettings{TableName: table, InviteRate: rate}, slog.New(slog.NewTextHandler(&log, nil)), phone.Normalizer{})
+	api, err := lambdaenv.NewAPI(client, lambdaenv.RouteSettings{TableName: table, InviteRate: rate,
+		// DynamoDB Local on a busy machine may take seconds to decide a
+		// race of 30 transactions; this test is about the limit, not I11.
+		RequestTimeout: time.Minute}, slog.New(slog.NewTextHandler(&log, nil)), phone.Normalizer{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,10 +67,11 @@ func TestConcurrentInvitesNeverExceedTheEmailBudget(t *testing.T) {
 		if !strings.Contains(rec.Body.String(), `"rate_limited"`) {
 			t.Errorf("invite %d: 429 body %s, want code rate_limited", i, rec.Body)
 		}
-		// Every slot was used moments ago, so the first frees up in a
-		// little under an hour.
+		// Every slot was used moments ago, so the first frees up about an
+		// hour from now: a little less, or a second more when a winner
+		// took its time after this request took its own (rounded up).
 		secs, err := strconv.Atoi(rec.Header().Get("Retry-After"))
-		if err != nil || secs < 3600-120 || secs > 3600 {
+		if err != nil || secs < 3600-120 || secs > 3601 {
 			t.Errorf("invite %d: Retry-After = %q, want the seconds until an hour after the oldest send", i, rec.Header().Get("Retry-After"))
 		}
 	}
