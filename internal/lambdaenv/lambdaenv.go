@@ -108,6 +108,13 @@ type RouteSettings struct {
 	InviteRate int
 }
 
+// MaxInviteRate bounds INVITE_RATE: the budget's slots live in eight
+// items of the business's partition (internal/dynamo/rate.go), and an
+// hour of this many sends keeps each well below DynamoDB's 400 KB item
+// limit. It is also what the benchmarks and make load use, so that they
+// are never throttled.
+const MaxInviteRate = 100_000
+
 // RouteSettingsFromEnv reads the route functions' settings, with their
 // defaults. TableName is empty when TABLE_NAME is unset: the functions
 // refuse that (RouteHandler), the local stack names its own table.
@@ -125,8 +132,8 @@ func RouteSettingsFromEnv() (RouteSettings, error) {
 	}
 	if v := os.Getenv(EnvInviteRate); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return RouteSettings{}, fmt.Errorf("lambdaenv: %s=%q is not a whole number of emails per hour of at least 1", EnvInviteRate, v)
+		if err != nil || n < 1 || n > MaxInviteRate {
+			return RouteSettings{}, fmt.Errorf("lambdaenv: %s=%q is not a whole number of emails per hour from 1 to %d", EnvInviteRate, v, MaxInviteRate)
 		}
 		s.InviteRate = n
 	}

@@ -56,6 +56,7 @@ func TestInviteRateFromEnv(t *testing.T) {
 		{"", 0, false},
 		{"10", 10, false},
 		{"100000", 100000, false},
+		{"100001", 0, true},
 		{"0", 0, true},
 		{"-5", 0, true},
 		{"ten", 0, true},
