@@ -79,6 +79,10 @@ type fixture struct {
 	now    time.Time
 	ids    team.ULIDSource
 	seq    atomic.Int64 // makes names unique across rounds of a benchmark
+	// floorSlots counts the email-budget slots the invite floor used; it
+	// takes them from the top of the budget, the full path from the bottom,
+	// so both always find theirs free.
+	floorSlots atomic.Int64
 	// seed writes items straight into the table (batchWrite, unless the
 	// table is not DynamoDB's).
 	seed func(tb testing.TB, items []map[string]types.AttributeValue)

@@ -65,15 +65,9 @@ func (s *Store) readBudget(ctx context.Context, businessID team.BusinessID, n in
 	b := budget{n: n, shards: shardsOf(n)}
 	b.exists = make([]bool, b.shards)
 	b.used = make([]map[int]int64, b.shards)
-	expr, err := expression.NewBuilder().WithKeyCondition(
-		expression.Key(AttrPK).Equal(expression.Value(businessPK(businessID))).
-			And(expression.Key(AttrSK).BeginsWith(ratePrefix))).Build()
+	in, err := budgetQuery(s.table, businessID, consistent)
 	if err != nil {
-		return budget{}, fmt.Errorf("build query: %w", err)
-	}
-	in := &dynamodb.QueryInput{
-		TableName: &s.table, ConsistentRead: aws.Bool(consistent),
-		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		return budget{}, err
 	}
 	for {
 		out, err := s.client.Query(ctx, in)
@@ -105,6 +99,20 @@ func (s *Store) readBudget(ctx context.Context, businessID team.BusinessID, n in
 		}
 		in.ExclusiveStartKey = out.LastEvaluatedKey
 	}
+}
+
+// budgetQuery is the Query of a business's rate shards.
+func budgetQuery(table string, businessID team.BusinessID, consistent bool) (*dynamodb.QueryInput, error) {
+	expr, err := expression.NewBuilder().WithKeyCondition(
+		expression.Key(AttrPK).Equal(expression.Value(businessPK(businessID))).
+			And(expression.Key(AttrSK).BeginsWith(ratePrefix))).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build query: %w", err)
+	}
+	return &dynamodb.QueryInput{
+		TableName: aws.String(table), ConsistentRead: aws.Bool(consistent),
+		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	}, nil
 }
 
 // pick returns a slot free for a send at now, or ok=false when every slot
@@ -147,11 +155,15 @@ func (b budget) retryAt() time.Time {
 // Update of its shard conditioned on the slot being free at now (or, when
 // the shard was missing at the read, on the shard still having no slots).
 func (s *Store) useSlot(businessID team.BusinessID, b budget, j int, now time.Time) (types.TransactWriteItem, error) {
-	shard := j % b.shards
+	return slotUpdate(s.table, businessID, b.shards, j, b.exists[j%b.shards], now)
+}
+
+func slotUpdate(table string, businessID team.BusinessID, shards, j int, shardExists bool, now time.Time) (types.TransactWriteItem, error) {
+	shard := j % shards
 	slot := expression.Name(attrSlots + "." + strconv.Itoa(j))
 	var update expression.UpdateBuilder
 	var cond expression.ConditionBuilder
-	if b.exists[shard] {
+	if shardExists {
 		update = expression.Set(slot, expression.Value(now.UnixMilli()))
 		cond = expression.AttributeNotExists(slot).
 			Or(slot.LessThanEqual(expression.Value(now.Add(-team.EmailWindow).UnixMilli())))
@@ -165,7 +177,7 @@ func (s *Store) useSlot(businessID team.BusinessID, b budget, j int, now time.Ti
 		return types.TransactWriteItem{}, err
 	}
 	return types.TransactWriteItem{Update: &types.Update{
-		TableName: &s.table, Key: key(businessPK(businessID), rateSK(shard)),
+		TableName: aws.String(table), Key: key(businessPK(businessID), rateSK(shard)),
 		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 	}}, nil
