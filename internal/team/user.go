@@ -200,7 +200,10 @@ type Store interface {
 	// ErrStale (Before changed), ErrUserExists (the new email is taken),
 	// ErrEmailBudgetSpent (wrapped in *EmailBudgetError: the Mutation has
 	// an EmailBudget and every slot of it was used within the last
-	// EmailWindow before Activity.At).
+	// EmailWindow before Activity.At). A store may report
+	// ErrEmailBudgetSpent ahead of the others: the DynamoDB store learns
+	// that the budget is spent from its read of the budget and then sends
+	// no transaction at all. The Service has authorised the caller before.
 	Apply(ctx context.Context, m Mutation) error
 }
 
