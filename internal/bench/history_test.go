@@ -35,26 +35,7 @@ func BenchmarkHistoryScale(b *testing.B) {
 			}
 			const name = "ListUserActivity"
 			small, large := find(operations(historyOf(smallTeam)), name), find(operations(historyOf(largeTeam)), name)
-			warm := false
-			for _, path := range []string{"full", "floor"} {
-				b.Run(fmt.Sprintf("op=%s/path=%s/small=%d/large=%d", name, path, smallTeam, largeTeam), func(b *testing.B) {
-					if !warm {
-						warmUp(b, f, small)
-						warmUp(b, f, large)
-						warm = true
-					}
-					var t []totals
-					if path == "full" {
-						t = measureSides(b, f, small.full, large.full)
-					} else {
-						t = measureSides(b, f, small.floor, large.floor)
-					}
-					atSmall, atLarge := t[0], t[1]
-					atLarge.report(b, "")
-					b.ReportMetric(atSmall.nsPerOp(), "small-ns/op")
-					b.ReportMetric(atLarge.ratio(atSmall), "large/small")
-				})
-			}
+			compareAtScale(b, f, name, small, large)
 		})
 	}
 }
