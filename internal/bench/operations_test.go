@@ -5,16 +5,19 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/businessapp/usermanagement/internal/dynamo"
+	"github.com/businessapp/usermanagement/internal/lambdaenv"
 	"github.com/businessapp/usermanagement/internal/team"
 )
 
@@ -330,12 +333,35 @@ func floorInvite(businessID string) prepare {
 				putNew(f.table, userItem(tb, u)), putNew(f.table, act))
 		}
 		me := getInput(f.table, dynamo.UserKey(team.BusinessID(businessID), ownerOf(businessID)))
+		budgetQuery, err := dynamo.EmailBudgetQuery(f.table, team.BusinessID(businessID))
+		if err != nil {
+			tb.Fatal(err)
+		}
 		ctx := context.Background()
 		return func(i int) error {
 			if err := found(f.client.GetItem(ctx, me)); err != nil {
 				return err
 			}
-			_, err := f.client.TransactWriteItems(ctx, inputs[i])
+			// The email budget (I10): read the shards, then use a free
+			// slot in the transaction, before the activity record.
+			shards, err := f.client.Query(ctx, budgetQuery)
+			if err != nil {
+				return err
+			}
+			slot := lambdaenv.MaxInviteRate - int(f.floorSlots.Add(1))
+			shardSK := dynamo.EmailBudgetShardSK(lambdaenv.MaxInviteRate, slot)
+			exists := slices.ContainsFunc(shards.Items, func(item map[string]types.AttributeValue) bool {
+				sk, _ := item[dynamo.AttrSK].(*types.AttributeValueMemberS)
+				return sk != nil && sk.Value == shardSK
+			})
+			use, err := dynamo.EmailBudgetSlot(f.table, team.BusinessID(businessID), lambdaenv.MaxInviteRate, slot, exists, time.Now())
+			if err != nil {
+				return err
+			}
+			in := *inputs[i]
+			last := len(in.TransactItems) - 1
+			in.TransactItems = append(slices.Clone(in.TransactItems[:last]), use, in.TransactItems[last])
+			_, err = f.client.TransactWriteItems(ctx, &in)
 			return err
 		}
 	}

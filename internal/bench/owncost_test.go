@@ -53,7 +53,7 @@ func BenchmarkOwnCost(b *testing.B) {
 func memoryFixture(tb testing.TB) *fixture {
 	mem := &memoryClient{items: map[string]map[string]types.AttributeValue{}}
 	store := dynamo.NewStore(mem, "memory")
-	api, err := lambdaenv.NewAPI(mem, lambdaenv.RouteSettings{TableName: "memory"}, slog.New(slog.NewTextHandler(io.Discard, nil)), phone.Normalizer{})
+	api, err := lambdaenv.NewAPI(mem, lambdaenv.RouteSettings{TableName: "memory", InviteRate: lambdaenv.MaxInviteRate}, slog.New(slog.NewTextHandler(io.Discard, nil)), phone.Normalizer{})
 	if err != nil {
 		tb.Fatal(err)
 	}

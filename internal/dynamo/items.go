@@ -2,8 +2,10 @@ package dynamo
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/businessapp/usermanagement/internal/team"
@@ -43,6 +45,24 @@ func ActivityRange(businessID team.BusinessID) (pk, prefix string) {
 func UserHistoryRange(businessID team.BusinessID, userID string) (index, pkAttr, pk, prefix string) {
 	return IndexByUser, AttrByUserPK, activityByUserPK(businessID, userID), activityPrefix
 }
+
+// EmailBudgetQuery returns the Query with which the Store reads a
+// business's email-budget shards before a send (eventually consistent).
+func EmailBudgetQuery(table string, businessID team.BusinessID) (*dynamodb.QueryInput, error) {
+	return budgetQuery(table, businessID, false)
+}
+
+// EmailBudgetSlot returns the transaction item with which the Store uses
+// slot of a budget of n for a send at now. The slot must be free, and
+// shardExists must say whether the EmailBudgetQuery found the slot's shard
+// (EmailBudgetShardSK).
+func EmailBudgetSlot(table string, businessID team.BusinessID, n, slot int, shardExists bool, now time.Time) (types.TransactWriteItem, error) {
+	return slotUpdate(table, businessID, shardsOf(n), slot, shardExists, now)
+}
+
+// EmailBudgetShardSK returns the sort key of the shard that holds slot of
+// a budget of n.
+func EmailBudgetShardSK(n, slot int) string { return rateSK(slot % shardsOf(n)) }
 
 // UserItem returns the item the Store writes for a user.
 func UserItem(u team.User) (map[string]types.AttributeValue, error) {

@@ -8,6 +8,7 @@
 //	BUSINESS#<id>    PROFILE                   name, enabled tabs (string set)
 //	BUSINESS#<id>    USER#<normalised email>   the user
 //	BUSINESS#<id>    ACTIVITY#<ULID>           who did what to whom; the stream's input
+//	BUSINESS#<id>    RATE#<shard>              slots of the email budget (rate.go)
 //
 // Activity items also carry the partition keys of two global secondary
 // indexes, whose sort key is the table's SK (ACTIVITY#<ULID>, so newest
@@ -20,6 +21,7 @@
 package dynamo
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/businessapp/usermanagement/internal/team"
@@ -47,6 +49,7 @@ const (
 	profileSK      = "PROFILE"
 	userPrefix     = "USER#"
 	activityPrefix = "ACTIVITY#"
+	ratePrefix     = "RATE#"
 	// Inside the index partition keys, after the business's partition key.
 	// Business ids cannot contain '#', so neither key can be read as the
 	// other or as another business's.
@@ -60,11 +63,24 @@ const (
 	EntityBusiness = "business"
 	EntityUser     = "user"
 	EntityActivity = "activity"
+	EntityRate     = "rate"
 )
 
 func businessPK(businessID team.BusinessID) string { return businessPrefix + businessID.String() }
 func userSK(email string) string                   { return userPrefix + email }
 func activitySK(id string) string                  { return activityPrefix + id }
+func rateSK(shard int) string                      { return ratePrefix + strconv.Itoa(shard) }
+
+// rateShard reads the shard number from the sort key of a rate item; ok is
+// false for any other sort key.
+func rateShard(sk string) (shard int, ok bool) {
+	n, isRate := strings.CutPrefix(sk, ratePrefix)
+	if !isRate {
+		return 0, false
+	}
+	shard, err := strconv.Atoi(n)
+	return shard, err == nil && shard >= 0
+}
 
 // activityByUserPK is the ByUser partition of a user's history; "" when the
 // user id is unknown (records from before users had ids), which keeps the

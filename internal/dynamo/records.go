@@ -38,6 +38,7 @@ const (
 	attrChanges     = "changes"
 	attrFrom        = "from"
 	attrTo          = "to"
+	attrSlots       = "slots"
 )
 
 // The partition-key attributes of the activity indexes (keys.go builds
@@ -46,6 +47,15 @@ const (
 	AttrByUserPK = "ByUserPK"
 	AttrByTypePK = "ByTypePK"
 )
+
+// rateRecord is one shard of a business's email budget (rate.go): slot
+// number → epoch milliseconds of the send that last used the slot.
+type rateRecord struct {
+	PK     string           `dynamodbav:"PK"`
+	SK     string           `dynamodbav:"SK"`
+	Entity string           `dynamodbav:"entity"`
+	Slots  map[string]int64 `dynamodbav:"slots"`
+}
 
 type profileRecord struct {
 	PK        string    `dynamodbav:"PK"`

@@ -14,8 +14,8 @@ import (
 func TestRecordTagsAreAttributeNames(t *testing.T) {
 	names := []string{AttrPK, AttrSK, attrEntity, attrID, attrName, attrTabs, attrCreatedAt, attrUpdatedAt,
 		attrBusinessID, attrEmail, attrFirstName, attrLastName, attrPhone, attrPermissions, attrInvitedBy,
-		attrVersion, attrType, attrActor, attrActorID, attrTarget, attrAt, attrChanges, attrFrom, attrTo, AttrByUserPK, AttrByTypePK}
-	for _, record := range []any{profileRecord{}, userRecord{}, activityRecord{}, personRecord{},
+		attrVersion, attrType, attrActor, attrActorID, attrTarget, attrAt, attrChanges, attrFrom, attrTo, attrSlots, AttrByUserPK, AttrByTypePK}
+	for _, record := range []any{profileRecord{}, rateRecord{}, userRecord{}, activityRecord{}, personRecord{},
 		changesRecord{}, permissionsChangeRecord{}, fieldChangeRecord{}} {
 		typ := reflect.TypeOf(record)
 		for i := range typ.NumField() {

@@ -317,15 +317,27 @@ const (
 )
 
 // Apply implements team.Store: the whole mutation is one TransactWriteItems.
+// A mutation with an EmailBudget also reads the business's rate shards
+// first and uses one free slot in the same transaction (rate.go).
 func (s *Store) Apply(ctx context.Context, m team.Mutation) error {
 	tx, err := s.transaction(m)
 	if err != nil {
 		return fmt.Errorf("dynamo: apply: %w", err)
 	}
+	if m.EmailBudget > 0 {
+		return s.applyWithSlot(ctx, m, tx)
+	}
+	return s.commit(ctx, m, tx, "")
+}
+
+// commit runs the transaction, retrying it while it loses to concurrent
+// transactions on the same items. tokens tells the idempotency tokens of
+// different transactions of one mutation apart.
+func (s *Store) commit(ctx context.Context, m team.Mutation, tx *transaction, tokens string) error {
 	for attempt := 1; ; attempt++ {
 		// The token makes the SDK's own retries of this attempt idempotent:
 		// a commit whose response was lost is not applied twice.
-		tx.input.ClientRequestToken = aws.String(m.Activity.ID + "-" + strconv.Itoa(attempt))
+		tx.input.ClientRequestToken = aws.String(m.Activity.ID + "-" + tokens + strconv.Itoa(attempt))
 		_, err := s.client.TransactWriteItems(ctx, tx.input)
 		if err == nil {
 			return nil

@@ -23,6 +23,7 @@ const (
 	roleProfile              // the granted tabs are enabled
 	roleBefore               // the changed user is still at the version read
 	roleNewEmail             // the new email is free
+	roleRateSlot             // the email budget slot is still free (rate.go)
 	roleActivity             // the activity record
 )
 
@@ -136,6 +137,17 @@ func (s *Store) transaction(m team.Mutation) (*transaction, error) {
 	return t, nil
 }
 
+// with returns a copy of the transaction with item added before the
+// activity record, which stays last.
+func (t *transaction) with(r role, item types.TransactWriteItem) *transaction {
+	last := len(t.roles) - 1
+	c := &transaction{input: &dynamodb.TransactWriteItemsInput{}}
+	c.roles = append(append(append(c.roles, t.roles[:last]...), r), t.roles[last])
+	items := t.input.TransactItems
+	c.input.TransactItems = append(append(append(c.input.TransactItems, items[:last]...), item), items[last])
+	return c
+}
+
 // explain turns a failed TransactWriteItems into a domain error, and says
 // whether the same transaction should be tried again.
 func (t *transaction) explain(err error) (mapped error, retry bool) {
@@ -162,6 +174,8 @@ func (t *transaction) explain(err error) (mapped error, retry bool) {
 			return team.ErrStale, false
 		case roleNewEmail:
 			return team.ErrUserExists, false
+		case roleRateSlot:
+			return errSlotTaken, false
 		default:
 			return fmt.Errorf("activity record already exists (index %d): %w", i, err), false
 		}

@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -22,6 +23,14 @@ type scriptedClient struct {
 	Client
 	script []error
 	tokens []string
+	// queries records the ConsistentRead of each Query (of the rate
+	// shards), which finds no shard items.
+	queries []bool
+}
+
+func (c *scriptedClient) Query(_ context.Context, in *dynamodb.QueryInput, _ ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	c.queries = append(c.queries, aws.ToBool(in.ConsistentRead))
+	return &dynamodb.QueryOutput{}, nil
 }
 
 func (c *scriptedClient) TransactWriteItems(_ context.Context, in *dynamodb.TransactWriteItemsInput, _ ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
@@ -106,6 +115,81 @@ func TestApplyRetriesConflictsAndNothingElse(t *testing.T) {
 
 var errConflict = errors.New("gave up on conflicts")
 
+// TestApplyPicksAnotherSlotWhenOneIsTaken: a send whose email-budget slot
+// was taken by a concurrent send (the slot's condition failed) reads the
+// shards again, consistently this time, and commits with another pick,
+// under a new idempotency token; when it keeps losing it gives up with
+// rate limited (retry shortly) rather than an internal error.
+func TestApplyPicksAnotherSlotWhenOneIsTaken(t *testing.T) {
+	// actor check, new user, slot, activity
+	slotTaken := func() error {
+		return canceled(reasonNone, reasonNone, reasonConditionalFailed, reasonNone)
+	}
+	m := invite()
+	m.EmailBudget = 10
+
+	client := &scriptedClient{script: []error{slotTaken(), canceled(reasonNone, reasonTransactionConflict, reasonNone, reasonNone)}}
+	if err := NewStore(client, "table").Apply(context.Background(), m); err != nil {
+		t.Fatalf("Apply = %v, want success with another slot", err)
+	}
+	if want := []bool{false, true}; !slices.Equal(client.queries, want) {
+		t.Errorf("shard reads (consistent?) = %v, want %v", client.queries, want)
+	}
+	if len(client.tokens) != 3 || len(slices.Compact(slices.Sorted(slices.Values(client.tokens)))) != 3 {
+		t.Errorf("idempotency tokens = %q, want three different ones", client.tokens)
+	}
+
+	var script []error
+	for range slotAttempts {
+		script = append(script, slotTaken())
+	}
+	client = &scriptedClient{script: script}
+	err := NewStore(client, "table").Apply(context.Background(), m)
+	if !errors.Is(err, team.ErrRateLimited) {
+		t.Fatalf("Apply after losing %d slots = %v, want ErrRateLimited", slotAttempts, err)
+	}
+	if len(client.tokens) != slotAttempts {
+		t.Errorf("TransactWriteItems calls = %d, want %d", len(client.tokens), slotAttempts)
+	}
+}
+
+// TestBudgetPick checks the slot choice: the lowest free slot of a shard,
+// a used slot free again once it is older than the window, and the
+// retry time of a spent budget.
+func TestBudgetPick(t *testing.T) {
+	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	recent, old := now.Add(-time.Minute).UnixMilli(), now.Add(-team.EmailWindow).UnixMilli()
+	b := budget{n: 3, shards: 3, exists: []bool{true, true, true},
+		used: []map[int]int64{{0: recent}, {1: recent + 1}, {2: old}}}
+	for range 20 {
+		if j, ok := b.pick(now); !ok || j != 2 {
+			t.Fatalf("pick = %d, %v; want slot 2, used exactly an hour ago", j, ok)
+		}
+	}
+	b.used[2][2] = recent + 2
+	if j, ok := b.pick(now); ok {
+		t.Fatalf("pick = %d with every slot used within the hour", j)
+	}
+	if got, want := b.retryAt(), time.UnixMilli(recent).UTC().Add(team.EmailWindow); !got.Equal(want) {
+		t.Errorf("retryAt = %s, want %s", got, want)
+	}
+	// Twenty slots in two shards, the first three of each used: the pick
+	// is the lowest free slot of one of the shards.
+	b = budget{n: 20, shards: 2, exists: []bool{true, true},
+		used: []map[int]int64{{0: recent, 2: recent, 4: recent}, {1: recent, 3: recent, 5: recent}}}
+	seen := map[int]bool{}
+	for range 200 {
+		j, ok := b.pick(now)
+		if !ok {
+			t.Fatal("no pick with free slots")
+		}
+		seen[j] = true
+	}
+	if !seen[6] || !seen[7] || len(seen) != 2 {
+		t.Errorf("picked slots %v, want 6 and 7 (the lowest free of each shard)", seen)
+	}
+}
+
 func TestTransactionMapsEachRoleToItsError(t *testing.T) {
 	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	before := team.User{BusinessID: "acme", Email: "ann@acme.test", Version: 3, CreatedAt: now, UpdatedAt: now}
@@ -139,6 +223,17 @@ func TestTransactionMapsEachRoleToItsError(t *testing.T) {
 			{Code: aws.String(reasonConditionalFailed)}, {Code: aws.String(reasonConditionalFailed)},
 			{Code: aws.String(reasonConditionalFailed)}, {Code: aws.String(reasonConditionalFailed)}}, team.ErrActorNotAllowed},
 	}
+	t.Run("email budget slot taken", func(t *testing.T) {
+		withSlot := tx.with(roleRateSlot, types.TransactWriteItem{})
+		if want := []role{roleActor, roleProfile, roleBefore, roleNewEmail, roleRateSlot, roleActivity}; !slices.Equal(withSlot.roles, want) {
+			t.Fatalf("roles with a slot = %v, want %v", withSlot.roles, want)
+		}
+		got, retry := withSlot.explain(&types.TransactionCanceledException{CancellationReasons: []types.CancellationReason{
+			{}, {}, {}, {}, {Code: aws.String(reasonConditionalFailed)}, {}}})
+		if !errors.Is(got, errSlotTaken) || retry {
+			t.Errorf("explain = %v (retry %v), want errSlotTaken without a retry of the same transaction", got, retry)
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, retry := tx.explain(&types.TransactionCanceledException{CancellationReasons: tt.reasons})

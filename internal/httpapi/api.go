@@ -227,7 +227,13 @@ func WriteError(w http.ResponseWriter, err error) {
 	}
 	switch code {
 	case team.CodeRateLimited:
-		w.Header().Set("Retry-After", "1")
+		// The domain says how long when it knows (an email budget frees
+		// a slot at a known instant); otherwise a short pause.
+		retryAfter := 1
+		if e != nil && e.RetryAfter > 0 {
+			retryAfter = int((e.RetryAfter + time.Second - 1) / time.Second)
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
 	case team.CodeUnavailable:
 		// A database that missed a deadline is usually back within
 		// seconds; asking for a short pause spreads the retries out.

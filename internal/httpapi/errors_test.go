@@ -368,3 +368,28 @@ func TestAnETagFromARemovedUserNeverMatchesTheUserInvitedAgain(t *testing.T) {
 	s.mustDo(t, apiCall{caller: acmeOwner, method: http.MethodPut, path: gusPath + "/permissions",
 		body: `{"permissions":["home"]}`, ifMatch: current}, http.StatusOK)
 }
+
+// TestInviteBeyondTheEmailBudgetIsRefusedWithRetryAfter checks SPEC §4's
+// business rate limit through the API: once the hour's welcome emails are
+// spent an invite is refused with 429 rate_limited, says in Retry-After how
+// many seconds until the oldest email of the hour leaves the window (all
+// were sent at the fixed clock's instant: a full hour), and writes nothing.
+func TestInviteBeyondTheEmailBudgetIsRefusedWithRetryAfter(t *testing.T) {
+	s := newTestStack(t)
+	spendEmailBudget(t, s)
+	writes := s.store.AppliedCount()
+	rec := s.do(invite(`{"email":"one-too-many@example.com","permissions":["home"]}`))
+	assertError(t, rec, http.StatusTooManyRequests, "rate_limited")
+	if got := rec.Header().Get("Retry-After"); got != "3600" {
+		t.Errorf("Retry-After = %q, want \"3600\"", got)
+	}
+	if got := s.store.AppliedCount(); got != writes {
+		t.Errorf("the refused invite committed %d writes, want none", got-writes)
+	}
+	s.mustDo(t, apiCall{caller: acmeOwner, method: http.MethodGet, path: acmeUsersPath + "/one-too-many@example.com"}, http.StatusNotFound)
+	// Changes that send no email go on.
+	s.mustDo(t, apiCall{caller: acmeOwner, method: http.MethodPatch, path: bobPath, body: `{"lastName":"Stoner"}`}, http.StatusOK)
+	if s.log.Len() != 0 {
+		t.Errorf("a client error was logged as a server error: %s", s.log)
+	}
+}

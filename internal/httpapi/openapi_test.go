@@ -129,6 +129,10 @@ func checkAgainstSpec(t *testing.T, h http.Handler, c specCall) {
 	}
 }
 
+// inviteOverBudget names the case whose stack has spent acme's email
+// budget for the hour first.
+const inviteOverBudget = "invite when the hour's email budget is spent"
+
 // bigBody is a JSON body over the 16 KiB limit.
 var bigBody = `{"firstName":"` + strings.Repeat("a", httpapi.MaxBodyBytes) + `"}`
 
@@ -170,6 +174,7 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		{"invite by a member", acmeMember, "POST", users, `{"email":"cy@example.com"}`, "", 403},
 		{"invite an existing user", acmeOwner, "POST", users, `{"email":"BOB@example.com "}`, "", 409},
 		{"invite with a body over 16 KiB", acmeOwner, "POST", users, bigBody, "", 413},
+		{inviteOverBudget, acmeOwner, "POST", users, `{"email":"cy@example.com"}`, "", 429},
 		// SetPermissions
 		{"set permissions", acmeOwner, "PUT", bobPath + "/permissions", `{"permissions":["home","reports"]}`, tag(bobID, 1), 200},
 		{"set permissions to none", acmeOwner, "PUT", bobPath + "/permissions", `{"permissions":[]}`, "", 200},
@@ -222,6 +227,9 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			s := newTestStack(t)
+			if c.name == inviteOverBudget {
+				spendEmailBudget(t, s)
+			}
 			// Activity with changes of every kind, so that its schema
 			// is tested on all of them.
 			if c.path == acmeActivityPath {

@@ -36,7 +36,7 @@ type Route struct {
 	// DynamoDBActions are the IAM actions the operation calls on the table,
 	// which are exactly what its function's role allows. A
 	// TransactWriteItems call is authorised by the actions it contains
-	// (ConditionCheckItem, PutItem, DeleteItem): IAM has no
+	// (ConditionCheckItem, PutItem, DeleteItem, UpdateItem): IAM has no
 	// dynamodb:TransactWriteItems action.
 	DynamoDBActions []string
 	serve           func(*API, *http.Request) (response, error)
@@ -93,6 +93,7 @@ const (
 	ActionConditionCheckItem = "dynamodb:ConditionCheckItem"
 	ActionPutItem            = "dynamodb:PutItem"
 	ActionDeleteItem         = "dynamodb:DeleteItem"
+	ActionUpdateItem         = "dynamodb:UpdateItem"
 )
 
 // readActions are what every operation calls: the caller's membership and
@@ -100,8 +101,10 @@ const (
 var readActions = []string{ActionGetItem, ActionQuery}
 
 // writeActions are the actions of a write's transaction (see
-// Route.DynamoDBActions) on top of the reads that precede it.
-var writeActions = []string{ActionGetItem, ActionQuery, ActionConditionCheckItem, ActionPutItem, ActionDeleteItem}
+// Route.DynamoDBActions) on top of the reads that precede it. UpdateItem
+// uses a slot of the business's email budget (internal/dynamo/rate.go) in
+// the transaction of a write that sends an email.
+var writeActions = []string{ActionGetItem, ActionQuery, ActionConditionCheckItem, ActionPutItem, ActionDeleteItem, ActionUpdateItem}
 
 var routes = []Route{
 	{OpListTabs, http.MethodGet, "/v1/businesses/{businessId}/tabs", false, readActions, (*API).listTabs},

@@ -33,6 +33,20 @@ var testNow = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 
 const testNowJSON = "2026-11-27T10:00:00Z"
 
+// testEmailBudget is each business's email budget in the test stack, set
+// explicitly rather than left to the default; spendEmailBudget uses it up.
+const testEmailBudget = 10
+
+// spendEmailBudget invites users into acme until its email budget for the
+// hour is spent (the seeding used two of it); the clock is fixed, so the
+// budget frees up exactly an hour later.
+func spendEmailBudget(t testing.TB, s *testStack) {
+	t.Helper()
+	for i := range testEmailBudget - 2 {
+		s.mustDo(t, invite(fmt.Sprintf(`{"email":"spent%d@example.com","permissions":["home"]}`, i)), http.StatusCreated)
+	}
+}
+
 type fixedClock struct{}
 
 func (fixedClock) Now() time.Time { return testNow }
@@ -111,7 +125,7 @@ func newTestStack(t testing.TB) *testStack {
 		}
 	}
 	var log bytes.Buffer
-	svc := team.NewService(store, fixedClock{}, &sequentialIDs{}, phone.Normalizer{})
+	svc := team.NewService(store, fixedClock{}, &sequentialIDs{}, phone.Normalizer{}, team.WithEmailBudget(testEmailBudget))
 	s := &testStack{
 		store:   store,
 		handler: httpapi.New(svc, slog.New(slog.NewTextHandler(&log, nil))).Mux(),

@@ -26,6 +26,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -50,6 +51,11 @@ const (
 	// EnvRequestTimeout is every request's deadline, a Go duration
 	// (default 5s); template.yaml keeps it below the function's Timeout.
 	EnvRequestTimeout = "REQUEST_TIMEOUT"
+	// EnvInviteRate is how many welcome and notice emails a business may
+	// send in any rolling hour (SPEC §4; default team.DefaultEmailBudget).
+	// template.yaml sets it from the InviteRate parameter; tests, make
+	// load and the benchmarks set their own.
+	EnvInviteRate = "INVITE_RATE"
 	// The stream consumer's settings.
 	EnvEventBusName = "EVENT_BUS_NAME" // empty: the default bus
 	EnvSenderEmail  = "SENDER_EMAIL"   // the verified SES identity mail comes from
@@ -96,7 +102,18 @@ type RouteSettings struct {
 	// RequestTimeout is every request's deadline (invariant I11); the
 	// DynamoDB client's retries fit inside it (DynamoDBOptions).
 	RequestTimeout time.Duration
+	// InviteRate is each business's budget of welcome and notice emails
+	// in any rolling hour (invariant I10); 0 means
+	// team.DefaultEmailBudget.
+	InviteRate int
 }
+
+// MaxInviteRate bounds INVITE_RATE: the budget's slots live in eight
+// items of the business's partition (internal/dynamo/rate.go), and an
+// hour of this many sends keeps each well below DynamoDB's 400 KB item
+// limit. It is also what the benchmarks and make load use, so that they
+// are never throttled.
+const MaxInviteRate = 100_000
 
 // RouteSettingsFromEnv reads the route functions' settings, with their
 // defaults. TableName is empty when TABLE_NAME is unset: the functions
@@ -112,6 +129,13 @@ func RouteSettingsFromEnv() (RouteSettings, error) {
 			return RouteSettings{}, fmt.Errorf("lambdaenv: %s=%q is not a positive Go duration such as 5s", EnvRequestTimeout, v)
 		}
 		s.RequestTimeout = d
+	}
+	if v := os.Getenv(EnvInviteRate); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxInviteRate {
+			return RouteSettings{}, fmt.Errorf("lambdaenv: %s=%q is not a whole number of emails per hour from 1 to %d", EnvInviteRate, v, MaxInviteRate)
+		}
+		s.InviteRate = n
 	}
 	return s, nil
 }
@@ -167,7 +191,8 @@ func NewAPI(db dynamo.Client, settings RouteSettings, log *slog.Logger, phones t
 	if settings.TableName == "" {
 		return nil, errors.New("lambdaenv: no table name")
 	}
-	svc := team.NewService(dynamo.NewStore(db, settings.TableName), team.SystemClock{}, team.ULIDSource{}, phones)
+	svc := team.NewService(dynamo.NewStore(db, settings.TableName), team.SystemClock{}, team.ULIDSource{}, phones,
+		team.WithEmailBudget(settings.InviteRate))
 	return httpapi.New(svc, log, httpapi.RequestTimeout(settings.RequestTimeout)), nil
 }
 

@@ -42,3 +42,38 @@ func TestRouteHandlerNeedsPhonesExactlyWhereTheRouteParsesThem(t *testing.T) {
 		}
 	}
 }
+
+// TestInviteRateFromEnv checks that INVITE_RATE sets the email budget, that
+// it defaults (0, which the Service reads as team.DefaultEmailBudget) when
+// unset, and that a value that is not a positive whole number stops the
+// function's init rather than silently lifting or closing the limit.
+func TestInviteRateFromEnv(t *testing.T) {
+	for _, tt := range []struct {
+		value   string
+		want    int
+		wantErr bool
+	}{
+		{"", 0, false},
+		{"10", 10, false},
+		{"100000", 100000, false},
+		{"100001", 0, true},
+		{"0", 0, true},
+		{"-5", 0, true},
+		{"ten", 0, true},
+	} {
+		t.Run(tt.value, func(t *testing.T) {
+			t.Setenv(lambdaenv.EnvInviteRate, tt.value)
+			s, err := lambdaenv.RouteSettingsFromEnv()
+			switch {
+			case tt.wantErr && err == nil:
+				t.Fatalf("INVITE_RATE=%q accepted as %d", tt.value, s.InviteRate)
+			case tt.wantErr && !strings.Contains(err.Error(), lambdaenv.EnvInviteRate):
+				t.Fatalf("error %q does not name INVITE_RATE", err)
+			case !tt.wantErr && err != nil:
+				t.Fatal(err)
+			case !tt.wantErr && s.InviteRate != tt.want:
+				t.Errorf("InviteRate = %d, want %d", s.InviteRate, tt.want)
+			}
+		})
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/businessapp/usermanagement/internal/team"
 )
@@ -21,7 +22,10 @@ type Store struct {
 	businesses map[team.BusinessID]team.Business
 	users      map[team.BusinessID]map[string]team.User // business id → email → user
 	activity   map[team.BusinessID][]team.Activity      // business id → oldest first
-	applied    int
+	// sends holds, per business, when each email of the last
+	// team.EmailWindow was sent, oldest first (older ones are dropped).
+	sends   map[team.BusinessID][]time.Time
+	applied int
 }
 
 var _ team.Store = (*Store)(nil)
@@ -32,6 +36,7 @@ func New() *Store {
 		businesses: map[team.BusinessID]team.Business{},
 		users:      map[team.BusinessID]map[string]team.User{},
 		activity:   map[team.BusinessID][]team.Activity{},
+		sends:      map[team.BusinessID][]time.Time{},
 	}
 }
 
@@ -181,6 +186,17 @@ func (s *Store) Apply(_ context.Context, m team.Mutation) error {
 			return fmt.Errorf("memstore: %w", team.ErrUserExists)
 		}
 	}
+	if m.EmailBudget > 0 {
+		// The same rule as the DynamoDB store's slots: a send is allowed
+		// when fewer than EmailBudget sends happened after now - window.
+		cutoff := m.Activity.At.Add(-team.EmailWindow)
+		recent := slices.DeleteFunc(s.sends[m.BusinessID], func(t time.Time) bool { return !t.After(cutoff) })
+		s.sends[m.BusinessID] = recent
+		if len(recent) >= m.EmailBudget {
+			oldest := slices.MinFunc(recent, func(a, b time.Time) int { return a.Compare(b) })
+			return fmt.Errorf("memstore: %w", &team.EmailBudgetError{RetryAt: oldest.Add(team.EmailWindow)})
+		}
+	}
 	if users == nil {
 		users = map[string]team.User{}
 		s.users[m.BusinessID] = users
@@ -192,6 +208,9 @@ func (s *Store) Apply(_ context.Context, m team.Mutation) error {
 		users[m.After.Email] = *m.After
 	}
 	s.activity[m.BusinessID] = append(s.activity[m.BusinessID], m.Activity)
+	if m.EmailBudget > 0 {
+		s.sends[m.BusinessID] = append(s.sends[m.BusinessID], m.Activity.At)
+	}
 	s.applied++
 	return nil
 }

@@ -3,6 +3,7 @@ package team
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code is a stable, machine-readable error code. Clients branch on it, so the
@@ -36,6 +37,10 @@ type Error struct {
 	Fields map[string]string
 	// Err is the cause, kept for logs and errors.Is; it is never shown to clients.
 	Err error
+	// RetryAfter, for rate_limited, is how long the client should wait
+	// before the same request can succeed; 0 means "shortly" (the transport
+	// then asks for a pause of its own choosing).
+	RetryAfter time.Duration
 }
 
 // Error implements the error interface.
@@ -165,9 +170,30 @@ var (
 	ErrInvalidCursor = errors.New("team: invalid cursor")
 	// ErrRateLimited: the database throttled the request even after retries.
 	ErrRateLimited = errors.New("team: rate limited")
+	// ErrEmailBudgetSpent: the business has sent as many emails in the
+	// last hour as its budget allows (invariant I10); a Store returns it
+	// wrapped in *EmailBudgetError, which says when a slot frees up.
+	ErrEmailBudgetSpent = errors.New("team: email budget spent")
 	// ErrUnavailable: the database did not answer before the request's
 	// deadline (or its connection timed out) even after retries. A write
 	// that fails so was applied whole or not at all: each is one
 	// transaction.
 	ErrUnavailable = errors.New("team: database unavailable")
 )
+
+// EmailBudgetError is a Store's refusal of a Mutation that would send an
+// email while the business's budget for the rolling hour is spent. Nothing
+// of the Mutation was written.
+type EmailBudgetError struct {
+	// RetryAt is when the oldest email of the last hour leaves the window,
+	// the earliest instant the same Mutation can be accepted.
+	RetryAt time.Time
+}
+
+// Error implements error.
+func (e *EmailBudgetError) Error() string {
+	return fmt.Sprintf("%v until %s", ErrEmailBudgetSpent, e.RetryAt.Format(time.RFC3339Nano))
+}
+
+// Unwrap lets errors.Is(err, ErrEmailBudgetSpent) match.
+func (e *EmailBudgetError) Unwrap() error { return ErrEmailBudgetSpent }

@@ -52,6 +52,27 @@ type Service struct {
 	clock  Clock
 	ids    IDSource
 	phones PhoneNormalizer
+	// emailBudget is every Mutation's EmailBudget that sends an email.
+	emailBudget int
+}
+
+// DefaultEmailBudget is how many welcome and notice emails a business may
+// send in any rolling hour unless configured otherwise (SPEC §4,
+// INVITE_RATE).
+const DefaultEmailBudget = 100
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithEmailBudget sets how many welcome and notice emails a business may
+// send in any rolling hour (SPEC §4's INVITE_RATE); values below 1 keep
+// DefaultEmailBudget.
+func WithEmailBudget(n int) Option {
+	return func(s *Service) {
+		if n > 0 {
+			s.emailBudget = n
+		}
+	}
 }
 
 // PhoneNormalizer parses the phone numbers of invitations and contact
@@ -69,8 +90,27 @@ type PhoneNormalizer interface {
 // process that serves only operations that parse no phone numbers (reads,
 // permissions, removal); the wiring refuses to start a phone-parsing
 // operation without one.
-func NewService(store Store, clock Clock, ids IDSource, phones PhoneNormalizer) *Service {
-	return &Service{store: store, clock: clock, ids: ids, phones: phones}
+func NewService(store Store, clock Clock, ids IDSource, phones PhoneNormalizer, opts ...Option) *Service {
+	s := &Service{store: store, clock: clock, ids: ids, phones: phones, emailBudget: DefaultEmailBudget}
+	for _, opt := range opts {
+		opt(s)
+	}
+	return s
+}
+
+// emailBudgetSpent turns a Store's refusal for want of email budget into
+// rate_limited with the wait until a slot frees up, in whole seconds
+// rounded up (so that a client that waits exactly that long succeeds),
+// at least one. It returns nil for any other error.
+func emailBudgetSpent(err error, now time.Time) *Error {
+	var spent *EmailBudgetError
+	if !errors.As(err, &spent) {
+		return nil
+	}
+	wait := max(spent.RetryAt.Sub(now), time.Nanosecond)
+	wait = (wait + time.Second - 1) / time.Second * time.Second
+	return &Error{Code: CodeRateLimited, RetryAfter: wait, Err: err,
+		Message: fmt.Sprintf("This business has sent as many invitation and notice emails as it may in one hour; retry in %s.", wait)}
 }
 
 // errNoPhones answers InviteUser and UpdateContact in a Service built
@@ -298,8 +338,10 @@ type Invitation struct {
 // InviteUser adds a user to the business (managers only). It is one
 // transaction: the caller's permission, the new email's absence and the
 // tabs' being enabled are all checked at commit. The welcome email follows
-// from the activity record it commits. Errors: invalid_request, forbidden,
-// user_exists.
+// from the activity record it commits, and uses one of the business's
+// email budget for the hour. Errors: invalid_request, forbidden,
+// user_exists, rate_limited (the budget is spent; nothing is written, and
+// the error's RetryAfter says when to retry).
 func (s *Service) InviteUser(ctx context.Context, caller string, businessID BusinessID, in Invitation) (User, error) {
 	if s.phones == nil {
 		return User{}, errNoPhones
@@ -354,6 +396,7 @@ func (s *Service) InviteUser(ctx context.Context, caller string, businessID Busi
 			Actor:       caller,
 			After:       &user,
 			RequireTabs: granted,
+			EmailBudget: s.emailBudget, // the welcome email
 			Activity: Activity{
 				ID: s.ids.NewID(now), BusinessID: businessID, Type: ActivityUserAdded, Actor: caller, ActorID: me.ID,
 				Target: personOf(user), At: now,
@@ -371,6 +414,8 @@ func (s *Service) InviteUser(ctx context.Context, caller string, businessID Busi
 			continue // the business changed its tabs after we read them
 		case errors.Is(err, ErrTabsNotEnabled):
 			return User{}, tabsNotEnabled(granted, err)
+		case errors.Is(err, ErrEmailBudgetSpent):
+			return User{}, emailBudgetSpent(err, now)
 		default:
 			return User{}, fmt.Errorf("invite user: %w", err)
 		}
@@ -411,7 +456,10 @@ func joinTabs(p Permissions) string {
 // request makes the same database requests and gets the same answer whether
 // the target exists or not. needManager says whether the caller must hold
 // the users permission. change returns the mutation to apply, or nil when
-// there is nothing to do; update stamps the caller's id on its activity.
+// there is nothing to do; update stamps the caller's id on its activity. A
+// change that sends an email (a resend, a manager's change of someone
+// else's email) sets the mutation's EmailBudget to s.emailBudget; update
+// answers rate_limited when the budget is spent.
 func (s *Service) update(ctx context.Context, caller string, businessID BusinessID, email string, pre Precondition, needManager bool,
 	change func(target User, now time.Time) (*Mutation, error)) (User, error) {
 	for attempt := 1; ; attempt++ {
@@ -468,6 +516,8 @@ func (s *Service) update(ctx context.Context, caller string, businessID Business
 				Message: "This user is being changed by several people at once; retry in a moment."}
 		case errors.Is(err, ErrUserExists) && m.After != nil:
 			return User{}, userExists(m.After.Email)
+		case errors.Is(err, ErrEmailBudgetSpent):
+			return User{}, emailBudgetSpent(err, now)
 		default:
 			return User{}, fmt.Errorf("update user: %w", err)
 		}

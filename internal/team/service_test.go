@@ -1645,3 +1645,36 @@ func TestETagOfARemovedUserNeverMatchesTheUserInvitedAgain(t *testing.T) {
 		t.Errorf("the re-invited user's own revision was refused: %v", err)
 	}
 }
+
+// TestInviteUserKeepsToTheEmailBudget: with a budget of 3 a business's
+// fourth invite within the hour is refused with rate_limited, a
+// RetryAfter in whole seconds rounded up to when the oldest send leaves
+// the window, and nothing written; once the hour has passed it succeeds.
+func TestInviteUserKeepsToTheEmailBudget(t *testing.T) {
+	f := newFixture(t)
+	f.svc = team.NewService(f.store, f.clock, f.ids, phone.Normalizer{}, team.WithEmailBudget(3))
+	start := f.clock.at
+	for i := range 3 {
+		f.clock.at = start.Add(time.Duration(i) * time.Minute)
+		if _, err := f.svc.InviteUser(f.ctx, ownerEmail, acme, team.Invitation{Email: fmt.Sprintf("new%d@example.com", i)}); err != nil {
+			t.Fatalf("invite %d of a budget of 3: %v", i+1, err)
+		}
+	}
+	writes := f.mem.AppliedCount()
+	f.clock.at = start.Add(30*time.Minute + 500*time.Millisecond)
+	_, err := f.svc.InviteUser(f.ctx, ownerEmail, acme, team.Invitation{Email: "fourth@example.com"})
+	var e *team.Error
+	if !errors.As(err, &e) || e.Code != team.CodeRateLimited {
+		t.Fatalf("fourth invite within the hour = %v, want rate_limited", err)
+	}
+	if want := 30 * time.Minute; e.RetryAfter != want {
+		t.Errorf("RetryAfter = %s, want %s (29m59.5s rounded up to whole seconds)", e.RetryAfter, want)
+	}
+	if got := f.mem.AppliedCount(); got != writes {
+		t.Errorf("the refused invite committed %d writes", got-writes)
+	}
+	f.clock.at = start.Add(time.Hour)
+	if _, err := f.svc.InviteUser(f.ctx, ownerEmail, acme, team.Invitation{Email: "fourth@example.com"}); err != nil {
+		t.Fatalf("invite an hour after the oldest: %v", err)
+	}
+}

@@ -160,7 +160,20 @@ type Mutation struct {
 	RequireTabs Permissions
 	// Activity is recorded with the change.
 	Activity Activity
+	// EmailBudget is set on a change that sends a welcome or notice email
+	// (invites, resends, a manager's change of someone's email): it is the
+	// business's budget of such emails in any rolling hour (EmailWindow),
+	// and the change uses one of them. The store commits the change only
+	// together with the use of a budget slot free at Activity.At, so that
+	// concurrent changes never exceed the budget (invariant I10), and
+	// otherwise refuses it with *EmailBudgetError, writing nothing. 0: the
+	// change sends no email and is not counted.
+	EmailBudget int
 }
+
+// EmailWindow is the rolling window of a Mutation's EmailBudget (SPEC §4:
+// "in any rolling hour").
+const EmailWindow = time.Hour
 
 // Store is the persistence the Service needs. Implementations must honour
 // every condition of a Mutation atomically.
@@ -184,7 +197,10 @@ type Store interface {
 	// Apply commits a Mutation atomically. Errors, in order of precedence:
 	// ErrActorNotAllowed, ErrTabsNotEnabled (wrapped in *TabsNotEnabledError
 	// when the store knows the enabled tabs), ErrNotFound (Before is gone),
-	// ErrStale (Before changed), ErrUserExists (the new email is taken).
+	// ErrStale (Before changed), ErrUserExists (the new email is taken),
+	// ErrEmailBudgetSpent (wrapped in *EmailBudgetError: the Mutation has
+	// an EmailBudget and every slot of it was used within the last
+	// EmailWindow before Activity.At).
 	Apply(ctx context.Context, m Mutation) error
 }
 

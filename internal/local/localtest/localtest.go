@@ -10,6 +10,7 @@ import (
 
 	"github.com/businessapp/usermanagement/internal/dynamo/dynamotest"
 	"github.com/businessapp/usermanagement/internal/dynamodblocal"
+	"github.com/businessapp/usermanagement/internal/lambdaenv"
 	"github.com/businessapp/usermanagement/internal/local"
 )
 
@@ -26,7 +27,11 @@ func Start(t testing.TB, table string) *local.Stack {
 	ctx, cancel := context.WithCancel(context.Background())
 	stack, err := local.Start(ctx, local.Config{
 		Addr: "127.0.0.1:0", DynamoDBEndpoint: dynamodblocal.EndpointFromEnv(), TableName: table,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Console: io.Discard,
+		// Tests invite many users into the seeded business (paging
+		// through more than a page of them); they set their own email
+		// budget (SPEC §4) rather than depend on the default.
+		InviteRate: lambdaenv.MaxInviteRate,
+		Log:        slog.New(slog.NewTextHandler(io.Discard, nil)), Console: io.Discard,
 	})
 	if err != nil {
 		cancel()

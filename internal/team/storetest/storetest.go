@@ -292,6 +292,62 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		}
 	})
 
+	t.Run("the email budget allows that many sends in any rolling hour, exactly", func(t *testing.T) {
+		store := newStore(t)
+		f := newFixture(t, store, "acme")
+		const budget = 3
+		invite := func(email string, at time.Time) error {
+			u := f.newUser(team.User{Email: email})
+			act := f.activity(team.ActivityUserAdded, ownerMail, u)
+			act.At = at
+			return f.store.Apply(f.ctx, team.Mutation{BusinessID: f.biz.ID, Actor: ownerMail, After: &u, Activity: act, EmailBudget: budget})
+		}
+		first := t0.Add(time.Hour)
+		for i, email := range []string{"a@acme.test", "b@acme.test", "c@acme.test"} {
+			if err := invite(email, first.Add(time.Duration(i)*time.Minute)); err != nil {
+				t.Fatalf("send %d of a budget of %d: %v", i+1, budget, err)
+			}
+		}
+		newestBefore := newest(t, f.store, f.biz.ID, team.ActivityFilter{})
+		refused := invite("d@acme.test", first.Add(59*time.Minute))
+		var spent *team.EmailBudgetError
+		if !errors.As(refused, &spent) || !errors.Is(refused, team.ErrEmailBudgetSpent) {
+			t.Fatalf("fourth send within the hour = %v, want *EmailBudgetError", refused)
+		}
+		if want := first.Add(team.EmailWindow); !spent.RetryAt.Equal(want) {
+			t.Errorf("RetryAt = %s, want %s (the oldest send plus the window)", spent.RetryAt, want)
+		}
+		f.assertAbsent(t, "d@acme.test")
+		if got := newest(t, f.store, f.biz.ID, team.ActivityFilter{}); got.ID != newestBefore.ID {
+			t.Errorf("a refused send recorded activity %s", got.ID)
+		}
+		// Changes that send no email are not counted.
+		next := changed(f.member, func(u *team.User) { u.FirstName = "Moe" })
+		if err := f.store.Apply(f.ctx, team.Mutation{BusinessID: "acme", Actor: ownerMail, Before: &f.member, After: next,
+			Activity: f.activity(team.ActivityContactChanged, ownerMail, *next)}); err != nil {
+			t.Fatalf("a change without email while the budget is spent: %v", err)
+		}
+		// Other businesses have budgets of their own.
+		g := newFixture(t, store, "globex")
+		gu := g.newUser(team.User{Email: "a@globex.test"})
+		if err := g.store.Apply(g.ctx, team.Mutation{BusinessID: "globex", Actor: ownerMail, After: &gu,
+			Activity: g.activity(team.ActivityUserAdded, ownerMail, gu), EmailBudget: budget}); err != nil {
+			t.Fatalf("another business's first send: %v", err)
+		}
+		// An hour after the oldest send its slot is free again, and only it.
+		if err := invite("d@acme.test", first.Add(team.EmailWindow)); err != nil {
+			t.Fatalf("send an hour after the oldest: %v", err)
+		}
+		refused = invite("e@acme.test", first.Add(team.EmailWindow))
+		if !errors.As(refused, &spent) {
+			t.Fatalf("second send an hour after the oldest = %v, want *EmailBudgetError", refused)
+		}
+		if want := first.Add(time.Minute + team.EmailWindow); !spent.RetryAt.Equal(want) {
+			t.Errorf("RetryAt = %s, want %s (the second send plus the window)", spent.RetryAt, want)
+		}
+		f.assertAbsent(t, "e@acme.test")
+	})
+
 	t.Run("a removal deletes the user", func(t *testing.T) {
 		f := newFixture(t, newStore(t), "acme")
 		err := f.store.Apply(f.ctx, team.Mutation{BusinessID: "acme", Actor: ownerMail, Before: &f.member,
