@@ -5,8 +5,14 @@
 // business's tabs and the changed user together:
 //
 //	PK               SK                        item
-//	BUSINESS#<id>    PROFILE                   name, enabled tabs (string set)
-//	BUSINESS#<id>    USER#<normalised email>   the user
+//	BUSINESS#<id>    COUNT#<0..7>              users: one shard of the exact user count
+//	BUSINESS#<id>    PROFILE                   name, enabled tabs (string set), ownerId, ownerEmail
+//	BUSINESS#<id>    USER#<normalised email>   the user (owner = true on the owner's only)
+//
+// "COUNT#" sorts before "PROFILE", so one Query with SK between the two
+// reads the profile and every counter shard: the business with its exact
+// total.
+//
 //	BUSINESS#<id>    ACTIVITY#<ULID>           who did what to whom; the stream's input
 //
 // Activity items also carry the partition keys of two global secondary
@@ -20,6 +26,7 @@
 package dynamo
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/businessapp/usermanagement/internal/team"
@@ -45,6 +52,7 @@ const (
 const (
 	businessPrefix = "BUSINESS#"
 	profileSK      = "PROFILE"
+	counterPrefix  = "COUNT#"
 	userPrefix     = "USER#"
 	activityPrefix = "ACTIVITY#"
 	// Inside the index partition keys, after the business's partition key.
@@ -62,7 +70,11 @@ const (
 	EntityActivity = "activity"
 )
 
+// counterShards is how many items the user count is spread over.
+const counterShards = 8
+
 func businessPK(businessID team.BusinessID) string { return businessPrefix + businessID.String() }
+func counterSK(shard int) string                   { return counterPrefix + strconv.Itoa(shard) }
 func userSK(email string) string                   { return userPrefix + email }
 func activitySK(id string) string                  { return activityPrefix + id }
 

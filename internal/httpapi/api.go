@@ -202,6 +202,7 @@ var statusOf = map[team.Code]int{
 	team.CodePreconditionFailed: http.StatusPreconditionFailed,
 	CodePayloadTooLarge:         http.StatusRequestEntityTooLarge,
 	team.CodeSelfLockout:        http.StatusUnprocessableEntity,
+	team.CodeOwnerProtected:     http.StatusUnprocessableEntity,
 	team.CodeRateLimited:        http.StatusTooManyRequests,
 	team.CodeInternal:           http.StatusInternalServerError,
 	team.CodeUnavailable:        http.StatusServiceUnavailable,

@@ -93,6 +93,7 @@ const (
 	ActionConditionCheckItem = "dynamodb:ConditionCheckItem"
 	ActionPutItem            = "dynamodb:PutItem"
 	ActionDeleteItem         = "dynamodb:DeleteItem"
+	ActionUpdateItem         = "dynamodb:UpdateItem"
 )
 
 // readActions are what every operation calls: the caller's membership and
@@ -100,8 +101,9 @@ const (
 var readActions = []string{ActionGetItem, ActionQuery}
 
 // writeActions are the actions of a write's transaction (see
-// Route.DynamoDBActions) on top of the reads that precede it.
-var writeActions = []string{ActionGetItem, ActionQuery, ActionConditionCheckItem, ActionPutItem, ActionDeleteItem}
+// Route.DynamoDBActions) on top of the reads that precede it. UpdateItem
+// is the ADD on a shard of the user count that invites and removals make.
+var writeActions = []string{ActionGetItem, ActionQuery, ActionConditionCheckItem, ActionPutItem, ActionDeleteItem, ActionUpdateItem}
 
 var routes = []Route{
 	{OpListTabs, http.MethodGet, "/v1/businesses/{businessId}/tabs", false, readActions, (*API).listTabs},

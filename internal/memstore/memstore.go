@@ -42,6 +42,10 @@ func (s *Store) CreateBusiness(_ context.Context, b team.Business, owner team.Us
 	if _, ok := s.businesses[b.ID]; ok {
 		return fmt.Errorf("memstore: create business %s: %w", b.ID, team.ErrBusinessExists)
 	}
+	// As the DynamoDB store: the owner is named on the business and
+	// flagged on their record.
+	owner.IsOwner = true
+	b.OwnerID, b.OwnerEmail, b.Total = owner.ID, owner.Email, 0
 	s.businesses[b.ID] = b
 	s.users[b.ID] = map[string]team.User{owner.Email: owner}
 	return nil
@@ -55,7 +59,9 @@ func (s *Store) AppliedCount() int {
 	return s.applied
 }
 
-// Business implements team.Store.
+// Business implements team.Store. The total is the number of users held,
+// exact by construction, as the DynamoDB store's counter is by its
+// transactions.
 func (s *Store) Business(_ context.Context, id team.BusinessID) (team.Business, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -63,6 +69,7 @@ func (s *Store) Business(_ context.Context, id team.BusinessID) (team.Business, 
 	if !ok {
 		return team.Business{}, fmt.Errorf("memstore: business %s: %w", id, team.ErrNotFound)
 	}
+	b.Total = int64(len(s.users[id]))
 	return b, nil
 }
 
@@ -171,6 +178,9 @@ func (s *Store) Apply(_ context.Context, m team.Mutation) error {
 		cur, ok := users[m.Before.Email]
 		if !ok {
 			return fmt.Errorf("memstore: %w", team.ErrNotFound)
+		}
+		if cur.IsOwner && (m.After == nil || m.After.Email != m.Before.Email) {
+			return fmt.Errorf("memstore: %w", team.ErrOwnerProtected)
 		}
 		if cur.ID != m.Before.ID || cur.Version != m.Before.Version {
 			return fmt.Errorf("memstore: %w", team.ErrStale)

@@ -737,8 +737,9 @@ func keyList(keys []types.KeySchemaElement) []samtemplate.KeyElement {
 // authorised by the actions it contains (ConditionCheck, Put, Delete); IAM
 // has no dynamodb:TransactWriteItems action.
 var (
-	readActions  = []string{"dynamodb:GetItem", "dynamodb:Query"}
-	writeActions = []string{"dynamodb:GetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem", "dynamodb:PutItem", "dynamodb:DeleteItem"}
+	readActions = []string{"dynamodb:GetItem", "dynamodb:Query"}
+	// UpdateItem: the user count's shards (ADD in invites and removals).
+	writeActions = []string{"dynamodb:GetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"}
 	// mutatingActions are the DynamoDB actions that change items.
 	mutatingActions = []string{
 		"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",

@@ -97,6 +97,12 @@ func userExists(email string) *Error {
 	}
 }
 
+// ownerProtected answers a change to the owner's record that only the owner
+// may make (invariant I9).
+func ownerProtected(what string) *Error {
+	return Errorf(CodeOwnerProtected, "Only the owner can %s; ask the owner to hand on ownership first.", what)
+}
+
 func preconditionFailed(current int64) *Error {
 	return Errorf(CodePreconditionFailed, "The user was changed by someone else (it is now at version %d); reload and try again.", current)
 }
@@ -459,6 +465,12 @@ func (s *Service) update(ctx context.Context, caller string, businessID Business
 			return User{}, tabsNotEnabled(m.RequireTabs, err)
 		case errors.Is(err, ErrNotFound):
 			return User{}, userNotFound(email)
+		case errors.Is(err, ErrOwnerProtected) && attempt < maxAttempts:
+			// The target became the owner after it was read; the next read
+			// sees it and the change's own rule answers.
+			continue
+		case errors.Is(err, ErrOwnerProtected):
+			return User{}, ownerProtected("remove the owner or change the owner's email")
 		case errors.Is(err, ErrStale) && pre.pinned:
 			return User{}, Errorf(CodePreconditionFailed, "The user was changed by someone else; reload and try again.")
 		case errors.Is(err, ErrStale) && attempt < maxAttempts:
@@ -477,7 +489,8 @@ func (s *Service) update(ctx context.Context, caller string, businessID Business
 // SetPermissions replaces a user's permissions (managers only). A manager may
 // change their own, except that they cannot give up users or administration
 // (invariant I2). Errors: invalid_request, forbidden, not_found,
-// precondition_failed, self_lockout.
+// precondition_failed, self_lockout, owner_protected (the owner's
+// permissions, changed by someone else).
 func (s *Service) SetPermissions(ctx context.Context, caller string, businessID BusinessID, rawEmail string, tabIDs []string, pre Precondition) (User, error) {
 	email, err := NormalizeEmail(rawEmail)
 	if err != nil {
@@ -499,6 +512,9 @@ func (s *Service) SetPermissions(ctx context.Context, caller string, businessID 
 						Fields:  map[string]string{"permissions": fmt.Sprintf("Keep %q: you cannot remove your own access to it.", keep)}}
 				}
 			}
+		}
+		if target.IsOwner && email != caller {
+			return nil, ownerProtected("change the owner's permissions")
 		}
 		if slices.Equal(target.Permissions, perms) {
 			return nil, nil
@@ -531,7 +547,8 @@ type ContactPatch struct {
 // anyone's; every user may change their own. A new email must not belong to
 // another user of the business; the old and new records are swapped in one
 // transaction, so there are never two or none (invariant I1). Errors:
-// invalid_request, forbidden, not_found, precondition_failed, user_exists.
+// invalid_request, forbidden, not_found, precondition_failed, user_exists,
+// owner_protected (the owner's email, changed by someone else).
 func (s *Service) UpdateContact(ctx context.Context, caller string, businessID BusinessID, rawEmail string, patch ContactPatch, pre Precondition) (User, error) {
 	if s.phones == nil {
 		return User{}, errNoPhones
@@ -578,6 +595,9 @@ func (s *Service) UpdateContact(ctx context.Context, caller string, businessID B
 		set(&after.FirstName, first, &ch.FirstName)
 		set(&after.LastName, last, &ch.LastName)
 		set(&after.Phone, phone, &ch.Phone)
+		if ch.Email != nil && target.IsOwner && email != caller {
+			return nil, ownerProtected("change the owner's email")
+		}
 		if ch.IsZero() {
 			return nil, nil
 		}
@@ -594,8 +614,8 @@ func (s *Service) UpdateContact(ctx context.Context, caller string, businessID B
 
 // RemoveUser removes a user from the business (managers only); they lose
 // access on their next request. Nobody can remove themselves (invariant I2).
-// Errors: invalid_request, forbidden, not_found, precondition_failed,
-// self_lockout.
+// The owner cannot be removed (invariant I9). Errors: invalid_request,
+// forbidden, not_found, precondition_failed, self_lockout, owner_protected.
 func (s *Service) RemoveUser(ctx context.Context, caller string, businessID BusinessID, rawEmail string, pre Precondition) error {
 	email, err := NormalizeEmail(rawEmail)
 	if err != nil {
@@ -604,6 +624,9 @@ func (s *Service) RemoveUser(ctx context.Context, caller string, businessID Busi
 	_, err = s.update(ctx, caller, businessID, email, pre, true, func(target User, now time.Time) (*Mutation, error) {
 		if email == caller {
 			return nil, Errorf(CodeSelfLockout, "You cannot remove yourself; ask another manager to do it.")
+		}
+		if target.IsOwner {
+			return nil, ownerProtected("remove the owner")
 		}
 		return &Mutation{
 			BusinessID: businessID, Actor: caller, Before: &target,

@@ -12,6 +12,12 @@ type Business struct {
 	// Tabs are the tabs the business has enabled; only these can be granted.
 	Tabs      Permissions
 	CreatedAt time.Time
+	// OwnerID and OwnerEmail name the business's one owner (invariant I9).
+	OwnerID    string
+	OwnerEmail string
+	// Total is the exact number of users of the business, read with the
+	// profile (0 when writing a Business).
+	Total int64
 }
 
 // User is a person who can sign in to a business. Optional fields are "" when
@@ -32,7 +38,15 @@ type User struct {
 	UpdatedAt   time.Time
 	// Version starts at 1 and increases by one on every change.
 	Version int64
+	// IsOwner is true on the business's one owner only (invariant I9).
+	IsOwner bool
 }
+
+// IsActive reports whether the user may act in the business and receive
+// ownership. Until the invitation lifecycle (status invited/active) lands,
+// every stored user counts as active; this is the one predicate that the
+// lifecycle will implement, so every rule asking "active?" asks it here.
+func (u User) IsActive() bool { return true }
 
 // IsManager reports whether the user holds the User Management permission.
 func (u User) IsManager() bool { return u.Permissions.Has(TabUsers) }
@@ -165,7 +179,8 @@ type Mutation struct {
 // Store is the persistence the Service needs. Implementations must honour
 // every condition of a Mutation atomically.
 type Store interface {
-	// Business returns the business. Errors: ErrNotFound.
+	// Business returns the business with its owner and exact user count
+	// (Total), read together. Errors: ErrNotFound.
 	Business(ctx context.Context, businessID BusinessID) (Business, error)
 	// User returns a user by normalised email, read consistently.
 	// Errors: ErrNotFound.
@@ -181,10 +196,15 @@ type Store interface {
 	// acceptable for history (never for authorisation). Errors:
 	// ErrInvalidCursor.
 	Activity(ctx context.Context, businessID BusinessID, filter ActivityFilter, page PageRequest) (ActivityPage, error)
-	// Apply commits a Mutation atomically. Errors, in order of precedence:
-	// ErrActorNotAllowed, ErrTabsNotEnabled (wrapped in *TabsNotEnabledError
-	// when the store knows the enabled tabs), ErrNotFound (Before is gone),
-	// ErrStale (Before changed), ErrUserExists (the new email is taken).
+	// Apply commits a Mutation atomically. A Mutation that creates a user
+	// (Before nil) adds one to the business's user count and one that
+	// removes a user (After nil) takes one off; an email change leaves it.
+	// The owner's record cannot be removed or moved to another email.
+	// Errors, in order of precedence: ErrActorNotAllowed, ErrTabsNotEnabled
+	// (wrapped in *TabsNotEnabledError when the store knows the enabled
+	// tabs), ErrNotFound (Before is gone), ErrOwnerProtected (Before is the
+	// owner and would be removed or re-addressed), ErrStale (Before
+	// changed), ErrUserExists (the new email is taken).
 	Apply(ctx context.Context, m Mutation) error
 }
 
