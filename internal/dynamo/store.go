@@ -370,12 +370,21 @@ func (s *Store) Apply(ctx context.Context, m team.Mutation) error {
 		if !retry || attempt == conflictAttempts {
 			return fmt.Errorf("dynamo: apply %s: %w", m.Activity.Type, mapped)
 		}
-		pause := conflictBase<<(attempt-1) + rand.N(conflictBase<<(attempt-1))
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("dynamo: apply %s: %w", m.Activity.Type, requestError(ctx.Err()))
-		case <-time.After(pause):
+		if err := pause(ctx, attempt); err != nil {
+			return fmt.Errorf("dynamo: apply %s: %w", m.Activity.Type, err)
 		}
+	}
+}
+
+// pause waits before the next attempt of a transaction that lost a
+// conflict: a randomised, doubling pause, or until the context ends.
+func pause(ctx context.Context, attempt int) error {
+	d := conflictBase<<(attempt-1) + rand.N(conflictBase<<(attempt-1))
+	select {
+	case <-ctx.Done():
+		return requestError(ctx.Err())
+	case <-time.After(d):
+		return nil
 	}
 }
 

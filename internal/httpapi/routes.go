@@ -76,6 +76,7 @@ func KebabCase(operation string) string {
 
 // Operation names.
 const (
+	OpGetBusiness    = "GetBusiness"
 	OpListTabs       = "ListTabs"
 	OpListUsers      = "ListUsers"
 	OpGetUser        = "GetUser"
@@ -84,6 +85,8 @@ const (
 	OpUpdateContact  = "UpdateContact"
 	OpRemoveUser     = "RemoveUser"
 	OpListActivity   = "ListActivity"
+	// OpTransferOwnership hands ownership on (SPEC §4 "Hand on ownership").
+	OpTransferOwnership = "TransferOwnership"
 )
 
 // DynamoDB actions, as IAM names them.
@@ -106,6 +109,7 @@ var readActions = []string{ActionGetItem, ActionQuery}
 var writeActions = []string{ActionGetItem, ActionQuery, ActionConditionCheckItem, ActionPutItem, ActionDeleteItem, ActionUpdateItem}
 
 var routes = []Route{
+	{OpGetBusiness, http.MethodGet, "/v1/businesses/{businessId}", false, readActions, (*API).getBusiness},
 	{OpListTabs, http.MethodGet, "/v1/businesses/{businessId}/tabs", false, readActions, (*API).listTabs},
 	{OpListUsers, http.MethodGet, "/v1/businesses/{businessId}/users", false, readActions, (*API).listUsers},
 	{OpGetUser, http.MethodGet, "/v1/businesses/{businessId}/users/{email}", false, readActions, (*API).getUser},
@@ -114,6 +118,7 @@ var routes = []Route{
 	{OpUpdateContact, http.MethodPatch, "/v1/businesses/{businessId}/users/{email}", true, writeActions, (*API).updateContact},
 	{OpRemoveUser, http.MethodDelete, "/v1/businesses/{businessId}/users/{email}", false, writeActions, (*API).removeUser},
 	{OpListActivity, http.MethodGet, "/v1/businesses/{businessId}/activity", false, readActions, (*API).listActivity},
+	{OpTransferOwnership, http.MethodPost, "/v1/businesses/{businessId}/owner", false, writeActions, (*API).transferOwnership},
 }
 
 // indexesQueried names the table's global secondary indexes an operation

@@ -205,3 +205,31 @@ func (s *Store) Apply(_ context.Context, m team.Mutation) error {
 	s.applied++
 	return nil
 }
+
+// TransferOwnership implements team.Store under the one mutex, checking
+// what the DynamoDB store's transaction conditions check.
+func (s *Store) TransferOwnership(_ context.Context, t team.Transfer) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	users := s.users[t.BusinessID]
+	b := s.businesses[t.BusinessID]
+	from, ok := users[t.From.Email]
+	if !ok || from.ID != t.From.ID || !from.IsOwner || b.OwnerID != t.From.ID {
+		return fmt.Errorf("memstore: %w", team.ErrActorNotAllowed)
+	}
+	to, ok := users[t.To.Email]
+	if !ok {
+		return fmt.Errorf("memstore: %w", team.ErrNotFound)
+	}
+	if to.ID != t.To.ID || to.Version != t.To.Version || !to.IsManager() {
+		return fmt.Errorf("memstore: %w", team.ErrStale)
+	}
+	from.IsOwner, from.Version, from.UpdatedAt = false, from.Version+1, t.At
+	to.IsOwner, to.Version, to.UpdatedAt = true, to.Version+1, t.At
+	users[from.Email], users[to.Email] = from, to
+	b.OwnerID, b.OwnerEmail = to.ID, to.Email
+	s.businesses[t.BusinessID] = b
+	s.activity[t.BusinessID] = append(s.activity[t.BusinessID], t.Activity)
+	s.applied++
+	return nil
+}

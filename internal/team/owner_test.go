@@ -71,3 +71,63 @@ func TestOwnerIsProtected(t *testing.T) {
 		})
 	}
 }
+
+func TestTransferOwnership(t *testing.T) {
+	t.Run("the owner hands ownership to a manager", func(t *testing.T) {
+		f := newFixture(t)
+		got, err := f.svc.TransferOwnership(f.ctx, ownerEmail, acme, " Manager@ACME.test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.IsOwner || got.Email != managerEmail || got.Version != 2 {
+			t.Errorf("returned user = %+v, want the manager, owner, at version 2", got)
+		}
+		if stored, _ := f.stored(t, acme, managerEmail); !stored.IsOwner {
+			t.Errorf("the new owner's record is not marked as the owner")
+		}
+		if old, _ := f.stored(t, acme, ownerEmail); old.IsOwner || old.Version != 2 {
+			t.Errorf("the old owner's record = %+v, want unmarked at version 2", old)
+		}
+		b, err := f.svc.GetBusiness(f.ctx, memberEmail, acme)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.OwnerEmail != managerEmail {
+			t.Errorf("the business names %s as owner, want %s", b.OwnerEmail, managerEmail)
+		}
+		log := f.activity(t)
+		last := log[0] // newest first
+		if last.Type != team.ActivityOwnerTransferred || last.Actor != ownerEmail || last.Target.Email != managerEmail {
+			t.Errorf("last activity = %+v, want owner.transferred by the old owner to the manager", last)
+		}
+		// The old owner is now an ordinary manager: the new owner is
+		// protected from them, and they can no longer hand ownership on.
+		checkRefusal(t, f.svc.RemoveUser(f.ctx, ownerEmail, acme, managerEmail, team.AnyVersion), wantErr{code: team.CodeOwnerProtected})
+		_, err = f.svc.TransferOwnership(f.ctx, ownerEmail, acme, memberEmail)
+		checkRefusal(t, err, wantErr{code: team.CodeForbidden})
+	})
+
+	refused := []struct {
+		name   string
+		caller string
+		email  string
+		want   wantErr
+	}{
+		{"a manager who is not the owner", managerEmail, memberEmail, wantErr{code: team.CodeForbidden}},
+		{"a member", memberEmail, managerEmail, wantErr{code: team.CodeForbidden}},
+		{"another business's owner", outsiderEmail, managerEmail, wantErr{code: team.CodeForbidden}},
+		{"to a user without the users permission", ownerEmail, memberEmail, wantErr{code: team.CodeOwnerProtected, fields: []string{"email"}}},
+		{"to oneself", ownerEmail, ownerEmail, wantErr{code: team.CodeOwnerProtected}},
+		{"to nobody", ownerEmail, "ghost@acme.test", wantErr{code: team.CodeNotFound}},
+		{"to a malformed email", ownerEmail, "not an email", wantErr{code: team.CodeInvalidRequest, fields: []string{"email"}}},
+	}
+	for _, tt := range refused {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			before := f.state(t)
+			_, err := f.svc.TransferOwnership(f.ctx, tt.caller, acme, tt.email)
+			checkRefusal(t, err, tt.want)
+			f.checkUnchanged(t, before)
+		})
+	}
+}

@@ -208,6 +208,25 @@ func (s *Service) ListTabs(ctx context.Context, caller string, businessID Busine
 	return biz.Tabs.Tabs(), nil
 }
 
+// GetBusiness returns the business: its name, enabled tabs, owner and exact
+// number of users (read together). Any user of the business may call it.
+// Errors: forbidden.
+func (s *Service) GetBusiness(ctx context.Context, caller string, businessID BusinessID) (Business, error) {
+	me, meErr, biz, bizErr := readPair(ctx, s, businessID, caller, func(ctx context.Context) (Business, error) {
+		return s.store.Business(ctx, businessID)
+	})
+	if err := authorize(me, meErr, false); err != nil {
+		return Business{}, err
+	}
+	if errors.Is(bizErr, ErrNotFound) {
+		return Business{}, fmt.Errorf("business %s has users but no profile: %w", businessID, bizErr)
+	}
+	if bizErr != nil {
+		return Business{}, fmt.Errorf("read business: %w", bizErr)
+	}
+	return biz, nil
+}
+
 // ListUsers returns a page of users sorted by email. Managers only.
 // Errors: invalid_request (bad limit or cursor), forbidden.
 func (s *Service) ListUsers(ctx context.Context, caller string, businessID BusinessID, page PageRequest) (UserPage, error) {
@@ -637,6 +656,74 @@ func (s *Service) RemoveUser(ctx context.Context, caller string, businessID Busi
 		}, nil
 	})
 	return err
+}
+
+// TransferOwnership hands the business's ownership to another active
+// manager (invariant I9). Only the owner may call it. The caller's and the
+// new owner's records and the business change in one transaction,
+// conditioned on the caller still being the owner and the new owner still
+// being at the version read (which holds the users permission), so exactly
+// one owner exists at every instant. It returns the new owner. Errors:
+// invalid_request, forbidden (not the owner), not_found, owner_protected
+// (the new owner is not an active manager, or is the caller).
+func (s *Service) TransferOwnership(ctx context.Context, caller string, businessID BusinessID, rawEmail string) (User, error) {
+	email, err := NormalizeEmail(rawEmail)
+	if err != nil {
+		return User{}, Field("email", err)
+	}
+	for attempt := 1; ; attempt++ {
+		me, meErr, target, targetErr := readPair(ctx, s, businessID, caller, func(ctx context.Context) (User, error) {
+			if email == caller {
+				return User{}, nil
+			}
+			return s.store.User(ctx, businessID, email)
+		})
+		if err := authorize(me, meErr, false); err != nil {
+			return User{}, err
+		}
+		if !me.IsOwner {
+			return User{}, Errorf(CodeForbidden, "Only the owner can hand on ownership.")
+		}
+		if email == caller {
+			return User{}, Errorf(CodeOwnerProtected, "You are already the owner; choose another manager.")
+		}
+		if errors.Is(targetErr, ErrNotFound) {
+			return User{}, userNotFound(email)
+		}
+		if targetErr != nil {
+			return User{}, fmt.Errorf("read user: %w", targetErr)
+		}
+		if !target.IsManager() || !target.IsActive() {
+			return User{}, &Error{Code: CodeOwnerProtected,
+				Message: fmt.Sprintf("Ownership can only go to an active manager; %s does not hold the User Management permission or is not active.", email),
+				Fields:  map[string]string{"email": "Choose an active user who holds the User Management permission (the Users tab)."}}
+		}
+		now := s.clock.Now()
+		after := target
+		after.IsOwner, after.UpdatedAt, after.Version = true, now, target.Version+1
+		err := s.store.TransferOwnership(ctx, Transfer{
+			BusinessID: businessID, From: me, To: target, At: now,
+			Activity: Activity{
+				ID: s.ids.NewID(now), BusinessID: businessID, Type: ActivityOwnerTransferred, Actor: caller, ActorID: me.ID,
+				Target: personOf(after), At: now,
+			},
+		})
+		switch {
+		case err == nil:
+			return after, nil
+		case errors.Is(err, ErrActorNotAllowed) && attempt < maxAttempts:
+			continue // the caller changed (or lost ownership); read again and decide
+		case errors.Is(err, ErrNotFound):
+			return User{}, userNotFound(email)
+		case errors.Is(err, ErrStale) && attempt < maxAttempts:
+			continue
+		case errors.Is(err, ErrStale), errors.Is(err, ErrActorNotAllowed):
+			return User{}, &Error{Code: CodeRateLimited, Err: err,
+				Message: "The owner or the new owner is being changed by several people at once; retry in a moment."}
+		default:
+			return User{}, fmt.Errorf("transfer ownership: %w", err)
+		}
+	}
 }
 
 // phoneFieldError files a refused phone number under "phone". NormalizePhone

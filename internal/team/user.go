@@ -61,6 +61,7 @@ const (
 	ActivityUserRemoved        ActivityType = "user.removed"
 	ActivityPermissionsChanged ActivityType = "user.permissions_changed"
 	ActivityContactChanged     ActivityType = "user.contact_changed"
+	ActivityOwnerTransferred   ActivityType = "owner.transferred"
 )
 
 // ActivityTypes returns every activity type the service can record. What
@@ -68,7 +69,8 @@ const (
 // against this list, so that a new type cannot reach production without
 // saying what it sets off.
 func ActivityTypes() []ActivityType {
-	return []ActivityType{ActivityUserAdded, ActivityUserRemoved, ActivityPermissionsChanged, ActivityContactChanged}
+	return []ActivityType{ActivityUserAdded, ActivityUserRemoved, ActivityPermissionsChanged, ActivityContactChanged,
+		ActivityOwnerTransferred}
 }
 
 // Activity records who did what to whom and when. It is committed in the same
@@ -206,6 +208,25 @@ type Store interface {
 	// owner and would be removed or re-addressed), ErrStale (Before
 	// changed), ErrUserExists (the new email is taken).
 	Apply(ctx context.Context, m Mutation) error
+	// TransferOwnership hands the business's ownership from one user to
+	// another in one atomic step: the old owner's record loses the owner
+	// mark, the new owner's gains it, the business names the new owner and
+	// the activity is recorded, or nothing changes. Errors, in order of
+	// precedence: ErrActorNotAllowed (From is no longer the owner, or is
+	// another person), ErrNotFound (To is gone), ErrStale (To changed since
+	// it was read, or no longer holds the users permission).
+	TransferOwnership(ctx context.Context, t Transfer) error
+}
+
+// Transfer is one hand-over of ownership, computed from the two records as
+// read. Both records are stored with their version increased by one and
+// UpdatedAt set to At.
+type Transfer struct {
+	BusinessID BusinessID
+	// From is the owner (the caller) as read; To is the new owner as read.
+	From, To User
+	At       time.Time
+	Activity Activity
 }
 
 // TabsNotEnabledError carries the tabs a business had enabled when a

@@ -165,4 +165,122 @@ func runOwnerAndTotal(t *testing.T, newStore func(t *testing.T) Store) {
 			t.Errorf("users = %d, want %d after every write succeeded", users, 2+invites)
 		}
 	})
+
+	transfer := func(f *fixture, from, to team.User) error {
+		now := time.Now().UTC().Truncate(time.Millisecond)
+		after := to
+		after.IsOwner = true
+		return f.store.TransferOwnership(f.ctx, team.Transfer{BusinessID: f.biz.ID, From: from, To: to, At: now,
+			Activity: team.Activity{ID: team.ULIDSource{}.NewID(now), BusinessID: f.biz.ID, Type: team.ActivityOwnerTransferred,
+				Actor: from.Email, ActorID: from.ID, Target: team.Person{ID: to.ID, Email: to.Email}, At: now}})
+	}
+	// owners returns the users marked as the owner, and checks that the
+	// business names the one marked.
+	owners := func(t *testing.T, f *fixture) []team.User {
+		t.Helper()
+		page, err := f.store.Users(f.ctx, f.biz.ID, team.PageRequest{Limit: team.MaxPageSize})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []team.User
+		for _, u := range page.Users {
+			if u.IsOwner {
+				out = append(out, u)
+			}
+		}
+		b, err := f.store.Business(f.ctx, f.biz.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out) == 1 && (b.OwnerID != out[0].ID || b.OwnerEmail != out[0].Email) {
+			t.Errorf("the business names %s (%s) as owner, but the owner's mark is on %s (%s)", b.OwnerEmail, b.OwnerID, out[0].Email, out[0].ID)
+		}
+		return out
+	}
+
+	t.Run("ownership moves to a manager in one step", func(t *testing.T) {
+		f := newFixture(t, newStore(t), "acme")
+		manager := f.mustCreate(t, ownerMail, team.User{Email: "manager@acme.test", Permissions: team.Permissions{team.TabUsers}})
+		owner := f.mustGet(t, ownerMail)
+		if err := transfer(f, owner, manager); err != nil {
+			t.Fatalf("TransferOwnership: %v", err)
+		}
+		got := owners(t, f)
+		if len(got) != 1 || got[0].Email != manager.Email || got[0].Version != manager.Version+1 {
+			t.Fatalf("owners after the transfer = %+v, want only the manager at the next version", got)
+		}
+		if old := f.mustGet(t, ownerMail); old.IsOwner || old.Version != owner.Version+1 {
+			t.Errorf("the old owner after the transfer = %+v, want unmarked at the next version", old)
+		}
+		// The old owner is no longer the owner: a second transfer by them
+		// is refused and changes nothing.
+		if err := transfer(f, owner, f.member); !errors.Is(err, team.ErrActorNotAllowed) {
+			t.Errorf("transfer by the old owner = %v, want ErrActorNotAllowed", err)
+		}
+	})
+
+	t.Run("ownership goes only to the manager as read", func(t *testing.T) {
+		f := newFixture(t, newStore(t), "acme")
+		owner := f.mustGet(t, ownerMail)
+		if err := transfer(f, owner, f.member); !errors.Is(err, team.ErrStale) {
+			t.Errorf("transfer to a member without users = %v, want ErrStale", err)
+		}
+		manager := f.mustCreate(t, ownerMail, team.User{Email: "manager@acme.test", Permissions: team.Permissions{team.TabUsers}})
+		old := manager
+		old.Version = 7
+		if err := transfer(f, owner, old); !errors.Is(err, team.ErrStale) {
+			t.Errorf("transfer to an old version = %v, want ErrStale", err)
+		}
+		ghost := f.newUser(team.User{Email: "ghost@acme.test"})
+		if err := transfer(f, owner, ghost); !errors.Is(err, team.ErrNotFound) {
+			t.Errorf("transfer to nobody = %v, want ErrNotFound", err)
+		}
+		if got := owners(t, f); len(got) != 1 || got[0].Email != ownerMail {
+			t.Errorf("owners after refused transfers = %+v, want the owner alone", got)
+		}
+	})
+
+	t.Run("a transfer racing a removal of the new owner leaves exactly one owner", func(t *testing.T) {
+		const trials = 15
+		outcomes := map[string]int{}
+		for trial := range trials {
+			f := newFixture(t, newStore(t), team.BusinessID(fmt.Sprintf("race-%d", trial)))
+			target := f.mustCreate(t, ownerMail, team.User{Email: "heir@acme.test", Permissions: team.Permissions{team.TabUsers}})
+			remover := f.mustCreate(t, ownerMail, team.User{Email: "remover@acme.test", Permissions: team.Permissions{team.TabUsers}})
+			owner := f.mustGet(t, ownerMail)
+			var transferErr, removeErr error
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			wg.Go(func() { <-start; transferErr = transfer(f, owner, target) })
+			wg.Go(func() {
+				<-start
+				now := time.Now()
+				removeErr = f.store.Apply(f.ctx, team.Mutation{BusinessID: f.biz.ID, Actor: remover.Email, Before: &target,
+					Activity: team.Activity{ID: team.ULIDSource{}.NewID(now), BusinessID: f.biz.ID, Type: team.ActivityUserRemoved,
+						Actor: remover.Email, Target: team.Person{ID: target.ID, Email: target.Email}, At: now}})
+			})
+			close(start)
+			wg.Wait()
+			got := owners(t, f)
+			if len(got) != 1 {
+				t.Fatalf("trial %d: %d owners %+v (transfer: %v, removal: %v)", trial, len(got), got, transferErr, removeErr)
+			}
+			switch {
+			case transferErr == nil && removeErr != nil:
+				outcomes["transfer"]++
+				if got[0].Email != target.Email {
+					t.Errorf("trial %d: the transfer won but the owner is %s", trial, got[0].Email)
+				}
+			case removeErr == nil && transferErr != nil:
+				outcomes["removal"]++
+				if got[0].Email != ownerMail {
+					t.Errorf("trial %d: the removal won but the owner is %s", trial, got[0].Email)
+				}
+				f.assertAbsent(t, target.Email)
+			default:
+				t.Errorf("trial %d: want exactly one of the two to succeed; transfer: %v, removal: %v", trial, transferErr, removeErr)
+			}
+		}
+		t.Logf("winners over %d trials: %v", trials, outcomes)
+	})
 }
