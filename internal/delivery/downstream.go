@@ -54,6 +54,10 @@ var downstream = map[team.ActivityType]Downstream{
 		DetailType: DetailUserContactInfoChanged, Schema: "UserContactInfoChanged.schema.json",
 		Emails: noEmail,
 	},
+	team.ActivityOwnerTransferred: {
+		DetailType: DetailOwnerTransferred, Schema: "OwnerTransferred.schema.json",
+		Emails: noEmail,
+	},
 }
 
 // DownstreamOf returns what an activity type sets off; ok is false for a

@@ -22,6 +22,7 @@ func decodeUser(item map[string]types.AttributeValue) (userRecord, error) {
 		FirstName: d.str(attrFirstName), LastName: d.str(attrLastName), Phone: d.str(attrPhone),
 		Permissions: d.strings(attrPermissions), InvitedBy: d.str(attrInvitedBy),
 		CreatedAt: d.time(attrCreatedAt), UpdatedAt: d.time(attrUpdatedAt), Version: d.int(attrVersion),
+		Owner: d.bool(attrOwner),
 	}
 	if err := d.failed(); err != nil {
 		return userRecord{}, err
@@ -175,6 +176,20 @@ func (d *itemDecoder) int(name string) int64 {
 
 // time reads a time written as an RFC 3339 string (how attributevalue
 // writes time.Time) or as a number of Unix seconds.
+// bool reads a BOOL attribute; a missing one is false.
+func (d *itemDecoder) bool(name string) bool {
+	v := d.get(name)
+	if v == nil {
+		return false
+	}
+	b, ok := v.(*types.AttributeValueMemberBOOL)
+	if !ok {
+		d.fail(name, v, "BOOL")
+		return false
+	}
+	return b.Value
+}
+
 func (d *itemDecoder) time(name string) time.Time {
 	switch v := d.get(name).(type) {
 	case nil:

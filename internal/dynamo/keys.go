@@ -5,8 +5,14 @@
 // business's tabs and the changed user together:
 //
 //	PK               SK                        item
-//	BUSINESS#<id>    PROFILE                   name, enabled tabs (string set)
-//	BUSINESS#<id>    USER#<normalised email>   the user
+//	BUSINESS#<id>    COUNT#<0..7>              users: one shard of the exact user count
+//	BUSINESS#<id>    PROFILE                   name, enabled tabs (string set), ownerId, ownerEmail
+//	BUSINESS#<id>    USER#<normalised email>   the user (owner = true on the owner's only)
+//
+// "COUNT#" sorts before "PROFILE", so one Query with SK between the two
+// reads the profile and every counter shard: the business with its exact
+// total.
+//
 //	BUSINESS#<id>    ACTIVITY#<ULID>           who did what to whom; the stream's input
 //	BUSINESS#<id>    RATE#<shard>              slots of the email budget (rate.go)
 //
@@ -47,6 +53,7 @@ const (
 const (
 	businessPrefix = "BUSINESS#"
 	profileSK      = "PROFILE"
+	counterPrefix  = "COUNT#"
 	userPrefix     = "USER#"
 	activityPrefix = "ACTIVITY#"
 	ratePrefix     = "RATE#"
@@ -66,7 +73,11 @@ const (
 	EntityRate     = "rate"
 )
 
+// counterShards is how many items the user count is spread over.
+const counterShards = 8
+
 func businessPK(businessID team.BusinessID) string { return businessPrefix + businessID.String() }
+func counterSK(shard int) string                   { return counterPrefix + strconv.Itoa(shard) }
 func userSK(email string) string                   { return userPrefix + email }
 func activitySK(id string) string                  { return activityPrefix + id }
 func rateSK(shard int) string                      { return ratePrefix + strconv.Itoa(shard) }

@@ -39,6 +39,13 @@ const (
 	attrFrom        = "from"
 	attrTo          = "to"
 	attrSlots       = "slots"
+	// The owner (invariant I9): the profile names them, and their user item
+	// alone carries owner = true.
+	attrOwnerID    = "ownerId"
+	attrOwnerEmail = "ownerEmail"
+	attrOwner      = "owner"
+	// attrUsers is a counter shard's part of the business's user count.
+	attrUsers = "users"
 )
 
 // The partition-key attributes of the activity indexes (keys.go builds
@@ -65,17 +72,33 @@ type profileRecord struct {
 	Name      string    `dynamodbav:"name"`
 	Tabs      []string  `dynamodbav:"tabs,stringset,omitempty"`
 	CreatedAt time.Time `dynamodbav:"createdAt"`
+	// Left out on profiles written before businesses had owners.
+	OwnerID    string `dynamodbav:"ownerId,omitempty"`
+	OwnerEmail string `dynamodbav:"ownerEmail,omitempty"`
 }
 
 func toProfileRecord(b team.Business) profileRecord {
 	return profileRecord{
 		PK: businessPK(b.ID), SK: profileSK, Entity: EntityBusiness,
 		ID: b.ID.String(), Name: b.Name, Tabs: b.Tabs.Strings(), CreatedAt: b.CreatedAt,
+		OwnerID: b.OwnerID, OwnerEmail: b.OwnerEmail,
 	}
 }
 
 func (r profileRecord) business() team.Business {
-	return team.Business{ID: team.BusinessID(r.ID), Name: r.Name, Tabs: team.PermissionsOf(r.Tabs), CreatedAt: r.CreatedAt}
+	return team.Business{ID: team.BusinessID(r.ID), Name: r.Name, Tabs: team.PermissionsOf(r.Tabs), CreatedAt: r.CreatedAt,
+		OwnerID: r.OwnerID, OwnerEmail: r.OwnerEmail}
+}
+
+// counterRecord is one shard of a business's user count. Invites add one
+// to a random shard and removals take one off another, so a shard may go
+// negative; the sum over the shards is exact. Spreading the count over
+// counterShards items keeps concurrent invites from conflicting on one
+// item (DynamoDB cancels transactions that overlap on an item).
+type counterRecord struct {
+	PK    string `dynamodbav:"PK"`
+	SK    string `dynamodbav:"SK"`
+	Users int64  `dynamodbav:"users"`
 }
 
 type userRecord struct {
@@ -93,6 +116,9 @@ type userRecord struct {
 	CreatedAt   time.Time `dynamodbav:"createdAt"`
 	UpdatedAt   time.Time `dynamodbav:"updatedAt"`
 	Version     int64     `dynamodbav:"version"`
+	// Owner is set on the owner's item only, so a condition can ask
+	// attribute_not_exists(owner).
+	Owner bool `dynamodbav:"owner,omitempty"`
 }
 
 func toUserRecord(u team.User) userRecord {
@@ -100,7 +126,7 @@ func toUserRecord(u team.User) userRecord {
 		PK: businessPK(u.BusinessID), SK: userSK(u.Email), Entity: EntityUser,
 		BusinessID: u.BusinessID.String(), ID: u.ID, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Phone: u.Phone,
 		Permissions: u.Permissions.Strings(), InvitedBy: u.InvitedBy,
-		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt, Version: u.Version,
+		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt, Version: u.Version, Owner: u.IsOwner,
 	}
 }
 
@@ -108,7 +134,7 @@ func (r userRecord) user() team.User {
 	return team.User{
 		BusinessID: team.BusinessID(r.BusinessID), ID: r.ID, Email: r.Email, FirstName: r.FirstName, LastName: r.LastName, Phone: r.Phone,
 		Permissions: team.PermissionsOf(r.Permissions), InvitedBy: r.InvitedBy,
-		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Version: r.Version,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Version: r.Version, IsOwner: r.Owner,
 	}
 }
 

@@ -14,9 +14,10 @@ import (
 func TestRecordTagsAreAttributeNames(t *testing.T) {
 	names := []string{AttrPK, AttrSK, attrEntity, attrID, attrName, attrTabs, attrCreatedAt, attrUpdatedAt,
 		attrBusinessID, attrEmail, attrFirstName, attrLastName, attrPhone, attrPermissions, attrInvitedBy,
-		attrVersion, attrType, attrActor, attrActorID, attrTarget, attrAt, attrChanges, attrFrom, attrTo, attrSlots, AttrByUserPK, AttrByTypePK}
+		attrVersion, attrType, attrActor, attrActorID, attrTarget, attrAt, attrChanges, attrFrom, attrTo, attrSlots, AttrByUserPK, AttrByTypePK,
+		attrOwnerID, attrOwnerEmail, attrOwner, attrUsers}
 	for _, record := range []any{profileRecord{}, rateRecord{}, userRecord{}, activityRecord{}, personRecord{},
-		changesRecord{}, permissionsChangeRecord{}, fieldChangeRecord{}} {
+		changesRecord{}, permissionsChangeRecord{}, fieldChangeRecord{}, counterRecord{}} {
 		typ := reflect.TypeOf(record)
 		for i := range typ.NumField() {
 			f := typ.Field(i)

@@ -105,7 +105,10 @@ func TestRequestsPerOperation(t *testing.T) {
 		want                     map[string]int
 		concurrent               bool // the requests must overlap
 	}{
-		{"list tabs", "GET", "/v1/businesses/acme/tabs", "", 200, map[string]int{"GetItem": 2}, true},
+		// The business, its owner and its exact total: the caller's item
+		// and one Query over the profile and the counter shards, at once.
+		{"get business", "GET", "/v1/businesses/acme", "", 200, map[string]int{"GetItem": 1, "Query": 1}, true},
+		{"list tabs", "GET", "/v1/businesses/acme/tabs", "", 200, map[string]int{"GetItem": 1, "Query": 1}, true},
 		{"invite with permissions", "POST", "/v1/businesses/acme/users", `{"email":"ann@acme.test","permissions":["crm"]}`, 201,
 			map[string]int{"GetItem": 1, "Query": 1, "TransactWriteItems": 1}, false},
 		{"invite with default permissions", "POST", "/v1/businesses/acme/users", `{"email":"bob@acme.test"}`, 201,
@@ -122,6 +125,10 @@ func TestRequestsPerOperation(t *testing.T) {
 		{"remove user", "DELETE", "/v1/businesses/acme/users/anne@acme.test", "", 204,
 			map[string]int{"GetItem": 2, "TransactWriteItems": 1}, true},
 		{"list activity", "GET", "/v1/businesses/acme/activity", "", 200, map[string]int{"GetItem": 1, "Query": 1}, true},
+		// Last: afterwards the caller is no longer the owner. bob holds
+		// every tab (the default invite), so he is a manager.
+		{"hand on ownership", "POST", "/v1/businesses/acme/owner", `{"email":"bob@acme.test"}`, 200,
+			map[string]int{"GetItem": 2, "TransactWriteItems": 1}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

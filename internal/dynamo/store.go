@@ -49,17 +49,49 @@ func key(pk, sk string) map[string]types.AttributeValue {
 	}
 }
 
-// Business implements team.Store.
+// Business implements team.Store. One consistent Query reads the profile
+// and every shard of the user count ("COUNT#" sorts just before
+// "PROFILE"), so the total is exact and costs no second request.
 func (s *Store) Business(ctx context.Context, businessID team.BusinessID) (team.Business, error) {
-	item, err := s.get(ctx, key(businessPK(businessID), profileSK))
+	expr, err := expression.NewBuilder().WithKeyCondition(
+		expression.Key(AttrPK).Equal(expression.Value(businessPK(businessID))).
+			And(expression.Key(AttrSK).Between(expression.Value(counterPrefix), expression.Value(profileSK)))).Build()
 	if err != nil {
-		return team.Business{}, fmt.Errorf("dynamo: business %s: %w", businessID, err)
+		return team.Business{}, fmt.Errorf("dynamo: business %s: build query: %w", businessID, err)
 	}
-	var r profileRecord
-	if err := attributevalue.UnmarshalMap(item, &r); err != nil {
-		return team.Business{}, fmt.Errorf("dynamo: business %s: decode item: %w", businessID, err)
+	out, err := s.client.Query(ctx, &dynamodb.QueryInput{
+		TableName: &s.table, KeyConditionExpression: expr.KeyCondition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return team.Business{}, fmt.Errorf("dynamo: business %s: %w", businessID, requestError(err))
 	}
-	return r.business(), nil
+	var (
+		b     team.Business
+		found bool
+		total int64
+	)
+	for _, item := range out.Items {
+		d := itemDecoder{item: item}
+		if d.str(AttrSK) != profileSK {
+			total += d.int(attrUsers)
+			if err := d.failed(); err != nil {
+				return team.Business{}, fmt.Errorf("dynamo: business %s: decode counter: %w", businessID, err)
+			}
+			continue
+		}
+		var r profileRecord
+		if err := attributevalue.UnmarshalMap(item, &r); err != nil {
+			return team.Business{}, fmt.Errorf("dynamo: business %s: decode item: %w", businessID, err)
+		}
+		b, found = r.business(), true
+	}
+	if !found {
+		return team.Business{}, fmt.Errorf("dynamo: business %s: %w", businessID, team.ErrNotFound)
+	}
+	b.Total = total
+	return b, nil
 }
 
 // User implements team.Store.
@@ -263,9 +295,12 @@ func cursorAfter(l list, item map[string]types.AttributeValue) (string, error) {
 	return encodeCursor(l.businessID, l.prefix, l.filter, sk.Value), nil
 }
 
-// CreateBusiness adds a business profile and its owner in one transaction.
+// CreateBusiness adds a business profile and its owner in one transaction:
+// the owner is named on the profile, flagged on their item, and counted.
 // Errors: team.ErrBusinessExists.
 func (s *Store) CreateBusiness(ctx context.Context, b team.Business, owner team.User) error {
+	owner.IsOwner = true
+	b.OwnerID, b.OwnerEmail = owner.ID, owner.Email
 	profile, err := attributevalue.MarshalMap(toProfileRecord(b))
 	if err != nil {
 		return fmt.Errorf("dynamo: encode business: %w", err)
@@ -278,6 +313,7 @@ func (s *Store) CreateBusiness(ctx context.Context, b team.Business, owner team.
 	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Put: &types.Put{TableName: &s.table, Item: profile, ConditionExpression: &notExists}},
 		{Put: &types.Put{TableName: &s.table, Item: user}},
+		counterUpdate(s.table, businessPK(b.ID), rand.N(counterShards), 1),
 	}})
 	var canceled *types.TransactionCanceledException
 	if errors.As(err, &canceled) && len(canceled.CancellationReasons) > 0 &&
@@ -346,12 +382,21 @@ func (s *Store) commit(ctx context.Context, m team.Mutation, tx *transaction, to
 		if !retry || attempt == conflictAttempts {
 			return fmt.Errorf("dynamo: apply %s: %w", m.Activity.Type, mapped)
 		}
-		pause := conflictBase<<(attempt-1) + rand.N(conflictBase<<(attempt-1))
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("dynamo: apply %s: %w", m.Activity.Type, requestError(ctx.Err()))
-		case <-time.After(pause):
+		if err := pause(ctx, attempt); err != nil {
+			return fmt.Errorf("dynamo: apply %s: %w", m.Activity.Type, err)
 		}
+	}
+}
+
+// pause waits before the next attempt of a transaction that lost a
+// conflict: a randomised, doubling pause, or until the context ends.
+func pause(ctx context.Context, attempt int) error {
+	d := conflictBase<<(attempt-1) + rand.N(conflictBase<<(attempt-1))
+	select {
+	case <-ctx.Done():
+		return requestError(ctx.Err())
+	case <-time.After(d):
+		return nil
 	}
 }
 

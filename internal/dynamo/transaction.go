@@ -3,6 +3,7 @@ package dynamo
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -25,6 +26,7 @@ const (
 	roleNewEmail             // the new email is free
 	roleRateSlot             // the email budget slot is still free (rate.go)
 	roleActivity             // the activity record
+	roleCounter              // a shard of the user count (no condition)
 )
 
 // transaction is a built TransactWriteItems with the role of each item.
@@ -93,13 +95,21 @@ func (s *Store) transaction(m team.Mutation) (*transaction, error) {
 		// old item comes back, which tells "removed" from "changed". The id
 		// is part of it: a user removed and invited again at the address
 		// starts at version 1 again, but is another person (I8).
-		expr, err := expression.NewBuilder().WithCondition(
-			expression.Name(attrVersion).Equal(expression.Value(m.Before.Version)).
-				And(expression.Name(attrID).Equal(expression.Value(m.Before.ID)))).Build()
+		revision := expression.Name(attrVersion).Equal(expression.Value(m.Before.Version)).
+			And(expression.Name(attrID).Equal(expression.Value(m.Before.ID)))
+		expr, err := expression.NewBuilder().WithCondition(revision).Build()
 		if err != nil {
 			return nil, err
 		}
 		if emailChanges {
+			// The owner's item is never deleted, by a removal or an email
+			// change (invariant I9): the condition makes that atomic even
+			// if ownership moved to this user after the read.
+			expr, err := expression.NewBuilder().WithCondition(
+				revision.And(expression.AttributeNotExists(expression.Name(attrOwner)))).Build()
+			if err != nil {
+				return nil, err
+			}
 			add(roleBefore, types.TransactWriteItem{Delete: &types.Delete{
 				TableName: &s.table, Key: key(pk, userSK(m.Before.Email)),
 				ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
@@ -125,6 +135,10 @@ func (s *Store) transaction(m team.Mutation) (*transaction, error) {
 		add(roleNewEmail, types.TransactWriteItem{Put: &types.Put{
 			TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(" + AttrPK + ")"),
 		}})
+	}
+
+	if counted := countDelta(m); counted != 0 {
+		add(roleCounter, counterUpdate(s.table, pk, rand.N(counterShards), counted))
 	}
 
 	activity, err := attributevalue.MarshalMap(toActivityRecord(m.Activity))
@@ -171,6 +185,9 @@ func (t *transaction) explain(err error) (mapped error, retry bool) {
 			if r.Item == nil {
 				return team.ErrNotFound, false
 			}
+			if _, owner := r.Item[attrOwner]; owner && t.input.TransactItems[i].Delete != nil {
+				return team.ErrOwnerProtected, false
+			}
 			return team.ErrStale, false
 		case roleNewEmail:
 			return team.ErrUserExists, false
@@ -194,6 +211,32 @@ func (t *transaction) explain(err error) (mapped error, retry bool) {
 		return fmt.Errorf("%w: %s", team.ErrRateLimited, reasonSummary(reasons)), true
 	}
 	return fmt.Errorf("transaction conflict: %s: %w", reasonSummary(reasons), err), true
+}
+
+// countDelta is what a mutation changes the user count by: one more for a
+// new user, one fewer for a removal, nothing for a change (an email change
+// replaces one item by another).
+func countDelta(m team.Mutation) int64 {
+	switch {
+	case m.Before == nil && m.After != nil:
+		return 1
+	case m.Before != nil && m.After == nil:
+		return -1
+	}
+	return 0
+}
+
+// counterUpdate adds delta to one shard of the business's user count. ADD
+// creates the shard at 0 when it is missing and needs no condition, so it
+// never fails a transaction; it only conflicts with another transaction on
+// the same shard in flight, which Apply retries.
+func counterUpdate(table, pk string, shard int, delta int64) types.TransactWriteItem {
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName: &table, Key: key(pk, counterSK(shard)),
+		UpdateExpression:          aws.String("ADD #users :d"),
+		ExpressionAttributeNames:  map[string]string{"#users": attrUsers},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":d": &types.AttributeValueMemberN{Value: strconv.FormatInt(delta, 10)}},
+	}}
 }
 
 func tabsNotEnabled(profile map[string]types.AttributeValue) error {

@@ -110,6 +110,7 @@ func TestOtherTenantsAreForbiddenEverywhere(t *testing.T) {
 	acmeActivity := url.QueryEscape(firstPageCursor(t, s, acmeActivityPath))
 	targets := []string{bob, acmeOwner, ghost, globexOwner}
 	bodies := map[string][]string{
+		httpapi.OpTransferOwnership: {`{"email":"{target}"}`},
 		httpapi.OpInviteUser: {
 			`{"email":"{target}"}`,
 			`{"email":"{target}","permissions":["home"]}`,
@@ -166,6 +167,7 @@ func TestOtherTenantsAreForbiddenEverywhere(t *testing.T) {
 		path := strings.NewReplacer("{businessId}", "globex", "{email}", globexOwner).Replace(route.Path)
 		body := map[string]string{
 			httpapi.OpInviteUser: `{"email":"cy@example.com"}`, httpapi.OpSetPermissions: `{"permissions":[]}`, httpapi.OpUpdateContact: `{"firstName":"X"}`,
+			httpapi.OpTransferOwnership: `{"email":"owner@globex.test"}`,
 		}[route.Operation]
 		assertError(t, s.do(apiCall{caller: acmeOwner, method: route.Method, path: path, body: body}), http.StatusForbidden, "forbidden")
 	}

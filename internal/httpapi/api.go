@@ -15,6 +15,7 @@ import (
 
 // TeamService is what the API needs of the domain; *team.Service has it.
 type TeamService interface {
+	GetBusiness(ctx context.Context, caller string, businessID team.BusinessID) (team.Business, error)
 	ListTabs(ctx context.Context, caller string, businessID team.BusinessID) ([]team.Tab, error)
 	ListUsers(ctx context.Context, caller string, businessID team.BusinessID, page team.PageRequest) (team.UserPage, error)
 	GetUser(ctx context.Context, caller string, businessID team.BusinessID, email string) (team.User, error)
@@ -23,6 +24,7 @@ type TeamService interface {
 	UpdateContact(ctx context.Context, caller string, businessID team.BusinessID, email string, patch team.ContactPatch, pre team.Precondition) (team.User, error)
 	RemoveUser(ctx context.Context, caller string, businessID team.BusinessID, email string, pre team.Precondition) error
 	ListActivity(ctx context.Context, caller string, businessID team.BusinessID, filter team.ActivityFilter, page team.PageRequest) (team.ActivityPage, error)
+	TransferOwnership(ctx context.Context, caller string, businessID team.BusinessID, email string) (team.User, error)
 }
 
 var _ TeamService = (*team.Service)(nil)
@@ -202,6 +204,7 @@ var statusOf = map[team.Code]int{
 	team.CodePreconditionFailed: http.StatusPreconditionFailed,
 	CodePayloadTooLarge:         http.StatusRequestEntityTooLarge,
 	team.CodeSelfLockout:        http.StatusUnprocessableEntity,
+	team.CodeOwnerProtected:     http.StatusUnprocessableEntity,
 	team.CodeRateLimited:        http.StatusTooManyRequests,
 	team.CodeInternal:           http.StatusInternalServerError,
 	team.CodeUnavailable:        http.StatusServiceUnavailable,

@@ -13,6 +13,23 @@ func userResponse(status int, u team.User) response {
 
 func cursorJSON(c string) *string { return nullable(c) }
 
+func (a *API) getBusiness(r *http.Request) (response, error) {
+	biz, err := businessID(r)
+	if err != nil {
+		return response{}, err
+	}
+	b, err := a.svc.GetBusiness(r.Context(), caller(r), biz)
+	if err != nil {
+		return response{}, err
+	}
+	tabs := b.Tabs.Tabs()
+	out := businessJSON{ID: b.ID.String(), Name: b.Name, Tabs: make([]tabJSON, len(tabs)), Owner: ownerJSON{Email: b.OwnerEmail}, Total: b.Total}
+	for i, t := range tabs {
+		out.Tabs[i] = tabJSON{ID: string(t.ID), Name: t.Name}
+	}
+	return response{status: http.StatusOK, body: out}, nil
+}
+
 func (a *API) listTabs(r *http.Request) (response, error) {
 	biz, err := businessID(r)
 	if err != nil {
@@ -182,4 +199,27 @@ func (a *API) removeUser(r *http.Request) (response, error) {
 		return response{}, err
 	}
 	return response{status: http.StatusNoContent}, nil
+}
+
+func (a *API) transferOwnership(r *http.Request) (response, error) {
+	b, err := readBody(r, "email")
+	if err != nil {
+		return response{}, err
+	}
+	email, err := b.optString("email")
+	if err != nil {
+		return response{}, err
+	}
+	if email == nil {
+		return response{}, team.InvalidFields(map[string]string{"email": "Send the email of the manager who becomes the owner."})
+	}
+	biz, err := businessID(r)
+	if err != nil {
+		return response{}, err
+	}
+	u, err := a.svc.TransferOwnership(r.Context(), caller(r), biz, *email)
+	if err != nil {
+		return response{}, err
+	}
+	return userResponse(http.StatusOK, u), nil
 }

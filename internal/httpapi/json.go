@@ -24,6 +24,7 @@ type userJSON struct {
 	CreatedAt       string   `json:"createdAt"`
 	UpdatedAt       string   `json:"updatedAt"`
 	Version         int64    `json:"version"`
+	IsOwner         bool     `json:"isOwner"`
 }
 
 func nullable(s string) *string {
@@ -38,6 +39,7 @@ func toUserJSON(u team.User) userJSON {
 		ID: u.ID, Email: u.Email, FirstName: nullable(u.FirstName), LastName: nullable(u.LastName), Phone: nullable(u.Phone),
 		Permissions: u.Permissions.Strings(), InvitedBy: nullable(u.InvitedBy),
 		CreatedAt: timestamp(u.CreatedAt), UpdatedAt: timestamp(u.UpdatedAt), Version: u.Version,
+		IsOwner: u.IsOwner,
 	}
 }
 
@@ -51,6 +53,20 @@ func timestamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 type tabJSON struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
+}
+
+// businessJSON is GET /v1/businesses/{businessId}: total is the exact
+// number of users.
+type businessJSON struct {
+	ID    string    `json:"id"`
+	Name  string    `json:"name"`
+	Tabs  []tabJSON `json:"tabs"`
+	Owner ownerJSON `json:"owner"`
+	Total int64     `json:"total"`
+}
+
+type ownerJSON struct {
+	Email string `json:"email"`
 }
 
 type tabsJSON struct {

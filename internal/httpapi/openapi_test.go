@@ -60,6 +60,10 @@ func TestOpenAPIMatchesRouteTable(t *testing.T) {
 }
 
 // specCall is one request of the response tests.
+// acmeManager is a manager of acme who is not the owner; the cases it
+// calls invite it first.
+const acmeManager = "manager@acme.test"
+
 type specCall struct {
 	name    string
 	caller  string // "" sends no caller: 401
@@ -146,6 +150,19 @@ var bigBody = `{"firstName":"` + strings.Repeat("a", httpapi.MaxBodyBytes) + `"}
 func TestResponsesMatchOpenAPI(t *testing.T) {
 	const users = "/v1/businesses/acme/users"
 	cases := []specCall{
+		// GetBusiness
+		{"business", acmeMember, "GET", "/v1/businesses/acme", "", "", 200},
+		{"business with a malformed id", acmeOwner, "GET", "/v1/businesses/acme.corp", "", "", 400},
+		{"business without a caller", "", "GET", "/v1/businesses/acme", "", "", 401},
+		{"business of another business", globexOwner, "GET", "/v1/businesses/acme", "", "", 403},
+		// TransferOwnership
+		{"hand on ownership", acmeOwner, "POST", "/v1/businesses/acme/owner", `{"email":"` + acmeManager + `"}`, "", 200},
+		{"hand on ownership without an email", acmeOwner, "POST", "/v1/businesses/acme/owner", `{}`, "", 400},
+		{"hand on ownership without a caller", "", "POST", "/v1/businesses/acme/owner", `{"email":"bob@example.com"}`, "", 401},
+		{"hand on ownership as a manager who is not the owner", acmeManager, "POST", "/v1/businesses/acme/owner", `{"email":"bob@example.com"}`, "", 403},
+		{"hand on ownership to nobody", acmeOwner, "POST", "/v1/businesses/acme/owner", `{"email":"ghost@example.com"}`, "", 404},
+		{"hand on ownership with a body over 16 KiB", acmeOwner, "POST", "/v1/businesses/acme/owner", bigBody, "", 413},
+		{"hand on ownership to a non-manager", acmeOwner, "POST", "/v1/businesses/acme/owner", `{"email":"bob@example.com"}`, "", 422},
 		// ListTabs
 		{"tabs", acmeMember, "GET", acmeTabsPath, "", "", 200},
 		{"tabs of a malformed business id", acmeOwner, "GET", "/v1/businesses/acme.corp/tabs", "", "", 400},
@@ -185,6 +202,7 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		{"set permissions of an old version", acmeOwner, "PUT", bobPath + "/permissions", `{"permissions":["home"]}`, tag(bobID, 7), 412},
 		{"set permissions with a body over 16 KiB", acmeOwner, "PUT", bobPath + "/permissions", bigBody, "", 413},
 		{"drop one's own users tab", acmeOwner, "PUT", ownerPath + "/permissions", `{"permissions":["home","administration"]}`, "", 422},
+		{"change the owner's permissions as another manager", acmeManager, "PUT", ownerPath + "/permissions", `{"permissions":["home","users"]}`, "", 422},
 		// UpdateContact
 		{"update contact", acmeOwner, "PATCH", bobPath, `{"lastName":"Stoner","phone":""}`, tag(bobID, 1), 200},
 		{"update own contact", acmeMember, "PATCH", memberPath, `{"firstName":null,"email":"mia@example.com"}`, "", 200},
@@ -196,6 +214,7 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		{"update to a taken email", acmeOwner, "PATCH", bobPath, `{"email":"member@acme.test"}`, "", 409},
 		{"update an old version", acmeOwner, "PATCH", bobPath, `{"lastName":"X"}`, tag(bobID, 2), 412},
 		{"update with a body over 16 KiB", acmeOwner, "PATCH", bobPath, bigBody, "", 413},
+		{"update the owner's email as another manager", acmeManager, "PATCH", ownerPath, `{"email":"boss@acme.test"}`, "", 422},
 		// RemoveUser
 		{"remove", acmeOwner, "DELETE", bobPath, "", tag(bobID, 1), 204},
 		{"remove with a malformed If-Match", acmeOwner, "DELETE", bobPath, "", "1", 400},
@@ -204,6 +223,7 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		{"remove nobody", acmeOwner, "DELETE", ghostPath, "", "", 404},
 		{"remove an old version", acmeOwner, "DELETE", bobPath, "", tag(bobID, 3), 412},
 		{"remove oneself", acmeOwner, "DELETE", ownerPath, "", "", 422},
+		{"remove the owner as another manager", acmeManager, "DELETE", ownerPath, "", "", 422},
 		// ListActivity
 		{"activity", acmeOwner, "GET", acmeActivityPath, "", "", 200},
 		{"activity, first page", acmeOwner, "GET", acmeActivityPath + "?limit=1", "", "", 200},
@@ -227,6 +247,10 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			s := newTestStack(t)
+			if c.caller == acmeManager || strings.Contains(c.body, acmeManager) {
+				s.mustDo(t, apiCall{caller: acmeOwner, method: "POST", path: acmeUsersPath,
+					body: `{"email":"` + acmeManager + `","permissions":["home","users"]}`}, 201)
+			}
 			if c.name == inviteOverBudget {
 				spendEmailBudget(t, s)
 			}
@@ -273,14 +297,23 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 // validBodies are bodies each write route accepts, so that a request
 // reaches the service.
 var validBodies = map[string]string{
-	httpapi.OpInviteUser:     `{"email":"cy@example.com"}`,
-	httpapi.OpSetPermissions: `{"permissions":["home"]}`,
-	httpapi.OpUpdateContact:  `{"firstName":"Cy"}`,
+	httpapi.OpInviteUser:        `{"email":"cy@example.com"}`,
+	httpapi.OpSetPermissions:    `{"permissions":["home"]}`,
+	httpapi.OpUpdateContact:     `{"firstName":"Cy"}`,
+	httpapi.OpTransferOwnership: `{"email":"bob@example.com"}`,
 }
 
 // failingService is a TeamService whose every call fails with err, as the
 // real service does when its store fails.
 type failingService struct{ err error }
+
+func (f failingService) TransferOwnership(context.Context, string, team.BusinessID, string) (team.User, error) {
+	return team.User{}, f.err
+}
+
+func (f failingService) GetBusiness(context.Context, string, team.BusinessID) (team.Business, error) {
+	return team.Business{}, f.err
+}
 
 func (f failingService) ListTabs(context.Context, string, team.BusinessID) ([]team.Tab, error) {
 	return nil, f.err

@@ -76,6 +76,7 @@ func KebabCase(operation string) string {
 
 // Operation names.
 const (
+	OpGetBusiness    = "GetBusiness"
 	OpListTabs       = "ListTabs"
 	OpListUsers      = "ListUsers"
 	OpGetUser        = "GetUser"
@@ -84,6 +85,8 @@ const (
 	OpUpdateContact  = "UpdateContact"
 	OpRemoveUser     = "RemoveUser"
 	OpListActivity   = "ListActivity"
+	// OpTransferOwnership hands ownership on (SPEC §4 "Hand on ownership").
+	OpTransferOwnership = "TransferOwnership"
 )
 
 // DynamoDB actions, as IAM names them.
@@ -102,11 +105,13 @@ var readActions = []string{ActionGetItem, ActionQuery}
 
 // writeActions are the actions of a write's transaction (see
 // Route.DynamoDBActions) on top of the reads that precede it. UpdateItem
-// uses a slot of the business's email budget (internal/dynamo/rate.go) in
-// the transaction of a write that sends an email.
+// is the ADD on a shard of the user count that invites and removals make,
+// and uses a slot of the business's email budget (internal/dynamo/rate.go)
+// in the transaction of a write that sends an email.
 var writeActions = []string{ActionGetItem, ActionQuery, ActionConditionCheckItem, ActionPutItem, ActionDeleteItem, ActionUpdateItem}
 
 var routes = []Route{
+	{OpGetBusiness, http.MethodGet, "/v1/businesses/{businessId}", false, readActions, (*API).getBusiness},
 	{OpListTabs, http.MethodGet, "/v1/businesses/{businessId}/tabs", false, readActions, (*API).listTabs},
 	{OpListUsers, http.MethodGet, "/v1/businesses/{businessId}/users", false, readActions, (*API).listUsers},
 	{OpGetUser, http.MethodGet, "/v1/businesses/{businessId}/users/{email}", false, readActions, (*API).getUser},
@@ -115,6 +120,7 @@ var routes = []Route{
 	{OpUpdateContact, http.MethodPatch, "/v1/businesses/{businessId}/users/{email}", true, writeActions, (*API).updateContact},
 	{OpRemoveUser, http.MethodDelete, "/v1/businesses/{businessId}/users/{email}", false, writeActions, (*API).removeUser},
 	{OpListActivity, http.MethodGet, "/v1/businesses/{businessId}/activity", false, readActions, (*API).listActivity},
+	{OpTransferOwnership, http.MethodPost, "/v1/businesses/{businessId}/owner", false, writeActions, (*API).transferOwnership},
 }
 
 // indexesQueried names the table's global secondary indexes an operation

@@ -26,6 +26,8 @@ func TestRouteTableIsTheSpecifiedAPI(t *testing.T) {
 		call          apiCall
 		status        int
 	}{
+		httpapi.OpGetBusiness: {"GET /v1/businesses/{businessId}",
+			apiCall{}, http.StatusOK},
 		httpapi.OpListTabs: {"GET /v1/businesses/{businessId}/tabs",
 			apiCall{}, http.StatusOK},
 		httpapi.OpListUsers: {"GET /v1/businesses/{businessId}/users",
@@ -42,6 +44,8 @@ func TestRouteTableIsTheSpecifiedAPI(t *testing.T) {
 			apiCall{}, http.StatusNoContent},
 		httpapi.OpListActivity: {"GET /v1/businesses/{businessId}/activity",
 			apiCall{}, http.StatusOK},
+		httpapi.OpTransferOwnership: {"POST /v1/businesses/{businessId}/owner",
+			apiCall{body: `{"email":"bob@example.com"}`}, http.StatusOK},
 	}
 	routes := httpapi.Routes()
 	if len(routes) != len(specified) {
@@ -57,6 +61,10 @@ func TestRouteTableIsTheSpecifiedAPI(t *testing.T) {
 				t.Errorf("route = %q, SPEC §4 says %q", got, want.methodAndPath)
 			}
 			s := newTestStack(t)
+			if route.Operation == httpapi.OpTransferOwnership {
+				// Ownership goes only to a manager: bob becomes one first.
+				s.mustDo(t, apiCall{caller: acmeOwner, method: http.MethodPut, path: bobPath + "/permissions", body: `{"permissions":["home","users"]}`}, http.StatusOK)
+			}
 			call := want.call
 			call.caller, call.method = acmeOwner, route.Method
 			call.path = strings.NewReplacer("{businessId}", "acme", "{email}", url.PathEscape(bob)).Replace(route.Path)
@@ -72,6 +80,29 @@ func TestRouteTableIsTheSpecifiedAPI(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestGetBusinessReturnsItsOwnerAndExactTotal(t *testing.T) {
+	s := newTestStack(t)
+	names := map[string]string{}
+	for _, tab := range team.Catalogue() {
+		names[string(tab.ID)] = tab.Name
+	}
+	tabs := make([]any, len(acmeTabs))
+	for i, id := range acmeTabs {
+		tabs[i] = map[string]any{"id": id, "name": names[id]}
+	}
+	want := func(total int) map[string]any {
+		return map[string]any{"id": "acme", "name": "Acme", "tabs": tabs,
+			"owner": map[string]any{"email": acmeOwner}, "total": float64(total)}
+	}
+	// Any user of the business may read it: the owner, the member and bob.
+	assertJSON(t, s.do(apiCall{caller: acmeMember, method: http.MethodGet, path: "/v1/businesses/acme"}), http.StatusOK, want(3))
+	s.mustDo(t, apiCall{caller: acmeOwner, method: http.MethodPost, path: acmeUsersPath, body: `{"email":"cy@example.com"}`}, http.StatusCreated)
+	assertJSON(t, s.do(apiCall{caller: acmeOwner, method: http.MethodGet, path: "/v1/businesses/acme"}), http.StatusOK, want(4))
+	s.mustDo(t, apiCall{caller: acmeOwner, method: http.MethodDelete, path: bobPath}, http.StatusNoContent)
+	assertJSON(t, s.do(apiCall{caller: acmeMember, method: http.MethodGet, path: "/v1/businesses/acme"}), http.StatusOK, want(3))
+	assertError(t, s.do(apiCall{caller: globexOwner, method: http.MethodGet, path: "/v1/businesses/acme"}), http.StatusForbidden, "forbidden")
 }
 
 func TestListTabsReturnsEnabledTabsInDisplayOrder(t *testing.T) {
@@ -319,7 +350,7 @@ func TestSetPermissionsReplacesTheSetAndBumpsTheVersion(t *testing.T) {
 		{
 			name: "a manager's own, keeping users and administration",
 			path: ownerPath + "/permissions", body: `{"permissions":["administration","users"]}`,
-			want:   userBody{id: ownerID, email: acmeOwner, firstName: "Olive", lastName: "Owner", permissions: []string{"administration", "users"}, version: 2},
+			want:   userBody{id: ownerID, email: acmeOwner, firstName: "Olive", lastName: "Owner", permissions: []string{"administration", "users"}, version: 2, isOwner: true},
 			writes: 1,
 		},
 	} {
@@ -556,7 +587,7 @@ func TestUnknownPathsAnswerJSONNotFound(t *testing.T) {
 		"/v1/",
 		"/v1/nope",
 		"/v1/businesses",
-		"/v1/businesses/acme",
+		"/v1/businesses/acme/", // "/v1/businesses/acme" is the business (SPEC §4)
 		"/v1/businesses/acme/widgets",
 		"/v1/businesses/acme/users/bob@example.com/roles",
 		"/v1/businesses/acme/users/",

@@ -314,6 +314,7 @@ type userBody struct {
 	permissions                           []string
 	createdAt, updatedAt                  string
 	version                               int
+	isOwner                               bool
 }
 
 func (u userBody) json() map[string]any {
@@ -336,6 +337,7 @@ func (u userBody) json() map[string]any {
 		"id": id, "email": u.email, "firstName": u.firstName, "lastName": u.lastName, "phone": u.phone,
 		"permissions": perms, "profileImageUrl": nil, "invitedBy": u.invitedBy,
 		"createdAt": created, "updatedAt": updated, "version": float64(u.version),
+		"isOwner": u.isOwner,
 	}
 }
 
@@ -356,7 +358,7 @@ func tag(id string, version int) string { return fmt.Sprintf(`"%s.%d"`, id, vers
 
 // The seeded users as the API first returns them.
 var (
-	ownerBody  = userBody{id: ownerID, email: acmeOwner, firstName: "Olive", lastName: "Owner", permissions: acmeTabs, version: 1}
+	ownerBody  = userBody{id: ownerID, email: acmeOwner, firstName: "Olive", lastName: "Owner", permissions: acmeTabs, version: 1, isOwner: true}
 	memberBody = userBody{id: memberID, email: acmeMember, firstName: "Mia", lastName: "Member",
 		permissions: []string{"home", "conversations"}, invitedBy: acmeOwner, version: 1}
 	bobBody = userBody{id: bobID, email: bob, firstName: "Bob", lastName: "Stone", phone: "+14155550199",

@@ -47,6 +47,10 @@ func (s *Store) CreateBusiness(_ context.Context, b team.Business, owner team.Us
 	if _, ok := s.businesses[b.ID]; ok {
 		return fmt.Errorf("memstore: create business %s: %w", b.ID, team.ErrBusinessExists)
 	}
+	// As the DynamoDB store: the owner is named on the business and
+	// flagged on their record.
+	owner.IsOwner = true
+	b.OwnerID, b.OwnerEmail, b.Total = owner.ID, owner.Email, 0
 	s.businesses[b.ID] = b
 	s.users[b.ID] = map[string]team.User{owner.Email: owner}
 	return nil
@@ -60,7 +64,9 @@ func (s *Store) AppliedCount() int {
 	return s.applied
 }
 
-// Business implements team.Store.
+// Business implements team.Store. The total is the number of users held,
+// exact by construction, as the DynamoDB store's counter is by its
+// transactions.
 func (s *Store) Business(_ context.Context, id team.BusinessID) (team.Business, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -68,6 +74,7 @@ func (s *Store) Business(_ context.Context, id team.BusinessID) (team.Business, 
 	if !ok {
 		return team.Business{}, fmt.Errorf("memstore: business %s: %w", id, team.ErrNotFound)
 	}
+	b.Total = int64(len(s.users[id]))
 	return b, nil
 }
 
@@ -177,6 +184,9 @@ func (s *Store) Apply(_ context.Context, m team.Mutation) error {
 		if !ok {
 			return fmt.Errorf("memstore: %w", team.ErrNotFound)
 		}
+		if cur.IsOwner && (m.After == nil || m.After.Email != m.Before.Email) {
+			return fmt.Errorf("memstore: %w", team.ErrOwnerProtected)
+		}
 		if cur.ID != m.Before.ID || cur.Version != m.Before.Version {
 			return fmt.Errorf("memstore: %w", team.ErrStale)
 		}
@@ -211,6 +221,34 @@ func (s *Store) Apply(_ context.Context, m team.Mutation) error {
 	if m.EmailBudget > 0 {
 		s.sends[m.BusinessID] = append(s.sends[m.BusinessID], m.Activity.At)
 	}
+	s.applied++
+	return nil
+}
+
+// TransferOwnership implements team.Store under the one mutex, checking
+// what the DynamoDB store's transaction conditions check.
+func (s *Store) TransferOwnership(_ context.Context, t team.Transfer) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	users := s.users[t.BusinessID]
+	b := s.businesses[t.BusinessID]
+	from, ok := users[t.From.Email]
+	if !ok || from.ID != t.From.ID || !from.IsOwner || b.OwnerID != t.From.ID {
+		return fmt.Errorf("memstore: %w", team.ErrActorNotAllowed)
+	}
+	to, ok := users[t.To.Email]
+	if !ok {
+		return fmt.Errorf("memstore: %w", team.ErrNotFound)
+	}
+	if to.ID != t.To.ID || to.Version != t.To.Version || !to.IsManager() {
+		return fmt.Errorf("memstore: %w", team.ErrStale)
+	}
+	from.IsOwner, from.Version, from.UpdatedAt = false, from.Version+1, t.At
+	to.IsOwner, to.Version, to.UpdatedAt = true, to.Version+1, t.At
+	users[from.Email], users[to.Email] = from, to
+	b.OwnerID, b.OwnerEmail = to.ID, to.Email
+	s.businesses[t.BusinessID] = b
+	s.activity[t.BusinessID] = append(s.activity[t.BusinessID], t.Activity)
 	s.applied++
 	return nil
 }

@@ -90,7 +90,7 @@ func annJSON(changes map[string]any) map[string]any {
 	u := map[string]any{
 		"id": annID, "email": ann, "firstName": "Ann", "lastName": "Lee", "phone": "+14155550100",
 		"permissions": []any{"conversations", "crm"}, "profileImageUrl": nil, "invitedBy": owner,
-		"createdAt": "<time>", "updatedAt": "<time>", "version": 1.0,
+		"createdAt": "<time>", "updatedAt": "<time>", "version": 1.0, "isOwner": false,
 	}
 	for k, v := range changes {
 		u[k] = v
@@ -110,6 +110,13 @@ func tabsJSON() []any {
 // §4). Run in this order against `make run`'s database they tell one story;
 // here each starts from the world as it stands before it.
 var samples = []sample{
+	{function: "get-business", annInvited: true, status: 200,
+		body: map[string]any{"id": "demo", "name": businessName, "tabs": tabsJSON(), "owner": map[string]any{"email": owner}, "total": 2.0}},
+	// Ann is not a manager in this world, so ownership cannot go to her.
+	{function: "transfer-ownership", annInvited: true, status: 422,
+		body: map[string]any{"error": map[string]any{"code": "owner_protected",
+			"message": "Ownership can only go to an active manager; ann@example.com does not hold the User Management permission or is not active.",
+			"fields":  map[string]any{"email": "Choose an active user who holds the User Management permission (the Users tab)."}}}},
 	{function: "list-tabs", annInvited: true, status: 200,
 		body: map[string]any{"tabs": tabsJSON()}},
 	{function: "invite-user", status: 201,
@@ -128,7 +135,7 @@ var samples = []sample{
 		body: map[string]any{"users": []any{annJSON(nil), map[string]any{
 			"id": ownerID, "email": owner, "firstName": "Demo", "lastName": "Owner", "phone": nil,
 			"permissions": jsonTabIDs(), "profileImageUrl": nil, "invitedBy": nil,
-			"createdAt": "<time>", "updatedAt": "<time>", "version": 1.0,
+			"createdAt": "<time>", "updatedAt": "<time>", "version": 1.0, "isOwner": true,
 		}}, "nextCursor": nil}},
 	{function: "list-activity", annInvited: true, status: 200,
 		body: map[string]any{"activity": []any{map[string]any{

@@ -738,8 +738,9 @@ func keyList(keys []types.KeySchemaElement) []samtemplate.KeyElement {
 // has no dynamodb:TransactWriteItems action.
 var (
 	readActions = []string{"dynamodb:GetItem", "dynamodb:Query"}
-	// UpdateItem: a write that sends an email uses a slot of the
-	// business's email budget in its transaction (SPEC I10).
+	// UpdateItem: the user count's shards (ADD in invites and removals),
+	// and a slot of the business's email budget in the transaction of a
+	// write that sends an email (SPEC I10).
 	writeActions = []string{"dynamodb:GetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"}
 	// mutatingActions are the DynamoDB actions that change items.
 	mutatingActions = []string{

@@ -21,8 +21,11 @@ const (
 	CodeUserExists         Code = "user_exists"
 	CodePreconditionFailed Code = "precondition_failed"
 	CodeSelfLockout        Code = "self_lockout"
-	CodeRateLimited        Code = "rate_limited"
-	CodeInternal           Code = "internal"
+	// CodeOwnerProtected: the change would remove the owner, or change the
+	// owner's permissions or email, and the caller is someone else (I9).
+	CodeOwnerProtected Code = "owner_protected"
+	CodeRateLimited    Code = "rate_limited"
+	CodeInternal       Code = "internal"
 	// CodeUnavailable: the database did not answer within the request's
 	// deadline (invariant I11); the request may be retried.
 	CodeUnavailable Code = "unavailable"
@@ -161,6 +164,9 @@ var (
 	ErrUserExists = errors.New("team: user exists")
 	// ErrStale: the user changed since it was read (its version moved on).
 	ErrStale = errors.New("team: user changed since it was read")
+	// ErrOwnerProtected: a Mutation would remove or re-address the owner's
+	// record, which the store refuses atomically (invariant I9).
+	ErrOwnerProtected = errors.New("team: the owner's record cannot be removed or re-addressed")
 	// ErrTabsNotEnabled: a permission names a tab the business has not enabled.
 	ErrTabsNotEnabled = errors.New("team: tab not enabled for the business")
 	// ErrBusinessExists: a business with that id already exists (only the

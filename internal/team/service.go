@@ -137,6 +137,12 @@ func userExists(email string) *Error {
 	}
 }
 
+// ownerProtected answers a change to the owner's record that only the owner
+// may make (invariant I9).
+func ownerProtected(what string) *Error {
+	return Errorf(CodeOwnerProtected, "Only the owner can %s; ask the owner to hand on ownership first.", what)
+}
+
 func preconditionFailed(current int64) *Error {
 	return Errorf(CodePreconditionFailed, "The user was changed by someone else (it is now at version %d); reload and try again.", current)
 }
@@ -240,6 +246,25 @@ func (s *Service) ListTabs(ctx context.Context, caller string, businessID Busine
 		return nil, fmt.Errorf("read business: %w", bizErr)
 	}
 	return biz.Tabs.Tabs(), nil
+}
+
+// GetBusiness returns the business: its name, enabled tabs, owner and exact
+// number of users (read together). Any user of the business may call it.
+// Errors: forbidden.
+func (s *Service) GetBusiness(ctx context.Context, caller string, businessID BusinessID) (Business, error) {
+	me, meErr, biz, bizErr := readPair(ctx, s, businessID, caller, func(ctx context.Context) (Business, error) {
+		return s.store.Business(ctx, businessID)
+	})
+	if err := authorize(me, meErr, false); err != nil {
+		return Business{}, err
+	}
+	if errors.Is(bizErr, ErrNotFound) {
+		return Business{}, fmt.Errorf("business %s has users but no profile: %w", businessID, bizErr)
+	}
+	if bizErr != nil {
+		return Business{}, fmt.Errorf("read business: %w", bizErr)
+	}
+	return biz, nil
 }
 
 // ListUsers returns a page of users sorted by email. Managers only.
@@ -507,6 +532,12 @@ func (s *Service) update(ctx context.Context, caller string, businessID Business
 			return User{}, tabsNotEnabled(m.RequireTabs, err)
 		case errors.Is(err, ErrNotFound):
 			return User{}, userNotFound(email)
+		case errors.Is(err, ErrOwnerProtected) && attempt < maxAttempts:
+			// The target became the owner after it was read; the next read
+			// sees it and the change's own rule answers.
+			continue
+		case errors.Is(err, ErrOwnerProtected):
+			return User{}, ownerProtected("remove the owner or change the owner's email")
 		case errors.Is(err, ErrStale) && pre.pinned:
 			return User{}, Errorf(CodePreconditionFailed, "The user was changed by someone else; reload and try again.")
 		case errors.Is(err, ErrStale) && attempt < maxAttempts:
@@ -527,7 +558,8 @@ func (s *Service) update(ctx context.Context, caller string, businessID Business
 // SetPermissions replaces a user's permissions (managers only). A manager may
 // change their own, except that they cannot give up users or administration
 // (invariant I2). Errors: invalid_request, forbidden, not_found,
-// precondition_failed, self_lockout.
+// precondition_failed, self_lockout, owner_protected (the owner's
+// permissions, changed by someone else).
 func (s *Service) SetPermissions(ctx context.Context, caller string, businessID BusinessID, rawEmail string, tabIDs []string, pre Precondition) (User, error) {
 	email, err := NormalizeEmail(rawEmail)
 	if err != nil {
@@ -549,6 +581,9 @@ func (s *Service) SetPermissions(ctx context.Context, caller string, businessID 
 						Fields:  map[string]string{"permissions": fmt.Sprintf("Keep %q: you cannot remove your own access to it.", keep)}}
 				}
 			}
+		}
+		if target.IsOwner && email != caller {
+			return nil, ownerProtected("change the owner's permissions")
 		}
 		if slices.Equal(target.Permissions, perms) {
 			return nil, nil
@@ -581,7 +616,8 @@ type ContactPatch struct {
 // anyone's; every user may change their own. A new email must not belong to
 // another user of the business; the old and new records are swapped in one
 // transaction, so there are never two or none (invariant I1). Errors:
-// invalid_request, forbidden, not_found, precondition_failed, user_exists.
+// invalid_request, forbidden, not_found, precondition_failed, user_exists,
+// owner_protected (the owner's email, changed by someone else).
 func (s *Service) UpdateContact(ctx context.Context, caller string, businessID BusinessID, rawEmail string, patch ContactPatch, pre Precondition) (User, error) {
 	if s.phones == nil {
 		return User{}, errNoPhones
@@ -628,6 +664,9 @@ func (s *Service) UpdateContact(ctx context.Context, caller string, businessID B
 		set(&after.FirstName, first, &ch.FirstName)
 		set(&after.LastName, last, &ch.LastName)
 		set(&after.Phone, phone, &ch.Phone)
+		if ch.Email != nil && target.IsOwner && email != caller {
+			return nil, ownerProtected("change the owner's email")
+		}
 		if ch.IsZero() {
 			return nil, nil
 		}
@@ -644,8 +683,8 @@ func (s *Service) UpdateContact(ctx context.Context, caller string, businessID B
 
 // RemoveUser removes a user from the business (managers only); they lose
 // access on their next request. Nobody can remove themselves (invariant I2).
-// Errors: invalid_request, forbidden, not_found, precondition_failed,
-// self_lockout.
+// The owner cannot be removed (invariant I9). Errors: invalid_request,
+// forbidden, not_found, precondition_failed, self_lockout, owner_protected.
 func (s *Service) RemoveUser(ctx context.Context, caller string, businessID BusinessID, rawEmail string, pre Precondition) error {
 	email, err := NormalizeEmail(rawEmail)
 	if err != nil {
@@ -654,6 +693,9 @@ func (s *Service) RemoveUser(ctx context.Context, caller string, businessID Busi
 	_, err = s.update(ctx, caller, businessID, email, pre, true, func(target User, now time.Time) (*Mutation, error) {
 		if email == caller {
 			return nil, Errorf(CodeSelfLockout, "You cannot remove yourself; ask another manager to do it.")
+		}
+		if target.IsOwner {
+			return nil, ownerProtected("remove the owner")
 		}
 		return &Mutation{
 			BusinessID: businessID, Actor: caller, Before: &target,
@@ -664,6 +706,74 @@ func (s *Service) RemoveUser(ctx context.Context, caller string, businessID Busi
 		}, nil
 	})
 	return err
+}
+
+// TransferOwnership hands the business's ownership to another active
+// manager (invariant I9). Only the owner may call it. The caller's and the
+// new owner's records and the business change in one transaction,
+// conditioned on the caller still being the owner and the new owner still
+// being at the version read (which holds the users permission), so exactly
+// one owner exists at every instant. It returns the new owner. Errors:
+// invalid_request, forbidden (not the owner), not_found, owner_protected
+// (the new owner is not an active manager, or is the caller).
+func (s *Service) TransferOwnership(ctx context.Context, caller string, businessID BusinessID, rawEmail string) (User, error) {
+	email, err := NormalizeEmail(rawEmail)
+	if err != nil {
+		return User{}, Field("email", err)
+	}
+	for attempt := 1; ; attempt++ {
+		me, meErr, target, targetErr := readPair(ctx, s, businessID, caller, func(ctx context.Context) (User, error) {
+			if email == caller {
+				return User{}, nil
+			}
+			return s.store.User(ctx, businessID, email)
+		})
+		if err := authorize(me, meErr, false); err != nil {
+			return User{}, err
+		}
+		if !me.IsOwner {
+			return User{}, Errorf(CodeForbidden, "Only the owner can hand on ownership.")
+		}
+		if email == caller {
+			return User{}, Errorf(CodeOwnerProtected, "You are already the owner; choose another manager.")
+		}
+		if errors.Is(targetErr, ErrNotFound) {
+			return User{}, userNotFound(email)
+		}
+		if targetErr != nil {
+			return User{}, fmt.Errorf("read user: %w", targetErr)
+		}
+		if !target.IsManager() || !target.IsActive() {
+			return User{}, &Error{Code: CodeOwnerProtected,
+				Message: fmt.Sprintf("Ownership can only go to an active manager; %s does not hold the User Management permission or is not active.", email),
+				Fields:  map[string]string{"email": "Choose an active user who holds the User Management permission (the Users tab)."}}
+		}
+		now := s.clock.Now()
+		after := target
+		after.IsOwner, after.UpdatedAt, after.Version = true, now, target.Version+1
+		err := s.store.TransferOwnership(ctx, Transfer{
+			BusinessID: businessID, From: me, To: target, At: now,
+			Activity: Activity{
+				ID: s.ids.NewID(now), BusinessID: businessID, Type: ActivityOwnerTransferred, Actor: caller, ActorID: me.ID,
+				Target: personOf(after), At: now,
+			},
+		})
+		switch {
+		case err == nil:
+			return after, nil
+		case errors.Is(err, ErrActorNotAllowed) && attempt < maxAttempts:
+			continue // the caller changed (or lost ownership); read again and decide
+		case errors.Is(err, ErrNotFound):
+			return User{}, userNotFound(email)
+		case errors.Is(err, ErrStale) && attempt < maxAttempts:
+			continue
+		case errors.Is(err, ErrStale), errors.Is(err, ErrActorNotAllowed):
+			return User{}, &Error{Code: CodeRateLimited, Err: err,
+				Message: "The owner or the new owner is being changed by several people at once; retry in a moment."}
+		default:
+			return User{}, fmt.Errorf("transfer ownership: %w", err)
+		}
+	}
 }
 
 // phoneFieldError files a refused phone number under "phone". NormalizePhone

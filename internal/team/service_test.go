@@ -148,6 +148,7 @@ func newFixture(t *testing.T) *fixture {
 	if err := mem.CreateBusiness(f.ctx, team.Business{ID: acme, Name: "Acme", Tabs: acmeTabs, CreatedAt: seedTime}, owner); err != nil {
 		t.Fatalf("create business %s: %v", acme, err)
 	}
+	owner.IsOwner = true // CreateBusiness makes its first user the owner
 	f.seeded[ownerEmail] = owner
 	f.seed(t, team.User{Email: managerEmail, FirstName: "Max", LastName: "Manager", Phone: "+14155550101",
 		Permissions: team.Permissions{team.TabCRM, team.TabUsers}})
@@ -163,6 +164,7 @@ func newFixture(t *testing.T) *fixture {
 	if err := mem.CreateBusiness(f.ctx, team.Business{ID: globex, Name: "Globex", Tabs: everyTab, CreatedAt: seedTime}, boss); err != nil {
 		t.Fatalf("create business %s: %v", globex, err)
 	}
+	boss.IsOwner = true
 	f.seeded[outsiderEmail] = boss
 
 	f.clock.at = changeTime
@@ -1211,7 +1213,8 @@ func TestRemoveUser(t *testing.T) {
 	}{
 		{name: "a manager removes a member", caller: ownerEmail, target: memberEmail},
 		{name: "a manager without the administration tab removes a member", caller: managerEmail, target: memberEmail},
-		{name: "a manager removes another manager", caller: managerEmail, target: ownerEmail},
+		// The owner cannot be removed (I9): the target is another manager.
+		{name: "a manager removes another manager", caller: ownerEmail, target: managerEmail},
 		{name: "the path email is matched whatever its case", caller: ownerEmail, target: " Member@ACME.test"},
 		{name: "If-Match with the current version", caller: ownerEmail, target: memberEmail, ifMatch: pin(memberEmail, 1)},
 	}
@@ -1350,16 +1353,23 @@ func TestManagersRemovingEachOtherAtOnceLeaveOne(t *testing.T) {
 	// I3: two managers removing each other at the same instant must leave at
 	// least one of them. Several rounds give the scheduler several orders.
 	for round := range 20 {
+		// The owner cannot be removed at all (I9), so the two are managers
+		// who are not the owner.
 		f := newFixture(t)
+		const secondEmail = "second@acme.test"
+		f.seed(t, team.User{Email: secondEmail, Permissions: team.Permissions{team.TabUsers}})
 		var ownerErr, managerErr error
 		start := make(chan struct{})
 		var wg sync.WaitGroup
-		wg.Go(func() { <-start; ownerErr = f.svc.RemoveUser(f.ctx, ownerEmail, acme, managerEmail, team.AnyVersion) })
-		wg.Go(func() { <-start; managerErr = f.svc.RemoveUser(f.ctx, managerEmail, acme, ownerEmail, team.AnyVersion) })
+		wg.Go(func() { <-start; ownerErr = f.svc.RemoveUser(f.ctx, secondEmail, acme, managerEmail, team.AnyVersion) })
+		wg.Go(func() {
+			<-start
+			managerErr = f.svc.RemoveUser(f.ctx, managerEmail, acme, secondEmail, team.AnyVersion)
+		})
 		close(start)
 		wg.Wait()
 
-		_, ownerStays := f.stored(t, acme, ownerEmail)
+		_, ownerStays := f.stored(t, acme, secondEmail)
 		_, managerStays := f.stored(t, acme, managerEmail)
 		if !ownerStays && !managerStays {
 			t.Fatalf("round %d: both managers were removed (errors: %v, %v)", round, ownerErr, managerErr)

@@ -12,6 +12,12 @@ type Business struct {
 	// Tabs are the tabs the business has enabled; only these can be granted.
 	Tabs      Permissions
 	CreatedAt time.Time
+	// OwnerID and OwnerEmail name the business's one owner (invariant I9).
+	OwnerID    string
+	OwnerEmail string
+	// Total is the exact number of users of the business, read with the
+	// profile (0 when writing a Business).
+	Total int64
 }
 
 // User is a person who can sign in to a business. Optional fields are "" when
@@ -32,7 +38,15 @@ type User struct {
 	UpdatedAt   time.Time
 	// Version starts at 1 and increases by one on every change.
 	Version int64
+	// IsOwner is true on the business's one owner only (invariant I9).
+	IsOwner bool
 }
+
+// IsActive reports whether the user may act in the business and receive
+// ownership. Until the invitation lifecycle (status invited/active) lands,
+// every stored user counts as active; this is the one predicate that the
+// lifecycle will implement, so every rule asking "active?" asks it here.
+func (u User) IsActive() bool { return true }
 
 // IsManager reports whether the user holds the User Management permission.
 func (u User) IsManager() bool { return u.Permissions.Has(TabUsers) }
@@ -47,6 +61,7 @@ const (
 	ActivityUserRemoved        ActivityType = "user.removed"
 	ActivityPermissionsChanged ActivityType = "user.permissions_changed"
 	ActivityContactChanged     ActivityType = "user.contact_changed"
+	ActivityOwnerTransferred   ActivityType = "owner.transferred"
 )
 
 // ActivityTypes returns every activity type the service can record. What
@@ -54,7 +69,8 @@ const (
 // against this list, so that a new type cannot reach production without
 // saying what it sets off.
 func ActivityTypes() []ActivityType {
-	return []ActivityType{ActivityUserAdded, ActivityUserRemoved, ActivityPermissionsChanged, ActivityContactChanged}
+	return []ActivityType{ActivityUserAdded, ActivityUserRemoved, ActivityPermissionsChanged, ActivityContactChanged,
+		ActivityOwnerTransferred}
 }
 
 // Activity records who did what to whom and when. It is committed in the same
@@ -178,7 +194,8 @@ const EmailWindow = time.Hour
 // Store is the persistence the Service needs. Implementations must honour
 // every condition of a Mutation atomically.
 type Store interface {
-	// Business returns the business. Errors: ErrNotFound.
+	// Business returns the business with its owner and exact user count
+	// (Total), read together. Errors: ErrNotFound.
 	Business(ctx context.Context, businessID BusinessID) (Business, error)
 	// User returns a user by normalised email, read consistently.
 	// Errors: ErrNotFound.
@@ -194,17 +211,41 @@ type Store interface {
 	// acceptable for history (never for authorisation). Errors:
 	// ErrInvalidCursor.
 	Activity(ctx context.Context, businessID BusinessID, filter ActivityFilter, page PageRequest) (ActivityPage, error)
-	// Apply commits a Mutation atomically. Errors, in order of precedence:
-	// ErrActorNotAllowed, ErrTabsNotEnabled (wrapped in *TabsNotEnabledError
-	// when the store knows the enabled tabs), ErrNotFound (Before is gone),
-	// ErrStale (Before changed), ErrUserExists (the new email is taken),
-	// ErrEmailBudgetSpent (wrapped in *EmailBudgetError: the Mutation has
-	// an EmailBudget and every slot of it was used within the last
-	// EmailWindow before Activity.At). A store may report
-	// ErrEmailBudgetSpent ahead of the others: the DynamoDB store learns
-	// that the budget is spent from its read of the budget and then sends
-	// no transaction at all. The Service has authorised the caller before.
+	// Apply commits a Mutation atomically. A Mutation that creates a user
+	// (Before nil) adds one to the business's user count and one that
+	// removes a user (After nil) takes one off; an email change leaves it.
+	// The owner's record cannot be removed or moved to another email.
+	// Errors, in order of precedence: ErrActorNotAllowed, ErrTabsNotEnabled
+	// (wrapped in *TabsNotEnabledError when the store knows the enabled
+	// tabs), ErrNotFound (Before is gone), ErrOwnerProtected (Before is the
+	// owner and would be removed or re-addressed), ErrStale (Before
+	// changed), ErrUserExists (the new email is taken), ErrEmailBudgetSpent
+	// (wrapped in *EmailBudgetError: the Mutation has an EmailBudget and
+	// every slot of it was used within the last EmailWindow before
+	// Activity.At). A store may report ErrEmailBudgetSpent ahead of the
+	// others: the DynamoDB store learns that the budget is spent from its
+	// read of the budget and then sends no transaction at all. The Service
+	// has authorised the caller before.
 	Apply(ctx context.Context, m Mutation) error
+	// TransferOwnership hands the business's ownership from one user to
+	// another in one atomic step: the old owner's record loses the owner
+	// mark, the new owner's gains it, the business names the new owner and
+	// the activity is recorded, or nothing changes. Errors, in order of
+	// precedence: ErrActorNotAllowed (From is no longer the owner, or is
+	// another person), ErrNotFound (To is gone), ErrStale (To changed since
+	// it was read, or no longer holds the users permission).
+	TransferOwnership(ctx context.Context, t Transfer) error
+}
+
+// Transfer is one hand-over of ownership, computed from the two records as
+// read. Both records are stored with their version increased by one and
+// UpdatedAt set to At.
+type Transfer struct {
+	BusinessID BusinessID
+	// From is the owner (the caller) as read; To is the new owner as read.
+	From, To User
+	At       time.Time
+	Activity Activity
 }
 
 // TabsNotEnabledError carries the tabs a business had enabled when a

@@ -47,6 +47,9 @@ func newFixture(t *testing.T, store Store, businessID team.BusinessID) *fixture 
 	if err := store.CreateBusiness(f.ctx, f.biz, f.owner); err != nil {
 		t.Fatalf("CreateBusiness: %v", err)
 	}
+	// CreateBusiness makes the first user the owner (invariant I9).
+	f.owner.IsOwner = true
+	f.biz.OwnerID, f.biz.OwnerEmail = f.owner.ID, f.owner.Email
 	f.member = f.mustCreate(t, f.owner.Email, team.User{Email: "member@acme.test", FirstName: "Mo", Permissions: team.Permissions{team.TabCRM}})
 	return f
 }
@@ -122,13 +125,16 @@ func changed(u team.User, edit func(*team.User)) *team.User {
 // Run runs the contract against stores made by newStore; each call must
 // return an empty store.
 func Run(t *testing.T, newStore func(t *testing.T) Store) {
+	runOwnerAndTotal(t, newStore)
 	t.Run("business and users read back as written", func(t *testing.T) {
 		f := newFixture(t, newStore(t), "acme")
 		got, err := f.store.Business(f.ctx, "acme")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(f.biz, got); diff != "" {
+		want := f.biz
+		want.Total = 2 // the owner and the member
+		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("Business (-want +got):\n%s", diff)
 		}
 		if diff := cmp.Diff(f.owner, f.mustGet(t, ownerMail)); diff != "" {
