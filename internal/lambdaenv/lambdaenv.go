@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -39,6 +40,9 @@ import (
 // Environment variables the functions read; template.yaml sets them.
 const (
 	EnvTableName = "TABLE_NAME"
+	// EnvInvitationTTL is how long an invitation admits its invitee, as a
+	// Go duration ("336h"); unset: team.DefaultInvitationTTL.
+	EnvInvitationTTL = "INVITATION_TTL"
 	// The stream consumer's settings.
 	EnvEventBusName = "EVENT_BUS_NAME" // empty: the default bus
 	EnvSenderEmail  = "SENDER_EMAIL"   // the verified SES identity mail comes from
@@ -89,14 +93,34 @@ func RouteHandler(ctx context.Context, operation string, phones team.PhoneNormal
 	if err != nil {
 		return nil, err
 	}
-	return NewRouteHandler(DynamoDB(cfg), table, Logger(), operation, phones)
+	opts, err := ServiceOptions()
+	if err != nil {
+		return nil, err
+	}
+	return NewRouteHandler(DynamoDB(cfg), table, Logger(), operation, phones, opts...)
+}
+
+// ServiceOptions returns the domain's settings from the environment
+// (INVITATION_TTL), for the functions and the local stack alike. Errors: a
+// value that is not a positive Go duration, so that a typo fails the
+// function's init instead of silently using the default.
+func ServiceOptions() ([]team.Option, error) {
+	var opts []team.Option
+	if v := os.Getenv(EnvInvitationTTL); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("lambdaenv: %s=%q is not a positive Go duration such as 336h", EnvInvitationTTL, v)
+		}
+		opts = append(opts, team.WithInvitationTTL(d))
+	}
+	return opts, nil
 }
 
 // NewRouteHandler returns the Lambda handler of one operation of the route
 // table, over table through db, logging server errors to log. It refuses an
 // operation that parses phone numbers when phones is nil, so that a
 // mis-wired function fails its init rather than its requests.
-func NewRouteHandler(db dynamo.Client, table string, log *slog.Logger, operation string, phones team.PhoneNormalizer) (HTTPHandler, error) {
+func NewRouteHandler(db dynamo.Client, table string, log *slog.Logger, operation string, phones team.PhoneNormalizer, opts ...team.Option) (HTTPHandler, error) {
 	route, ok := httpapi.RouteOf(operation)
 	if !ok {
 		return nil, fmt.Errorf("lambdaenv: no operation %q", operation)
@@ -104,7 +128,7 @@ func NewRouteHandler(db dynamo.Client, table string, log *slog.Logger, operation
 	if route.ParsesPhones && phones == nil {
 		return nil, fmt.Errorf("lambdaenv: %s parses phone numbers, but no PhoneNormalizer was given", operation)
 	}
-	api, err := NewAPI(db, table, log, phones)
+	api, err := NewAPI(db, table, log, phones, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -119,11 +143,11 @@ func NewRouteHandler(db dynamo.Client, table string, log *slog.Logger, operation
 // log, with the system clock and ULIDs. phones may be nil only where no
 // operation that parses phone numbers is served (see NewRouteHandler);
 // the local stack, serving every route, passes internal/phone's.
-func NewAPI(db dynamo.Client, table string, log *slog.Logger, phones team.PhoneNormalizer) (*httpapi.API, error) {
+func NewAPI(db dynamo.Client, table string, log *slog.Logger, phones team.PhoneNormalizer, opts ...team.Option) (*httpapi.API, error) {
 	if table == "" {
 		return nil, errors.New("lambdaenv: no table name")
 	}
-	return httpapi.New(team.NewService(dynamo.NewStore(db, table), team.SystemClock{}, team.ULIDSource{}, phones), log), nil
+	return httpapi.New(team.NewService(dynamo.NewStore(db, table), team.SystemClock{}, team.ULIDSource{}, phones, opts...), log), nil
 }
 
 // StreamSettings configure the stream consumer (internal/lambdaenv/stream).

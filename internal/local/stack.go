@@ -127,7 +127,12 @@ func (s *Stack) start(ctx context.Context, cfg Config) (http.Handler, error) {
 
 	// The same composition root as the route functions: the local stack
 	// serves every route, so it passes the phone parser.
-	api, err := lambdaenv.NewAPI(client, cfg.TableName, cfg.Log, phone.Normalizer{})
+	// The local stack honours INVITATION_TTL as the functions do.
+	opts, err := lambdaenv.ServiceOptions()
+	if err != nil {
+		return nil, err
+	}
+	api, err := lambdaenv.NewAPI(client, cfg.TableName, cfg.Log, phone.Normalizer{}, opts...)
 	if err != nil {
 		return nil, err
 	}
