@@ -32,6 +32,7 @@ const (
 	DetailUserRemoved            DetailType = "UserRemoved"
 	DetailUserPermissionsChanged DetailType = "UserPermissionsChanged"
 	DetailUserContactInfoChanged DetailType = "UserContactInfoChanged"
+	DetailUserActivated          DetailType = "UserActivated"
 )
 
 // Event is one event to put on the bus.

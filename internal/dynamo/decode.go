@@ -22,6 +22,8 @@ func decodeUser(item map[string]types.AttributeValue) (userRecord, error) {
 		FirstName: d.str(attrFirstName), LastName: d.str(attrLastName), Phone: d.str(attrPhone),
 		Permissions: d.strings(attrPermissions), InvitedBy: d.str(attrInvitedBy),
 		CreatedAt: d.time(attrCreatedAt), UpdatedAt: d.time(attrUpdatedAt), Version: d.int(attrVersion),
+		Status: d.str(attrStatus), InvitationExpiresAt: d.optTime(attrExpiresAt),
+		InvitationSentAt: d.optTime(attrSentAt), ActivatedAt: d.optTime(attrActivatedAt),
 	}
 	if err := d.failed(); err != nil {
 		return userRecord{}, err
@@ -171,6 +173,15 @@ func (d *itemDecoder) int(name string) int64 {
 		d.fail(name, v, "a number")
 		return 0
 	}
+}
+
+// optTime reads an optional time: nil when the attribute is missing or NULL.
+func (d *itemDecoder) optTime(name string) *time.Time {
+	if d.get(name) == nil {
+		return nil
+	}
+	t := d.time(name)
+	return &t
 }
 
 // time reads a time written as an RFC 3339 string (how attributevalue

@@ -30,6 +30,10 @@ const (
 	attrPermissions = "permissions"
 	attrInvitedBy   = "invitedBy"
 	attrVersion     = "version"
+	attrStatus      = "status"
+	attrExpiresAt   = "invitationExpiresAt"
+	attrSentAt      = "invitationSentAt"
+	attrActivatedAt = "activatedAt"
 	attrType        = "type"
 	attrActor       = "actor"
 	attrActorID     = "actorId"
@@ -83,6 +87,25 @@ type userRecord struct {
 	CreatedAt   time.Time `dynamodbav:"createdAt"`
 	UpdatedAt   time.Time `dynamodbav:"updatedAt"`
 	Version     int64     `dynamodbav:"version"`
+	// The lifecycle: absent on users stored before it (they are active).
+	Status              string     `dynamodbav:"status,omitempty"`
+	InvitationExpiresAt *time.Time `dynamodbav:"invitationExpiresAt,omitempty"`
+	InvitationSentAt    *time.Time `dynamodbav:"invitationSentAt,omitempty"`
+	ActivatedAt         *time.Time `dynamodbav:"activatedAt,omitempty"`
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func timeOf(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
 }
 
 func toUserRecord(u team.User) userRecord {
@@ -91,6 +114,8 @@ func toUserRecord(u team.User) userRecord {
 		BusinessID: u.BusinessID.String(), ID: u.ID, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Phone: u.Phone,
 		Permissions: u.Permissions.Strings(), InvitedBy: u.InvitedBy,
 		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt, Version: u.Version,
+		Status: string(u.Status), InvitationExpiresAt: timePtr(u.InvitationExpiresAt),
+		InvitationSentAt: timePtr(u.InvitationSentAt), ActivatedAt: timePtr(u.ActivatedAt),
 	}
 }
 
@@ -99,6 +124,8 @@ func (r userRecord) user() team.User {
 		BusinessID: team.BusinessID(r.BusinessID), ID: r.ID, Email: r.Email, FirstName: r.FirstName, LastName: r.LastName, Phone: r.Phone,
 		Permissions: team.PermissionsOf(r.Permissions), InvitedBy: r.InvitedBy,
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Version: r.Version,
+		Status: team.UserStatus(r.Status), InvitationExpiresAt: timeOf(r.InvitationExpiresAt),
+		InvitationSentAt: timeOf(r.InvitationSentAt), ActivatedAt: timeOf(r.ActivatedAt),
 	}
 }
 

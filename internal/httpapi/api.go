@@ -197,6 +197,7 @@ var statusOf = map[team.Code]int{
 	team.CodeInvalidRequest:     http.StatusBadRequest,
 	CodeUnauthenticated:         http.StatusUnauthorized,
 	team.CodeForbidden:          http.StatusForbidden,
+	team.CodeInvitationExpired:  http.StatusForbidden,
 	team.CodeNotFound:           http.StatusNotFound,
 	team.CodeUserExists:         http.StatusConflict,
 	team.CodePreconditionFailed: http.StatusPreconditionFailed,

@@ -50,6 +50,9 @@ const (
 	// EnvRequestTimeout is every request's deadline, a Go duration
 	// (default 5s); template.yaml keeps it below the function's Timeout.
 	EnvRequestTimeout = "REQUEST_TIMEOUT"
+	// EnvInvitationTTL is how long an invitation admits its invitee, as a
+	// Go duration ("336h"); unset: team.DefaultInvitationTTL.
+	EnvInvitationTTL = "INVITATION_TTL"
 	// The stream consumer's settings.
 	EnvEventBusName = "EVENT_BUS_NAME" // empty: the default bus
 	EnvSenderEmail  = "SENDER_EMAIL"   // the verified SES identity mail comes from
@@ -96,6 +99,9 @@ type RouteSettings struct {
 	// RequestTimeout is every request's deadline (invariant I11); the
 	// DynamoDB client's retries fit inside it (DynamoDBOptions).
 	RequestTimeout time.Duration
+	// InvitationTTL is how long an invitation admits its invitee (0 for
+	// team.DefaultInvitationTTL).
+	InvitationTTL time.Duration
 }
 
 // RouteSettingsFromEnv reads the route functions' settings, with their
@@ -112,6 +118,15 @@ func RouteSettingsFromEnv() (RouteSettings, error) {
 			return RouteSettings{}, fmt.Errorf("lambdaenv: %s=%q is not a positive Go duration such as 5s", EnvRequestTimeout, v)
 		}
 		s.RequestTimeout = d
+	}
+	// A value that is not a positive duration fails the function's init
+	// rather than silently using the default.
+	if v := os.Getenv(EnvInvitationTTL); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return RouteSettings{}, fmt.Errorf("lambdaenv: %s=%q is not a positive Go duration such as 336h", EnvInvitationTTL, v)
+		}
+		s.InvitationTTL = d
 	}
 	return s, nil
 }
@@ -167,7 +182,11 @@ func NewAPI(db dynamo.Client, settings RouteSettings, log *slog.Logger, phones t
 	if settings.TableName == "" {
 		return nil, errors.New("lambdaenv: no table name")
 	}
-	svc := team.NewService(dynamo.NewStore(db, settings.TableName), team.SystemClock{}, team.ULIDSource{}, phones)
+	var opts []team.Option
+	if settings.InvitationTTL > 0 {
+		opts = append(opts, team.WithInvitationTTL(settings.InvitationTTL))
+	}
+	svc := team.NewService(dynamo.NewStore(db, settings.TableName), team.SystemClock{}, team.ULIDSource{}, phones, opts...)
 	return httpapi.New(svc, log, httpapi.RequestTimeout(settings.RequestTimeout)), nil
 }
 

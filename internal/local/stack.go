@@ -37,6 +37,9 @@ type Config struct {
 	// RequestTimeout is every API request's deadline (0 for the default,
 	// 5 s), as REQUEST_TIMEOUT sets it for the Lambdas.
 	RequestTimeout time.Duration
+	// InvitationTTL is how long an invitation admits its invitee (0 for
+	// the default, 14 days), as INVITATION_TTL sets it for the Lambdas.
+	InvitationTTL time.Duration
 	// Log receives the stack's logs; Console receives what a person reads.
 	Log     *slog.Logger
 	Console io.Writer
@@ -136,7 +139,7 @@ func (s *Stack) start(ctx context.Context, cfg Config) (http.Handler, error) {
 	// serves every route, so it passes the phone parser.
 	// The API's client has the Lambdas' bounded retries and timeouts (the
 	// setup above keeps the SDK's defaults: creating a table may be slow).
-	settings := lambdaenv.RouteSettings{TableName: cfg.TableName, EmailClaim: cfg.EmailClaim, RequestTimeout: cfg.RequestTimeout}
+	settings := lambdaenv.RouteSettings{TableName: cfg.TableName, EmailClaim: cfg.EmailClaim, RequestTimeout: cfg.RequestTimeout, InvitationTTL: cfg.InvitationTTL}
 	apiClient := dynamodblocal.NewClient(endpoint, lambdaenv.DynamoDBOptions(cfg.RequestTimeout))
 	api, err := lambdaenv.NewAPI(apiClient, settings, cfg.Log, phone.Normalizer{})
 	if err != nil {

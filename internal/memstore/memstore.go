@@ -157,7 +157,7 @@ func (s *Store) Apply(_ context.Context, m team.Mutation) error {
 	selfChange := m.Before != nil && m.Before.Email == m.Actor
 	if !selfChange {
 		actor, ok := users[m.Actor]
-		if !ok || !actor.IsManager() {
+		if !ok || !actor.IsManager() || !actor.IsActive() {
 			return fmt.Errorf("memstore: %w", team.ErrActorNotAllowed)
 		}
 	}

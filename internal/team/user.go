@@ -32,10 +32,50 @@ type User struct {
 	UpdatedAt   time.Time
 	// Version starts at 1 and increases by one on every change.
 	Version int64
+	// Status is StatusInvited from the invite until the user's first
+	// request to the business, StatusActive after it. Users stored before
+	// the lifecycle existed have no status and count as active: they have
+	// been signing in all along.
+	Status UserStatus
+	// InvitationExpiresAt is when an invited user's invitation stops
+	// admitting them; zero for users invited before invitations expired.
+	InvitationExpiresAt time.Time
+	// InvitationSentAt is when the last welcome email was asked for.
+	InvitationSentAt time.Time
+	// ActivatedAt is when the user became active; zero until then.
+	ActivatedAt time.Time
 }
+
+// UserStatus is where a user is in the invitation lifecycle (SPEC §2.3).
+type UserStatus string
+
+// The statuses of SPEC §4.
+const (
+	StatusInvited UserStatus = "invited"
+	StatusActive  UserStatus = "active"
+)
 
 // IsManager reports whether the user holds the User Management permission.
 func (u User) IsManager() bool { return u.Permissions.Has(TabUsers) }
+
+// IsActive reports whether the user has made their first request (or
+// predates the lifecycle, see Status).
+func (u User) IsActive() bool { return u.Status != StatusInvited }
+
+// EffectiveStatus is the status as clients see it: users without one are
+// active.
+func (u User) EffectiveStatus() UserStatus {
+	if u.IsActive() {
+		return StatusActive
+	}
+	return StatusInvited
+}
+
+// invitationExpired reports whether an invited user's invitation no longer
+// admits them at now.
+func (u User) invitationExpired(now time.Time) bool {
+	return !u.IsActive() && !u.InvitationExpiresAt.IsZero() && !now.Before(u.InvitationExpiresAt)
+}
 
 // ActivityType names what happened to a user.
 type ActivityType string
@@ -47,6 +87,7 @@ const (
 	ActivityUserRemoved        ActivityType = "user.removed"
 	ActivityPermissionsChanged ActivityType = "user.permissions_changed"
 	ActivityContactChanged     ActivityType = "user.contact_changed"
+	ActivityUserActivated      ActivityType = "user.activated"
 )
 
 // ActivityTypes returns every activity type the service can record. What
@@ -54,7 +95,7 @@ const (
 // against this list, so that a new type cannot reach production without
 // saying what it sets off.
 func ActivityTypes() []ActivityType {
-	return []ActivityType{ActivityUserAdded, ActivityUserRemoved, ActivityPermissionsChanged, ActivityContactChanged}
+	return []ActivityType{ActivityUserAdded, ActivityUserRemoved, ActivityPermissionsChanged, ActivityContactChanged, ActivityUserActivated}
 }
 
 // Activity records who did what to whom and when. It is committed in the same
@@ -142,8 +183,9 @@ type ActivityPage struct {
 type Mutation struct {
 	BusinessID BusinessID
 	// Actor is the caller. Unless the actor is the user being changed, the
-	// store checks in the same transaction that the actor is still a user of
-	// the business holding the users permission (invariant I3). When the
+	// store checks in the same transaction that the actor is still an
+	// active user of the business holding the users permission (invariant
+	// I3). When the
 	// actor is the changed user, the version condition on Before stands in
 	// for that check: Before is the actor's own record, which the Service
 	// authorised against.
