@@ -183,6 +183,7 @@ func templateSection(routes []httpapi.Route) string {
         Variables:
           %[5]s: !Ref EmailClaim
           %[6]s: "%[7]s"
+          %[8]s: !Ref InvitationTTL
       Events:
         Api:
           Type: HttpApi
@@ -198,7 +199,7 @@ func templateSection(routes []httpapi.Route) string {
           Statement:
             - Effect: Allow
               Action:
-`, id, r.Method, r.Path, r.Operation, lambdaenv.EnvEmailClaim, lambdaenv.EnvRequestTimeout, httpapi.DefaultRequestTimeout)
+`, id, r.Method, r.Path, r.Operation, lambdaenv.EnvEmailClaim, lambdaenv.EnvRequestTimeout, httpapi.DefaultRequestTimeout, lambdaenv.EnvInvitationTTL)
 		for _, a := range r.DynamoDBActions {
 			fmt.Fprintf(&b, "                - %s\n", a)
 		}

@@ -117,10 +117,15 @@ func TestReadmeSession(t *testing.T) {
 		t.Errorf("after two edits: %+v, want version 3 with [home]", ann)
 	}
 
-	// Ann signs in: she may read herself but not the team.
+	// Ann signs in: her first request makes her active (SPEC §2.3); she
+	// may read herself but not the team.
 	owner := c.token
 	c.signIn("ann@example.com")
-	expect(t, "member reads self", c.do("GET", "/v1/businesses/demo/users/ann@example.com", "", nil), 200)
+	var self struct{ Status string }
+	expect(t, "member reads self", c.do("GET", "/v1/businesses/demo/users/ann@example.com", "", &self), 200)
+	if self.Status != "active" {
+		t.Errorf("after her first request Ann's status is %q, want active", self.Status)
+	}
 	expect(t, "member lists team", c.do("GET", "/v1/businesses/demo/users", "", nil), 403)
 	c.token = owner
 
@@ -134,7 +139,7 @@ func TestReadmeSession(t *testing.T) {
 	for _, a := range activity.Activity {
 		types = append(types, a.Type)
 	}
-	if got := strings.Join(types, ","); got != "user.removed,user.permissions_changed,user.contact_changed,user.added" {
+	if got := strings.Join(types, ","); got != "user.removed,user.activated,user.permissions_changed,user.contact_changed,user.added" {
 		t.Errorf("activity = %s", got)
 	}
 }

@@ -47,6 +47,19 @@ func (s *Store) CreateBusiness(_ context.Context, b team.Business, owner team.Us
 	return nil
 }
 
+// SeedUser stores u as given, replacing the user of that email, without an
+// activity record and without counting as an applied mutation. Tests use it
+// to start from a state the API reaches in several steps (a user already
+// active, an invitation already expired).
+func (s *Store) SeedUser(u team.User) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.users[u.BusinessID] == nil {
+		s.users[u.BusinessID] = map[string]team.User{}
+	}
+	s.users[u.BusinessID][u.Email] = u
+}
+
 // AppliedCount returns how many mutations were committed, so tests can
 // assert that a refused request wrote nothing.
 func (s *Store) AppliedCount() int {

@@ -211,6 +211,12 @@ var errInvitationExpired = Errorf(CodeInvitationExpired,
 // exactly one commits; the others find the caller changed, read again and
 // continue with whatever they find. Errors: forbidden (removed meanwhile),
 // invitation_expired.
+//
+// The condition is the store's usual one on the record read (id and
+// version) rather than the design's `id = :id AND status = invited`: the
+// version read was an invited one, so it implies that status, and since the
+// write replaces the whole record, only the version also keeps a concurrent
+// manager's change (permissions, names) from being overwritten.
 func (s *Service) activate(ctx context.Context, businessID BusinessID, me User) (User, error) {
 	for attempt := 1; ; attempt++ {
 		if me.IsActive() {
