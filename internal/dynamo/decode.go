@@ -24,6 +24,7 @@ func decodeUser(item map[string]types.AttributeValue) (userRecord, error) {
 		CreatedAt: d.time(attrCreatedAt), UpdatedAt: d.time(attrUpdatedAt), Version: d.int(attrVersion),
 		Status: d.str(attrStatus), InvitationExpiresAt: d.optTime(attrExpiresAt),
 		InvitationSentAt: d.optTime(attrSentAt), ActivatedAt: d.optTime(attrActivatedAt),
+		ProfileImageURL: d.str(attrPicture),
 	}
 	if err := d.failed(); err != nil {
 		return userRecord{}, err

@@ -34,6 +34,7 @@ const (
 	attrExpiresAt   = "invitationExpiresAt"
 	attrSentAt      = "invitationSentAt"
 	attrActivatedAt = "activatedAt"
+	attrPicture     = "profileImageUrl"
 	attrType        = "type"
 	attrActor       = "actor"
 	attrActorID     = "actorId"
@@ -92,6 +93,7 @@ type userRecord struct {
 	InvitationExpiresAt *time.Time `dynamodbav:"invitationExpiresAt,omitempty"`
 	InvitationSentAt    *time.Time `dynamodbav:"invitationSentAt,omitempty"`
 	ActivatedAt         *time.Time `dynamodbav:"activatedAt,omitempty"`
+	ProfileImageURL     string     `dynamodbav:"profileImageUrl,omitempty"`
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -116,6 +118,7 @@ func toUserRecord(u team.User) userRecord {
 		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt, Version: u.Version,
 		Status: string(u.Status), InvitationExpiresAt: timePtr(u.InvitationExpiresAt),
 		InvitationSentAt: timePtr(u.InvitationSentAt), ActivatedAt: timePtr(u.ActivatedAt),
+		ProfileImageURL: u.ProfileImageURL,
 	}
 }
 
@@ -126,6 +129,7 @@ func (r userRecord) user() team.User {
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Version: r.Version,
 		Status: team.UserStatus(r.Status), InvitationExpiresAt: timeOf(r.InvitationExpiresAt),
 		InvitationSentAt: timeOf(r.InvitationSentAt), ActivatedAt: timeOf(r.ActivatedAt),
+		ProfileImageURL: r.ProfileImageURL,
 	}
 }
 

@@ -14,7 +14,7 @@ import (
 func TestRecordTagsAreAttributeNames(t *testing.T) {
 	names := []string{AttrPK, AttrSK, attrEntity, attrID, attrName, attrTabs, attrCreatedAt, attrUpdatedAt,
 		attrBusinessID, attrEmail, attrFirstName, attrLastName, attrPhone, attrPermissions, attrInvitedBy,
-		attrVersion, attrType, attrActor, attrActorID, attrStatus, attrExpiresAt, attrSentAt, attrActivatedAt, attrTarget, attrAt, attrChanges, attrFrom, attrTo, AttrByUserPK, AttrByTypePK}
+		attrVersion, attrType, attrActor, attrActorID, attrStatus, attrExpiresAt, attrSentAt, attrActivatedAt, attrPicture, attrTarget, attrAt, attrChanges, attrFrom, attrTo, AttrByUserPK, AttrByTypePK}
 	for _, record := range []any{profileRecord{}, userRecord{}, activityRecord{}, personRecord{},
 		changesRecord{}, permissionsChangeRecord{}, fieldChangeRecord{}} {
 		typ := reflect.TypeOf(record)

@@ -130,6 +130,9 @@ func (s *Store) transaction(m team.Mutation) (*transaction, error) {
 		}})
 	}
 
+	if m.SkipActivity {
+		return t, nil
+	}
 	activity, err := attributevalue.MarshalMap(toActivityRecord(m.Activity))
 	if err != nil {
 		return nil, fmt.Errorf("encode activity: %w", err)

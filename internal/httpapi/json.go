@@ -51,7 +51,7 @@ func toUserJSON(u team.User) userJSON {
 		ID: u.ID, Email: u.Email, FirstName: nullable(u.FirstName), LastName: nullable(u.LastName), Phone: nullable(u.Phone),
 		Permissions: u.Permissions.Strings(), InvitedBy: nullable(u.InvitedBy),
 		CreatedAt: timestamp(u.CreatedAt), UpdatedAt: timestamp(u.UpdatedAt), Version: u.Version,
-		Status: string(u.EffectiveStatus()), InvitationExpiresAt: optTimestamp(u.InvitationExpiresAt), ActivatedAt: optTimestamp(u.ActivatedAt),
+		ProfileImageURL: nullable(u.ProfileImageURL), Status: string(u.EffectiveStatus()), InvitationExpiresAt: optTimestamp(u.InvitationExpiresAt), ActivatedAt: optTimestamp(u.ActivatedAt),
 	}
 }
 

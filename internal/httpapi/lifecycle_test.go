@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -109,5 +110,63 @@ func TestExpiredInvitationRefusesEveryRoute(t *testing.T) {
 				t.Errorf("after the refused requests Cy is %+v (%v), want invited at version 1", u, err)
 			}
 		})
+	}
+}
+
+// The token's picture claim (https, at most 2,048 characters) becomes the
+// user's profileImageUrl at activation, and is kept current afterwards with
+// one write only when it changes, recording no activity.
+func TestPictureClaimBecomesTheProfileImage(t *testing.T) {
+	s := newTestStack(t)
+	s.mustDo(t, apiCall{caller: acmeOwner, method: http.MethodPost, path: acmeUsersPath, body: `{"email":"cy@example.com","permissions":["home"]}`}, http.StatusCreated)
+	activityCount := func() int {
+		body := decodeBody(t, s.mustDo(t, apiCall{caller: acmeOwner, method: http.MethodGet, path: acmeActivityPath}, http.StatusOK)).(map[string]any)
+		return len(body["activity"].([]any))
+	}
+	asCy := func(picture string) map[string]any {
+		t.Helper()
+		req := httptest.NewRequest(http.MethodGet, cyPath, nil)
+		ctx := httpapi.WithCallerPicture(httpapi.WithCaller(req.Context(), cy), picture)
+		rec := httptest.NewRecorder()
+		s.handler.ServeHTTP(rec, req.WithContext(ctx))
+		if rec.Code != http.StatusOK {
+			t.Fatalf("GET self with picture %q: %d %s", picture, rec.Code, rec.Body)
+		}
+		return decodeBody(t, rec).(map[string]any)
+	}
+	const pic1, pic2 = "https://img.example.com/cy.png", "https://img.example.com/cy-2.png"
+
+	acts := activityCount()
+	got := asCy(pic1) // the first request: activation records the picture
+	if got["profileImageUrl"] != pic1 || got["status"] != "active" || got["version"] != 2.0 {
+		t.Errorf("after activation: profileImageUrl %v, status %v, version %v; want %s, active, 2", got["profileImageUrl"], got["status"], got["version"], pic1)
+	}
+	if n := activityCount(); n != acts+1 {
+		t.Errorf("activation recorded %d activity records, want 1 (user.activated)", n-acts)
+	}
+
+	for _, tc := range []struct {
+		name, picture string
+		want          any
+		version       float64
+		writes        int
+	}{
+		{"the same picture writes nothing", pic1, pic1, 2, 0},
+		{"no picture keeps the stored one", "", pic1, 2, 0},
+		{"an http picture is ignored", "http://img.example.com/cy.png", pic1, 2, 0},
+		{"a picture over 2,048 characters is ignored", "https://img.example.com/" + strings.Repeat("x", 2048), pic1, 2, 0},
+		{"a new picture is one write", pic2, pic2, 3, 1},
+	} {
+		writes, acts := s.store.AppliedCount(), activityCount()
+		got := asCy(tc.picture)
+		if got["profileImageUrl"] != tc.want || got["version"] != tc.version {
+			t.Errorf("%s: profileImageUrl %v at version %v, want %v at %v", tc.name, got["profileImageUrl"], got["version"], tc.want, tc.version)
+		}
+		if n := s.store.AppliedCount() - writes; n != tc.writes {
+			t.Errorf("%s: %d writes, want %d", tc.name, n, tc.writes)
+		}
+		if n := activityCount(); n != acts {
+			t.Errorf("%s: %d activity records added, want none", tc.name, n-acts)
+		}
 	}
 }

@@ -187,3 +187,25 @@ func TestBusinessExistsIsAConflict(t *testing.T) {
 		t.Errorf("StatusOf(%s) = %d, want %d", local.CodeBusinessExists, got, http.StatusConflict)
 	}
 }
+
+// TestDevTokenPicture: POST /dev/token's "picture" becomes the token's
+// picture claim, which the local authorizer hands on as API Gateway's does:
+// the invitee's first request records it as their profile image.
+func TestDevTokenPicture(t *testing.T) {
+	stack := localtest.Start(t, "")
+	c := &client{t: t, base: stack.URL}
+	c.signIn(local.DemoOwner)
+	expect(t, "invite", c.do("POST", "/v1/businesses/demo/users", `{"email":"pia@example.com","permissions":["home"]}`, nil), 201)
+	var tok struct{ Token string }
+	c.token = ""
+	expect(t, "token", c.do("POST", "/dev/token", `{"email":"pia@example.com","picture":"https://img.example.com/pia.png"}`, &tok), 200)
+	c.token = tok.Token
+	var pia struct {
+		Status          string
+		ProfileImageURL *string `json:"profileImageUrl"`
+	}
+	expect(t, "first request", c.do("GET", "/v1/businesses/demo/users/pia@example.com", "", &pia), 200)
+	if pia.Status != "active" || pia.ProfileImageURL == nil || *pia.ProfileImageURL != "https://img.example.com/pia.png" {
+		t.Errorf("after her first request: status %q, profileImageUrl %v; want active with the token's picture", pia.Status, pia.ProfileImageURL)
+	}
+}

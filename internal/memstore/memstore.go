@@ -204,7 +204,9 @@ func (s *Store) Apply(_ context.Context, m team.Mutation) error {
 	if m.After != nil {
 		users[m.After.Email] = *m.After
 	}
-	s.activity[m.BusinessID] = append(s.activity[m.BusinessID], m.Activity)
+	if !m.SkipActivity {
+		s.activity[m.BusinessID] = append(s.activity[m.BusinessID], m.Activity)
+	}
 	s.applied++
 	return nil
 }

@@ -196,10 +196,39 @@ func (s *Service) authorize(ctx context.Context, businessID BusinessID, me User,
 			return User{}, err
 		}
 	}
+	if me, err = s.refreshPicture(ctx, businessID, me); err != nil {
+		return User{}, err
+	}
 	if needManager && !me.IsManager() {
 		return User{}, errNotManager
 	}
 	return me, nil
+}
+
+// refreshPicture records the caller's token picture when it differs from
+// the one stored: one conditional write on the record read, with no
+// activity, and only then. A lost race (the caller changed meanwhile)
+// leaves it to the caller's next request. Errors: those of the store.
+func (s *Service) refreshPicture(ctx context.Context, businessID BusinessID, me User) (User, error) {
+	pic := callerPicture(ctx)
+	if pic == "" || pic == me.ProfileImageURL || !me.IsActive() {
+		return me, nil
+	}
+	now := s.clock.Now()
+	after := me
+	after.ProfileImageURL, after.UpdatedAt, after.Version = pic, now, me.Version+1
+	err := s.store.Apply(ctx, Mutation{
+		BusinessID: businessID, Actor: me.Email, Before: &me, After: &after, SkipActivity: true,
+		Activity: Activity{ID: s.ids.NewID(now), BusinessID: businessID},
+	})
+	switch {
+	case err == nil:
+		return after, nil
+	case errors.Is(err, ErrStale) || errors.Is(err, ErrNotFound):
+		return me, nil
+	default:
+		return User{}, fmt.Errorf("record caller picture: %w", err)
+	}
 }
 
 var errInvitationExpired = Errorf(CodeInvitationExpired,
@@ -228,6 +257,9 @@ func (s *Service) activate(ctx context.Context, businessID BusinessID, me User) 
 		}
 		after := me
 		after.Status, after.ActivatedAt, after.UpdatedAt, after.Version = StatusActive, now, now, me.Version+1
+		if pic := callerPicture(ctx); pic != "" {
+			after.ProfileImageURL = pic
+		}
 		err := s.store.Apply(ctx, Mutation{
 			BusinessID: businessID, Actor: me.Email, Before: &me, After: &after,
 			Activity: Activity{ID: s.ids.NewID(now), BusinessID: businessID, Type: ActivityUserActivated,

@@ -44,6 +44,10 @@ type User struct {
 	InvitationSentAt time.Time
 	// ActivatedAt is when the user became active; zero until then.
 	ActivatedAt time.Time
+	// ProfileImageURL is the https URL of the picture the user's token
+	// names (its picture claim), recorded at activation and kept current by
+	// their requests; "" when no acceptable claim was seen.
+	ProfileImageURL string
 }
 
 // UserStatus is where a user is in the invitation lifecycle (SPEC §2.3).
@@ -202,6 +206,10 @@ type Mutation struct {
 	RequireTabs Permissions
 	// Activity is recorded with the change.
 	Activity Activity
+	// SkipActivity commits the user change without an activity record: a
+	// change nobody acted on (the caller's picture claim changed). The
+	// store still uses Activity.ID as the request's idempotency token.
+	SkipActivity bool
 }
 
 // Store is the persistence the Service needs. Implementations must honour
