@@ -184,6 +184,7 @@ func templateSection(routes []httpapi.Route) string {
           %[5]s: !Ref EmailClaim
           %[6]s: "%[7]s"
           %[8]s: !Ref InviteRate
+          %[9]s: !Ref InvitationTTL
       Events:
         Api:
           Type: HttpApi
@@ -199,7 +200,7 @@ func templateSection(routes []httpapi.Route) string {
           Statement:
             - Effect: Allow
               Action:
-`, id, r.Method, r.Path, r.Operation, lambdaenv.EnvEmailClaim, lambdaenv.EnvRequestTimeout, httpapi.DefaultRequestTimeout, lambdaenv.EnvInviteRate)
+`, id, r.Method, r.Path, r.Operation, lambdaenv.EnvEmailClaim, lambdaenv.EnvRequestTimeout, httpapi.DefaultRequestTimeout, lambdaenv.EnvInviteRate, lambdaenv.EnvInvitationTTL)
 		for _, a := range r.DynamoDBActions {
 			fmt.Fprintf(&b, "                - %s\n", a)
 		}

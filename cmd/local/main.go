@@ -2,7 +2,8 @@
 // internal/local. Environment: ADDR (default 127.0.0.1:8080),
 // DYNAMODB_ENDPOINT (use this DynamoDB instead of starting one), TABLE_NAME,
 // and the route functions' settings that internal/lambdaenv reads
-// (EMAIL_CLAIM, REQUEST_TIMEOUT, INVITE_RATE), which the local stack honours as the Lambdas do.
+// (EMAIL_CLAIM, REQUEST_TIMEOUT, INVITE_RATE, INVITATION_TTL), which the
+// local stack honours as the Lambdas do.
 package main
 
 import (
@@ -30,6 +31,7 @@ func main() {
 		EmailClaim:       settings.EmailClaim,
 		RequestTimeout:   settings.RequestTimeout,
 		InviteRate:       settings.InviteRate,
+		InvitationTTL:    settings.InvitationTTL,
 		Addr:             envOr("ADDR", "127.0.0.1:8080"),
 		DynamoDBEndpoint: os.Getenv("DYNAMODB_ENDPOINT"),
 		TableName:        envOr("TABLE_NAME", "business-app-users"),

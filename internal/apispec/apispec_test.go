@@ -33,7 +33,8 @@ func TestDocumentIsOpenAPI31(t *testing.T) {
 
 const userJSON = `{"id":"usr_01JD8X4B7K9QZ0M5N2P3R4S6T7","email":"ann@example.com","firstName":"Ann","lastName":"Lee","phone":"+14155550100",
 "permissions":["conversations","crm"],"profileImageUrl":null,"invitedBy":"owner@demo.test",
-"createdAt":"2026-11-27T10:00:00Z","updatedAt":"2026-11-27T10:00:00Z","version":1}`
+"status":"invited","createdAt":"2026-11-27T10:00:00Z","updatedAt":"2026-11-27T10:00:00Z",
+"invitationExpiresAt":"2026-12-11T10:00:00Z","activatedAt":null,"version":1}`
 
 // TestValidateResponse checks that the validator finds what a handler could
 // get wrong, so that the tests that rely on it cannot pass by checking
@@ -56,7 +57,7 @@ func TestValidateResponse(t *testing.T) {
 		{"an extra field", 200, map[string]string{"ETag": `"usr_01JD8X4B7K9QZ0M5N2P3R4S6T7.1"`}, strings.Replace(userJSON, `"version":1`, `"version":1,"role":"admin"`, 1), false},
 		{"a phone not in E.164", 200, map[string]string{"ETag": `"usr_01JD8X4B7K9QZ0M5N2P3R4S6T7.1"`}, strings.Replace(userJSON, `"+14155550100"`, `"(415) 555-0100"`, 1), false},
 		{"an unknown tab", 200, map[string]string{"ETag": `"usr_01JD8X4B7K9QZ0M5N2P3R4S6T7.1"`}, strings.Replace(userJSON, `"crm"`, `"billing"`, 1), false},
-		{"a time that is not RFC 3339", 200, map[string]string{"ETag": `"usr_01JD8X4B7K9QZ0M5N2P3R4S6T7.1"`}, strings.Replace(userJSON, `"2026-11-27T10:00:00Z","version"`, `"yesterday","version"`, 1), false},
+		{"a time that is not RFC 3339", 200, map[string]string{"ETag": `"usr_01JD8X4B7K9QZ0M5N2P3R4S6T7.1"`}, strings.Replace(userJSON, `"updatedAt":"2026-11-27T10:00:00Z"`, `"updatedAt":"yesterday"`, 1), false},
 		{"the documented 404", 404, nil, `{"error":{"code":"not_found","message":"No such user."}}`, true},
 		{"a 404 with another status's code", 404, nil, `{"error":{"code":"forbidden","message":"No."}}`, false},
 		{"API Gateway's 401", 401, nil, `{"message":"Unauthorized"}`, true},

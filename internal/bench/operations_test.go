@@ -233,13 +233,14 @@ func found(out *dynamodb.GetItemOutput, err error) error {
 	return err
 }
 
-// actorCheck is the check that the caller still manages users.
+// actorCheck is the check that the caller still manages users and is
+// active (or predates the lifecycle, as the seeded owners do).
 func actorCheck(table, businessID string) types.TransactWriteItem {
 	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
 		TableName: aws.String(table), Key: dynamo.UserKey(team.BusinessID(businessID), ownerOf(businessID)),
-		ConditionExpression:       aws.String("contains (#0, :0)"),
-		ExpressionAttributeNames:  map[string]string{"#0": "permissions"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":0": str(string(team.TabUsers))},
+		ConditionExpression:       aws.String("(contains (#0, :0)) AND ((attribute_not_exists (#1)) OR (#1 = :1))"),
+		ExpressionAttributeNames:  map[string]string{"#0": "permissions", "#1": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":0": str(string(team.TabUsers)), ":1": str(string(team.StatusActive))},
 	}}
 }
 
@@ -328,6 +329,7 @@ func floorInvite(businessID string) prepare {
 		for i, email := range f.newEmails(businessID, "invite", n) {
 			u := f.user(businessID, email)
 			u.Permissions = granted
+			u.Status, u.InvitationSentAt, u.InvitationExpiresAt = team.StatusInvited, f.now, f.now.Add(team.DefaultInvitationTTL)
 			id, act := f.activity(tb, team.ActivityUserAdded, u, team.Changes{Permissions: &team.PermissionsChange{From: team.Permissions{}, To: granted}})
 			inputs[i] = transactInput(id, actorCheck(f.table, businessID), tabsCheck(f.table, businessID, granted),
 				putNew(f.table, userItem(tb, u)), putNew(f.table, act))

@@ -50,6 +50,10 @@ var downstream = map[team.ActivityType]Downstream{
 		DetailType: DetailUserPermissionsChanged, Schema: "UserPermissionsChanged.schema.json",
 		Emails: noEmail,
 	},
+	team.ActivityUserActivated: {
+		DetailType: DetailUserActivated, Schema: "UserActivated.schema.json",
+		Emails: noEmail,
+	},
 	team.ActivityContactChanged: {
 		DetailType: DetailUserContactInfoChanged, Schema: "UserContactInfoChanged.schema.json",
 		Emails: noEmail,

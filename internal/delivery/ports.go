@@ -33,6 +33,7 @@ const (
 	DetailUserPermissionsChanged DetailType = "UserPermissionsChanged"
 	DetailUserContactInfoChanged DetailType = "UserContactInfoChanged"
 	DetailOwnerTransferred       DetailType = "OwnerTransferred"
+	DetailUserActivated          DetailType = "UserActivated"
 )
 
 // Event is one event to put on the bus.

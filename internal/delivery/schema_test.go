@@ -206,6 +206,11 @@ func schemaActivities() map[string]team.Activity {
 		"added with no permissions": base("01JDQ5Y8G1X9T3V7C2B4N6M8P2", team.ActivityUserAdded, bare,
 			team.Changes{Permissions: &team.PermissionsChange{From: nil, To: team.Permissions{}}}),
 		"ownership handed on":            base("01JDQ5Y8G1X9T3V7C2B4N6M8PD", team.ActivityOwnerTransferred, full, team.Changes{}),
+		"activated": func() team.Activity {
+			a := base("01JDQ5Y8G1X9T3V7C2B4N6M8PE", team.ActivityUserActivated, full, team.Changes{})
+			a.Actor, a.ActorID = full.Email, full.ID
+			return a
+		}(),
 		"removed with names and phone":   base("01JDQ5Y8G1X9T3V7C2B4N6M8P3", team.ActivityUserRemoved, full, team.Changes{}),
 		"removed without names or phone": base("01JDQ5Y8G1X9T3V7C2B4N6M8P4", team.ActivityUserRemoved, bare, team.Changes{}),
 		"permissions granted": base("01JDQ5Y8G1X9T3V7C2B4N6M8P5", team.ActivityPermissionsChanged, full,

@@ -23,6 +23,9 @@ func decodeUser(item map[string]types.AttributeValue) (userRecord, error) {
 		Permissions: d.strings(attrPermissions), InvitedBy: d.str(attrInvitedBy),
 		CreatedAt: d.time(attrCreatedAt), UpdatedAt: d.time(attrUpdatedAt), Version: d.int(attrVersion),
 		Owner: d.bool(attrOwner),
+		Status: d.str(attrStatus), InvitationExpiresAt: d.optTime(attrExpiresAt),
+		InvitationSentAt: d.optTime(attrSentAt), ActivatedAt: d.optTime(attrActivatedAt),
+		ProfileImageURL: d.str(attrPicture),
 	}
 	if err := d.failed(); err != nil {
 		return userRecord{}, err
@@ -174,8 +177,15 @@ func (d *itemDecoder) int(name string) int64 {
 	}
 }
 
-// time reads a time written as an RFC 3339 string (how attributevalue
-// writes time.Time) or as a number of Unix seconds.
+// optTime reads an optional time: nil when the attribute is missing or NULL.
+func (d *itemDecoder) optTime(name string) *time.Time {
+	if d.get(name) == nil {
+		return nil
+	}
+	t := d.time(name)
+	return &t
+}
+
 // bool reads a BOOL attribute; a missing one is false.
 func (d *itemDecoder) bool(name string) bool {
 	v := d.get(name)
@@ -190,6 +200,8 @@ func (d *itemDecoder) bool(name string) bool {
 	return b.Value
 }
 
+// time reads a time written as an RFC 3339 string (how attributevalue
+// writes time.Time) or as a number of Unix seconds.
 func (d *itemDecoder) time(name string) time.Time {
 	switch v := d.get(name).(type) {
 	case nil:

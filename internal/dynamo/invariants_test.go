@@ -257,3 +257,39 @@ func TestConcurrentEditsOfOneUserAreBothApplied(t *testing.T) {
 		t.Errorf("user = %s/%s v%d, want both edits applied at version 3", got.FirstName, got.Phone, got.Version)
 	}
 }
+
+// SPEC §2.3: ten concurrent first requests of one invitee, to different
+// routes, all succeed and activate them exactly once: one user.activated.
+func TestConcurrentFirstRequestsActivateOnce(t *testing.T) {
+	e := newEnv(t)
+	e.business(t, "acme", "owner@acme.test")
+	e.invite(t, "acme", "owner@acme.test", "ann@example.com", team.TabHome)
+	var fns []func() error
+	for i := range 10 {
+		fns = append(fns, func() error {
+			if i%2 == 0 {
+				_, err := e.svc.GetUser(e.ctx, "ann@example.com", "acme", "ann@example.com")
+				return err
+			}
+			_, err := e.svc.ListTabs(e.ctx, "ann@example.com", "acme")
+			return err
+		})
+	}
+	if got := codes(race(fns...)); got[""] != 10 {
+		t.Errorf("outcomes = %v, want 10 successes", got)
+	}
+	page, err := e.store.Activity(e.ctx, "acme", team.ActivityFilter{Type: team.ActivityUserActivated}, team.PageRequest{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Activity) != 1 {
+		t.Errorf("user.activated records = %d, want exactly 1", len(page.Activity))
+	}
+	ann, err := e.store.User(e.ctx, "acme", "ann@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ann.Status != team.StatusActive || ann.ActivatedAt.IsZero() || ann.Version != 2 {
+		t.Errorf("ann after her first requests: status %q, activatedAt %v, version %d; want active, set, 2", ann.Status, ann.ActivatedAt, ann.Version)
+	}
+}

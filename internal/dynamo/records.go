@@ -30,6 +30,11 @@ const (
 	attrPermissions = "permissions"
 	attrInvitedBy   = "invitedBy"
 	attrVersion     = "version"
+	attrStatus      = "status"
+	attrExpiresAt   = "invitationExpiresAt"
+	attrSentAt      = "invitationSentAt"
+	attrActivatedAt = "activatedAt"
+	attrPicture     = "profileImageUrl"
 	attrType        = "type"
 	attrActor       = "actor"
 	attrActorID     = "actorId"
@@ -119,6 +124,26 @@ type userRecord struct {
 	// Owner is set on the owner's item only, so a condition can ask
 	// attribute_not_exists(owner).
 	Owner bool `dynamodbav:"owner,omitempty"`
+	// The lifecycle: absent on users stored before it (they are active).
+	Status              string     `dynamodbav:"status,omitempty"`
+	InvitationExpiresAt *time.Time `dynamodbav:"invitationExpiresAt,omitempty"`
+	InvitationSentAt    *time.Time `dynamodbav:"invitationSentAt,omitempty"`
+	ActivatedAt         *time.Time `dynamodbav:"activatedAt,omitempty"`
+	ProfileImageURL     string     `dynamodbav:"profileImageUrl,omitempty"`
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func timeOf(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
 }
 
 func toUserRecord(u team.User) userRecord {
@@ -127,6 +152,9 @@ func toUserRecord(u team.User) userRecord {
 		BusinessID: u.BusinessID.String(), ID: u.ID, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Phone: u.Phone,
 		Permissions: u.Permissions.Strings(), InvitedBy: u.InvitedBy,
 		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt, Version: u.Version, Owner: u.IsOwner,
+		Status: string(u.Status), InvitationExpiresAt: timePtr(u.InvitationExpiresAt),
+		InvitationSentAt: timePtr(u.InvitationSentAt), ActivatedAt: timePtr(u.ActivatedAt),
+		ProfileImageURL: u.ProfileImageURL,
 	}
 }
 
@@ -135,6 +163,9 @@ func (r userRecord) user() team.User {
 		BusinessID: team.BusinessID(r.BusinessID), ID: r.ID, Email: r.Email, FirstName: r.FirstName, LastName: r.LastName, Phone: r.Phone,
 		Permissions: team.PermissionsOf(r.Permissions), InvitedBy: r.InvitedBy,
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Version: r.Version, IsOwner: r.Owner,
+		Status: team.UserStatus(r.Status), InvitationExpiresAt: timeOf(r.InvitationExpiresAt),
+		InvitationSentAt: timeOf(r.InvitationSentAt), ActivatedAt: timeOf(r.ActivatedAt),
+		ProfileImageURL: r.ProfileImageURL,
 	}
 }
 

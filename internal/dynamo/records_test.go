@@ -14,7 +14,8 @@ import (
 func TestRecordTagsAreAttributeNames(t *testing.T) {
 	names := []string{AttrPK, AttrSK, attrEntity, attrID, attrName, attrTabs, attrCreatedAt, attrUpdatedAt,
 		attrBusinessID, attrEmail, attrFirstName, attrLastName, attrPhone, attrPermissions, attrInvitedBy,
-		attrVersion, attrType, attrActor, attrActorID, attrTarget, attrAt, attrChanges, attrFrom, attrTo, attrSlots, AttrByUserPK, AttrByTypePK,
+		attrVersion, attrType, attrActor, attrActorID, attrStatus, attrExpiresAt, attrSentAt, attrActivatedAt, attrPicture,
+		attrTarget, attrAt, attrChanges, attrFrom, attrTo, attrSlots, AttrByUserPK, AttrByTypePK,
 		attrOwnerID, attrOwnerEmail, attrOwner, attrUsers}
 	for _, record := range []any{profileRecord{}, rateRecord{}, userRecord{}, activityRecord{}, personRecord{},
 		changesRecord{}, permissionsChangeRecord{}, fieldChangeRecord{}, counterRecord{}} {

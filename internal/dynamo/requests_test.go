@@ -85,7 +85,9 @@ func (g *overlapGate) wait() {
 // be computed from it. Tab validation costs nothing extra: it is a
 // condition inside the transaction. A write that sends an email (an
 // invite) also reads the business's email-budget shards with one Query
-// before its transaction (SPEC I10), and uses one of their slots in it.
+// before its transaction (SPEC I10), and uses one of their slots in it. An
+// invitee's first request costs one more TransactWriteItems (their
+// activation, SPEC §2.3); after it their requests cost what everyone's do.
 func TestRequestsPerOperation(t *testing.T) {
 	var counter dynamotest.Counter
 	gate := &overlapGate{}
@@ -101,39 +103,55 @@ func TestRequestsPerOperation(t *testing.T) {
 
 	tests := []struct {
 		name, method, path, body string
+		caller                   string // "" for the owner
 		wantStatus               int
 		want                     map[string]int
 		concurrent               bool // the requests must overlap
 	}{
 		// The business, its owner and its exact total: the caller's item
 		// and one Query over the profile and the counter shards, at once.
-		{"get business", "GET", "/v1/businesses/acme", "", 200, map[string]int{"GetItem": 1, "Query": 1}, true},
-		{"list tabs", "GET", "/v1/businesses/acme/tabs", "", 200, map[string]int{"GetItem": 1, "Query": 1}, true},
-		{"invite with permissions", "POST", "/v1/businesses/acme/users", `{"email":"ann@acme.test","permissions":["crm"]}`, 201,
+		{"get business", "GET", "/v1/businesses/acme", "", "", 200, map[string]int{"GetItem": 1, "Query": 1}, true},
+		{"list tabs", "GET", "/v1/businesses/acme/tabs", "", "", 200, map[string]int{"GetItem": 1, "Query": 1}, true},
+		{"invite with permissions", "POST", "/v1/businesses/acme/users", `{"email":"ann@acme.test","permissions":["crm"]}`, "", 201,
 			map[string]int{"GetItem": 1, "Query": 1, "TransactWriteItems": 1}, false},
-		{"invite with default permissions", "POST", "/v1/businesses/acme/users", `{"email":"bob@acme.test"}`, 201,
-			map[string]int{"GetItem": 2, "Query": 1, "TransactWriteItems": 1}, true},
-		{"list users", "GET", "/v1/businesses/acme/users?limit=10", "", 200, map[string]int{"GetItem": 1, "Query": 1}, true},
-		{"get user", "GET", "/v1/businesses/acme/users/ann@acme.test", "", 200, map[string]int{"GetItem": 2}, true},
-		{"get self", "GET", "/v1/businesses/acme/users/owner@acme.test", "", 200, map[string]int{"GetItem": 1}, false},
-		{"set permissions", "PUT", "/v1/businesses/acme/users/ann@acme.test/permissions", `{"permissions":["crm","home"]}`, 200,
+		// The default permissions are the business's tabs: its profile is
+		// read (one Query with its counters) beside the caller.
+		{"invite with default permissions", "POST", "/v1/businesses/acme/users", `{"email":"bob@acme.test"}`, "", 201,
+			map[string]int{"GetItem": 1, "Query": 2, "TransactWriteItems": 1}, true},
+		{"list users", "GET", "/v1/businesses/acme/users?limit=10", "", "", 200, map[string]int{"GetItem": 1, "Query": 1}, true},
+		{"get user", "GET", "/v1/businesses/acme/users/ann@acme.test", "", "", 200, map[string]int{"GetItem": 2}, true},
+		{"get self", "GET", "/v1/businesses/acme/users/owner@acme.test", "", "", 200, map[string]int{"GetItem": 1}, false},
+		{"an invitee's first request activates them", "GET", "/v1/businesses/acme/users/ann@acme.test", "", "ann@acme.test", 200,
+			map[string]int{"GetItem": 1, "TransactWriteItems": 1}, false},
+		{"the activated user's next request", "GET", "/v1/businesses/acme/users/ann@acme.test", "", "ann@acme.test", 200,
+			map[string]int{"GetItem": 1}, false},
+		{"an invited manager's first write activates them first", "POST", "/v1/businesses/acme/users", `{"email":"cy@acme.test","permissions":["crm"]}`, "bob@acme.test", 201,
+			map[string]int{"GetItem": 1, "Query": 1, "TransactWriteItems": 2}, false},
+		{"the activated manager's next write", "POST", "/v1/businesses/acme/users", `{"email":"dee@acme.test","permissions":["crm"]}`, "bob@acme.test", 201,
+			map[string]int{"GetItem": 1, "Query": 1, "TransactWriteItems": 1}, false},
+		{"set permissions", "PUT", "/v1/businesses/acme/users/ann@acme.test/permissions", `{"permissions":["crm","home"]}`, "", 200,
 			map[string]int{"GetItem": 2, "TransactWriteItems": 1}, true},
-		{"update contact", "PATCH", "/v1/businesses/acme/users/ann@acme.test", `{"firstName":"Ann"}`, 200,
+		{"update contact", "PATCH", "/v1/businesses/acme/users/ann@acme.test", `{"firstName":"Ann"}`, "", 200,
 			map[string]int{"GetItem": 2, "TransactWriteItems": 1}, true},
-		{"change email", "PATCH", "/v1/businesses/acme/users/ann@acme.test", `{"email":"anne@acme.test"}`, 200,
+		{"change email", "PATCH", "/v1/businesses/acme/users/ann@acme.test", `{"email":"anne@acme.test"}`, "", 200,
 			map[string]int{"GetItem": 2, "TransactWriteItems": 1}, true},
-		{"remove user", "DELETE", "/v1/businesses/acme/users/anne@acme.test", "", 204,
+		{"remove user", "DELETE", "/v1/businesses/acme/users/anne@acme.test", "", "", 204,
 			map[string]int{"GetItem": 2, "TransactWriteItems": 1}, true},
-		{"list activity", "GET", "/v1/businesses/acme/activity", "", 200, map[string]int{"GetItem": 1, "Query": 1}, true},
+		{"list activity", "GET", "/v1/businesses/acme/activity", "", "", 200, map[string]int{"GetItem": 1, "Query": 1}, true},
 		// Last: afterwards the caller is no longer the owner. bob holds
-		// every tab (the default invite), so he is a manager.
-		{"hand on ownership", "POST", "/v1/businesses/acme/owner", `{"email":"bob@acme.test"}`, 200,
+		// every tab (the default invite), so he is a manager, and he is
+		// active since his first write above.
+		{"hand on ownership", "POST", "/v1/businesses/acme/owner", `{"email":"bob@acme.test"}`, "", 200,
 			map[string]int{"GetItem": 2, "TransactWriteItems": 1}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			req := httptest.NewRequest(tt.method, tt.path, strings.NewReader(tt.body))
-			req = req.WithContext(httpapi.WithCaller(req.Context(), "owner@acme.test"))
+			caller := tt.caller
+			if caller == "" {
+				caller = "owner@acme.test"
+			}
+			req = req.WithContext(httpapi.WithCaller(req.Context(), caller))
 			rec := httptest.NewRecorder()
 			counter.Take()
 			if tt.concurrent {

@@ -55,8 +55,12 @@ func (s *Store) transaction(m team.Mutation) (*transaction, error) {
 	// The actor check comes first: its failure must win over every other
 	// reason, so that an outsider learns nothing about the business.
 	if m.Before == nil || m.Before.Email != m.Actor {
+		// Active: an invited caller is activated by their request before
+		// it writes, and users stored before the lifecycle have no status.
 		expr, err := expression.NewBuilder().WithCondition(
-			expression.Contains(expression.Name(attrPermissions), string(team.TabUsers))).Build()
+			expression.Contains(expression.Name(attrPermissions), string(team.TabUsers)).And(
+				expression.AttributeNotExists(expression.Name(attrStatus)).Or(
+					expression.Name(attrStatus).Equal(expression.Value(string(team.StatusActive)))))).Build()
 		if err != nil {
 			return nil, err
 		}
@@ -141,6 +145,9 @@ func (s *Store) transaction(m team.Mutation) (*transaction, error) {
 		add(roleCounter, counterUpdate(s.table, pk, rand.N(counterShards), counted))
 	}
 
+	if m.SkipActivity {
+		return t, nil
+	}
 	activity, err := attributevalue.MarshalMap(toActivityRecord(m.Activity))
 	if err != nil {
 		return nil, fmt.Errorf("encode activity: %w", err)

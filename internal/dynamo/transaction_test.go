@@ -121,14 +121,14 @@ var errConflict = errors.New("gave up on conflicts")
 // under a new idempotency token; when it keeps losing it gives up with
 // rate limited (retry shortly) rather than an internal error.
 func TestApplyPicksAnotherSlotWhenOneIsTaken(t *testing.T) {
-	// actor check, new user, slot, activity
+	// actor check, new user, slot, user-count shard, activity
 	slotTaken := func() error {
-		return canceled(reasonNone, reasonNone, reasonConditionalFailed, reasonNone)
+		return canceled(reasonNone, reasonNone, reasonConditionalFailed, reasonNone, reasonNone)
 	}
 	m := invite()
 	m.EmailBudget = 10
 
-	client := &scriptedClient{script: []error{slotTaken(), canceled(reasonNone, reasonTransactionConflict, reasonNone, reasonNone)}}
+	client := &scriptedClient{script: []error{slotTaken(), canceled(reasonNone, reasonTransactionConflict, reasonNone, reasonNone, reasonNone)}}
 	if err := NewStore(client, "table").Apply(context.Background(), m); err != nil {
 		t.Fatalf("Apply = %v, want success with another slot", err)
 	}

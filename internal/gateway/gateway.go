@@ -75,6 +75,7 @@ func Request(ctx context.Context, ev events.APIGatewayV2HTTPRequest, emailClaim 
 			emailClaim = httpapi.DefaultEmailClaim
 		}
 		ctx = httpapi.WithCaller(ctx, jwt.JWT.Claims[emailClaim])
+		ctx = httpapi.WithCallerPicture(ctx, jwt.JWT.Claims[httpapi.PictureClaim])
 	}
 	ctx = httpapi.WithRequestID(ctx, ev.RequestContext.RequestID)
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))

@@ -200,3 +200,30 @@ func TestEmailClaimName(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestPictureClaim: the JWT's picture claim reaches the service, which
+// records it as the caller's profile image.
+func TestPictureClaim(t *testing.T) {
+	ev := loadEvent(t, "patch-user.json")
+	ev.RequestContext.HTTP.Method = "GET"
+	ev.RouteKey = "GET /v1/businesses/{businessId}/users/{email}"
+	ev.RawPath = "/v1/businesses/acme/users/owner@acme.test"
+	ev.PathParameters = map[string]string{"businessId": "acme", "email": "owner@acme.test"}
+	ev.Body, ev.IsBase64Encoded = "", false
+	delete(ev.Headers, "if-match")
+	delete(ev.Headers, "If-Match")
+	ev.RequestContext.Authorizer.JWT.Claims["picture"] = "https://img.example.com/owner.png"
+	resp, err := handler(t, httpapi.OpGetUser)(context.Background(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		ProfileImageURL *string `json:"profileImageUrl"`
+	}
+	if err := json.Unmarshal([]byte(resp.Body), &body); resp.StatusCode != 200 || err != nil {
+		t.Fatalf("GET self: %d %s", resp.StatusCode, resp.Body)
+	}
+	if body.ProfileImageURL == nil || *body.ProfileImageURL != "https://img.example.com/owner.png" {
+		t.Errorf("profileImageUrl = %v, want the token's picture claim", body.ProfileImageURL)
+	}
+}

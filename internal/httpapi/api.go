@@ -72,6 +72,17 @@ func WithCaller(ctx context.Context, emailClaim string) context.Context {
 	return context.WithValue(ctx, callerKey{}, emailClaim)
 }
 
+// WithCallerPicture returns a context carrying the caller's token picture
+// claim (PictureClaim), read where WithCaller's claim is read; the service
+// records it when it is an https URL of at most 2,048 characters and
+// ignores it otherwise.
+func WithCallerPicture(ctx context.Context, pictureClaim string) context.Context {
+	return team.WithCallerPicture(ctx, pictureClaim)
+}
+
+// PictureClaim is the standard OpenID Connect claim of the user's picture.
+const PictureClaim = "picture"
+
 type requestIDKey struct{}
 
 // WithRequestID returns a context carrying the request id that server-error
@@ -199,6 +210,7 @@ var statusOf = map[team.Code]int{
 	team.CodeInvalidRequest:     http.StatusBadRequest,
 	CodeUnauthenticated:         http.StatusUnauthorized,
 	team.CodeForbidden:          http.StatusForbidden,
+	team.CodeInvitationExpired:  http.StatusForbidden,
 	team.CodeNotFound:           http.StatusNotFound,
 	team.CodeUserExists:         http.StatusConflict,
 	team.CodePreconditionFailed: http.StatusPreconditionFailed,

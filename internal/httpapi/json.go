@@ -23,8 +23,21 @@ type userJSON struct {
 	InvitedBy       *string  `json:"invitedBy"`
 	CreatedAt       string   `json:"createdAt"`
 	UpdatedAt       string   `json:"updatedAt"`
-	Version         int64    `json:"version"`
-	IsOwner         bool     `json:"isOwner"`
+	Status          string   `json:"status"`
+	// InvitationExpiresAt is null for users invited before invitations
+	// expired; ActivatedAt is null until the first request.
+	InvitationExpiresAt *string `json:"invitationExpiresAt"`
+	ActivatedAt         *string `json:"activatedAt"`
+	Version             int64   `json:"version"`
+	IsOwner             bool    `json:"isOwner"`
+}
+
+func optTimestamp(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := timestamp(t)
+	return &s
 }
 
 func nullable(s string) *string {
@@ -39,7 +52,8 @@ func toUserJSON(u team.User) userJSON {
 		ID: u.ID, Email: u.Email, FirstName: nullable(u.FirstName), LastName: nullable(u.LastName), Phone: nullable(u.Phone),
 		Permissions: u.Permissions.Strings(), InvitedBy: nullable(u.InvitedBy),
 		CreatedAt: timestamp(u.CreatedAt), UpdatedAt: timestamp(u.UpdatedAt), Version: u.Version,
-		IsOwner: u.IsOwner,
+		IsOwner:         u.IsOwner,
+		ProfileImageURL: nullable(u.ProfileImageURL), Status: string(u.EffectiveStatus()), InvitationExpiresAt: optTimestamp(u.InvitationExpiresAt), ActivatedAt: optTimestamp(u.ActivatedAt),
 	}
 }
 

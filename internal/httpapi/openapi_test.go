@@ -250,6 +250,9 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 			if c.caller == acmeManager || strings.Contains(c.body, acmeManager) {
 				s.mustDo(t, apiCall{caller: acmeOwner, method: "POST", path: acmeUsersPath,
 					body: `{"email":"` + acmeManager + `","permissions":["home","users"]}`}, 201)
+				// The manager's first request makes them active: ownership
+				// goes only to an active manager (SPEC §2.3, I9).
+				s.mustDo(t, apiCall{caller: acmeManager, method: "GET", path: acmeTabsPath}, 200)
 			}
 			if c.name == inviteOverBudget {
 				spendEmailBudget(t, s)

@@ -95,7 +95,10 @@ type testStack struct {
 
 // newTestStack builds the stack and seeds acme (owner, member, bob) and
 // globex (its owner). The member and bob are invited through the API, as a
-// manager would, so the activity of acme starts with those two additions.
+// manager would, so the activity of acme starts with those two additions;
+// then they are made active as seeded, so that their requests in tests that
+// are not about activation do not activate them (SPEC §2.3: an invitee's
+// first request writes). The lifecycle tests invite their own users.
 func newTestStack(t testing.TB) *testStack {
 	t.Helper()
 	ctx := context.Background()
@@ -139,6 +142,14 @@ func newTestStack(t testing.TB) *testStack {
 		if rec.Code != http.StatusCreated {
 			t.Fatalf("seed invite %s: %d %s", body, rec.Code, rec.Body)
 		}
+	}
+	for _, email := range []string{acmeMember, bob} {
+		u, err := store.User(ctx, "acme", email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.Status, u.ActivatedAt = team.StatusActive, testNow
+		store.SeedUser(u)
 	}
 	return s
 }
@@ -218,6 +229,7 @@ var specStatus = map[string]int{
 	"invalid_request":     http.StatusBadRequest,
 	"unauthenticated":     http.StatusUnauthorized,
 	"forbidden":           http.StatusForbidden,
+	"invitation_expired":  http.StatusForbidden,
 	"not_found":           http.StatusNotFound,
 	"user_exists":         http.StatusConflict,
 	"precondition_failed": http.StatusPreconditionFailed,
@@ -307,6 +319,11 @@ func assertError(t testing.TB, rec *httptest.ResponseRecorder, status int, code 
 
 // userBody is the JSON a client receives for a user. A nil firstName,
 // lastName, phone or invitedBy is JSON null; empty timestamps are testNow.
+// The lifecycle fields follow from who the user is: the seeded owner is
+// active with neither an invitation nor an activation time (seeded as a
+// business's first user), the seeded member and bob were invited at testNow
+// and are active since testNow, and every user a test invites is invited
+// until testNow plus the default INVITATION_TTL.
 type userBody struct {
 	id                                    string
 	email                                 string
@@ -333,13 +350,25 @@ func (u userBody) json() map[string]any {
 	if id == "" {
 		id = firstInvitedID
 	}
-	return map[string]any{
+	body := map[string]any{
 		"id": id, "email": u.email, "firstName": u.firstName, "lastName": u.lastName, "phone": u.phone,
 		"permissions": perms, "profileImageUrl": nil, "invitedBy": u.invitedBy,
 		"createdAt": created, "updatedAt": updated, "version": float64(u.version),
 		"isOwner": u.isOwner,
+		"status": "invited", "invitationExpiresAt": testExpiresJSON, "activatedAt": nil,
 	}
+	switch id {
+	case ownerID:
+		body["status"], body["invitationExpiresAt"] = "active", nil
+	case memberID, bobID:
+		body["status"], body["activatedAt"] = "active", testNowJSON
+	}
+	return body
 }
+
+// testExpiresJSON is when an invitation made at testNow expires, with the
+// default INVITATION_TTL of 14 days.
+var testExpiresJSON = testNow.Add(team.DefaultInvitationTTL).Format(time.RFC3339)
 
 // The ids of the seeded users: the owner's is seeded, the others' are what
 // the invites of newTestStack draw from sequentialIDs (each invite draws the

@@ -56,6 +56,9 @@ const (
 	// template.yaml sets it from the InviteRate parameter; tests, make
 	// load and the benchmarks set their own.
 	EnvInviteRate = "INVITE_RATE"
+	// EnvInvitationTTL is how long an invitation admits its invitee, as a
+	// Go duration ("336h"); unset: team.DefaultInvitationTTL.
+	EnvInvitationTTL = "INVITATION_TTL"
 	// The stream consumer's settings.
 	EnvEventBusName = "EVENT_BUS_NAME" // empty: the default bus
 	EnvSenderEmail  = "SENDER_EMAIL"   // the verified SES identity mail comes from
@@ -106,6 +109,9 @@ type RouteSettings struct {
 	// in any rolling hour (invariant I10); 0 means
 	// team.DefaultEmailBudget.
 	InviteRate int
+	// InvitationTTL is how long an invitation admits its invitee (0 for
+	// team.DefaultInvitationTTL).
+	InvitationTTL time.Duration
 }
 
 // MaxInviteRate bounds INVITE_RATE: the budget's slots live in eight
@@ -136,6 +142,15 @@ func RouteSettingsFromEnv() (RouteSettings, error) {
 			return RouteSettings{}, fmt.Errorf("lambdaenv: %s=%q is not a whole number of emails per hour from 1 to %d", EnvInviteRate, v, MaxInviteRate)
 		}
 		s.InviteRate = n
+	}
+	// A value that is not a positive duration fails the function's init
+	// rather than silently using the default.
+	if v := os.Getenv(EnvInvitationTTL); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return RouteSettings{}, fmt.Errorf("lambdaenv: %s=%q is not a positive Go duration such as 336h", EnvInvitationTTL, v)
+		}
+		s.InvitationTTL = d
 	}
 	return s, nil
 }
@@ -191,8 +206,11 @@ func NewAPI(db dynamo.Client, settings RouteSettings, log *slog.Logger, phones t
 	if settings.TableName == "" {
 		return nil, errors.New("lambdaenv: no table name")
 	}
-	svc := team.NewService(dynamo.NewStore(db, settings.TableName), team.SystemClock{}, team.ULIDSource{}, phones,
-		team.WithEmailBudget(settings.InviteRate))
+	opts := []team.Option{team.WithEmailBudget(settings.InviteRate)}
+	if settings.InvitationTTL > 0 {
+		opts = append(opts, team.WithInvitationTTL(settings.InvitationTTL))
+	}
+	svc := team.NewService(dynamo.NewStore(db, settings.TableName), team.SystemClock{}, team.ULIDSource{}, phones, opts...)
 	return httpapi.New(svc, log, httpapi.RequestTimeout(settings.RequestTimeout)), nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/businessapp/usermanagement/internal/httpapi"
 	"github.com/businessapp/usermanagement/internal/lambdaenv"
@@ -73,6 +74,36 @@ func TestInviteRateFromEnv(t *testing.T) {
 				t.Fatal(err)
 			case !tt.wantErr && s.InviteRate != tt.want:
 				t.Errorf("InviteRate = %d, want %d", s.InviteRate, tt.want)
+			}
+		})
+	}
+}
+
+// TestInvitationTTLFromEnv checks INVITATION_TTL: unset keeps the domain's
+// default (0 here), a Go duration is taken, and anything that is not a
+// positive duration fails the function's init instead of silently using
+// the default.
+func TestInvitationTTLFromEnv(t *testing.T) {
+	for _, tt := range []struct {
+		value   string
+		want    time.Duration
+		wantErr bool
+	}{
+		{"", 0, false},
+		{"336h", 336 * time.Hour, false},
+		{"3s", 3 * time.Second, false},
+		{"14d", 0, true},
+		{"0s", 0, true},
+		{"-1h", 0, true},
+	} {
+		t.Run(tt.value, func(t *testing.T) {
+			t.Setenv(lambdaenv.EnvInvitationTTL, tt.value)
+			got, err := lambdaenv.RouteSettingsFromEnv()
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("INVITATION_TTL=%q: error %v, want error %v", tt.value, err, tt.wantErr)
+			}
+			if got.InvitationTTL != tt.want {
+				t.Errorf("INVITATION_TTL=%q: InvitationTTL = %v, want %v", tt.value, got.InvitationTTL, tt.want)
 			}
 		})
 	}

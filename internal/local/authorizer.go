@@ -54,8 +54,14 @@ func NewAuthorizerWithKey(key []byte, clock team.Clock, emailClaim string) *Auth
 // Issue returns a signed token for the email, whose email_verified claim
 // is emailVerified (SPEC §6: POST /dev/token's "emailVerified").
 func (a *Authorizer) Issue(email string, emailVerified bool) (string, error) {
+	return a.IssueWithPicture(email, emailVerified, "")
+}
+
+// IssueWithPicture is Issue with a picture claim ("" for none), as an
+// identity provider puts the user's profile image in their token.
+func (a *Authorizer) IssueWithPicture(email string, emailVerified bool, picture string) (string, error) {
 	now := a.clock.Now()
-	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+	claims := jwt.MapClaims{
 		a.emailClaim:               email,
 		httpapi.EmailVerifiedClaim: emailVerified,
 		"iss":                      tokenIssuer,
@@ -63,8 +69,11 @@ func (a *Authorizer) Issue(email string, emailVerified bool) (string, error) {
 		"sub":                      email,
 		"iat":                      jwt.NewNumericDate(now),
 		"exp":                      jwt.NewNumericDate(now.Add(tokenLifetime)),
-	})
-	return tok.SignedString(a.key)
+	}
+	if picture != "" {
+		claims[httpapi.PictureClaim] = picture
+	}
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(a.key)
 }
 
 // errUnverifiedEmail: the token says its email is not verified.
@@ -75,22 +84,30 @@ var errUnverifiedEmail = errors.New("the token's email_verified claim is not tru
 // present and not true is refused with errUnverifiedEmail, as the Lambda's
 // gateway adapter refuses it (SPEC §4).
 func (a *Authorizer) Verify(token string) (string, error) {
+	email, _, err := a.verify(token)
+	return email, err
+}
+
+// verify is Verify that also returns the token's picture claim ("" when
+// absent).
+func (a *Authorizer) verify(token string) (email, picture string, err error) {
 	c := jwt.MapClaims{}
-	_, err := jwt.ParseWithClaims(token, c, func(*jwt.Token) (any, error) { return a.key, nil },
+	_, err = jwt.ParseWithClaims(token, c, func(*jwt.Token) (any, error) { return a.key, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithIssuer(tokenIssuer), jwt.WithAudience(tokenAudience),
 		jwt.WithExpirationRequired(), jwt.WithTimeFunc(a.clock.Now))
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	if v, present := c[httpapi.EmailVerifiedClaim]; present && v != true && v != "true" {
-		return "", errUnverifiedEmail
+		return "", "", errUnverifiedEmail
 	}
-	email, _ := c[a.emailClaim].(string)
+	email, _ = c[a.emailClaim].(string)
 	if email == "" {
-		return "", fmt.Errorf("token has no %s claim", a.emailClaim)
+		return "", "", fmt.Errorf("token has no %s claim", a.emailClaim)
 	}
-	return email, nil
+	picture, _ = c[httpapi.PictureClaim].(string)
+	return email, picture, nil
 }
 
 // Middleware does what API Gateway's JWT authorizer does: requests without a
@@ -104,7 +121,7 @@ func (a *Authorizer) Middleware(next http.Handler) http.Handler {
 				"Send a token as Authorization: Bearer <token>; locally, get one from POST /dev/token."))
 			return
 		}
-		email, err := a.Verify(strings.TrimSpace(token))
+		email, picture, err := a.verify(strings.TrimSpace(token))
 		if errors.Is(err, errUnverifiedEmail) {
 			httpapi.WriteError(w, &team.Error{Code: httpapi.CodeUnauthenticated, Message: httpapi.UnverifiedEmailMessage, Err: err})
 			return
@@ -114,7 +131,8 @@ func (a *Authorizer) Middleware(next http.Handler) http.Handler {
 				Message: fmt.Sprintf("The token was refused (%s); get a new one from POST /dev/token.", reason(err)), Err: err})
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(httpapi.WithCaller(r.Context(), email)))
+		ctx := httpapi.WithCallerPicture(httpapi.WithCaller(r.Context(), email), picture)
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

@@ -45,13 +45,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// token handles POST /dev/token {"email","emailVerified"?} → {"token"}.
-// emailVerified defaults to true; false puts email_verified: false in the
-// token, which the API then refuses (SPEC §6).
+// token handles POST /dev/token {"email","emailVerified"?,"picture"?} →
+// {"token"}. emailVerified defaults to true; false puts email_verified:
+// false in the token, which the API then refuses (SPEC §6). picture becomes
+// the token's picture claim, as an identity provider's would.
 func (d *devAPI) token(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Email         string `json:"email"`
 		EmailVerified *bool  `json:"emailVerified"`
+		Picture       string `json:"picture"`
 	}
 	if err := decodeStrict(r, &in); err != nil {
 		httpapi.WriteError(w, err)
@@ -62,7 +64,7 @@ func (d *devAPI) token(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, err)
 		return
 	}
-	tok, err := d.auth.Issue(email, in.EmailVerified == nil || *in.EmailVerified)
+	tok, err := d.auth.IssueWithPicture(email, in.EmailVerified == nil || *in.EmailVerified, in.Picture)
 	if err != nil {
 		httpapi.WriteError(w, err)
 		return

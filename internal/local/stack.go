@@ -41,6 +41,9 @@ type Config struct {
 	// any rolling hour (0 for the default, 100), as INVITE_RATE sets it
 	// for the Lambdas.
 	InviteRate int
+	// InvitationTTL is how long an invitation admits its invitee (0 for
+	// the default, 14 days), as INVITATION_TTL sets it for the Lambdas.
+	InvitationTTL time.Duration
 	// Log receives the stack's logs; Console receives what a person reads.
 	Log     *slog.Logger
 	Console io.Writer
@@ -140,7 +143,8 @@ func (s *Stack) start(ctx context.Context, cfg Config) (http.Handler, error) {
 	// serves every route, so it passes the phone parser.
 	// The API's client has the Lambdas' bounded retries and timeouts (the
 	// setup above keeps the SDK's defaults: creating a table may be slow).
-	settings := lambdaenv.RouteSettings{TableName: cfg.TableName, EmailClaim: cfg.EmailClaim, RequestTimeout: cfg.RequestTimeout, InviteRate: cfg.InviteRate}
+	settings := lambdaenv.RouteSettings{TableName: cfg.TableName, EmailClaim: cfg.EmailClaim, RequestTimeout: cfg.RequestTimeout,
+		InviteRate: cfg.InviteRate, InvitationTTL: cfg.InvitationTTL}
 	apiClient := dynamodblocal.NewClient(endpoint, lambdaenv.DynamoDBOptions(cfg.RequestTimeout))
 	api, err := lambdaenv.NewAPI(apiClient, settings, cfg.Log, phone.Normalizer{})
 	if err != nil {

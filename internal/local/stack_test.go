@@ -117,10 +117,15 @@ func TestReadmeSession(t *testing.T) {
 		t.Errorf("after two edits: %+v, want version 3 with [home]", ann)
 	}
 
-	// Ann signs in: she may read herself but not the team.
+	// Ann signs in: her first request makes her active (SPEC §2.3); she
+	// may read herself but not the team.
 	owner := c.token
 	c.signIn("ann@example.com")
-	expect(t, "member reads self", c.do("GET", "/v1/businesses/demo/users/ann@example.com", "", nil), 200)
+	var self struct{ Status string }
+	expect(t, "member reads self", c.do("GET", "/v1/businesses/demo/users/ann@example.com", "", &self), 200)
+	if self.Status != "active" {
+		t.Errorf("after her first request Ann's status is %q, want active", self.Status)
+	}
 	expect(t, "member lists team", c.do("GET", "/v1/businesses/demo/users", "", nil), 403)
 	c.token = owner
 
@@ -134,7 +139,7 @@ func TestReadmeSession(t *testing.T) {
 	for _, a := range activity.Activity {
 		types = append(types, a.Type)
 	}
-	if got := strings.Join(types, ","); got != "user.removed,user.permissions_changed,user.contact_changed,user.added" {
+	if got := strings.Join(types, ","); got != "user.removed,user.activated,user.permissions_changed,user.contact_changed,user.added" {
 		t.Errorf("activity = %s", got)
 	}
 }
@@ -180,5 +185,27 @@ func TestRestartKeepsDataAndSeedsOnce(t *testing.T) {
 func TestBusinessExistsIsAConflict(t *testing.T) {
 	if got := httpapi.StatusOf(local.CodeBusinessExists); got != http.StatusConflict {
 		t.Errorf("StatusOf(%s) = %d, want %d", local.CodeBusinessExists, got, http.StatusConflict)
+	}
+}
+
+// TestDevTokenPicture: POST /dev/token's "picture" becomes the token's
+// picture claim, which the local authorizer hands on as API Gateway's does:
+// the invitee's first request records it as their profile image.
+func TestDevTokenPicture(t *testing.T) {
+	stack := localtest.Start(t, "")
+	c := &client{t: t, base: stack.URL}
+	c.signIn(local.DemoOwner)
+	expect(t, "invite", c.do("POST", "/v1/businesses/demo/users", `{"email":"pia@example.com","permissions":["home"]}`, nil), 201)
+	var tok struct{ Token string }
+	c.token = ""
+	expect(t, "token", c.do("POST", "/dev/token", `{"email":"pia@example.com","picture":"https://img.example.com/pia.png"}`, &tok), 200)
+	c.token = tok.Token
+	var pia struct {
+		Status          string
+		ProfileImageURL *string `json:"profileImageUrl"`
+	}
+	expect(t, "first request", c.do("GET", "/v1/businesses/demo/users/pia@example.com", "", &pia), 200)
+	if pia.Status != "active" || pia.ProfileImageURL == nil || *pia.ProfileImageURL != "https://img.example.com/pia.png" {
+		t.Errorf("after her first request: status %q, profileImageUrl %v; want active with the token's picture", pia.Status, pia.ProfileImageURL)
 	}
 }

@@ -56,6 +56,19 @@ func (s *Store) CreateBusiness(_ context.Context, b team.Business, owner team.Us
 	return nil
 }
 
+// SeedUser stores u as given, replacing the user of that email, without an
+// activity record and without counting as an applied mutation. Tests use it
+// to start from a state the API reaches in several steps (a user already
+// active, an invitation already expired).
+func (s *Store) SeedUser(u team.User) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.users[u.BusinessID] == nil {
+		s.users[u.BusinessID] = map[string]team.User{}
+	}
+	s.users[u.BusinessID][u.Email] = u
+}
+
 // AppliedCount returns how many mutations were committed, so tests can
 // assert that a refused request wrote nothing.
 func (s *Store) AppliedCount() int {
@@ -169,7 +182,7 @@ func (s *Store) Apply(_ context.Context, m team.Mutation) error {
 	selfChange := m.Before != nil && m.Before.Email == m.Actor
 	if !selfChange {
 		actor, ok := users[m.Actor]
-		if !ok || !actor.IsManager() {
+		if !ok || !actor.IsManager() || !actor.IsActive() {
 			return fmt.Errorf("memstore: %w", team.ErrActorNotAllowed)
 		}
 	}
@@ -217,7 +230,9 @@ func (s *Store) Apply(_ context.Context, m team.Mutation) error {
 	if m.After != nil {
 		users[m.After.Email] = *m.After
 	}
-	s.activity[m.BusinessID] = append(s.activity[m.BusinessID], m.Activity)
+	if !m.SkipActivity {
+		s.activity[m.BusinessID] = append(s.activity[m.BusinessID], m.Activity)
+	}
 	if m.EmailBudget > 0 {
 		s.sends[m.BusinessID] = append(s.sends[m.BusinessID], m.Activity.At)
 	}

@@ -91,6 +91,7 @@ func annJSON(changes map[string]any) map[string]any {
 		"id": annID, "email": ann, "firstName": "Ann", "lastName": "Lee", "phone": "+14155550100",
 		"permissions": []any{"conversations", "crm"}, "profileImageUrl": nil, "invitedBy": owner,
 		"createdAt": "<time>", "updatedAt": "<time>", "version": 1.0, "isOwner": false,
+		"status": "invited", "invitationExpiresAt": "<time>", "activatedAt": nil,
 	}
 	for k, v := range changes {
 		u[k] = v
@@ -136,6 +137,7 @@ var samples = []sample{
 			"id": ownerID, "email": owner, "firstName": "Demo", "lastName": "Owner", "phone": nil,
 			"permissions": jsonTabIDs(), "profileImageUrl": nil, "invitedBy": nil,
 			"createdAt": "<time>", "updatedAt": "<time>", "version": 1.0, "isOwner": true,
+			"status": "active", "invitationExpiresAt": nil, "activatedAt": nil,
 		}}, "nextCursor": nil}},
 	{function: "list-activity", annInvited: true, status: 200,
 		body: map[string]any{"activity": []any{map[string]any{
@@ -310,7 +312,7 @@ func normalize(t testing.TB, v any, key string) any {
 			if v != annID && v != ownerID && madeUserID.MatchString(v) {
 				return anyUserID
 			}
-		case "createdAt", "updatedAt", "at":
+		case "createdAt", "updatedAt", "at", "invitationExpiresAt", "activatedAt":
 			if _, err := time.Parse(time.RFC3339Nano, v); err != nil {
 				t.Errorf("%s is %q, not an RFC 3339 time", key, v)
 			}

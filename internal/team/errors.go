@@ -17,6 +17,7 @@ type Code string
 const (
 	CodeInvalidRequest     Code = "invalid_request"
 	CodeForbidden          Code = "forbidden"
+	CodeInvitationExpired  Code = "invitation_expired"
 	CodeNotFound           Code = "not_found"
 	CodeUserExists         Code = "user_exists"
 	CodePreconditionFailed Code = "precondition_failed"

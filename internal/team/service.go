@@ -54,12 +54,17 @@ type Service struct {
 	phones PhoneNormalizer
 	// emailBudget is every Mutation's EmailBudget that sends an email.
 	emailBudget int
+	ttl         time.Duration
 }
 
 // DefaultEmailBudget is how many welcome and notice emails a business may
 // send in any rolling hour unless configured otherwise (SPEC §4,
 // INVITE_RATE).
 const DefaultEmailBudget = 100
+
+// DefaultInvitationTTL is how long an invitation admits its invitee when
+// the deployment does not say (SPEC §2.3: 14 days).
+const DefaultInvitationTTL = 14 * 24 * time.Hour
 
 // Option configures a Service.
 type Option func(*Service)
@@ -71,6 +76,17 @@ func WithEmailBudget(n int) Option {
 	return func(s *Service) {
 		if n > 0 {
 			s.emailBudget = n
+		}
+	}
+}
+
+// WithInvitationTTL sets how long an invitation admits its invitee
+// (INVITATION_TTL, read by the composition root). Non-positive values keep
+// the default.
+func WithInvitationTTL(d time.Duration) Option {
+	return func(s *Service) {
+		if d > 0 {
+			s.ttl = d
 		}
 	}
 }
@@ -91,7 +107,7 @@ type PhoneNormalizer interface {
 // permissions, removal); the wiring refuses to start a phone-parsing
 // operation without one.
 func NewService(store Store, clock Clock, ids IDSource, phones PhoneNormalizer, opts ...Option) *Service {
-	s := &Service{store: store, clock: clock, ids: ids, phones: phones, emailBudget: DefaultEmailBudget}
+	s := &Service{store: store, clock: clock, ids: ids, phones: phones, emailBudget: DefaultEmailBudget, ttl: DefaultInvitationTTL}
 	for _, opt := range opts {
 		opt(s)
 	}
@@ -204,17 +220,107 @@ func readPair[T any](ctx context.Context, s *Service, businessID BusinessID, cal
 }
 
 // authorize turns the caller's record (or the error reading it) into an
-// access decision.
-func authorize(me User, err error, needManager bool) error {
+// access decision, and admits an invited caller: their first request to the
+// business activates them (SPEC §2.3), whatever the route. It returns the
+// caller as they are after that. Errors: forbidden, invitation_expired.
+func (s *Service) authorize(ctx context.Context, businessID BusinessID, me User, err error, needManager bool) (User, error) {
 	switch {
 	case errors.Is(err, ErrNotFound):
-		return errNotMember
+		return User{}, errNotMember
 	case err != nil:
-		return fmt.Errorf("read caller: %w", err)
-	case needManager && !me.IsManager():
-		return errNotManager
+		return User{}, fmt.Errorf("read caller: %w", err)
 	}
-	return nil
+	if !me.IsActive() {
+		if me, err = s.activate(ctx, businessID, me); err != nil {
+			return User{}, err
+		}
+	}
+	if me, err = s.refreshPicture(ctx, businessID, me); err != nil {
+		return User{}, err
+	}
+	if needManager && !me.IsManager() {
+		return User{}, errNotManager
+	}
+	return me, nil
+}
+
+// refreshPicture records the caller's token picture when it differs from
+// the one stored: one conditional write on the record read, with no
+// activity, and only then. A lost race (the caller changed meanwhile)
+// leaves it to the caller's next request. Errors: those of the store.
+func (s *Service) refreshPicture(ctx context.Context, businessID BusinessID, me User) (User, error) {
+	pic := callerPicture(ctx)
+	if pic == "" || pic == me.ProfileImageURL || !me.IsActive() {
+		return me, nil
+	}
+	now := s.clock.Now()
+	after := me
+	after.ProfileImageURL, after.UpdatedAt, after.Version = pic, now, me.Version+1
+	err := s.store.Apply(ctx, Mutation{
+		BusinessID: businessID, Actor: me.Email, Before: &me, After: &after, SkipActivity: true,
+		Activity: Activity{ID: s.ids.NewID(now), BusinessID: businessID},
+	})
+	switch {
+	case err == nil:
+		return after, nil
+	case errors.Is(err, ErrStale) || errors.Is(err, ErrNotFound):
+		return me, nil
+	default:
+		return User{}, fmt.Errorf("record caller picture: %w", err)
+	}
+}
+
+var errInvitationExpired = Errorf(CodeInvitationExpired,
+	"Your invitation to this business has expired; ask a manager of the business to resend it.")
+
+// activate makes an invited caller active: one transaction that changes the
+// caller's record only if it is still the invited user read (its id and
+// version), with the user.activated activity. Of concurrent first requests
+// exactly one commits; the others find the caller changed, read again and
+// continue with whatever they find. Errors: forbidden (removed meanwhile),
+// invitation_expired.
+//
+// The condition is the store's usual one on the record read (id and
+// version) rather than the design's `id = :id AND status = invited`: the
+// version read was an invited one, so it implies that status, and since the
+// write replaces the whole record, only the version also keeps a concurrent
+// manager's change (permissions, names) from being overwritten.
+func (s *Service) activate(ctx context.Context, businessID BusinessID, me User) (User, error) {
+	for attempt := 1; ; attempt++ {
+		if me.IsActive() {
+			return me, nil
+		}
+		now := s.clock.Now()
+		if me.invitationExpired(now) {
+			return User{}, errInvitationExpired
+		}
+		after := me
+		after.Status, after.ActivatedAt, after.UpdatedAt, after.Version = StatusActive, now, now, me.Version+1
+		if pic := callerPicture(ctx); pic != "" {
+			after.ProfileImageURL = pic
+		}
+		err := s.store.Apply(ctx, Mutation{
+			BusinessID: businessID, Actor: me.Email, Before: &me, After: &after,
+			Activity: Activity{ID: s.ids.NewID(now), BusinessID: businessID, Type: ActivityUserActivated,
+				Actor: me.Email, ActorID: me.ID, Target: personOf(after), At: now},
+		})
+		switch {
+		case err == nil:
+			return after, nil
+		case (errors.Is(err, ErrStale) || errors.Is(err, ErrNotFound)) && attempt < maxAttempts:
+			// Another request activated (or changed, or removed) the caller
+			// first: read again and decide on what is there now.
+			me, err = s.store.User(ctx, businessID, me.Email)
+			if errors.Is(err, ErrNotFound) {
+				return User{}, errNotMember
+			}
+			if err != nil {
+				return User{}, fmt.Errorf("read caller: %w", err)
+			}
+		default:
+			return User{}, fmt.Errorf("activate caller: %w", err)
+		}
+	}
 }
 
 // denyOrElse is used on error paths where answering with err would tell an
@@ -222,7 +328,7 @@ func authorize(me User, err error, needManager bool) error {
 // it answers forbidden unless the caller is allowed to know.
 func (s *Service) denyOrElse(ctx context.Context, businessID BusinessID, caller string, needManager bool, err error) error {
 	me, readErr := s.store.User(ctx, businessID, caller)
-	if denied := authorize(me, readErr, needManager); denied != nil {
+	if _, denied := s.authorize(ctx, businessID, me, readErr, needManager); denied != nil {
 		return denied
 	}
 	return err
@@ -234,7 +340,7 @@ func (s *Service) ListTabs(ctx context.Context, caller string, businessID Busine
 	me, meErr, biz, bizErr := readPair(ctx, s, businessID, caller, func(ctx context.Context) (Business, error) {
 		return s.store.Business(ctx, businessID)
 	})
-	if err := authorize(me, meErr, false); err != nil {
+	if _, err := s.authorize(ctx, businessID, me, meErr, false); err != nil {
 		return nil, err
 	}
 	if errors.Is(bizErr, ErrNotFound) {
@@ -255,7 +361,7 @@ func (s *Service) GetBusiness(ctx context.Context, caller string, businessID Bus
 	me, meErr, biz, bizErr := readPair(ctx, s, businessID, caller, func(ctx context.Context) (Business, error) {
 		return s.store.Business(ctx, businessID)
 	})
-	if err := authorize(me, meErr, false); err != nil {
+	if _, err := s.authorize(ctx, businessID, me, meErr, false); err != nil {
 		return Business{}, err
 	}
 	if errors.Is(bizErr, ErrNotFound) {
@@ -276,7 +382,7 @@ func (s *Service) ListUsers(ctx context.Context, caller string, businessID Busin
 	me, meErr, users, usersErr := readPair(ctx, s, businessID, caller, func(ctx context.Context) (UserPage, error) {
 		return s.store.Users(ctx, businessID, page)
 	})
-	if err := authorize(me, meErr, true); err != nil {
+	if _, err := s.authorize(ctx, businessID, me, meErr, true); err != nil {
 		return UserPage{}, err
 	}
 	if err := pageError(usersErr); err != nil {
@@ -296,7 +402,7 @@ func (s *Service) ListActivity(ctx context.Context, caller string, businessID Bu
 	me, meErr, acts, actsErr := readPair(ctx, s, businessID, caller, func(ctx context.Context) (ActivityPage, error) {
 		return s.store.Activity(ctx, businessID, filter, page)
 	})
-	if err := authorize(me, meErr, true); err != nil {
+	if _, err := s.authorize(ctx, businessID, me, meErr, true); err != nil {
 		return ActivityPage{}, err
 	}
 	if err := pageError(actsErr); err != nil {
@@ -330,15 +436,12 @@ func (s *Service) GetUser(ctx context.Context, caller string, businessID Busines
 	}
 	if email == caller {
 		me, err := s.store.User(ctx, businessID, caller)
-		if err := authorize(me, err, false); err != nil {
-			return User{}, err
-		}
-		return me, nil
+		return s.authorize(ctx, businessID, me, err, false)
 	}
 	me, meErr, target, targetErr := readPair(ctx, s, businessID, caller, func(ctx context.Context) (User, error) {
 		return s.store.User(ctx, businessID, email)
 	})
-	if err := authorize(me, meErr, true); err != nil {
+	if _, err := s.authorize(ctx, businessID, me, meErr, true); err != nil {
 		return User{}, err
 	}
 	if errors.Is(targetErr, ErrNotFound) {
@@ -393,7 +496,8 @@ func (s *Service) InviteUser(ctx context.Context, caller string, businessID Busi
 			}
 			return s.store.Business(ctx, businessID)
 		})
-		if err := authorize(me, meErr, true); err != nil {
+		me, err := s.authorize(ctx, businessID, me, meErr, true)
+		if err != nil {
 			return User{}, err
 		}
 		if email == caller {
@@ -415,8 +519,9 @@ func (s *Service) InviteUser(ctx context.Context, caller string, businessID Busi
 		user := User{
 			BusinessID: businessID, ID: UserIDPrefix + s.ids.NewID(now), Email: email, FirstName: first, LastName: last, Phone: phone,
 			Permissions: granted, InvitedBy: caller, CreatedAt: now, UpdatedAt: now, Version: 1,
+			Status: StatusInvited, InvitationExpiresAt: now.Add(s.ttl), InvitationSentAt: now,
 		}
-		err := s.store.Apply(ctx, Mutation{
+		err = s.store.Apply(ctx, Mutation{
 			BusinessID:  businessID,
 			Actor:       caller,
 			After:       &user,
@@ -498,8 +603,12 @@ func (s *Service) update(ctx context.Context, caller string, businessID Business
 				return s.store.User(ctx, businessID, email)
 			})
 		}
-		if err := authorize(me, meErr, needManager); err != nil {
+		me, err := s.authorize(ctx, businessID, me, meErr, needManager)
+		if err != nil {
 			return User{}, err
+		}
+		if email == caller {
+			target = me // as activated, when this was the first request
 		}
 		if errors.Is(targetErr, ErrNotFound) {
 			return User{}, userNotFound(email)
@@ -728,7 +837,8 @@ func (s *Service) TransferOwnership(ctx context.Context, caller string, business
 			}
 			return s.store.User(ctx, businessID, email)
 		})
-		if err := authorize(me, meErr, false); err != nil {
+		me, err := s.authorize(ctx, businessID, me, meErr, false)
+		if err != nil {
 			return User{}, err
 		}
 		if !me.IsOwner {
@@ -751,7 +861,7 @@ func (s *Service) TransferOwnership(ctx context.Context, caller string, business
 		now := s.clock.Now()
 		after := target
 		after.IsOwner, after.UpdatedAt, after.Version = true, now, target.Version+1
-		err := s.store.TransferOwnership(ctx, Transfer{
+		err = s.store.TransferOwnership(ctx, Transfer{
 			BusinessID: businessID, From: me, To: target, At: now,
 			Activity: Activity{
 				ID: s.ids.NewID(now), BusinessID: businessID, Type: ActivityOwnerTransferred, Actor: caller, ActorID: me.ID,

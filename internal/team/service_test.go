@@ -651,6 +651,8 @@ func TestInviteUser(t *testing.T) {
 				t.Errorf("the invited user's id is %q, want %q and a unique part", got.ID, team.UserIDPrefix)
 			}
 			want.ID = got.ID
+			// Invited until their first request, for the default 14 days.
+			want.Status, want.InvitationSentAt, want.InvitationExpiresAt = team.StatusInvited, changeTime, changeTime.Add(14*24*time.Hour)
 			if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("returned user mismatch (-want +got):\n%s", diff)
 			}
@@ -798,7 +800,8 @@ func TestInviteUserAfterRemovalGivesAFreshUser(t *testing.T) {
 		t.Errorf("the re-invited user's id is %q, want a new %s id (the removed user's was %q)", got.ID, team.UserIDPrefix, seededID(memberEmail))
 	}
 	want := team.User{BusinessID: acme, ID: got.ID, Email: memberEmail, Permissions: team.Permissions{team.TabCRM}, InvitedBy: managerEmail,
-		CreatedAt: f.clock.at, UpdatedAt: f.clock.at, Version: 1}
+		CreatedAt: f.clock.at, UpdatedAt: f.clock.at, Version: 1,
+		Status: team.StatusInvited, InvitationSentAt: f.clock.at, InvitationExpiresAt: f.clock.at.Add(team.DefaultInvitationTTL)}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("re-invited user mismatch (-want +got):\n%s", diff)
 	}

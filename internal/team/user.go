@@ -40,16 +40,54 @@ type User struct {
 	Version int64
 	// IsOwner is true on the business's one owner only (invariant I9).
 	IsOwner bool
+	// Status is StatusInvited from the invite until the user's first
+	// request to the business, StatusActive after it. Users stored before
+	// the lifecycle existed have no status and count as active: they have
+	// been signing in all along.
+	Status UserStatus
+	// InvitationExpiresAt is when an invited user's invitation stops
+	// admitting them; zero for users invited before invitations expired.
+	InvitationExpiresAt time.Time
+	// InvitationSentAt is when the last welcome email was asked for.
+	InvitationSentAt time.Time
+	// ActivatedAt is when the user became active; zero until then.
+	ActivatedAt time.Time
+	// ProfileImageURL is the https URL of the picture the user's token
+	// names (its picture claim), recorded at activation and kept current by
+	// their requests; "" when no acceptable claim was seen.
+	ProfileImageURL string
 }
 
-// IsActive reports whether the user may act in the business and receive
-// ownership. Until the invitation lifecycle (status invited/active) lands,
-// every stored user counts as active; this is the one predicate that the
-// lifecycle will implement, so every rule asking "active?" asks it here.
-func (u User) IsActive() bool { return true }
+// UserStatus is where a user is in the invitation lifecycle (SPEC §2.3).
+type UserStatus string
+
+// The statuses of SPEC §4.
+const (
+	StatusInvited UserStatus = "invited"
+	StatusActive  UserStatus = "active"
+)
 
 // IsManager reports whether the user holds the User Management permission.
 func (u User) IsManager() bool { return u.Permissions.Has(TabUsers) }
+
+// IsActive reports whether the user has made their first request (or
+// predates the lifecycle, see Status).
+func (u User) IsActive() bool { return u.Status != StatusInvited }
+
+// EffectiveStatus is the status as clients see it: users without one are
+// active.
+func (u User) EffectiveStatus() UserStatus {
+	if u.IsActive() {
+		return StatusActive
+	}
+	return StatusInvited
+}
+
+// invitationExpired reports whether an invited user's invitation no longer
+// admits them at now.
+func (u User) invitationExpired(now time.Time) bool {
+	return !u.IsActive() && !u.InvitationExpiresAt.IsZero() && !now.Before(u.InvitationExpiresAt)
+}
 
 // ActivityType names what happened to a user.
 type ActivityType string
@@ -62,6 +100,7 @@ const (
 	ActivityPermissionsChanged ActivityType = "user.permissions_changed"
 	ActivityContactChanged     ActivityType = "user.contact_changed"
 	ActivityOwnerTransferred   ActivityType = "owner.transferred"
+	ActivityUserActivated      ActivityType = "user.activated"
 )
 
 // ActivityTypes returns every activity type the service can record. What
@@ -70,7 +109,7 @@ const (
 // saying what it sets off.
 func ActivityTypes() []ActivityType {
 	return []ActivityType{ActivityUserAdded, ActivityUserRemoved, ActivityPermissionsChanged, ActivityContactChanged,
-		ActivityOwnerTransferred}
+		ActivityOwnerTransferred, ActivityUserActivated}
 }
 
 // Activity records who did what to whom and when. It is committed in the same
@@ -158,8 +197,9 @@ type ActivityPage struct {
 type Mutation struct {
 	BusinessID BusinessID
 	// Actor is the caller. Unless the actor is the user being changed, the
-	// store checks in the same transaction that the actor is still a user of
-	// the business holding the users permission (invariant I3). When the
+	// store checks in the same transaction that the actor is still an
+	// active user of the business holding the users permission (invariant
+	// I3). When the
 	// actor is the changed user, the version condition on Before stands in
 	// for that check: Before is the actor's own record, which the Service
 	// authorised against.
@@ -185,6 +225,10 @@ type Mutation struct {
 	// otherwise refuses it with *EmailBudgetError, writing nothing. 0: the
 	// change sends no email and is not counted.
 	EmailBudget int
+	// SkipActivity commits the user change without an activity record: a
+	// change nobody acted on (the caller's picture claim changed). The
+	// store still uses Activity.ID as the request's idempotency token.
+	SkipActivity bool
 }
 
 // EmailWindow is the rolling window of a Mutation's EmailBudget (SPEC §4:

@@ -50,6 +50,7 @@ func TestManagerJourney(t *testing.T) {
 	p.toast("Invitation sent to ann@example.com")
 	p.waitJS("Ann's row appears", `document.querySelector(`+jsq(row("ann@example.com"))+`)`)
 	p.check("row shows name and phone", `(() => { const r = document.querySelector(`+jsq(row("ann@example.com"))+`).textContent; return r.includes("Ann Lee") && r.includes("+1 (415) 555-0100") })()`)
+	p.check("the invitee's row says Invited", `document.querySelector(`+jsq(row("ann@example.com")+" .badge")+`).textContent === "Invited"`)
 	p.check("focus back on Invite user", p.focused("#invite-user"))
 	ann, _ := owner.user("ann@example.com")
 	if slices.Contains(ann.Permissions, "store") || !slices.Contains(ann.Permissions, "crm") || len(ann.Permissions) != 7 {

@@ -28,12 +28,24 @@ export function teamRow(u, { isMe, tabs, showMenu }) {
     h("td", { class: "cell-user" }, h("div", { class: "user" },
       avatar(u),
       h("div", { class: "user-text" },
-        h("span", { class: "user-email" }, h("span", { class: "email", text: u.email }), isMe ? h("span", { class: "badge", text: "You" }) : null),
+        h("span", { class: "user-email" }, h("span", { class: "email", text: u.email }), isMe ? h("span", { class: "badge", text: "You" }) : null,
+          statusBadge(u)),
         name ? h("span", { class: "user-name-mobile", text: name }) : null))),
     h("td", { class: "cell-name", "data-label": "Name" }, name ? h("span", { text: name }) : h("span", { class: "muted", text: "—" })),
     h("td", { class: "cell-phone", "data-label": "Phone" }, u.phone ? h("span", { class: "tabular", text: formatPhone(u.phone) }) : h("span", { class: "muted", text: "—" })),
     h("td", { class: "cell-perms", "data-label": "Permissions" }, permissionSummary(u, tabs)),
     h("td", { class: "cell-actions" }, trigger));
+}
+
+/**
+ * statusBadge marks a user who has not signed in yet: "Invited" while their
+ * invitation admits them, "Invitation expired" once it no longer does (a
+ * manager must resend it). Active users get no badge.
+ */
+function statusBadge(u) {
+  if (u.status !== "invited") return null;
+  const expired = u.invitationExpiresAt && Date.parse(u.invitationExpiresAt) <= Date.now();
+  return h("span", { class: expired ? "badge badge-expired" : "badge", text: expired ? "Invitation expired" : "Invited" });
 }
 
 /**
