@@ -205,7 +205,7 @@ func schemaActivities() map[string]team.Activity {
 			team.Changes{Permissions: &team.PermissionsChange{From: team.Permissions{}, To: all}}),
 		"added with no permissions": base("01JDQ5Y8G1X9T3V7C2B4N6M8P2", team.ActivityUserAdded, bare,
 			team.Changes{Permissions: &team.PermissionsChange{From: nil, To: team.Permissions{}}}),
-		"ownership handed on":            base("01JDQ5Y8G1X9T3V7C2B4N6M8PD", team.ActivityOwnerTransferred, full, team.Changes{}),
+		"ownership handed on": base("01JDQ5Y8G1X9T3V7C2B4N6M8PD", team.ActivityOwnerTransferred, full, team.Changes{}),
 		"activated": func() team.Activity {
 			a := base("01JDQ5Y8G1X9T3V7C2B4N6M8PE", team.ActivityUserActivated, full, team.Changes{})
 			a.Actor, a.ActorID = full.Email, full.ID

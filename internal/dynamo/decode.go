@@ -22,7 +22,7 @@ func decodeUser(item map[string]types.AttributeValue) (userRecord, error) {
 		FirstName: d.str(attrFirstName), LastName: d.str(attrLastName), Phone: d.str(attrPhone),
 		Permissions: d.strings(attrPermissions), InvitedBy: d.str(attrInvitedBy),
 		CreatedAt: d.time(attrCreatedAt), UpdatedAt: d.time(attrUpdatedAt), Version: d.int(attrVersion),
-		Owner: d.bool(attrOwner),
+		Owner:  d.bool(attrOwner),
 		Status: d.str(attrStatus), InvitationExpiresAt: d.optTime(attrExpiresAt),
 		InvitationSentAt: d.optTime(attrSentAt), ActivatedAt: d.optTime(attrActivatedAt),
 		ProfileImageURL: d.str(attrPicture),

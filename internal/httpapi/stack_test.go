@@ -355,7 +355,7 @@ func (u userBody) json() map[string]any {
 		"permissions": perms, "profileImageUrl": nil, "invitedBy": u.invitedBy,
 		"createdAt": created, "updatedAt": updated, "version": float64(u.version),
 		"isOwner": u.isOwner,
-		"status": "invited", "invitationExpiresAt": testExpiresJSON, "activatedAt": nil,
+		"status":  "invited", "invitationExpiresAt": testExpiresJSON, "activatedAt": nil,
 	}
 	switch id {
 	case ownerID:
