@@ -34,7 +34,7 @@ func TestDocumentIsOpenAPI31(t *testing.T) {
 const userJSON = `{"id":"usr_01JD8X4B7K9QZ0M5N2P3R4S6T7","email":"ann@example.com","firstName":"Ann","lastName":"Lee","phone":"+14155550100",
 "permissions":["conversations","crm"],"profileImageUrl":null,"invitedBy":"owner@demo.test",
 "status":"invited","createdAt":"2026-11-27T10:00:00Z","updatedAt":"2026-11-27T10:00:00Z",
-"invitationExpiresAt":"2026-12-11T10:00:00Z","activatedAt":null,"version":1}`
+"invitationExpiresAt":"2026-12-11T10:00:00Z","activatedAt":null,"isOwner":false,"version":1}`
 
 // TestValidateResponse checks that the validator finds what a handler could
 // get wrong, so that the tests that rely on it cannot pass by checking

@@ -121,9 +121,9 @@ var errConflict = errors.New("gave up on conflicts")
 // under a new idempotency token; when it keeps losing it gives up with
 // rate limited (retry shortly) rather than an internal error.
 func TestApplyPicksAnotherSlotWhenOneIsTaken(t *testing.T) {
-	// actor check, new user, slot, user-count shard, activity
+	// actor check, new user, user-count shard, slot, activity
 	slotTaken := func() error {
-		return canceled(reasonNone, reasonNone, reasonConditionalFailed, reasonNone, reasonNone)
+		return canceled(reasonNone, reasonNone, reasonNone, reasonConditionalFailed, reasonNone)
 	}
 	m := invite()
 	m.EmailBudget = 10
