@@ -50,8 +50,11 @@ func operations(businessID string) []operation {
 		}
 	}
 	return []operation{
+		{name: "GetBusiness", full: get(base), floor: floorReadPair(businessID, func(f *fixture) any {
+			return businessQuery(f.table, businessID)
+		})},
 		{name: "ListTabs", full: get(base + "/tabs"), floor: floorReadPair(businessID, func(f *fixture) any {
-			return getInput(f.table, dynamo.ProfileKey(team.BusinessID(businessID)))
+			return businessQuery(f.table, businessID)
 		})},
 		{name: "ListUsers", full: get(base + "/users?limit=" + strconv.Itoa(pageSize)), floor: floorReadPair(businessID, func(f *fixture) any {
 			pk, prefix := dynamo.UsersRange(team.BusinessID(businessID))
@@ -276,6 +279,23 @@ func versioned(item map[string]types.AttributeValue) (*string, map[string]string
 		map[string]types.AttributeValue{":0": item["version"], ":1": item["id"]}
 }
 
+// versionedNotOwner is versioned, and that the user is not the owner: a
+// removal or an email change never deletes the owner's item (I9).
+func versionedNotOwner(item map[string]types.AttributeValue) (*string, map[string]string, map[string]types.AttributeValue) {
+	return aws.String("((#0 = :0) AND (#1 = :1)) AND (attribute_not_exists (#2))"), map[string]string{"#0": "version", "#1": "id", "#2": "owner"},
+		map[string]types.AttributeValue{":0": item["version"], ":1": item["id"]}
+}
+
+// businessQuery is the Query that reads a business: its profile and its
+// user-count shards.
+func businessQuery(table, businessID string) *dynamodb.QueryInput {
+	in, err := dynamo.BusinessQuery(table, team.BusinessID(businessID))
+	if err != nil {
+		panic(err) // a fixed expression: it cannot fail to build
+	}
+	return in
+}
+
 // readCallerAnd reads the caller and the target concurrently, as every
 // write of the service does before it commits, and returns the target.
 func readCallerAnd(ctx context.Context, f *fixture, businessID string, target *dynamodb.GetItemInput) (map[string]types.AttributeValue, error) {
@@ -332,7 +352,8 @@ func floorInvite(businessID string) prepare {
 			u.Status, u.InvitationSentAt, u.InvitationExpiresAt = team.StatusInvited, f.now, f.now.Add(team.DefaultInvitationTTL)
 			id, act := f.activity(tb, team.ActivityUserAdded, u, team.Changes{Permissions: &team.PermissionsChange{From: team.Permissions{}, To: granted}})
 			inputs[i] = transactInput(id, actorCheck(f.table, businessID), tabsCheck(f.table, businessID, granted),
-				putNew(f.table, userItem(tb, u)), putNew(f.table, act))
+				putNew(f.table, userItem(tb, u)), dynamo.UserCountUpdate(f.table, team.BusinessID(businessID), i%dynamo.UserCountShards, 1),
+				putNew(f.table, act))
 		}
 		me := getInput(f.table, dynamo.UserKey(team.BusinessID(businessID), ownerOf(businessID)))
 		budgetQuery, err := dynamo.EmailBudgetQuery(f.table, team.BusinessID(businessID))
@@ -456,7 +477,8 @@ func floorRemove(businessID string) prepare {
 			id, act := f.activity(tb, team.ActivityUserRemoved, f.user(businessID, email), team.Changes{})
 			deletes[i] = &types.Delete{TableName: aws.String(f.table), Key: dynamo.UserKey(team.BusinessID(businessID), email),
 				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}
-			inputs[i] = transactInput(id, actorCheck(f.table, businessID), types.TransactWriteItem{Delete: deletes[i]}, putNew(f.table, act))
+			inputs[i] = transactInput(id, actorCheck(f.table, businessID), types.TransactWriteItem{Delete: deletes[i]},
+				dynamo.UserCountUpdate(f.table, team.BusinessID(businessID), i%dynamo.UserCountShards, -1), putNew(f.table, act))
 		}
 		ctx := context.Background()
 		return func(i int) error {
@@ -464,7 +486,7 @@ func floorRemove(businessID string) prepare {
 			if err != nil {
 				return err
 			}
-			deletes[i].ConditionExpression, deletes[i].ExpressionAttributeNames, deletes[i].ExpressionAttributeValues = versioned(item)
+			deletes[i].ConditionExpression, deletes[i].ExpressionAttributeNames, deletes[i].ExpressionAttributeValues = versionedNotOwner(item)
 			_, err = f.client.TransactWriteItems(ctx, inputs[i])
 			return err
 		}

@@ -46,6 +46,22 @@ func UserHistoryRange(businessID team.BusinessID, userID string) (index, pkAttr,
 	return IndexByUser, AttrByUserPK, activityByUserPK(businessID, userID), activityPrefix
 }
 
+// BusinessQuery returns the Query with which the Store reads a business:
+// its profile and its user-count shards.
+func BusinessQuery(table string, businessID team.BusinessID) (*dynamodb.QueryInput, error) {
+	return businessQuery(table, businessID)
+}
+
+// UserCountUpdate returns the transaction item with which the Store adds
+// delta (+1 for an invite, -1 for a removal) to shard of a business's user
+// count (0 <= shard < UserCountShards).
+func UserCountUpdate(table string, businessID team.BusinessID, shard int, delta int64) types.TransactWriteItem {
+	return counterUpdate(table, businessPK(businessID), shard, delta)
+}
+
+// UserCountShards is how many items a business's user count is spread over.
+const UserCountShards = counterShards
+
 // EmailBudgetQuery returns the Query with which the Store reads a
 // business's email-budget shards before a send (eventually consistent).
 func EmailBudgetQuery(table string, businessID team.BusinessID) (*dynamodb.QueryInput, error) {

@@ -49,21 +49,32 @@ func key(pk, sk string) map[string]types.AttributeValue {
 	}
 }
 
-// Business implements team.Store. One consistent Query reads the profile
-// and every shard of the user count ("COUNT#" sorts just before
-// "PROFILE"), so the total is exact and costs no second request.
-func (s *Store) Business(ctx context.Context, businessID team.BusinessID) (team.Business, error) {
+// businessQuery is the one Query that reads a business: its user-count
+// shards and its profile, which sort next to each other (COUNT# < PROFILE),
+// consistently, so that the total is exact.
+func businessQuery(table string, businessID team.BusinessID) (*dynamodb.QueryInput, error) {
 	expr, err := expression.NewBuilder().WithKeyCondition(
 		expression.Key(AttrPK).Equal(expression.Value(businessPK(businessID))).
 			And(expression.Key(AttrSK).Between(expression.Value(counterPrefix), expression.Value(profileSK)))).Build()
 	if err != nil {
-		return team.Business{}, fmt.Errorf("dynamo: business %s: build query: %w", businessID, err)
+		return nil, fmt.Errorf("build query: %w", err)
 	}
-	out, err := s.client.Query(ctx, &dynamodb.QueryInput{
-		TableName: &s.table, KeyConditionExpression: expr.KeyCondition(),
+	return &dynamodb.QueryInput{
+		TableName: aws.String(table), KeyConditionExpression: expr.KeyCondition(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 		ConsistentRead: aws.Bool(true),
-	})
+	}, nil
+}
+
+// Business implements team.Store. One consistent Query reads the profile
+// and every shard of the user count ("COUNT#" sorts just before
+// "PROFILE"), so the total is exact and costs no second request.
+func (s *Store) Business(ctx context.Context, businessID team.BusinessID) (team.Business, error) {
+	in, err := businessQuery(s.table, businessID)
+	if err != nil {
+		return team.Business{}, fmt.Errorf("dynamo: business %s: %w", businessID, err)
+	}
+	out, err := s.client.Query(ctx, in)
 	if err != nil {
 		return team.Business{}, fmt.Errorf("dynamo: business %s: %w", businessID, requestError(err))
 	}
