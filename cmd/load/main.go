@@ -67,6 +67,9 @@ type config struct {
 	// dynamoDBEndpoint and repoDir configure an in-process stack.
 	dynamoDBEndpoint string
 	repoDir          string
+	// requestTimeout is the in-process stack's request deadline; 0 is
+	// the Lambdas' default (REQUEST_TIMEOUT).
+	requestTimeout time.Duration
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -144,7 +147,8 @@ func startStack(ctx context.Context, cfg config, stderr io.Writer) (*local.Stack
 		// A load run invites far more than an hour's default budget in
 		// its businesses; it sets its own (SPEC §4), so that what it
 		// measures is the service rather than the email limit.
-		InviteRate: lambdaenv.MaxInviteRate,
+		InviteRate:     lambdaenv.MaxInviteRate,
+		RequestTimeout: cfg.requestTimeout,
 		// Server errors are logged at Error; they are what a load run is after.
 		Log:     slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Console: stderr,

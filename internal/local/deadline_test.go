@@ -222,8 +222,17 @@ func TestStalledDatabaseAnswers503InTime(t *testing.T) {
 	var list struct {
 		Users []struct{ Email string }
 	}
-	expect(t, "list after the stall", c.do("GET", "/v1/businesses/demo/users?limit=100", "", &list), 200)
-	t.Logf("first request after the stall answered in %s", time.Since(start).Round(time.Millisecond))
+	// The database answers again at once, but the requests the proxy held
+	// reach it together with this one: on a machine busy with other tests
+	// that queue can outlast one short deadline, so a few 503s are allowed
+	// before the first 200 (the service must not stay unavailable).
+	resp := c.do("GET", "/v1/businesses/demo/users?limit=100", "", &list)
+	for attempt := 1; resp.StatusCode == http.StatusServiceUnavailable && attempt < 5; attempt++ {
+		t.Logf("list after the stall, attempt %d: 503", attempt)
+		resp = c.do("GET", "/v1/businesses/demo/users?limit=100", "", &list)
+	}
+	expect(t, "list after the stall", resp, 200)
+	t.Logf("first answer after the stall in %s", time.Since(start).Round(time.Millisecond))
 	users := map[string]bool{}
 	for _, u := range list.Users {
 		users[u.Email] = true

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/businessapp/usermanagement/internal/dynamo/dynamotest"
 	"github.com/businessapp/usermanagement/internal/dynamodblocal"
@@ -31,7 +32,12 @@ func Start(t testing.TB, table string) *local.Stack {
 		// through more than a page of them); they set their own email
 		// budget (SPEC §4) rather than depend on the default.
 		InviteRate: lambdaenv.MaxInviteRate,
-		Log:        slog.New(slog.NewTextHandler(io.Discard, nil)), Console: io.Discard,
+		// The tests that drive the stack check what it answers, not its
+		// deadline (deadline_test.go starts its own stack with a short
+		// one): a generous deadline keeps a machine busy with browser
+		// tests from turning slow commits into 503s.
+		RequestTimeout: 30 * time.Second,
+		Log:            slog.New(slog.NewTextHandler(io.Discard, nil)), Console: io.Discard,
 	})
 	if err != nil {
 		cancel()
