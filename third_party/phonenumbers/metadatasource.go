@@ -3,7 +3,11 @@
 // Last reconciled against: v9.0.32
 package phonenumbers
 
-import "google.golang.org/protobuf/proto"
+import (
+	"sync"
+
+	"google.golang.org/protobuf/proto"
+)
 
 // metadataContainer bundles all of the metadata-derived lookup state used by
 // the library. The package keeps a single active container (currentMetadata),
@@ -41,9 +45,23 @@ type metadataContainer struct {
 }
 
 // currentMetadata is the active metadata container. It is populated from the
-// embedded metadata by initMetadata during package initialization. Tests may
+// embedded metadata by initMetadata on first use, through metadata(). Tests may
 // swap it via useMetadata to exercise the library against alternate metadata.
+//
+// Fork change (see FORK.md): upstream populates it during package
+// initialization; read it only through metadata().
 var currentMetadata *metadataContainer
+
+// metadataOnce guards the one load of the embedded metadata.
+var metadataOnce sync.Once
+
+// metadata returns the active metadata container, loading the embedded
+// metadata first if no caller has yet. It is safe for concurrent use: the
+// first callers wait for the one load, later ones only read.
+func metadata() *metadataContainer {
+	metadataOnce.Do(initMetadata)
+	return currentMetadata
+}
 
 func initMetadata() {
 	// load our regions
@@ -132,39 +150,51 @@ func newMetadataContainer(coll *PhoneMetadataCollection, countryCodeToRegion map
 // returned restore function (typically via t.Cleanup) and must not run such
 // tests in parallel, since the active container is process-global.
 func useMetadata(mc *metadataContainer) (restore func()) {
+	// Load the embedded metadata first, so that a later first use cannot
+	// overwrite the swapped-in container (fork change, see FORK.md).
+	metadataOnce.Do(initMetadata)
 	prev := currentMetadata
 	currentMetadata = mc
 	return func() { currentMetadata = prev }
 }
 
 func readFromNanpaRegions(key string) (struct{}, bool) {
-	v, ok := currentMetadata.nanpaRegions[key]
+	v, ok := metadata().nanpaRegions[key]
 	return v, ok
 }
 
 func readFromRegionToMetadataMap(key string) (*PhoneMetadata, bool) {
-	v, ok := currentMetadata.regionToMetadataMap[key]
+	v, ok := metadata().regionToMetadataMap[key]
 	return v, ok
 }
 
 func readFromCountryCodeToNonGeographicalMetadataMap(key int) (*PhoneMetadata, bool) {
-	v, ok := currentMetadata.countryCodeToNonGeographicalMetadataMap[key]
+	v, ok := metadata().countryCodeToNonGeographicalMetadataMap[key]
 	return v, ok
 }
 
 var (
 	currMetadataColl *PhoneMetadataCollection
-	reloadMetadata   = true
+	currMetadataErr  error
+	// metadataCollOnce replaces upstream's unguarded reloadMetadata flag:
+	// upstream parses the collection during package initialization, before
+	// any caller can run concurrently; parsed on first use instead, the
+	// parse must be guarded (fork change, see FORK.md).
+	metadataCollOnce sync.Once
 )
 
 // MetadataCollection returns the embedded territory metadata collection. The
 // result is parsed once and cached; it always reflects the embedded data and
 // is independent of any container swapped in via useMetadata.
 func MetadataCollection() (*PhoneMetadataCollection, error) {
-	if !reloadMetadata {
-		return currMetadataColl, nil
-	}
+	metadataCollOnce.Do(func() {
+		currMetadataColl, currMetadataErr = parseMetadataCollection()
+	})
+	return currMetadataColl, currMetadataErr
+}
 
+// parseMetadataCollection decodes the embedded territory metadata.
+func parseMetadataCollection() (*PhoneMetadataCollection, error) {
 	rawBytes, err := decodeUnzip(numberData)
 	if err != nil {
 		return nil, err
@@ -174,7 +204,5 @@ func MetadataCollection() (*PhoneMetadataCollection, error) {
 	if err = proto.Unmarshal(rawBytes, metadataCollection); err != nil {
 		return nil, err
 	}
-	currMetadataColl = metadataCollection
-	reloadMetadata = false
 	return metadataCollection, nil
 }

@@ -2,6 +2,7 @@ package phonenumbers
 
 import (
 	"slices"
+	"sync"
 
 	"google.golang.org/protobuf/proto"
 )
@@ -11,6 +12,7 @@ var (
 )
 
 func readFromShortNumberRegionToMetadataMap(key string) (*PhoneMetadata, bool) {
+	loadShortNumberMetadata()
 	v, ok := shortNumberRegionToMetadataMap[key]
 	return v, ok
 }
@@ -19,23 +21,42 @@ func writeToShortNumberRegionToMetadataMap(key string, val *PhoneMetadata) {
 	shortNumberRegionToMetadataMap[key] = val
 }
 
-func init() {
-	err := loadShortNumberMetadataFromFile()
-	if err != nil {
-		panic(err)
-	}
+// shortNumberMetadataOnce guards the one load of the short-number metadata.
+var shortNumberMetadataOnce sync.Once
+
+// loadShortNumberMetadata loads the short-number metadata on first use.
+//
+// Fork change (see FORK.md): upstream loads it in this file's init(), so
+// every program that links the package decodes it at start, whether or not
+// it ever asks about a short number. It panics, as upstream's init does, if
+// the embedded metadata cannot be read.
+func loadShortNumberMetadata() {
+	shortNumberMetadataOnce.Do(func() {
+		if err := loadShortNumberMetadataFromFile(); err != nil {
+			panic(err)
+		}
+	})
 }
 
 var (
 	currShortNumberMetadataColl *PhoneMetadataCollection
-	shortNumberReloadMetadata   = true
+	currShortNumberMetadataErr  error
+	// shortNumberCollOnce replaces upstream's unguarded
+	// shortNumberReloadMetadata flag, which was safe only because upstream
+	// parses during package initialization (fork change, see FORK.md).
+	shortNumberCollOnce sync.Once
 )
 
 func ShortNumberMetadataCollection() (*PhoneMetadataCollection, error) {
-	if !shortNumberReloadMetadata {
-		return currShortNumberMetadataColl, nil
-	}
+	shortNumberCollOnce.Do(func() {
+		currShortNumberMetadataColl, currShortNumberMetadataErr = parseShortNumberMetadataCollection()
+	})
+	return currShortNumberMetadataColl, currShortNumberMetadataErr
+}
 
+// parseShortNumberMetadataCollection decodes the embedded short-number
+// metadata.
+func parseShortNumberMetadataCollection() (*PhoneMetadataCollection, error) {
 	rawBytes, err := decodeUnzip(shortNumberData)
 	if err != nil {
 		return nil, err
@@ -43,7 +64,6 @@ func ShortNumberMetadataCollection() (*PhoneMetadataCollection, error) {
 
 	metadataCollection := &PhoneMetadataCollection{}
 	err = proto.Unmarshal(rawBytes, metadataCollection)
-	shortNumberReloadMetadata = false
 	return metadataCollection, err
 }
 
