@@ -3,14 +3,14 @@
 // the functions whose operations parse phone numbers link the library.
 //
 // The library is the fork in third_party/phonenumbers (see its FORK.md),
-// which decodes its metadata of every region on first use instead of in
-// package init: upstream's init costs 10–20 ms and 2.5 MB on every cold
-// start, including the starts whose first request is answered without
-// parsing a phone (unauthenticated, forbidden or otherwise refused). The
-// first parse in a process pays for the load instead. Nothing loads it
-// ahead in the background: with a fraction of one vCPU, as a 128 MB
-// function has, that load would compete with the request it runs beside
-// (docs/PERFORMANCE.md, "Cold start").
+// which decodes its metadata on first use, only the regions a number needs,
+// instead of all of it in package init: upstream's init costs 10–20 ms and
+// 2.5 MB on every cold start, including the starts whose first request is
+// answered without parsing a phone (unauthenticated, forbidden or otherwise
+// refused). The first parse in a process pays for what it reads instead,
+// about 1–2 ms. Nothing loads it ahead in the background: with a fraction
+// of one vCPU, as a 128 MB function has, that load would compete with the
+// request it runs beside (docs/PERFORMANCE.md, "Cold start").
 package phone
 
 import (

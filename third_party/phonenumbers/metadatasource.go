@@ -4,8 +4,10 @@
 package phonenumbers
 
 import (
+	"errors"
 	"sync"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -16,20 +18,22 @@ import (
 // (e.g. upstream's synthetic PhoneNumberMetadataForTesting data) without
 // changing the public, package-level API.
 type metadataContainer struct {
-	// The parsed metadata collection this container was built from.
+	// The parsed metadata collection this container was built from; nil for
+	// the embedded metadata, which is decoded region by region on first use
+	// (fork change, see FORK.md).
 	metadataCollection *PhoneMetadataCollection
 
 	// A map from country code (as integer) to two letter region codes.
 	countryCodeToRegion map[int][]string
 
 	// A mapping from a region code to the PhoneMetadata for that region.
-	regionToMetadataMap map[string]*PhoneMetadata
+	regionToMetadataMap map[string]*lazyMetadata
 
 	// A mapping from a country calling code for a non-geographical entity to
 	// the PhoneMetadata for that country calling code. Examples of the country
 	// calling codes include 800 (International Toll Free Service) and 808
 	// (International Shared Cost Service).
-	countryCodeToNonGeographicalMetadataMap map[int]*PhoneMetadata
+	countryCodeToNonGeographicalMetadataMap map[int]*lazyMetadata
 
 	// The set of regions that share country calling code 1.
 	nanpaRegions map[string]struct{}
@@ -70,16 +74,129 @@ func initMetadata() {
 		panic(err)
 	}
 
-	// then our metadata
-	coll, err := MetadataCollection()
+	// then our metadata, indexed by region but not yet decoded (fork
+	// change, see FORK.md)
+	currentMetadata, err = newLazyMetadataContainer(numberData, regionMap.Map)
 	if err != nil {
 		panic(err)
 	}
+}
 
-	currentMetadata, err = newMetadataContainer(coll, regionMap.Map)
-	if err != nil {
-		panic(err)
+// lazyMetadata is the metadata of one region (or one non-geographical
+// calling code), decoded from its protobuf encoding on first use.
+//
+// Fork change (see FORK.md): upstream decodes the whole collection at once.
+// A number's parse and validation read the metadata of a few regions (the
+// default region, and the regions sharing the number's calling code: 25 for
+// +1), so decoding only those saves most of the decoding.
+type lazyMetadata struct {
+	once sync.Once
+	// raw is the region's PhoneMetadata message, as encoded in the
+	// collection; nil once decoded, or when built from decoded metadata.
+	raw  []byte
+	meta *PhoneMetadata
+}
+
+// decodedMetadata wraps metadata that is already decoded.
+func decodedMetadata(meta *PhoneMetadata) *lazyMetadata {
+	l := &lazyMetadata{meta: meta}
+	l.once.Do(func() {})
+	return l
+}
+
+// get returns the region's metadata, decoding it on the first call. It is
+// safe for concurrent use. It panics if the encoding does not decode, as
+// upstream's init does for the embedded metadata.
+func (l *lazyMetadata) get() *PhoneMetadata {
+	l.once.Do(func() {
+		meta := &PhoneMetadata{}
+		if err := proto.Unmarshal(l.raw, meta); err != nil {
+			panic(err)
+		}
+		l.meta, l.raw = meta, nil
+	})
+	return l.meta
+}
+
+// errMalformedMetadata reports embedded metadata that is not a
+// PhoneMetadataCollection.
+var errMalformedMetadata = errors.New("phonenumbers: malformed metadata collection")
+
+// newLazyMetadataContainer builds a metadataContainer from the protobuf
+// encoding of a PhoneMetadataCollection without decoding it: it reads each
+// region's id and country code (fields 9 and 10 of PhoneMetadata) to index
+// the region's encoded message, which lazyMetadata decodes on first use. As
+// with a decoded collection, a later entry with the same key replaces an
+// earlier one, and a repeated scalar field's last value counts.
+func newLazyMetadataContainer(raw []byte, countryCodeToRegion map[int][]string) (*metadataContainer, error) {
+	mc := newEmptyMetadataContainer(nil, countryCodeToRegion)
+	found := 0
+	for len(raw) > 0 {
+		num, typ, n := protowire.ConsumeTag(raw)
+		if n < 0 {
+			return nil, errMalformedMetadata
+		}
+		raw = raw[n:]
+		if num != 1 || typ != protowire.BytesType {
+			// Not a metadata entry: skip it, as proto.Unmarshal keeps
+			// unknown fields aside.
+			n = protowire.ConsumeFieldValue(num, typ, raw)
+			if n < 0 {
+				return nil, errMalformedMetadata
+			}
+			raw = raw[n:]
+			continue
+		}
+		msg, n := protowire.ConsumeBytes(raw)
+		if n < 0 {
+			return nil, errMalformedMetadata
+		}
+		raw = raw[n:]
+		id, countryCode, err := scanMetadataKeys(msg)
+		if err != nil {
+			return nil, err
+		}
+		mc.addMetadata(id, countryCode, &lazyMetadata{raw: msg})
+		found++
 	}
+	if found == 0 {
+		return nil, ErrEmptyMetadata
+	}
+	mc.deriveRegionSets()
+	return mc, nil
+}
+
+// scanMetadataKeys reads the id (field 9) and the country code (field 10)
+// of an encoded PhoneMetadata message.
+func scanMetadataKeys(msg []byte) (id string, countryCode int32, err error) {
+	for len(msg) > 0 {
+		num, typ, n := protowire.ConsumeTag(msg)
+		if n < 0 {
+			return "", 0, errMalformedMetadata
+		}
+		msg = msg[n:]
+		switch {
+		case num == 9 && typ == protowire.BytesType:
+			v, n := protowire.ConsumeBytes(msg)
+			if n < 0 {
+				return "", 0, errMalformedMetadata
+			}
+			id, msg = string(v), msg[n:]
+		case num == 10 && typ == protowire.VarintType:
+			v, n := protowire.ConsumeVarint(msg)
+			if n < 0 {
+				return "", 0, errMalformedMetadata
+			}
+			countryCode, msg = int32(v), msg[n:]
+		default:
+			n := protowire.ConsumeFieldValue(num, typ, msg)
+			if n < 0 {
+				return "", 0, errMalformedMetadata
+			}
+			msg = msg[n:]
+		}
+	}
+	return id, countryCode, nil
 }
 
 // newMetadataContainer builds a fully populated metadataContainer from a parsed
@@ -92,27 +209,45 @@ func newMetadataContainer(coll *PhoneMetadataCollection, countryCodeToRegion map
 		return nil, ErrEmptyMetadata
 	}
 
-	mc := &metadataContainer{
+	mc := newEmptyMetadataContainer(coll, countryCodeToRegion)
+	for _, meta := range metadataList {
+		mc.addMetadata(meta.GetId(), meta.GetCountryCode(), decodedMetadata(meta))
+	}
+	mc.deriveRegionSets()
+	return mc, nil
+}
+
+// newEmptyMetadataContainer returns a container with no region's metadata
+// yet (fork change, see FORK.md: upstream's newMetadataContainer, split so
+// that newLazyMetadataContainer shares it).
+func newEmptyMetadataContainer(coll *PhoneMetadataCollection, countryCodeToRegion map[int][]string) *metadataContainer {
+	return &metadataContainer{
 		metadataCollection:                      coll,
 		countryCodeToRegion:                     countryCodeToRegion,
-		regionToMetadataMap:                     make(map[string]*PhoneMetadata),
-		countryCodeToNonGeographicalMetadataMap: make(map[int]*PhoneMetadata),
+		regionToMetadataMap:                     make(map[string]*lazyMetadata),
+		countryCodeToNonGeographicalMetadataMap: make(map[int]*lazyMetadata),
 		nanpaRegions:                            make(map[string]struct{}),
 		supportedRegions:                        make(map[string]bool, 320),
 		supportedCallingCodes:                   make(map[int]bool, 320),
 		countryCodesForNonGeographicalRegion:    make(map[int]bool, 16),
 	}
+}
 
-	for _, meta := range metadataList {
-		region := meta.GetId()
-		if region == "001" {
-			// it's a non geographical entity
-			mc.countryCodeToNonGeographicalMetadataMap[int(meta.GetCountryCode())] = meta
-		} else {
-			mc.regionToMetadataMap[region] = meta
-		}
+// addMetadata files one region's metadata under its id, or under its
+// country code for a non-geographical entity.
+func (mc *metadataContainer) addMetadata(region string, countryCode int32, meta *lazyMetadata) {
+	if region == "001" {
+		// it's a non geographical entity
+		mc.countryCodeToNonGeographicalMetadataMap[int(countryCode)] = meta
+	} else {
+		mc.regionToMetadataMap[region] = meta
 	}
+}
 
+// deriveRegionSets fills the sets derived from the country-code-to-region
+// map.
+func (mc *metadataContainer) deriveRegionSets() {
+	countryCodeToRegion := mc.countryCodeToRegion
 	for eKey, regionCodes := range countryCodeToRegion {
 		// We can assume that if the county calling code maps to the
 		// non-geo entity region code then that's the only region code
@@ -140,8 +275,6 @@ func newMetadataContainer(coll *PhoneMetadataCollection, countryCodeToRegion map
 	for _, val := range countryCodeToRegion[NANPA_COUNTRY_CODE] {
 		mc.nanpaRegions[val] = struct{}{}
 	}
-
-	return mc, nil
 }
 
 // useMetadata swaps the active metadata container, returning a function that
@@ -165,12 +298,18 @@ func readFromNanpaRegions(key string) (struct{}, bool) {
 
 func readFromRegionToMetadataMap(key string) (*PhoneMetadata, bool) {
 	v, ok := metadata().regionToMetadataMap[key]
-	return v, ok
+	if !ok {
+		return nil, false
+	}
+	return v.get(), true
 }
 
 func readFromCountryCodeToNonGeographicalMetadataMap(key int) (*PhoneMetadata, bool) {
 	v, ok := metadata().countryCodeToNonGeographicalMetadataMap[key]
-	return v, ok
+	if !ok {
+		return nil, false
+	}
+	return v.get(), true
 }
 
 var (
@@ -195,13 +334,8 @@ func MetadataCollection() (*PhoneMetadataCollection, error) {
 
 // parseMetadataCollection decodes the embedded territory metadata.
 func parseMetadataCollection() (*PhoneMetadataCollection, error) {
-	rawBytes, err := decodeUnzip(numberData)
-	if err != nil {
-		return nil, err
-	}
-
 	metadataCollection := &PhoneMetadataCollection{}
-	if err = proto.Unmarshal(rawBytes, metadataCollection); err != nil {
+	if err := proto.Unmarshal(numberData, metadataCollection); err != nil {
 		return nil, err
 	}
 	return metadataCollection, nil
