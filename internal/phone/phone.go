@@ -1,7 +1,16 @@
 // Package phone parses phone numbers with libphonenumber's rules. It is its
 // own package, passed to team.Service through its constructor, so that only
-// the functions whose operations parse phone numbers link the library: its
-// package init alone costs milliseconds and megabytes on every cold start.
+// the functions whose operations parse phone numbers link the library.
+//
+// The library is the fork in third_party/phonenumbers (see its FORK.md),
+// which decodes its metadata on first use, only the regions a number needs,
+// instead of all of it in package init: upstream's init costs 10–20 ms and
+// 2.5 MB on every cold start, including the starts whose first request is
+// answered without parsing a phone (unauthenticated, forbidden or otherwise
+// refused). The first parse in a process pays for what it reads instead,
+// about 1–2 ms. Nothing loads it ahead in the background: with a fraction
+// of one vCPU, as a 128 MB function has, that load would compete with the
+// request it runs beside (docs/PERFORMANCE.md, "Cold start").
 package phone
 
 import (
@@ -22,7 +31,9 @@ const DefaultRegion = "US"
 // maxInput bounds what is handed to the parser (SPEC §4's input limits).
 const maxInput = 64
 
-// Normalizer is team.PhoneNormalizer backed by libphonenumber.
+// Normalizer is team.PhoneNormalizer backed by libphonenumber. The zero
+// value is ready to use and safe for concurrent use; the first parse in a
+// process loads the library's metadata.
 type Normalizer struct{}
 
 var _ team.PhoneNormalizer = Normalizer{}
