@@ -229,7 +229,7 @@ func TestWriteRefuses(t *testing.T) {
 		"metric named like a property":  {nil, []emf.Metric{emf.Value("status", emf.Count, 1)}, map[string]any{"status": 1}},
 		"metric named _aws":             {nil, []emf.Metric{emf.Value("_aws", emf.Count, 1)}, nil},
 		"metric without a name":         {nil, []emf.Metric{emf.Value("", emf.Count, 1)}, nil},
-		"not a number":                  {nil, []emf.Metric{emf.Value("Latency", emf.Milliseconds, 0.0 / zero())}, nil},
+		"not a number":                  {nil, []emf.Metric{emf.Value("Latency", emf.Milliseconds, 0.0/zero())}, nil},
 		"too many metrics":              {nil, tooMany, nil},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/businessapp/usermanagement/internal/httpapi"
 	"github.com/businessapp/usermanagement/internal/team"
@@ -77,6 +78,9 @@ func Request(ctx context.Context, ev events.APIGatewayV2HTTPRequest, emailClaim 
 		ctx = httpapi.WithCaller(ctx, jwt.JWT.Claims[emailClaim])
 	}
 	ctx = httpapi.WithRequestID(ctx, ev.RequestContext.RequestID)
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		ctx = httpapi.WithLambdaRequestID(ctx, lc.AwsRequestID)
+	}
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("gateway: build request: %w", err)
