@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/businessapp/usermanagement/internal/lambdaenv"
+	"github.com/businessapp/usermanagement/internal/logging"
 	"github.com/businessapp/usermanagement/internal/local"
 )
 
@@ -34,7 +35,7 @@ func main() {
 		DynamoDBEndpoint: os.Getenv("DYNAMODB_ENDPOINT"),
 		TableName:        envOr("TABLE_NAME", "business-app-users"),
 		RepoDir:          cwd,
-		Log:              slog.New(slog.NewJSONHandler(os.Stderr, nil)),
+		Log:              logging.New(os.Stderr, slog.LevelInfo),
 		Console:          os.Stdout,
 	}
 	stack, err := local.Start(ctx, cfg)
