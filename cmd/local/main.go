@@ -14,8 +14,8 @@ import (
 	"syscall"
 
 	"github.com/businessapp/usermanagement/internal/lambdaenv"
-	"github.com/businessapp/usermanagement/internal/logging"
 	"github.com/businessapp/usermanagement/internal/local"
+	"github.com/businessapp/usermanagement/internal/logging"
 )
 
 func main() {
