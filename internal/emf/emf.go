@@ -23,13 +23,14 @@
 package emf
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -112,13 +113,11 @@ func (w *Writer) Write(dims []Dimension, metrics []Metric, props map[string]any)
 	for k := range props {
 		names[k] = true
 	}
-	dimNames := make([]string, 0, len(dims))
 	for _, d := range dims {
 		if d.Name == "" || names[d.Name] {
 			return fmt.Errorf("emf: dimension name %q is empty or used twice", d.Name)
 		}
 		names[d.Name] = true
-		dimNames = append(dimNames, d.Name)
 	}
 	for _, m := range metrics {
 		if m.Name == "" || len(m.Name) > 255 || names[m.Name] {
@@ -131,68 +130,116 @@ func (w *Writer) Write(dims []Dimension, metrics []Metric, props map[string]any)
 			}
 		}
 	}
-	var lines bytes.Buffer
+	var lines []byte
 	for chunk := 0; ; chunk++ {
-		doc, more, err := w.document(chunk, dims, dimNames, metrics, props)
-		if err != nil {
+		var more bool
+		var err error
+		if lines, more, err = w.document(lines, chunk, dims, metrics, props); err != nil {
 			return err
 		}
-		lines.Write(doc)
-		lines.WriteByte('\n')
+		lines = append(lines, '\n')
 		if !more {
 			break
 		}
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	_, err := w.out.Write(lines.Bytes())
+	_, err := w.out.Write(lines)
 	return err
 }
 
-// document encodes the chunk-th document of a Write: the values
+// document appends the chunk-th document of a Write to buf: the values
 // chunk*MaxValues onwards of each metric that has them. more says whether
-// a metric has values beyond this chunk.
-func (w *Writer) document(chunk int, dims []Dimension, dimNames []string, metrics []Metric, props map[string]any) (doc []byte, more bool, err error) {
-	root := make(map[string]any, len(props)+len(dims)+len(metrics)+1)
-	for k, v := range props {
-		root[k] = v
+// a metric has values beyond this chunk. It writes the JSON itself rather
+// than through a map and encoding/json: every API request writes one, and
+// this makes it a few allocations instead of dozens.
+func (w *Writer) document(buf []byte, chunk int, dims []Dimension, metrics []Metric, props map[string]any) (out []byte, more bool, err error) {
+	lo := chunk * MaxValues
+	buf = append(buf, `{"_aws":{"Timestamp":`...)
+	buf = strconv.AppendInt(buf, w.now().UnixMilli(), 10)
+	buf = append(buf, `,"CloudWatchMetrics":[{"Namespace":`...)
+	buf = appendString(buf, w.namespace)
+	buf = append(buf, `,"Dimensions":[[`...)
+	for i, d := range dims {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = appendString(buf, d.Name)
 	}
-	for _, d := range dims {
-		root[d.Name] = d.Value
-	}
-	type definition struct {
-		Name string `json:"Name"`
-		Unit Unit   `json:"Unit,omitempty"`
-	}
-	defs := make([]definition, 0, len(metrics))
+	buf = append(buf, `]],"Metrics":[`...)
+	n := 0
 	for _, m := range metrics {
-		lo := chunk * MaxValues
+		if lo >= len(m.Values) {
+			continue
+		}
+		if n > 0 {
+			buf = append(buf, ',')
+		}
+		n++
+		buf = append(buf, `{"Name":`...)
+		buf = appendString(buf, m.Name)
+		if m.Unit != "" {
+			buf = append(buf, `,"Unit":`...)
+			buf = appendString(buf, string(m.Unit))
+		}
+		buf = append(buf, '}')
+	}
+	if n == 0 {
+		return nil, false, errors.New("emf: no values in a document")
+	}
+	buf = append(buf, "]}]}"...)
+	for _, d := range dims {
+		buf = append(buf, ',')
+		buf = appendString(buf, d.Name)
+		buf = append(buf, ':')
+		buf = appendString(buf, d.Value)
+	}
+	for _, m := range metrics {
 		if lo >= len(m.Values) {
 			continue
 		}
 		hi := min(lo+MaxValues, len(m.Values))
 		more = more || hi < len(m.Values)
-		defs = append(defs, definition{Name: m.Name, Unit: m.Unit})
+		buf = append(buf, ',')
+		buf = appendString(buf, m.Name)
+		buf = append(buf, ':')
 		if hi-lo == 1 {
-			root[m.Name] = m.Values[lo]
-		} else {
-			root[m.Name] = m.Values[lo:hi]
+			buf = strconv.AppendFloat(buf, m.Values[lo], 'g', -1, 64)
+			continue
+		}
+		buf = append(buf, '[')
+		for i, v := range m.Values[lo:hi] {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = strconv.AppendFloat(buf, v, 'g', -1, 64)
+		}
+		buf = append(buf, ']')
+	}
+	for _, k := range slices.Sorted(maps.Keys(props)) {
+		v, err := json.Marshal(props[k])
+		if err != nil {
+			return nil, false, fmt.Errorf("emf: encode property %s: %w", k, err)
+		}
+		buf = append(buf, ',')
+		buf = appendString(buf, k)
+		buf = append(buf, ':')
+		buf = append(buf, v...)
+	}
+	return append(buf, '}'), more, nil
+}
+
+// appendString appends s as a JSON string: as it is when it needs no
+// escaping (every name and value this service writes), else as
+// encoding/json writes it.
+func appendString(buf []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			quoted, _ := json.Marshal(s) // a string always encodes
+			return append(buf, quoted...)
 		}
 	}
-	if len(defs) == 0 {
-		return nil, false, errors.New("emf: no values in a document")
-	}
-	root["_aws"] = map[string]any{
-		"Timestamp": w.now().UnixMilli(),
-		"CloudWatchMetrics": []any{map[string]any{
-			"Namespace":  w.namespace,
-			"Dimensions": [][]string{dimNames},
-			"Metrics":    defs,
-		}},
-	}
-	doc, err = json.Marshal(root)
-	if err != nil {
-		return nil, false, fmt.Errorf("emf: encode: %w", err)
-	}
-	return doc, more, nil
+	buf = append(buf, '"')
+	buf = append(buf, s...)
+	return append(buf, '"')
 }

@@ -269,3 +269,24 @@ func TestConcurrentWritesDoNotInterleave(t *testing.T) {
 		validate(t, l)
 	}
 }
+
+// TestStringsAreEscaped checks that a dimension value or property that
+// needs escaping still makes a valid document holding it unchanged.
+func TestStringsAreEscaped(t *testing.T) {
+	var out bytes.Buffer
+	odd := "Zoë's \"quoted\" \\ <b>&\n\t\x00"
+	if err := newWriter(t, &out).Write([]emf.Dimension{{"Operation", odd}}, []emf.Metric{emf.Value("Requests", emf.Count, 1e21)},
+		map[string]any{"note": odd, "n": 3}); err != nil {
+		t.Fatal(err)
+	}
+	line := strings.TrimSpace(out.String())
+	dims, values := validate(t, line)
+	if dims["Operation"] != odd || values["Requests"][0] != 1e21 {
+		t.Errorf("round trip: dimensions %q, values %v", dims, values)
+	}
+	var root map[string]any
+	_ = json.Unmarshal([]byte(line), &root)
+	if root["note"] != odd || root["n"] != 3.0 {
+		t.Errorf("properties: %v", root)
+	}
+}
