@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/businessapp/usermanagement/internal/metrics"
 	"github.com/businessapp/usermanagement/internal/samtemplate"
 )
@@ -84,6 +86,32 @@ func TestDashboardGraphsEveryMetric(t *testing.T) {
 	for name := range graphed {
 		if !slices.Contains(metrics.Names(), name) {
 			t.Errorf("the dashboard graphs %s, which internal/metrics never writes", name)
+		}
+	}
+}
+
+// TestAlarmsOnOwnMetricsMatchTheCode checks that the alarms on the
+// service's own metrics name metrics internal/metrics writes, with the
+// dimension it writes them with, in the namespace the functions use: an
+// alarm on a metric nobody writes would never fire.
+func TestAlarmsOnOwnMetricsMatchTheCode(t *testing.T) {
+	found := map[string]bool{}
+	for _, a := range alarms(t) {
+		ns, isRef := samtemplate.Ref(a.props["Namespace"])
+		if !isRef || ns != "MetricsNamespace" {
+			continue
+		}
+		found[a.metric] = true
+		if !slices.Contains(metrics.Names(), a.metric) {
+			t.Errorf("template.yaml:%d: alarm %s watches %s, which internal/metrics never writes", a.line, a.id, a.metric)
+		}
+		if want := map[string]any{metrics.DimOperation: metrics.OpDeliverActivity}; !cmp.Equal(a.dimensions, want) {
+			t.Errorf("template.yaml:%d: alarm %s has dimensions %v, want %v", a.line, a.id, a.dimensions, want)
+		}
+	}
+	for _, name := range []string{metrics.EmailsRejected, metrics.EventsRejected} {
+		if !found[name] {
+			t.Errorf("no alarm watches %s: a message refused for good is never retried, so nobody would hear of it", name)
 		}
 	}
 }
