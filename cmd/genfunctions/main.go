@@ -17,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"go/format"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -169,6 +170,13 @@ func templateSection(routes []httpapi.Route) string {
 	b.WriteString("  # Written by `go generate ./...` (cmd/genfunctions) from internal/httpapi's\n  # route table: edit the table, not these lines.\n")
 	for _, r := range routes {
 		id := r.LogicalID()
+		// Reads and writes have their own reserved concurrency parameter:
+		// a burst of writes (transactions, emails) must not take the
+		// executions that reads need, nor the other way round.
+		concurrency := "Read"
+		if r.Method != http.MethodGet {
+			concurrency = "Write"
+		}
 		fmt.Fprintf(&b, `
   %[1]s:
     Type: AWS::Serverless::Function
@@ -177,6 +185,7 @@ func templateSection(routes []httpapi.Route) string {
     Properties:
       Description: %[2]s %[3]s (%[4]s)
       CodeUri: ./
+      ReservedConcurrentExecutions: !If [Reserves%[10]sConcurrency, !Ref %[10]sFunctionReservedConcurrency, !Ref AWS::NoValue]
       LoggingConfig:
         LogGroup: !Ref %[1]sLogGroup
       Environment:
@@ -200,7 +209,7 @@ func templateSection(routes []httpapi.Route) string {
           Statement:
             - Effect: Allow
               Action:
-`, id, r.Method, r.Path, r.Operation, lambdaenv.EnvEmailClaim, lambdaenv.EnvRequestTimeout, httpapi.DefaultRequestTimeout, lambdaenv.EnvInviteRate, lambdaenv.EnvInvitationTTL)
+`, id, r.Method, r.Path, r.Operation, lambdaenv.EnvEmailClaim, lambdaenv.EnvRequestTimeout, httpapi.DefaultRequestTimeout, lambdaenv.EnvInviteRate, lambdaenv.EnvInvitationTTL, concurrency)
 		for _, a := range r.DynamoDBActions {
 			fmt.Fprintf(&b, "                - %s\n", a)
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/businessapp/usermanagement/internal/lambdaenv"
 	"github.com/businessapp/usermanagement/internal/local"
+	"github.com/businessapp/usermanagement/internal/logging"
 )
 
 func main() {
@@ -36,7 +37,7 @@ func main() {
 		DynamoDBEndpoint: os.Getenv("DYNAMODB_ENDPOINT"),
 		TableName:        envOr("TABLE_NAME", "business-app-users"),
 		RepoDir:          cwd,
-		Log:              slog.New(slog.NewJSONHandler(os.Stderr, nil)),
+		Log:              logging.New(os.Stderr, slog.LevelInfo),
 		Console:          os.Stdout,
 	}
 	stack, err := local.Start(ctx, cfg)

@@ -37,6 +37,11 @@ type Deps struct {
 	Publisher Publisher
 	Clock     team.Clock
 	Log       *slog.Logger
+	// Metrics receives what each batch delivered (nil: none).
+	Metrics Metrics
+	// IDs makes up the id of a batch that arrives without one (the local
+	// stack; Lambda gives each invocation its id). Nil: no id.
+	IDs team.IDSource
 }
 
 // Consumer delivers a batch of stream records: the welcome email of every
@@ -59,6 +64,10 @@ type item struct {
 	activity team.Activity
 	state    State
 	failed   error // retryable failure: hand the record back to Lambda
+	// What this delivery did about the email and the event, and how long
+	// after the commit each was accepted, for the logs and metrics.
+	email, event       outcome
+	emailLag, eventLag time.Duration
 }
 
 // Deliver delivers a batch of records in stream order and returns the IDs
@@ -67,6 +76,8 @@ type item struct {
 // as a whole: permanent failures are recorded on the activity record,
 // logged, and do not block the shard.
 func (c *Consumer) Deliver(ctx context.Context, records []Record) (retry []string) {
+	start := c.d.Clock.Now()
+	ctx = c.withBatchID(ctx, start)
 	var items []*item
 	for _, rec := range records {
 		if rec.Err != nil {
@@ -86,6 +97,7 @@ func (c *Consumer) Deliver(ctx context.Context, records []Record) (retry []strin
 			retry = append(retry, it.record.ID)
 		}
 	}
+	c.report(ctx, start, len(records), items, len(retry))
 	return retry
 }
 
@@ -156,17 +168,20 @@ func (c *Consumer) sendEmail(ctx context.Context, lookups *directoryMemo, it *it
 	now := c.d.Clock.Now()
 	switch {
 	case err == nil:
+		it.email, it.emailLag = outcomeSent, now.Sub(a.At)
 		if err := c.d.Ledger.EmailSent(ctx, a.BusinessID, a.ID, id, now); err != nil {
 			// The email went out but is not recorded: the retry may send
 			// it once more, the one duplicate I6 allows.
 			it.failed = fmt.Errorf("record sent email: %w", err)
 		}
 	case errors.Is(err, ErrPermanent):
+		it.email = outcomeRejected
 		c.d.Log.ErrorContext(ctx, "welcome email refused for good", slog.String("activityId", a.ID), slog.Any("error", err))
 		if err := c.d.Ledger.EmailFailed(ctx, a.BusinessID, a.ID, err.Error(), now); err != nil {
 			it.failed = fmt.Errorf("record email failure: %w", err)
 		}
 	default:
+		it.email = outcomeFailed
 		it.failed = fmt.Errorf("send welcome email: %w", err)
 	}
 }
@@ -247,6 +262,7 @@ func (c *Consumer) putEvents(ctx context.Context, items []*item) {
 		return
 	}
 	results, err := c.d.Publisher.Publish(ctx, batch)
+	accepted := c.d.Clock.Now()
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for i, it := range pending {
@@ -258,6 +274,7 @@ func (c *Consumer) putEvents(ctx context.Context, items []*item) {
 		}
 		switch {
 		case entryErr == nil:
+			it.event, it.eventLag = outcomeSent, accepted.Sub(it.activity.At)
 			wg.Go(func() {
 				if err := c.d.Ledger.EventPut(ctx, it.activity.BusinessID, it.activity.ID, now); err != nil {
 					it.failed = fmt.Errorf("record put event: %w", err)
@@ -266,12 +283,14 @@ func (c *Consumer) putEvents(ctx context.Context, items []*item) {
 		case errors.Is(entryErr, ErrPermanent):
 			wg.Go(func() { c.eventFailed(ctx, it, entryErr, now) })
 		default:
+			it.event = outcomeFailed
 			it.failed = fmt.Errorf("put event: %w", entryErr)
 		}
 	}
 }
 
 func (c *Consumer) eventFailed(ctx context.Context, it *item, cause error, now time.Time) {
+	it.event = outcomeRejected
 	c.d.Log.ErrorContext(ctx, "event refused for good", slog.String("activityId", it.activity.ID), slog.Any("error", cause))
 	if err := c.d.Ledger.EventFailed(ctx, it.activity.BusinessID, it.activity.ID, cause.Error(), now); err != nil {
 		it.failed = fmt.Errorf("record event failure: %w", err)

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/businessapp/usermanagement/internal/httpapi"
 	"github.com/businessapp/usermanagement/internal/team"
@@ -78,6 +79,9 @@ func Request(ctx context.Context, ev events.APIGatewayV2HTTPRequest, emailClaim 
 		ctx = httpapi.WithCallerPicture(ctx, jwt.JWT.Claims[httpapi.PictureClaim])
 	}
 	ctx = httpapi.WithRequestID(ctx, ev.RequestContext.RequestID)
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		ctx = httpapi.WithLambdaRequestID(ctx, lc.AwsRequestID)
+	}
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("gateway: build request: %w", err)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/businessapp/usermanagement/internal/gateway"
@@ -225,5 +226,34 @@ func TestPictureClaim(t *testing.T) {
 	}
 	if body.ProfileImageURL == nil || *body.ProfileImageURL != "https://img.example.com/owner.png" {
 		t.Errorf("profileImageUrl = %v, want the token's picture claim", body.ProfileImageURL)
+	}
+}
+
+// TestRequestLineNamesBothIDs checks that the request's log line names API
+// Gateway's request id (the access log's) and Lambda's (its platform
+// lines'), so that one request can be followed through both.
+func TestRequestLineNamesBothIDs(t *testing.T) {
+	var log strings.Builder
+	store := memstore.New()
+	at := fixedClock{}.Now()
+	tabs := team.Permissions{team.TabCRM, team.TabUsers}
+	if err := store.CreateBusiness(context.Background(), team.Business{ID: "acme", Name: "Acme", Tabs: tabs, CreatedAt: at},
+		team.User{BusinessID: "acme", ID: "usr_owner", Email: "owner@acme.test", Permissions: tabs, CreatedAt: at, UpdatedAt: at, Version: 1}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := httpapi.New(team.NewService(store, fixedClock{}, fixedIDs{}, phone.Normalizer{}), slog.New(slog.NewJSONHandler(&log, nil))).Handler(httpapi.OpUpdateContact)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "lambda-req-1"})
+	ev := loadEvent(t, "patch-user.json")
+	ev.RequestContext.RequestID = "gw-req-1"
+	if _, err := gateway.Handler(h, "")(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"requestId":"gw-req-1"`, `"lambdaRequestId":"lambda-req-1"`, `"operation":"UpdateContact"`} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("the request line lacks %s: %s", want, log.String())
+		}
 	}
 }

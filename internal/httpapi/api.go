@@ -34,6 +34,9 @@ type API struct {
 	svc     TeamService
 	log     *slog.Logger
 	timeout time.Duration
+	metrics Metrics // nil: none
+	newID   func() string
+	now     func() time.Time
 }
 
 // DefaultRequestTimeout is the deadline of every request unless
@@ -54,9 +57,10 @@ func RequestTimeout(d time.Duration) Option {
 	}
 }
 
-// New returns an API over the service, logging server errors to log.
+// New returns an API over the service, logging one line per request to
+// log (server errors at error level, with their cause).
 func New(svc TeamService, log *slog.Logger, opts ...Option) *API {
-	a := &API{svc: svc, log: log, timeout: DefaultRequestTimeout}
+	a := &API{svc: svc, log: log, timeout: DefaultRequestTimeout, newID: randomID, now: time.Now}
 	for _, o := range opts {
 		o(a)
 	}
@@ -85,8 +89,9 @@ const PictureClaim = "picture"
 
 type requestIDKey struct{}
 
-// WithRequestID returns a context carrying the request id that server-error
-// logs and responses mention, so a report from a client can be found in logs.
+// WithRequestID returns a context carrying the request's id, which its log
+// line names (API Gateway's id in AWS, which the access log names too); a
+// request without one gets one made up (RequestIDs).
 func WithRequestID(ctx context.Context, id string) context.Context {
 	return context.WithValue(ctx, requestIDKey{}, id)
 }
@@ -135,39 +140,49 @@ type response struct {
 
 func (a *API) wrap(route Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() {
-			if p := recover(); p != nil {
-				a.writeError(w, r, route, fmt.Errorf("panic: %v", p))
-			}
-		}()
-		// Every request has a deadline (I11): a database that does not
-		// answer makes it fail with 503 unavailable in time, rather than
-		// hang until API Gateway gives up with an answer of its own.
-		ctx, cancel := context.WithTimeout(r.Context(), a.timeout)
-		defer cancel()
-		r = r.WithContext(ctx)
-		claim, _ := r.Context().Value(callerKey{}).(string)
-		caller, err := team.NormalizeEmail(claim)
-		if err != nil {
-			a.writeError(w, r, route, team.Errorf(CodeUnauthenticated,
-				"Sign in again: the request carries no valid token with an email claim."))
-			return
-		}
-		r = r.WithContext(context.WithValue(r.Context(), callerKey{}, caller))
-		resp, err := route.serve(a, r)
-		if err != nil {
-			a.writeError(w, r, route, err)
-			return
-		}
-		for k, v := range resp.header {
-			w.Header()[k] = v
-		}
-		if resp.body == nil {
-			w.WriteHeader(resp.status)
-			return
-		}
-		writeJSON(w, resp.status, resp.body)
+		a.observe(w, r, route, func(w http.ResponseWriter, r *http.Request) { a.serve(w, r, route) })
 	})
+}
+
+// serve answers a request of the route.
+func (a *API) serve(w http.ResponseWriter, r *http.Request, route Route) {
+	defer func() {
+		if p := recover(); p != nil {
+			a.writeError(w, r, route, fmt.Errorf("panic: %v", p))
+		}
+	}()
+	// Every request has a deadline (I11): a database that does not
+	// answer makes it fail with 503 unavailable in time, rather than
+	// hang until API Gateway gives up with an answer of its own.
+	ctx, cancel := context.WithTimeout(r.Context(), a.timeout)
+	defer cancel()
+	r = r.WithContext(ctx)
+	claim, _ := r.Context().Value(callerKey{}).(string)
+	caller, err := team.NormalizeEmail(claim)
+	if err != nil {
+		a.writeError(w, r, route, team.Errorf(CodeUnauthenticated,
+			"Sign in again: the request carries no valid token with an email claim."))
+		return
+	}
+	r = r.WithContext(context.WithValue(r.Context(), callerKey{}, caller))
+	if info := infoOf(r.Context()); info != nil {
+		info.mu.Lock()
+		info.caller = caller
+		info.mu.Unlock()
+	}
+	resp, err := route.serve(a, r)
+	if err != nil {
+		a.writeError(w, r, route, err)
+		return
+	}
+	for k, v := range resp.header {
+		w.Header()[k] = v
+	}
+	if resp.body == nil {
+		w.WriteHeader(resp.status)
+		return
+	}
+	writeJSON(w, resp.status, resp.body)
 }
 
 // caller returns the normalised caller email that wrap put in the context.
@@ -268,11 +283,12 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, route Route, er
 		err = &team.Error{Code: team.CodeUnavailable, Message: team.ErrorMessage(team.ErrUnavailable), Err: err}
 		code = team.CodeUnavailable
 	}
-	if StatusOf(code) >= 500 {
-		// Logged here and only here; the client gets a generic message.
-		id, _ := r.Context().Value(requestIDKey{}).(string)
-		a.log.ErrorContext(r.Context(), "request failed",
-			slog.String("operation", route.Operation), slog.String("requestId", id), slog.Any("error", err))
+	// A server error is logged once, on the request's line (observe), with
+	// its cause; the client gets a generic message.
+	if info := infoOf(r.Context()); info != nil {
+		info.mu.Lock()
+		info.code, info.err = code, err
+		info.mu.Unlock()
 	}
 	WriteError(w, err)
 }

@@ -22,6 +22,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -37,8 +38,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/businessapp/usermanagement/internal/dynamo"
+	"github.com/businessapp/usermanagement/internal/emf"
 	"github.com/businessapp/usermanagement/internal/gateway"
 	"github.com/businessapp/usermanagement/internal/httpapi"
+	"github.com/businessapp/usermanagement/internal/logging"
+	"github.com/businessapp/usermanagement/internal/metrics"
 	"github.com/businessapp/usermanagement/internal/team"
 )
 
@@ -63,6 +67,14 @@ const (
 	EnvEventBusName = "EVENT_BUS_NAME" // empty: the default bus
 	EnvSenderEmail  = "SENDER_EMAIL"   // the verified SES identity mail comes from
 	EnvAppBaseURL   = "APP_BASE_URL"   // where welcome emails send invitees
+	// EnvSesConfigurationSet names the SES configuration set welcome
+	// emails are sent with (the template's SesConfigurationSet); empty
+	// for none.
+	EnvSesConfigurationSet = "SES_CONFIGURATION_SET"
+	// EnvMetricsNamespace is the CloudWatch namespace of the service's
+	// own metrics (the template's MetricsNamespace; default
+	// metrics.DefaultNamespace). Every function reads it.
+	EnvMetricsNamespace = "METRICS_NAMESPACE"
 )
 
 // Environment variables Lambda itself sets for every function (its
@@ -91,9 +103,33 @@ const (
 type HTTPHandler = func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
 
 // Logger returns the JSON logger every function writes to (Lambda sends
-// stdout to CloudWatch Logs).
+// stdout to CloudWatch Logs), at info level, with email addresses and
+// phone numbers redacted from whatever it writes (internal/logging).
 func Logger() *slog.Logger {
-	return slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	return logging.New(os.Stdout, slog.LevelInfo)
+}
+
+// NewMetrics returns the recorder of the service's metrics in namespace
+// ("" for metrics.DefaultNamespace), writing them in CloudWatch embedded
+// metric format to w (stdout in Lambda, where CloudWatch Logs extracts
+// them) and logging to log what it could not write.
+func NewMetrics(w io.Writer, namespace string, log *slog.Logger) (*metrics.Recorder, error) {
+	if namespace == "" {
+		namespace = metrics.DefaultNamespace
+	}
+	ew, err := emf.New(w, namespace, time.Now)
+	if err != nil {
+		return nil, fmt.Errorf("lambdaenv: %s: %w", EnvMetricsNamespace, err)
+	}
+	return metrics.New(ew, log), nil
+}
+
+// metricsNamespace reads METRICS_NAMESPACE, with its default.
+func metricsNamespace() string {
+	if v := os.Getenv(EnvMetricsNamespace); v != "" {
+		return v
+	}
+	return metrics.DefaultNamespace
 }
 
 // RouteSettings configure the route functions, and the local stack, which
@@ -112,6 +148,9 @@ type RouteSettings struct {
 	// InvitationTTL is how long an invitation admits its invitee (0 for
 	// team.DefaultInvitationTTL).
 	InvitationTTL time.Duration
+	// MetricsNamespace is the CloudWatch namespace of the API's metrics
+	// ("" for metrics.DefaultNamespace).
+	MetricsNamespace string
 }
 
 // MaxInviteRate bounds INVITE_RATE: the budget's slots live in eight
@@ -125,7 +164,8 @@ const MaxInviteRate = 100_000
 // defaults. TableName is empty when TABLE_NAME is unset: the functions
 // refuse that (RouteHandler), the local stack names its own table.
 func RouteSettingsFromEnv() (RouteSettings, error) {
-	s := RouteSettings{TableName: os.Getenv(EnvTableName), EmailClaim: os.Getenv(EnvEmailClaim), RequestTimeout: httpapi.DefaultRequestTimeout}
+	s := RouteSettings{TableName: os.Getenv(EnvTableName), EmailClaim: os.Getenv(EnvEmailClaim), RequestTimeout: httpapi.DefaultRequestTimeout,
+		MetricsNamespace: metricsNamespace()}
 	if s.EmailClaim == "" {
 		s.EmailClaim = httpapi.DefaultEmailClaim
 	}
@@ -171,14 +211,20 @@ func RouteHandler(ctx context.Context, operation string, phones team.PhoneNormal
 	if err != nil {
 		return nil, err
 	}
-	return NewRouteHandler(DynamoDB(cfg, DynamoDBOptions(settings.RequestTimeout)), settings, Logger(), operation, phones)
+	log := Logger()
+	m, err := NewMetrics(os.Stdout, settings.MetricsNamespace, log)
+	if err != nil {
+		return nil, err
+	}
+	return NewRouteHandler(DynamoDB(cfg, DynamoDBOptions(settings.RequestTimeout)), settings, log, operation, phones, httpapi.WithMetrics(m))
 }
 
 // NewRouteHandler returns the Lambda handler of one operation of the route
-// table, over settings.TableName through db, logging server errors to log.
-// It refuses an operation that parses phone numbers when phones is nil, so
-// that a mis-wired function fails its init rather than its requests.
-func NewRouteHandler(db dynamo.Client, settings RouteSettings, log *slog.Logger, operation string, phones team.PhoneNormalizer) (HTTPHandler, error) {
+// table, over settings.TableName through db, logging each request to log,
+// with opts (metrics, for one) given to the API. It refuses an operation
+// that parses phone numbers when phones is nil, so that a mis-wired
+// function fails its init rather than its requests.
+func NewRouteHandler(db dynamo.Client, settings RouteSettings, log *slog.Logger, operation string, phones team.PhoneNormalizer, opts ...httpapi.Option) (HTTPHandler, error) {
 	route, ok := httpapi.RouteOf(operation)
 	if !ok {
 		return nil, fmt.Errorf("lambdaenv: no operation %q", operation)
@@ -186,7 +232,7 @@ func NewRouteHandler(db dynamo.Client, settings RouteSettings, log *slog.Logger,
 	if route.ParsesPhones && phones == nil {
 		return nil, fmt.Errorf("lambdaenv: %s parses phone numbers, but no PhoneNormalizer was given", operation)
 	}
-	api, err := NewAPI(db, settings, log, phones)
+	api, err := NewAPI(db, settings, log, phones, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -198,20 +244,38 @@ func NewRouteHandler(db dynamo.Client, settings RouteSettings, log *slog.Logger,
 }
 
 // NewAPI returns the API over settings.TableName through db, with every
-// request bounded by settings.RequestTimeout, logging server errors to log,
-// with the system clock and ULIDs. phones may be nil only where no
-// operation that parses phone numbers is served (see NewRouteHandler);
-// the local stack, serving every route, passes internal/phone's.
-func NewAPI(db dynamo.Client, settings RouteSettings, log *slog.Logger, phones team.PhoneNormalizer) (*httpapi.API, error) {
+// request bounded by settings.RequestTimeout, logging each request to log,
+// with the system clock and ULIDs, and opts on top. phones may be nil only
+// where no operation that parses phone numbers is served (see
+// NewRouteHandler); the local stack, serving every route, passes
+// internal/phone's.
+func NewAPI(db dynamo.Client, settings RouteSettings, log *slog.Logger, phones team.PhoneNormalizer, opts ...httpapi.Option) (*httpapi.API, error) {
 	if settings.TableName == "" {
 		return nil, errors.New("lambdaenv: no table name")
 	}
-	opts := []team.Option{team.WithEmailBudget(settings.InviteRate)}
+	teamOpts := []team.Option{team.WithEmailBudget(settings.InviteRate)}
 	if settings.InvitationTTL > 0 {
-		opts = append(opts, team.WithInvitationTTL(settings.InvitationTTL))
+		teamOpts = append(teamOpts, team.WithInvitationTTL(settings.InvitationTTL))
 	}
-	svc := team.NewService(dynamo.NewStore(db, settings.TableName), team.SystemClock{}, team.ULIDSource{}, phones, opts...)
-	return httpapi.New(svc, log, httpapi.RequestTimeout(settings.RequestTimeout)), nil
+	svc := team.NewService(notingStore{dynamo.NewStore(db, settings.TableName)}, team.SystemClock{}, team.ULIDSource{}, phones, teamOpts...)
+	return httpapi.New(svc, log, append([]httpapi.Option{httpapi.RequestTimeout(settings.RequestTimeout)}, opts...)...), nil
+}
+
+// notingStore tells the request being served about every user the service
+// reads (httpapi.NoteUser), so that the request's log line can name the
+// caller by user id: the service reads the caller's user on every request
+// to authorise it, and the API knows the caller only by email.
+type notingStore struct{ team.Store }
+
+var _ team.Store = notingStore{}
+
+// User reads a user through the store and notes it. Errors: the store's.
+func (s notingStore) User(ctx context.Context, businessID team.BusinessID, email string) (team.User, error) {
+	u, err := s.Store.User(ctx, businessID, email)
+	if err == nil {
+		httpapi.NoteUser(ctx, u)
+	}
+	return u, err
 }
 
 // DynamoDBOptions bound the DynamoDB client's waiting so that its retries
@@ -248,6 +312,12 @@ type StreamSettings struct {
 	// AppBaseURL is where welcome emails send invitees
 	// (AppBaseURL/<businessId>).
 	AppBaseURL string
+	// SesConfigurationSet is the SES configuration set emails are sent
+	// with; empty for none.
+	SesConfigurationSet string
+	// MetricsNamespace is the CloudWatch namespace of the consumer's
+	// metrics ("" for metrics.DefaultNamespace).
+	MetricsNamespace string
 }
 
 // StreamSettingsFromEnv reads the stream consumer's settings. They are read
@@ -259,6 +329,9 @@ func StreamSettingsFromEnv() (StreamSettings, error) {
 		EventBusName: os.Getenv(EnvEventBusName),
 		SenderEmail:  os.Getenv(EnvSenderEmail),
 		AppBaseURL:   os.Getenv(EnvAppBaseURL),
+
+		SesConfigurationSet: os.Getenv(EnvSesConfigurationSet),
+		MetricsNamespace:    metricsNamespace(),
 	}
 	for _, v := range []struct{ name, value string }{{EnvTableName, s.TableName}, {EnvSenderEmail, s.SenderEmail}, {EnvAppBaseURL, s.AppBaseURL}} {
 		if v.value == "" {

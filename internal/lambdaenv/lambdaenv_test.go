@@ -9,6 +9,7 @@ import (
 
 	"github.com/businessapp/usermanagement/internal/httpapi"
 	"github.com/businessapp/usermanagement/internal/lambdaenv"
+	"github.com/businessapp/usermanagement/internal/metrics"
 	"github.com/businessapp/usermanagement/internal/phone"
 	"github.com/businessapp/usermanagement/internal/team"
 )
@@ -106,5 +107,42 @@ func TestInvitationTTLFromEnv(t *testing.T) {
 				t.Errorf("INVITATION_TTL=%q: InvitationTTL = %v, want %v", tt.value, got.InvitationTTL, tt.want)
 			}
 		})
+	}
+}
+
+// TestObservabilitySettingsFromEnv checks that the functions read the
+// metrics namespace (defaulting to metrics.DefaultNamespace) and the
+// consumer its SES configuration set (none by default) from the variables
+// template.yaml sets.
+func TestObservabilitySettingsFromEnv(t *testing.T) {
+	for _, v := range []struct{ name, value string }{
+		{lambdaenv.EnvTableName, "users"}, {lambdaenv.EnvSenderEmail, "no-reply@example.com"}, {lambdaenv.EnvAppBaseURL, "https://app.example.com"},
+	} {
+		t.Setenv(v.name, v.value)
+	}
+	t.Setenv(lambdaenv.EnvMetricsNamespace, "")
+	t.Setenv(lambdaenv.EnvSesConfigurationSet, "")
+	route, err := lambdaenv.RouteSettingsFromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	streamSettings, err := lambdaenv.StreamSettingsFromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if route.MetricsNamespace != metrics.DefaultNamespace || streamSettings.MetricsNamespace != metrics.DefaultNamespace || streamSettings.SesConfigurationSet != "" {
+		t.Errorf("unset: namespaces %q and %q, configuration set %q; want the default namespace and none",
+			route.MetricsNamespace, streamSettings.MetricsNamespace, streamSettings.SesConfigurationSet)
+	}
+
+	t.Setenv(lambdaenv.EnvMetricsNamespace, "Acme/Users")
+	t.Setenv(lambdaenv.EnvSesConfigurationSet, "acme-events")
+	route, _ = lambdaenv.RouteSettingsFromEnv()
+	streamSettings, _ = lambdaenv.StreamSettingsFromEnv()
+	if route.MetricsNamespace != "Acme/Users" || streamSettings.MetricsNamespace != "Acme/Users" || streamSettings.SesConfigurationSet != "acme-events" {
+		t.Errorf("set: namespaces %q and %q, configuration set %q", route.MetricsNamespace, streamSettings.MetricsNamespace, streamSettings.SesConfigurationSet)
+	}
+	if _, err := lambdaenv.NewMetrics(io.Discard, ":bad", slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil || !strings.Contains(err.Error(), lambdaenv.EnvMetricsNamespace) {
+		t.Errorf("NewMetrics with an invalid namespace: %v, want an error naming %s", err, lambdaenv.EnvMetricsNamespace)
 	}
 }

@@ -26,13 +26,13 @@ const (
 
 // newConsumer builds the consumer the stream Lambda runs, through the same
 // composition root, with the local stack's clients and settings.
-func (s *Stack) newConsumer(cfg Config, endpoint string) (*delivery.Consumer, error) {
+func (s *Stack) newConsumer(cfg Config, endpoint string, m delivery.Metrics) (*delivery.Consumer, error) {
 	return stream.NewConsumer(lambdaenv.StreamSettings{
 		TableName:    cfg.TableName,
 		EventBusName: localBus,
 		SenderEmail:  localSender,
 		AppBaseURL:   s.URL,
-	}, stream.Clients{DynamoDB: dynamodblocal.NewClient(endpoint), SES: s.emulators.ses, EventBridge: s.emulators.eventbridge}, cfg.Log)
+	}, stream.Clients{DynamoDB: dynamodblocal.NewClient(endpoint), SES: s.emulators.ses, EventBridge: s.emulators.eventbridge, Metrics: m}, cfg.Log)
 }
 
 // runDelivery feeds the table's stream to the same consumer the stream

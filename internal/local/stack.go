@@ -13,6 +13,7 @@ import (
 
 	"github.com/businessapp/usermanagement/internal/dynamo"
 	"github.com/businessapp/usermanagement/internal/dynamodblocal"
+	"github.com/businessapp/usermanagement/internal/httpapi"
 	"github.com/businessapp/usermanagement/internal/lambdaenv"
 	"github.com/businessapp/usermanagement/internal/phone"
 	"github.com/businessapp/usermanagement/internal/team"
@@ -47,6 +48,10 @@ type Config struct {
 	// Log receives the stack's logs; Console receives what a person reads.
 	Log     *slog.Logger
 	Console io.Writer
+	// Metrics receives the API's and the consumer's metrics in CloudWatch
+	// embedded metric format, as the Lambdas write them to stdout (nil:
+	// none).
+	Metrics io.Writer
 }
 
 // DemoBusiness and DemoOwner are seeded on every start (SPEC §6).
@@ -128,7 +133,15 @@ func (s *Stack) start(ctx context.Context, cfg Config) (http.Handler, error) {
 	if err := seed(ctx, dev); err != nil {
 		return nil, err
 	}
-	consumer, err := s.newConsumer(cfg, endpoint)
+	metricsOut := cfg.Metrics
+	if metricsOut == nil {
+		metricsOut = io.Discard
+	}
+	rec, err := lambdaenv.NewMetrics(metricsOut, "", cfg.Log)
+	if err != nil {
+		return nil, err
+	}
+	consumer, err := s.newConsumer(cfg, endpoint, rec)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +159,7 @@ func (s *Stack) start(ctx context.Context, cfg Config) (http.Handler, error) {
 	settings := lambdaenv.RouteSettings{TableName: cfg.TableName, EmailClaim: cfg.EmailClaim, RequestTimeout: cfg.RequestTimeout,
 		InviteRate: cfg.InviteRate, InvitationTTL: cfg.InvitationTTL}
 	apiClient := dynamodblocal.NewClient(endpoint, lambdaenv.DynamoDBOptions(cfg.RequestTimeout))
-	api, err := lambdaenv.NewAPI(apiClient, settings, cfg.Log, phone.Normalizer{})
+	api, err := lambdaenv.NewAPI(apiClient, settings, cfg.Log, phone.Normalizer{}, httpapi.WithMetrics(rec))
 	if err != nil {
 		return nil, err
 	}

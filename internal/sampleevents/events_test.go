@@ -8,10 +8,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/businessapp/usermanagement/internal/dynamo"
@@ -20,6 +23,7 @@ import (
 	"github.com/businessapp/usermanagement/internal/gateway"
 	"github.com/businessapp/usermanagement/internal/lambdaenv"
 	"github.com/businessapp/usermanagement/internal/lambdaenv/stream"
+	"github.com/businessapp/usermanagement/internal/sesmail"
 	"github.com/businessapp/usermanagement/internal/streamlambda"
 	"github.com/businessapp/usermanagement/internal/streampoll"
 )
@@ -258,9 +262,11 @@ func TestSampleEvents(t *testing.T) {
 				ev := streamEvent(t)
 				seed(t, db, table, false)
 				seedActivity(t, db, table, ev.Records[0])
+				ses := &configSetRecorder{Client: k.ses}
 				h, err := stream.NewHandler(lambdaenv.StreamSettings{
 					TableName: table, EventBusName: k.bus, SenderEmail: k.sender, AppBaseURL: appBaseURL,
-				}, stream.Clients{DynamoDB: db, SES: k.ses, EventBridge: k.events}, testLogger(t))
+					SesConfigurationSet: "usermanagement-sample",
+				}, stream.Clients{DynamoDB: db, SES: ses, EventBridge: k.events}, testLogger(t))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -269,6 +275,11 @@ func TestSampleEvents(t *testing.T) {
 					t.Fatalf("the handler failed the batch: %v", err)
 				}
 				checkDelivery(t, k, db, table, ev, resp)
+				// The deployment's SES configuration set is named on the
+				// send (template.yaml's SesConfigurationSet).
+				if got := ses.names(); len(got) != 1 || got[0] != "usermanagement-sample" {
+					t.Errorf("SendEmail named the configuration sets %q, want [usermanagement-sample]", got)
+				}
 				return
 			}
 			route, _ := routeOf(s.function)
@@ -299,4 +310,25 @@ func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Helper()
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
+}
+
+// configSetRecorder passes sends on to SES (kumo) and records the
+// configuration set each names.
+type configSetRecorder struct {
+	sesmail.Client
+	mu   sync.Mutex
+	sets []string
+}
+
+func (r *configSetRecorder) SendEmail(ctx context.Context, in *sesv2.SendEmailInput, optFns ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error) {
+	r.mu.Lock()
+	r.sets = append(r.sets, aws.ToString(in.ConfigurationSetName))
+	r.mu.Unlock()
+	return r.Client.SendEmail(ctx, in, optFns...)
+}
+
+func (r *configSetRecorder) names() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.sets)
 }

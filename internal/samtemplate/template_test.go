@@ -99,6 +99,10 @@ var streamFunctions = map[string]streamFunction{
 			lambdaenv.EnvEventBusName: "EventBusName",
 			lambdaenv.EnvSenderEmail:  "SenderEmail",
 			lambdaenv.EnvAppBaseURL:   "AppBaseUrl",
+			// Every function's, from Globals.
+			lambdaenv.EnvMetricsNamespace: "MetricsNamespace",
+			// Sends name the configuration set when one is given.
+			lambdaenv.EnvSesConfigurationSet: "SesConfigurationSet",
 		},
 		actions: map[string]any{
 			// Its own log group (the role is not SAM's, which would allow

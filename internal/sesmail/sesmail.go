@@ -32,15 +32,32 @@ var _ delivery.Mailer = (*Mailer)(nil)
 
 // Mailer sends welcome emails through SES v2.
 type Mailer struct {
-	client Client
-	from   string
+	client           Client
+	from             string
+	configurationSet string
+}
+
+// Option configures a Mailer.
+type Option func(*Mailer)
+
+// ConfigurationSet makes the Mailer send every email with the named SES
+// configuration set (its event destinations see deliveries, bounces and
+// complaints); "" sends without one, which is the default. SES then
+// authorises each send on the set as well as on the identity, which the
+// template's role allows when its SesConfigurationSet parameter is set.
+func ConfigurationSet(name string) Option {
+	return func(m *Mailer) { m.configurationSet = name }
 }
 
 // New returns a Mailer that sends with client from the sender identity from,
 // for example "Business App <no-reply@example.com>". The identity must be
 // verified in SES; that is the deployment's job, not the Mailer's.
-func New(client Client, from string) *Mailer {
-	return &Mailer{client: client, from: from}
+func New(client Client, from string, opts ...Option) *Mailer {
+	m := &Mailer{client: client, from: from}
+	for _, o := range opts {
+		o(m)
+	}
+	return m
 }
 
 // Send sends email to its one recipient as a simple message with a text and
@@ -48,7 +65,7 @@ func New(client Client, from string) *Mailer {
 // delivery.ErrPermanent means SES refused this message and sending it again
 // would fail again; any other error is worth retrying.
 func (m *Mailer) Send(ctx context.Context, email delivery.WelcomeEmail) (string, error) {
-	out, err := m.client.SendEmail(ctx, &sesv2.SendEmailInput{
+	in := &sesv2.SendEmailInput{
 		FromEmailAddress: aws.String(m.from),
 		Destination:      &types.Destination{ToAddresses: []string{email.To}},
 		Content: &types.EmailContent{
@@ -60,7 +77,11 @@ func (m *Mailer) Send(ctx context.Context, email delivery.WelcomeEmail) (string,
 				},
 			},
 		},
-	})
+	}
+	if m.configurationSet != "" {
+		in.ConfigurationSetName = aws.String(m.configurationSet)
+	}
+	out, err := m.client.SendEmail(ctx, in)
 	if err != nil {
 		if permanent(err) {
 			return "", fmt.Errorf("sesmail: %w: %w", delivery.ErrPermanent, err)

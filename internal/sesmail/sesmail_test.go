@@ -76,6 +76,25 @@ func TestSendRequest(t *testing.T) {
 	}
 }
 
+// TestSendWithConfigurationSet checks that the deployment's configuration
+// set (SES_CONFIGURATION_SET) is named on every send, and that no set is
+// named without one: TestSendRequest's input has none.
+func TestSendWithConfigurationSet(t *testing.T) {
+	fake := &fakeSES{out: &sesv2.SendEmailOutput{MessageId: aws.String("msg-1")}}
+	if _, err := sesmail.New(fake, from, sesmail.ConfigurationSet("usermanagement-events")).Send(context.Background(), welcome); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	if got := aws.ToString(fake.got.ConfigurationSetName); got != "usermanagement-events" {
+		t.Errorf("ConfigurationSetName = %q, want %q", got, "usermanagement-events")
+	}
+	if _, err := sesmail.New(fake, from, sesmail.ConfigurationSet("")).Send(context.Background(), welcome); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	if fake.got.ConfigurationSetName != nil {
+		t.Errorf("ConfigurationSetName = %q with an empty set, want none", *fake.got.ConfigurationSetName)
+	}
+}
+
 func TestSendWithoutMessageIDIsRetryable(t *testing.T) {
 	_, err := sesmail.New(&fakeSES{out: &sesv2.SendEmailOutput{}}, from).Send(context.Background(), welcome)
 	if err == nil || errors.Is(err, delivery.ErrPermanent) {

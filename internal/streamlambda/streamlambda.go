@@ -11,6 +11,7 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/businessapp/usermanagement/internal/delivery"
@@ -31,6 +32,9 @@ var _ Deliverer = (*delivery.Consumer)(nil)
 func Handler(d Deliverer) func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	return func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 		var resp events.DynamoDBEventResponse
+		if lc, ok := lambdacontext.FromContext(ctx); ok {
+			ctx = delivery.WithBatchID(ctx, lc.AwsRequestID)
+		}
 		for _, id := range d.Deliver(ctx, Records(ev)) {
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: id})
 		}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"os"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
@@ -38,6 +39,8 @@ type Clients struct {
 	DynamoDB    DynamoDB
 	SES         sesmail.Client
 	EventBridge eventbus.Client
+	// Metrics receives what each batch delivered; nil for none.
+	Metrics delivery.Metrics
 }
 
 // Handler returns the stream consumer's Lambda handler with the settings
@@ -49,11 +52,17 @@ func Handler(ctx context.Context, s lambdaenv.StreamSettings) (BatchHandler, err
 	if err != nil {
 		return nil, err
 	}
+	log := lambdaenv.Logger()
+	m, err := lambdaenv.NewMetrics(os.Stdout, s.MetricsNamespace, log)
+	if err != nil {
+		return nil, err
+	}
 	return NewHandler(s, Clients{
 		DynamoDB:    lambdaenv.DynamoDB(cfg),
 		SES:         sesv2.NewFromConfig(cfg, func(o *sesv2.Options) { o.BaseEndpoint = lambdaenv.SESEndpoint() }),
 		EventBridge: eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.BaseEndpoint = lambdaenv.EventBridgeEndpoint() }),
-	}, lambdaenv.Logger())
+		Metrics:     m,
+	}, log)
 }
 
 // NewHandler returns the stream consumer's Lambda handler, delivering
@@ -75,9 +84,11 @@ func NewConsumer(s lambdaenv.StreamSettings, c Clients, log *slog.Logger) (*deli
 	return delivery.New(s.AppBaseURL, delivery.Deps{
 		Ledger:    dynamo.NewLedger(c.DynamoDB, s.TableName),
 		Directory: dynamo.NewStore(c.DynamoDB, s.TableName),
-		Mailer:    sesmail.New(c.SES, s.SenderEmail),
+		Mailer:    sesmail.New(c.SES, s.SenderEmail, sesmail.ConfigurationSet(s.SesConfigurationSet)),
 		Publisher: eventbus.New(c.EventBridge, s.EventBusName),
 		Clock:     team.SystemClock{},
 		Log:       log,
+		Metrics:   c.Metrics,
+		IDs:       team.ULIDSource{},
 	}), nil
 }
