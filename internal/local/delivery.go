@@ -32,7 +32,7 @@ func (s *Stack) newConsumer(cfg Config, endpoint string) (*delivery.Consumer, er
 		EventBusName: localBus,
 		SenderEmail:  localSender,
 		AppBaseURL:   s.URL,
-	}, stream.Clients{DynamoDB: dynamodblocal.NewClient(endpoint), SES: s.emulators.ses, EventBridge: s.emulators.eventbridge}, cfg.Log)
+	}, stream.Clients{DynamoDB: dynamodblocal.NewClient(endpoint), SES: s.emulators.ses, EventBridge: s.emulators.accepted}, cfg.Log)
 }
 
 // runDelivery feeds the table's stream to the same consumer the stream
