@@ -59,6 +59,9 @@ type item struct {
 	activity team.Activity
 	state    State
 	failed   error // retryable failure: hand the record back to Lambda
+	// What this delivery did, for redelivery's report: the email went out,
+	// the event was accepted, or one was refused for good.
+	emailSent, eventPut, refused bool
 }
 
 // Deliver delivers a batch of records in stream order and returns the IDs
@@ -67,6 +70,20 @@ type item struct {
 // as a whole: permanent failures are recorded on the activity record,
 // logged, and do not block the shard.
 func (c *Consumer) Deliver(ctx context.Context, records []Record) (retry []string) {
+	for _, it := range c.deliver(ctx, records) {
+		if it.failed != nil {
+			c.d.Log.WarnContext(ctx, "delivery will be retried", slog.String("activityId", it.activity.ID),
+				slog.String("sequenceNumber", it.record.ID), slog.Any("error", it.failed))
+			retry = append(retry, it.record.ID)
+		}
+	}
+	return retry
+}
+
+// deliver delivers a batch and returns how each decodable record went, in
+// batch order: Deliver reports the failures to Lambda, Redeliver counts
+// what went out.
+func (c *Consumer) deliver(ctx context.Context, records []Record) []*item {
 	var items []*item
 	for _, rec := range records {
 		if rec.Err != nil {
@@ -78,15 +95,7 @@ func (c *Consumer) Deliver(ctx context.Context, records []Record) (retry []strin
 	c.readStates(ctx, items)
 	c.sendEmails(ctx, items)
 	c.putEvents(ctx, items)
-
-	for _, it := range items {
-		if it.failed != nil {
-			c.d.Log.WarnContext(ctx, "delivery will be retried", slog.String("activityId", it.activity.ID),
-				slog.String("sequenceNumber", it.record.ID), slog.Any("error", it.failed))
-			retry = append(retry, it.record.ID)
-		}
-	}
-	return retry
+	return items
 }
 
 // poison records and logs a record that can never be delivered, so that it
@@ -156,6 +165,7 @@ func (c *Consumer) sendEmail(ctx context.Context, lookups *directoryMemo, it *it
 	now := c.d.Clock.Now()
 	switch {
 	case err == nil:
+		it.emailSent = true
 		if err := c.d.Ledger.EmailSent(ctx, a.BusinessID, a.ID, id, now); err != nil {
 			// The email went out but is not recorded: the retry may send
 			// it once more, the one duplicate I6 allows.
@@ -163,6 +173,7 @@ func (c *Consumer) sendEmail(ctx context.Context, lookups *directoryMemo, it *it
 		}
 	case errors.Is(err, ErrPermanent):
 		c.d.Log.ErrorContext(ctx, "welcome email refused for good", slog.String("activityId", a.ID), slog.Any("error", err))
+		it.refused = true
 		if err := c.d.Ledger.EmailFailed(ctx, a.BusinessID, a.ID, err.Error(), now); err != nil {
 			it.failed = fmt.Errorf("record email failure: %w", err)
 		}
@@ -258,6 +269,7 @@ func (c *Consumer) putEvents(ctx context.Context, items []*item) {
 		}
 		switch {
 		case entryErr == nil:
+			it.eventPut = true
 			wg.Go(func() {
 				if err := c.d.Ledger.EventPut(ctx, it.activity.BusinessID, it.activity.ID, now); err != nil {
 					it.failed = fmt.Errorf("record put event: %w", err)
@@ -273,6 +285,7 @@ func (c *Consumer) putEvents(ctx context.Context, items []*item) {
 
 func (c *Consumer) eventFailed(ctx context.Context, it *item, cause error, now time.Time) {
 	c.d.Log.ErrorContext(ctx, "event refused for good", slog.String("activityId", it.activity.ID), slog.Any("error", cause))
+	it.refused = true
 	if err := c.d.Ledger.EventFailed(ctx, it.activity.BusinessID, it.activity.ID, cause.Error(), now); err != nil {
 		it.failed = fmt.Errorf("record event failure: %w", err)
 	}
