@@ -1,6 +1,7 @@
 package local
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"github.com/businessapp/usermanagement/internal/httpapi"
 	"github.com/businessapp/usermanagement/internal/lambdaenv"
 	"github.com/businessapp/usermanagement/internal/lambdaenv/stream"
+	"github.com/businessapp/usermanagement/internal/sesmail"
 	"github.com/businessapp/usermanagement/internal/streamlambda"
 	"github.com/businessapp/usermanagement/internal/streampoll"
 )
@@ -27,12 +29,31 @@ const (
 // newConsumer builds the consumer the stream Lambda runs, through the same
 // composition root, with the local stack's clients and settings.
 func (s *Stack) newConsumer(cfg Config, endpoint string) (*delivery.Consumer, error) {
-	return stream.NewConsumer(lambdaenv.StreamSettings{
-		TableName:    cfg.TableName,
-		EventBusName: localBus,
-		SenderEmail:  localSender,
-		AppBaseURL:   s.URL,
-	}, stream.Clients{DynamoDB: dynamodblocal.NewClient(endpoint), SES: s.emulators.ses, EventBridge: s.emulators.accepted}, cfg.Log)
+	var ses sesmail.Client = s.emulators.ses
+	if cfg.WrapSES != nil {
+		ses = cfg.WrapSES(ses)
+	}
+	return stream.NewConsumer(s.streamSettings(cfg.TableName), stream.Clients{DynamoDB: dynamodblocal.NewClient(endpoint), SES: ses, EventBridge: s.emulators.accepted}, cfg.Log)
+}
+
+// streamSettings are the consumer's settings on the local stack.
+func (s *Stack) streamSettings(table string) lambdaenv.StreamSettings {
+	return lambdaenv.StreamSettings{TableName: table, EventBusName: localBus, SenderEmail: localSender, AppBaseURL: s.URL}
+}
+
+// DeliveryEnv is the environment under which an operator's command
+// (cmd/redeliver) reaches this stack as it would a deployed one: the
+// consumer's settings, and endpoints, region and credentials for DynamoDB
+// Local and kumo.
+func (s *Stack) DeliveryEnv() map[string]string {
+	st := s.streamSettings(s.TableName)
+	return map[string]string{
+		lambdaenv.EnvTableName: st.TableName, lambdaenv.EnvEventBusName: st.EventBusName,
+		lambdaenv.EnvSenderEmail: st.SenderEmail, lambdaenv.EnvAppBaseURL: st.AppBaseURL,
+		lambdaenv.EnvRegion: kumoRegion, lambdaenv.EnvAccessKeyID: kumoAccessID, lambdaenv.EnvSecretAccessKey: kumoAccessID,
+		lambdaenv.EnvEndpointDynamoDB: s.DynamoDBEndpoint,
+		lambdaenv.EnvEndpointSES:      s.emulators.server.URL, lambdaenv.EnvEndpointEventBridge: s.emulators.server.URL,
+	}
 }
 
 // runDelivery feeds the table's stream to the same consumer the stream
@@ -45,11 +66,17 @@ func (s *Stack) runDelivery(ctx context.Context, cfg Config, endpoint string, co
 		TableName:        cfg.TableName,
 		BatchSize:        streamBatchSize,
 		PollInterval:     streamPollInterval,
-		MaxRetryAttempts: streamRetryAttempts,
+		MaxRetryAttempts: cmp.Or(cfg.StreamRetryAttempts, streamRetryAttempts),
 		Filter:           streamlambda.IsActivityInsert,
 		OnFailure: func(records []events.DynamoDBEventRecord, reason error) {
+			// The activity ids say which records `go run ./cmd/redeliver`
+			// will find undelivered; in AWS the queue holds only pointers.
+			var ids []string
+			for _, r := range streamlambda.Records(events.DynamoDBEvent{Records: records}) {
+				ids = append(ids, r.Activity.ID)
+			}
 			cfg.Log.Error("stream records given up on (in AWS they would go to the on-failure queue)",
-				slog.Int("records", len(records)), slog.Any("error", reason))
+				slog.Int("records", len(records)), slog.Any("activityIds", ids), slog.Any("error", reason))
 		},
 		Log: cfg.Log,
 	}, streamlambda.Handler(consumer))

@@ -81,3 +81,43 @@ func NewConsumer(s lambdaenv.StreamSettings, c Clients, log *slog.Logger) (*deli
 		Log:       log,
 	}), nil
 }
+
+// RedeliveryDynamoDB is what redelivery needs of a DynamoDB client: the
+// consumer's reads and marks, and the backlog's Query and Scan.
+type RedeliveryDynamoDB interface {
+	DynamoDB
+	dynamo.BacklogClient
+}
+
+// RedeliveryClients are the AWS clients redelivery calls: those of the
+// stream consumer, with a DynamoDB client that can also scan.
+type RedeliveryClients struct {
+	DynamoDB    RedeliveryDynamoDB
+	SES         sesmail.Client
+	EventBridge eventbus.Client
+}
+
+// Redeliverer delivers what the stream could not (cmd/redeliver): the
+// stream consumer, built exactly as NewConsumer builds it, over the
+// table's backlog of undelivered activity records.
+type Redeliverer struct {
+	consumer *delivery.Consumer
+	backlog  *dynamo.Backlog
+}
+
+// NewRedeliverer returns the Redeliverer of the table s names, delivering
+// through the given clients with the stream consumer's settings, so that
+// what it sends is what the consumer would have sent.
+func NewRedeliverer(s lambdaenv.StreamSettings, c RedeliveryClients, log *slog.Logger) (*Redeliverer, error) {
+	consumer, err := NewConsumer(s, Clients{DynamoDB: c.DynamoDB, SES: c.SES, EventBridge: c.EventBridge}, log)
+	if err != nil {
+		return nil, err
+	}
+	return &Redeliverer{consumer: consumer, backlog: dynamo.NewBacklog(c.DynamoDB, s.TableName)}, nil
+}
+
+// Redeliver delivers every email and event the query finds undelivered
+// (delivery.Consumer.Redeliver). Errors: the table could not be read.
+func (r *Redeliverer) Redeliver(ctx context.Context, q delivery.BacklogQuery) (delivery.Redelivery, error) {
+	return r.consumer.Redeliver(ctx, r.backlog, q)
+}
