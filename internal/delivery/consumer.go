@@ -144,7 +144,7 @@ func (c *Consumer) readStates(ctx context.Context, items []*item) {
 // stream's delivery lag grow with every invite in a burst. Which activity
 // sends which email is the downstream table's to say.
 func (c *Consumer) sendEmails(ctx context.Context, items []*item) {
-	lookups := &directoryMemo{dir: c.d.Directory, businesses: map[team.BusinessID]memo[team.Business]{}, users: map[string]memo[team.User]{}}
+	lookups := &directoryMemo{dir: c.d.Directory, businesses: map[team.BusinessID]*memo[team.Business]{}, users: map[string]*memo[team.User]{}}
 	var wg sync.WaitGroup
 	for _, it := range items {
 		if it.failed != nil || it.state.EmailDone || !sendsEmail(it.activity.Type, EmailWelcomeToTarget) {
@@ -182,54 +182,59 @@ func (c *Consumer) sendEmail(ctx context.Context, lookups *directoryMemo, it *it
 	}
 }
 
+// memo is one lookup of a batch, made once however many records need it.
 type memo[T any] struct {
+	once  sync.Once
 	value T
 	err   error
 }
 
 // directoryMemo reads each business and inviter once per batch: a burst of
-// invites usually comes from one manager of one business.
+// invites usually comes from one manager of one business. Lookups of
+// different keys run at once.
 type directoryMemo struct {
 	dir        Directory
 	mu         sync.Mutex
-	businesses map[team.BusinessID]memo[team.Business]
-	users      map[string]memo[team.User]
+	businesses map[team.BusinessID]*memo[team.Business]
+	users      map[string]*memo[team.User]
+}
+
+func lookup[K comparable, T any](mu *sync.Mutex, m map[K]*memo[T], k K, read func() (T, error)) (T, error) {
+	mu.Lock()
+	e, ok := m[k]
+	if !ok {
+		e = &memo[T]{}
+		m[k] = e
+	}
+	mu.Unlock()
+	e.once.Do(func() { e.value, e.err = read() })
+	return e.value, e.err
 }
 
 func (m *directoryMemo) business(ctx context.Context, id team.BusinessID) (team.Business, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if v, ok := m.businesses[id]; ok {
-		return v.value, v.err
-	}
-	b, err := m.dir.Business(ctx, id)
-	m.businesses[id] = memo[team.Business]{b, err}
-	return b, err
+	return lookup(&m.mu, m.businesses, id, func() (team.Business, error) { return m.dir.Business(ctx, id) })
 }
 
 func (m *directoryMemo) user(ctx context.Context, businessID team.BusinessID, email string) (team.User, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	k := businessID.String() + "\x00" + email
-	if v, ok := m.users[k]; ok {
-		return v.value, v.err
-	}
-	u, err := m.dir.User(ctx, businessID, email)
-	m.users[k] = memo[team.User]{u, err}
-	return u, err
+	return lookup(&m.mu, m.users, businessID.String()+"\x00"+email, func() (team.User, error) { return m.dir.User(ctx, businessID, email) })
 }
 
 // welcome renders the email of an invite, looking up the business and the
 // inviter's name. An inviter removed since still has their email shown.
 func (c *Consumer) welcome(ctx context.Context, lookups *directoryMemo, a team.Activity) (WelcomeEmail, error) {
-	biz, err := lookups.business(ctx, a.BusinessID)
-	if errors.Is(err, team.ErrNotFound) {
+	// Both lookups at once: each is a round trip to the table.
+	var biz team.Business
+	var bizErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { biz, bizErr = lookups.business(ctx, a.BusinessID) })
+	inviter, err := lookups.user(ctx, a.BusinessID, a.Actor)
+	wg.Wait()
+	if errors.Is(bizErr, team.ErrNotFound) {
 		return WelcomeEmail{}, fmt.Errorf("%w: business %s does not exist", ErrPermanent, a.BusinessID)
 	}
-	if err != nil {
-		return WelcomeEmail{}, fmt.Errorf("read business: %w", err)
+	if bizErr != nil {
+		return WelcomeEmail{}, fmt.Errorf("read business: %w", bizErr)
 	}
-	inviter, err := lookups.user(ctx, a.BusinessID, a.Actor)
 	if errors.Is(err, team.ErrNotFound) {
 		inviter, err = team.User{Email: a.Actor}, nil
 	}
