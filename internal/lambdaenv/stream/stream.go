@@ -8,8 +8,10 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 
 	"github.com/aws/aws-lambda-go/events"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
@@ -49,12 +51,21 @@ func Handler(ctx context.Context, s lambdaenv.StreamSettings) (BatchHandler, err
 	if err != nil {
 		return nil, err
 	}
+	// A batch of BatchSize records makes that many calls at once; the
+	// SDK keeps only ten idle connections per host, so every batch would
+	// dial and handshake again for the rest.
+	cfg.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+		t.MaxIdleConnsPerHost = maxBatchSize
+	})
 	return NewHandler(s, Clients{
 		DynamoDB:    lambdaenv.DynamoDB(cfg),
 		SES:         sesv2.NewFromConfig(cfg, func(o *sesv2.Options) { o.BaseEndpoint = lambdaenv.SESEndpoint() }),
 		EventBridge: eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.BaseEndpoint = lambdaenv.EventBridgeEndpoint() }),
 	}, lambdaenv.Logger())
 }
+
+// maxBatchSize is the event source mapping's BatchSize (template.yaml).
+const maxBatchSize = 100
 
 // NewHandler returns the stream consumer's Lambda handler, delivering
 // through the given clients and logging to log.
