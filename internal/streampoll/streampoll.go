@@ -71,13 +71,13 @@ type Config struct {
 	RetryBackoff time.Duration
 	// Filter selects the records to deliver, as the mapping's filter
 	// criteria do; records it rejects are skipped and never retried. Nil
-	// delivers every record. Readers of different shards call it
-	// concurrently.
+	// delivers every record. Readers of different shards, and lanes of one
+	// shard, call it concurrently.
 	Filter func(events.DynamoDBEventRecord) bool
 	// OnFailure stands in for the on-failure destination: it receives the
 	// records given up on after MaxRetryAttempts, and why. Nil drops them
-	// (they are logged either way). Readers of different shards call it
-	// concurrently.
+	// (they are logged either way). Readers of different shards, and lanes
+	// of one shard, call it concurrently.
 	OnFailure func(records []events.DynamoDBEventRecord, reason error)
 	// Log receives what the mapping would report to CloudWatch; default
 	// slog.Default().
