@@ -117,26 +117,33 @@ func (c *Consumer) poison(ctx context.Context, rec Record) {
 	}
 }
 
-// readStates reads what was delivered already, concurrently: a batch that
-// Lambda delivers again finds its records done and sends nothing twice.
+// readStates reads what was delivered already, for the whole batch in one
+// read: a batch that Lambda delivers again finds its records done and
+// sends nothing twice.
 func (c *Consumer) readStates(ctx context.Context, items []*item) {
-	var wg sync.WaitGroup
-	for _, it := range items {
-		wg.Go(func() {
-			st, err := c.d.Ledger.State(ctx, it.activity.BusinessID, it.activity.ID)
-			switch {
-			case errors.Is(err, team.ErrNotFound):
-				// The activity record is gone (deleted by hand): there is
-				// nothing left to record delivery on, so deliver nothing.
-				it.state = State{EmailDone: true, EventDone: true}
-			case err != nil:
-				it.failed = fmt.Errorf("read delivery state: %w", err)
-			default:
-				it.state = st
-			}
-		})
+	if len(items) == 0 {
+		return
 	}
-	wg.Wait()
+	refs := make([]ActivityRef, len(items))
+	for i, it := range items {
+		refs[i] = ActivityRef{BusinessID: it.activity.BusinessID, ActivityID: it.activity.ID}
+	}
+	states, err := c.d.Ledger.States(ctx, refs)
+	if err == nil && len(states) != len(items) {
+		err = fmt.Errorf("the ledger returned %d states for %d records", len(states), len(items))
+	}
+	for i, it := range items {
+		switch {
+		case err != nil:
+			it.failed = fmt.Errorf("read delivery state: %w", err)
+		case states[i].Gone:
+			// The activity record is gone (deleted by hand): there is
+			// nothing left to record delivery on, so deliver nothing.
+			it.state = State{EmailDone: true, EventDone: true}
+		default:
+			it.state = states[i]
+		}
+	}
 }
 
 // sendEmails sends the batch's emails concurrently: a batch is at most a

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/businessapp/usermanagement/internal/delivery"
 	"github.com/businessapp/usermanagement/internal/dynamodblocal"
@@ -40,7 +41,8 @@ func (s *Stack) newConsumer(cfg Config, endpoint string) (*delivery.Consumer, er
 	if cfg.WrapSES != nil {
 		ses = cfg.WrapSES(ses)
 	}
-	return stream.NewConsumer(s.streamSettings(cfg.TableName), stream.Clients{DynamoDB: dynamodblocal.NewClient(endpoint), SES: ses, EventBridge: s.emulators.accepted}, cfg.Log)
+	db := dynamodblocal.NewClient(endpoint, func(o *dynamodb.Options) { o.HTTPClient = stream.HTTPClient() })
+	return stream.NewConsumer(s.streamSettings(cfg.TableName), stream.Clients{DynamoDB: db, SES: ses, EventBridge: s.emulators.accepted}, cfg.Log)
 }
 
 // streamSettings are the consumer's settings on the local stack.
@@ -71,8 +73,8 @@ func (s *Stack) runDelivery(ctx context.Context, cfg Config, endpoint string, co
 	db := dynamodblocal.NewClient(endpoint)
 	poller := streampoll.New(db, dynamodblocal.NewStreamsClient(endpoint), streampoll.Config{
 		TableName:             cfg.TableName,
-		BatchSize:             streamBatchSize,
-		ParallelizationFactor: streamParallelizationFactor,
+		BatchSize:             cmp.Or(cfg.StreamBatchSize, streamBatchSize),
+		ParallelizationFactor: cmp.Or(cfg.StreamParallelizationFactor, streamParallelizationFactor),
 		PollInterval:          streamPollInterval,
 		MaxRetryAttempts:      cmp.Or(cfg.StreamRetryAttempts, streamRetryAttempts),
 		Filter:                streamlambda.IsActivityInsert,

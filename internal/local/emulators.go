@@ -17,6 +17,7 @@ import (
 	"github.com/sivchari/kumo"
 
 	"github.com/businessapp/usermanagement/internal/eventbus"
+	"github.com/businessapp/usermanagement/internal/lambdaenv/stream"
 )
 
 // The local bus, the rule that stands for the CRM's subscription, and the
@@ -44,7 +45,9 @@ type emulators struct {
 }
 
 func awsConfig() aws.Config {
-	return aws.Config{Region: kumoRegion, Credentials: credentials.NewStaticCredentialsProvider(kumoAccessID, kumoAccessID, "")}
+	// The consumer's HTTP client, which keeps a batch's connections.
+	return aws.Config{Region: kumoRegion, Credentials: credentials.NewStaticCredentialsProvider(kumoAccessID, kumoAccessID, ""),
+		HTTPClient: stream.HTTPClient()}
 }
 
 // startEmulators starts kumo and creates the bus, the CRM's rule and its

@@ -47,6 +47,10 @@ type Config struct {
 	// on-failure path (0 for the default, which retries for hours as the
 	// template's mapping does). Redelivery's test sets a few.
 	StreamRetryAttempts int
+	// StreamBatchSize and StreamParallelizationFactor override the local
+	// event source mapping's batch size and parallelization factor (0 for
+	// template.yaml's); the throughput benchmark compares settings with them.
+	StreamBatchSize, StreamParallelizationFactor int
 	// WrapSES, when set, wraps the SES client the stream consumer sends
 	// with: tests make SES refuse for a while with it.
 	WrapSES func(sesmail.Client) sesmail.Client

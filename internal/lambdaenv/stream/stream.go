@@ -51,12 +51,7 @@ func Handler(ctx context.Context, s lambdaenv.StreamSettings) (BatchHandler, err
 	if err != nil {
 		return nil, err
 	}
-	// A batch of BatchSize records makes that many calls at once; the
-	// SDK keeps only ten idle connections per host, so every batch would
-	// dial and handshake again for the rest.
-	cfg.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
-		t.MaxIdleConnsPerHost = maxBatchSize
-	})
+	cfg.HTTPClient = HTTPClient()
 	return NewHandler(s, Clients{
 		DynamoDB:    lambdaenv.DynamoDB(cfg),
 		SES:         sesv2.NewFromConfig(cfg, func(o *sesv2.Options) { o.BaseEndpoint = lambdaenv.SESEndpoint() }),
@@ -66,6 +61,16 @@ func Handler(ctx context.Context, s lambdaenv.StreamSettings) (BatchHandler, err
 
 // maxBatchSize is the event source mapping's BatchSize (template.yaml).
 const maxBatchSize = 100
+
+// HTTPClient is the HTTP client of the consumer's AWS clients. A batch of
+// BatchSize records makes that many calls at once; the SDK's default keeps
+// only ten idle connections per host, so every batch would dial (and, in
+// AWS, handshake) again for the rest.
+func HTTPClient() *awshttp.BuildableClient {
+	return awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+		t.MaxIdleConnsPerHost = maxBatchSize
+	})
+}
 
 // NewHandler returns the stream consumer's Lambda handler, delivering
 // through the given clients and logging to log.
