@@ -74,6 +74,9 @@ func TestRedeliveryAfterTheStreamGaveUp(t *testing.T) {
 	stack, err := local.Start(ctx, local.Config{
 		Addr: "127.0.0.1:0", DynamoDBEndpoint: dynamodblocal.EndpointFromEnv(), TableName: dynamotest.NewTable(t, db),
 		InviteRate: lambdaenv.MaxInviteRate,
+		// This test is about delivery, not deadlines: a machine busy with
+		// other work must not turn its invites into 503s.
+		RequestTimeout: 30 * time.Second,
 		// A short retry window: two retries, then the failure path.
 		StreamRetryAttempts: 2,
 		WrapSES:             func(c sesmail.Client) sesmail.Client { ses.Client = c; return ses },
