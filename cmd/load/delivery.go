@@ -15,6 +15,9 @@ type deliveredEvent struct {
 	DetailType string          `json:"detailType"`
 	Detail     json.RawMessage `json:"detail"`
 	Time       string          `json:"time"`
+	// AcceptedAt is when the bus accepted the event (null from a stack
+	// that did not see it go out).
+	AcceptedAt *time.Time `json:"acceptedAt"`
 }
 
 func (e deliveredEvent) same(o deliveredEvent) bool {
@@ -23,8 +26,9 @@ func (e deliveredEvent) same(o deliveredEvent) bool {
 
 // eventDetail is the part of an event's detail (SPEC §5) the checks read.
 type eventDetail struct {
-	EventID    string `json:"eventId"`
-	BusinessID string `json:"businessId"`
+	EventID    string    `json:"eventId"`
+	OccurredAt time.Time `json:"occurredAt"`
+	BusinessID string    `json:"businessId"`
 	User       struct {
 		Email string `json:"email"`
 	} `json:"user"`
@@ -113,7 +117,8 @@ func (l *eventLog) ofRun(businesses map[string]bool) ([]deliveredEvent, bool) {
 
 // sentEmail is a welcome email as GET /dev/emails lists it.
 type sentEmail struct {
-	To string `json:"to"`
+	To     string    `json:"to"`
+	SentAt time.Time `json:"sentAt"`
 }
 
 // emailsTo returns the welcome emails sent to addresses of the run (kumo

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -38,6 +39,16 @@ func TestSmoke(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the report lacks %q", want)
 		}
+	}
+	// The delivery lags are measured from what the run committed, not
+	// left out because the stack did not time them.
+	for _, what := range []string{"welcome emails", "events"} {
+		if !regexp.MustCompile(`(?m)^  ` + what + ` +\d+  p50 .* p90 .* p99 .* max `).MatchString(out.String()) {
+			t.Errorf("the report has no lag percentiles of %s", what)
+		}
+	}
+	if strings.Contains(out.String(), "not measured") {
+		t.Errorf("some deliveries were not measured")
 	}
 }
 

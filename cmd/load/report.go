@@ -82,7 +82,8 @@ func (r *report) print(w io.Writer) {
 	}
 	r.stats.mu.Unlock()
 	tw.Flush()
-	fmt.Fprintf(w, "\ndelivery drained in %s: %d welcome emails and %d events of this run\n\ninvariants:\n",
+	lags(r.drain).print(w)
+	fmt.Fprintf(w, "\ndelivery drained in %s after the load: %d welcome emails and %d events of this run\n\ninvariants:\n",
 		r.drain.took.Round(time.Millisecond), r.drain.emails, r.drain.events)
 	for _, v := range r.verdicts {
 		status := "PASS"

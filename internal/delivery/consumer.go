@@ -68,6 +68,9 @@ type item struct {
 	// after the commit each was accepted, for the logs and metrics.
 	email, event       outcome
 	emailLag, eventLag time.Duration
+	// What this delivery did, for redelivery's report: the email went out,
+	// the event was accepted, or one was refused for good.
+	emailSent, eventPut, refused bool
 }
 
 // Deliver delivers a batch of records in stream order and returns the IDs
@@ -78,6 +81,22 @@ type item struct {
 func (c *Consumer) Deliver(ctx context.Context, records []Record) (retry []string) {
 	start := c.d.Clock.Now()
 	ctx = c.withBatchID(ctx, start)
+	items := c.deliver(ctx, records)
+	for _, it := range items {
+		if it.failed != nil {
+			c.d.Log.WarnContext(ctx, "delivery will be retried", slog.String("activityId", it.activity.ID),
+				slog.String("sequenceNumber", it.record.ID), slog.Any("error", it.failed))
+			retry = append(retry, it.record.ID)
+		}
+	}
+	c.report(ctx, start, len(records), items, len(retry))
+	return retry
+}
+
+// deliver delivers a batch and returns how each decodable record went, in
+// batch order: Deliver reports the failures to Lambda, Redeliver counts
+// what went out.
+func (c *Consumer) deliver(ctx context.Context, records []Record) []*item {
 	var items []*item
 	for _, rec := range records {
 		if rec.Err != nil {
@@ -89,16 +108,7 @@ func (c *Consumer) Deliver(ctx context.Context, records []Record) (retry []strin
 	c.readStates(ctx, items)
 	c.sendEmails(ctx, items)
 	c.putEvents(ctx, items)
-
-	for _, it := range items {
-		if it.failed != nil {
-			c.d.Log.WarnContext(ctx, "delivery will be retried", slog.String("activityId", it.activity.ID),
-				slog.String("sequenceNumber", it.record.ID), slog.Any("error", it.failed))
-			retry = append(retry, it.record.ID)
-		}
-	}
-	c.report(ctx, start, len(records), items, len(retry))
-	return retry
+	return items
 }
 
 // poison records and logs a record that can never be delivered, so that it
@@ -120,26 +130,33 @@ func (c *Consumer) poison(ctx context.Context, rec Record) {
 	}
 }
 
-// readStates reads what was delivered already, concurrently: a batch that
-// Lambda delivers again finds its records done and sends nothing twice.
+// readStates reads what was delivered already, for the whole batch in one
+// read: a batch that Lambda delivers again finds its records done and
+// sends nothing twice.
 func (c *Consumer) readStates(ctx context.Context, items []*item) {
-	var wg sync.WaitGroup
-	for _, it := range items {
-		wg.Go(func() {
-			st, err := c.d.Ledger.State(ctx, it.activity.BusinessID, it.activity.ID)
-			switch {
-			case errors.Is(err, team.ErrNotFound):
-				// The activity record is gone (deleted by hand): there is
-				// nothing left to record delivery on, so deliver nothing.
-				it.state = State{EmailDone: true, EventDone: true}
-			case err != nil:
-				it.failed = fmt.Errorf("read delivery state: %w", err)
-			default:
-				it.state = st
-			}
-		})
+	if len(items) == 0 {
+		return
 	}
-	wg.Wait()
+	refs := make([]ActivityRef, len(items))
+	for i, it := range items {
+		refs[i] = ActivityRef{BusinessID: it.activity.BusinessID, ActivityID: it.activity.ID}
+	}
+	states, err := c.d.Ledger.States(ctx, refs)
+	if err == nil && len(states) != len(items) {
+		err = fmt.Errorf("the ledger returned %d states for %d records", len(states), len(items))
+	}
+	for i, it := range items {
+		switch {
+		case err != nil:
+			it.failed = fmt.Errorf("read delivery state: %w", err)
+		case states[i].Gone:
+			// The activity record is gone (deleted by hand): there is
+			// nothing left to record delivery on, so deliver nothing.
+			it.state = State{EmailDone: true, EventDone: true}
+		default:
+			it.state = states[i]
+		}
+	}
 }
 
 // sendEmails sends the batch's emails concurrently: a batch is at most a
@@ -147,7 +164,7 @@ func (c *Consumer) readStates(ctx context.Context, items []*item) {
 // stream's delivery lag grow with every invite in a burst. Which activity
 // sends which email is the downstream table's to say.
 func (c *Consumer) sendEmails(ctx context.Context, items []*item) {
-	lookups := &directoryMemo{dir: c.d.Directory, businesses: map[team.BusinessID]memo[team.Business]{}, users: map[string]memo[team.User]{}}
+	lookups := &directoryMemo{dir: c.d.Directory, businesses: map[team.BusinessID]*memo[team.Business]{}, users: map[string]*memo[team.User]{}}
 	var wg sync.WaitGroup
 	for _, it := range items {
 		if it.failed != nil || it.state.EmailDone || !sendsEmail(it.activity.Type, EmailWelcomeToTarget) {
@@ -169,6 +186,7 @@ func (c *Consumer) sendEmail(ctx context.Context, lookups *directoryMemo, it *it
 	switch {
 	case err == nil:
 		it.email, it.emailLag = outcomeSent, now.Sub(a.At)
+		it.emailSent = true
 		if err := c.d.Ledger.EmailSent(ctx, a.BusinessID, a.ID, id, now); err != nil {
 			// The email went out but is not recorded: the retry may send
 			// it once more, the one duplicate I6 allows.
@@ -177,6 +195,7 @@ func (c *Consumer) sendEmail(ctx context.Context, lookups *directoryMemo, it *it
 	case errors.Is(err, ErrPermanent):
 		it.email = outcomeRejected
 		c.d.Log.ErrorContext(ctx, "welcome email refused for good", slog.String("activityId", a.ID), slog.Any("error", err))
+		it.refused = true
 		if err := c.d.Ledger.EmailFailed(ctx, a.BusinessID, a.ID, err.Error(), now); err != nil {
 			it.failed = fmt.Errorf("record email failure: %w", err)
 		}
@@ -186,54 +205,59 @@ func (c *Consumer) sendEmail(ctx context.Context, lookups *directoryMemo, it *it
 	}
 }
 
+// memo is one lookup of a batch, made once however many records need it.
 type memo[T any] struct {
+	once  sync.Once
 	value T
 	err   error
 }
 
 // directoryMemo reads each business and inviter once per batch: a burst of
-// invites usually comes from one manager of one business.
+// invites usually comes from one manager of one business. Lookups of
+// different keys run at once.
 type directoryMemo struct {
 	dir        Directory
 	mu         sync.Mutex
-	businesses map[team.BusinessID]memo[team.Business]
-	users      map[string]memo[team.User]
+	businesses map[team.BusinessID]*memo[team.Business]
+	users      map[string]*memo[team.User]
+}
+
+func lookup[K comparable, T any](mu *sync.Mutex, m map[K]*memo[T], k K, read func() (T, error)) (T, error) {
+	mu.Lock()
+	e, ok := m[k]
+	if !ok {
+		e = &memo[T]{}
+		m[k] = e
+	}
+	mu.Unlock()
+	e.once.Do(func() { e.value, e.err = read() })
+	return e.value, e.err
 }
 
 func (m *directoryMemo) business(ctx context.Context, id team.BusinessID) (team.Business, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if v, ok := m.businesses[id]; ok {
-		return v.value, v.err
-	}
-	b, err := m.dir.Business(ctx, id)
-	m.businesses[id] = memo[team.Business]{b, err}
-	return b, err
+	return lookup(&m.mu, m.businesses, id, func() (team.Business, error) { return m.dir.Business(ctx, id) })
 }
 
 func (m *directoryMemo) user(ctx context.Context, businessID team.BusinessID, email string) (team.User, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	k := businessID.String() + "\x00" + email
-	if v, ok := m.users[k]; ok {
-		return v.value, v.err
-	}
-	u, err := m.dir.User(ctx, businessID, email)
-	m.users[k] = memo[team.User]{u, err}
-	return u, err
+	return lookup(&m.mu, m.users, businessID.String()+"\x00"+email, func() (team.User, error) { return m.dir.User(ctx, businessID, email) })
 }
 
 // welcome renders the email of an invite, looking up the business and the
 // inviter's name. An inviter removed since still has their email shown.
 func (c *Consumer) welcome(ctx context.Context, lookups *directoryMemo, a team.Activity) (WelcomeEmail, error) {
-	biz, err := lookups.business(ctx, a.BusinessID)
-	if errors.Is(err, team.ErrNotFound) {
+	// Both lookups at once: each is a round trip to the table.
+	var biz team.Business
+	var bizErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { biz, bizErr = lookups.business(ctx, a.BusinessID) })
+	inviter, err := lookups.user(ctx, a.BusinessID, a.Actor)
+	wg.Wait()
+	if errors.Is(bizErr, team.ErrNotFound) {
 		return WelcomeEmail{}, fmt.Errorf("%w: business %s does not exist", ErrPermanent, a.BusinessID)
 	}
-	if err != nil {
-		return WelcomeEmail{}, fmt.Errorf("read business: %w", err)
+	if bizErr != nil {
+		return WelcomeEmail{}, fmt.Errorf("read business: %w", bizErr)
 	}
-	inviter, err := lookups.user(ctx, a.BusinessID, a.Actor)
 	if errors.Is(err, team.ErrNotFound) {
 		inviter, err = team.User{Email: a.Actor}, nil
 	}
@@ -275,6 +299,7 @@ func (c *Consumer) putEvents(ctx context.Context, items []*item) {
 		switch {
 		case entryErr == nil:
 			it.event, it.eventLag = outcomeSent, accepted.Sub(it.activity.At)
+			it.eventPut = true
 			wg.Go(func() {
 				if err := c.d.Ledger.EventPut(ctx, it.activity.BusinessID, it.activity.ID, now); err != nil {
 					it.failed = fmt.Errorf("record put event: %w", err)
@@ -292,6 +317,7 @@ func (c *Consumer) putEvents(ctx context.Context, items []*item) {
 func (c *Consumer) eventFailed(ctx context.Context, it *item, cause error, now time.Time) {
 	it.event = outcomeRejected
 	c.d.Log.ErrorContext(ctx, "event refused for good", slog.String("activityId", it.activity.ID), slog.Any("error", cause))
+	it.refused = true
 	if err := c.d.Ledger.EventFailed(ctx, it.activity.BusinessID, it.activity.ID, cause.Error(), now); err != nil {
 		it.failed = fmt.Errorf("record event failure: %w", err)
 	}

@@ -39,6 +39,14 @@ func (l *ledger) State(_ context.Context, _ team.BusinessID, id string) (deliver
 	return delivery.State{EmailDone: email, EventDone: event}, nil
 }
 
+func (l *ledger) States(ctx context.Context, refs []delivery.ActivityRef) ([]delivery.State, error) {
+	out := make([]delivery.State, len(refs))
+	for i, r := range refs {
+		out[i], _ = l.State(ctx, r.BusinessID, r.ActivityID)
+	}
+	return out, nil
+}
+
 func (l *ledger) set(m map[string]string, id, v string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -106,6 +106,15 @@ type Directory interface {
 type State struct {
 	EmailDone bool // sent, or permanently failed and recorded
 	EventDone bool // put, or permanently failed and recorded
+	// Gone is set by Ledger.States for an activity whose record no
+	// longer exists.
+	Gone bool
+}
+
+// ActivityRef names one activity record.
+type ActivityRef struct {
+	BusinessID team.BusinessID
+	ActivityID string
 }
 
 // Ledger records delivery on the activity record itself, with conditional
@@ -114,6 +123,12 @@ type Ledger interface {
 	// State returns what has been delivered for the activity (read
 	// consistently). Errors: team.ErrNotFound when the record is gone.
 	State(ctx context.Context, businessID team.BusinessID, activityID string) (State, error)
+	// States returns what has been delivered for each activity, in
+	// order, read consistently and in as few requests as the store
+	// allows: a batch's state is one read, not one per record. An
+	// activity whose record is gone has Gone set. Errors: the store's
+	// read errors, for the whole call.
+	States(ctx context.Context, refs []ActivityRef) ([]State, error)
 	// EmailSent records that the email went out with messageID.
 	EmailSent(ctx context.Context, businessID team.BusinessID, activityID, messageID string, at time.Time) error
 	// EmailFailed records a permanent email failure and why.

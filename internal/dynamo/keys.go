@@ -29,6 +29,9 @@ package dynamo
 import (
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/oklog/ulid/v2"
 
 	"github.com/businessapp/usermanagement/internal/team"
 )
@@ -120,4 +123,32 @@ func activityKey(pk, sk string) (businessID team.BusinessID, activityID string, 
 	}
 	biz, _ := strings.CutPrefix(pk, businessPrefix)
 	return team.BusinessID(biz), id, true
+}
+
+// activitySKRange returns the sort keys that bound the activity records
+// committed in [since, until), for a Query's BETWEEN (inclusive at both
+// ends); ok is false when the range holds no millisecond. An activity id is
+// a ULID of its commit instant (team.ULIDSource), and ULIDs sort by their
+// millisecond first: the lowest ULID of since's millisecond and the highest
+// of the millisecond before until enclose exactly the range. A zero time
+// leaves that end open.
+func activitySKRange(since, until time.Time) (lo, hi string, ok bool) {
+	var first, last ulid.ULID // all zero bits: the lowest ULID
+	for i := range last {
+		last[i] = 0xFF // the highest ULID of the latest millisecond
+	}
+	from, to := uint64(0), ulid.MaxTime()
+	if !since.IsZero() && since.UnixMilli() > 0 {
+		from = ulid.Timestamp(since)
+	}
+	if !until.IsZero() {
+		if until.UnixMilli() <= 0 {
+			return "", "", false
+		}
+		to = min(to, ulid.Timestamp(until)-1)
+	}
+	if from > to || first.SetTime(from) != nil || last.SetTime(to) != nil {
+		return "", "", false
+	}
+	return activitySK(first.String()), activitySK(last.String()), true
 }

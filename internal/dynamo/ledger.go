@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -30,6 +31,7 @@ const (
 // LedgerClient is the part of the DynamoDB API the ledger uses.
 type LedgerClient interface {
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 }
 
@@ -65,6 +67,68 @@ func (l *Ledger) State(ctx context.Context, businessID team.BusinessID, activity
 	_, email := out.Item[attrEmailStatus]
 	_, event := out.Item[attrEventStatus]
 	return delivery.State{EmailDone: email, EventDone: event}, nil
+}
+
+// maxBatchGet is the most keys one BatchGetItem may ask for.
+const maxBatchGet = 100
+
+// maxUnprocessedRounds bounds how often States asks again for keys that
+// DynamoDB left unprocessed (it does so when throttled); after that the
+// batch fails and the stream retries it.
+const maxUnprocessedRounds = 8
+
+// States implements delivery.Ledger with BatchGetItem, 100 keys a request,
+// read consistently: one request for a stream batch instead of one per
+// record.
+func (l *Ledger) States(ctx context.Context, refs []delivery.ActivityRef) ([]delivery.State, error) {
+	out := make([]delivery.State, len(refs))
+	index := make(map[[2]string][]int, len(refs))
+	for i, r := range refs {
+		k := [2]string{businessPK(r.BusinessID), activitySK(r.ActivityID)}
+		index[k] = append(index[k], i)
+		out[i].Gone = true // until its item is read
+	}
+	keys := make([][2]string, 0, len(index))
+	for k := range index {
+		keys = append(keys, k)
+	}
+	for chunk := range slices.Chunk(keys, maxBatchGet) {
+		request := make([]map[string]types.AttributeValue, len(chunk))
+		for i, k := range chunk {
+			request[i] = key(k[0], k[1])
+		}
+		pending := map[string]types.KeysAndAttributes{l.table: {
+			Keys: request, ConsistentRead: aws.Bool(true),
+			ProjectionExpression:     aws.String("#pk, #sk, #e, #v"),
+			ExpressionAttributeNames: map[string]string{"#pk": AttrPK, "#sk": AttrSK, "#e": attrEmailStatus, "#v": attrEventStatus},
+		}}
+		for round := 0; len(pending) > 0; round++ {
+			if round == maxUnprocessedRounds {
+				return nil, fmt.Errorf("dynamo: delivery states: DynamoDB left keys unprocessed %d times", round)
+			}
+			if round > 0 {
+				// Unprocessed keys mean throttling: back off before asking again.
+				select {
+				case <-ctx.Done():
+					return nil, fmt.Errorf("dynamo: delivery states: %w", requestError(ctx.Err()))
+				case <-time.After(time.Duration(round) * 25 * time.Millisecond):
+				}
+			}
+			res, err := l.client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
+			if err != nil {
+				return nil, fmt.Errorf("dynamo: delivery states: %w", requestError(err))
+			}
+			for _, item := range res.Responses[l.table] {
+				_, email := item[attrEmailStatus]
+				_, event := item[attrEventStatus]
+				for _, i := range index[[2]string{stringAttribute(item, AttrPK), stringAttribute(item, AttrSK)}] {
+					out[i] = delivery.State{EmailDone: email, EventDone: event}
+				}
+			}
+			pending = res.UnprocessedKeys
+		}
+	}
+	return out, nil
 }
 
 // EmailSent implements delivery.Ledger.

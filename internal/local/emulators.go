@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,6 +15,9 @@ import (
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/sivchari/kumo"
+
+	"github.com/businessapp/usermanagement/internal/eventbus"
+	"github.com/businessapp/usermanagement/internal/lambdaenv/stream"
 )
 
 // The local bus, the rule that stands for the CRM's subscription, and the
@@ -35,10 +39,15 @@ type emulators struct {
 	server      *kumo.Server
 	ses         *sesv2.Client
 	eventbridge *eventbridge.Client
+	// accepted notes when the bus accepted each event the consumer put:
+	// kumo records an event's own time, not when it arrived.
+	accepted *acceptClock
 }
 
 func awsConfig() aws.Config {
-	return aws.Config{Region: kumoRegion, Credentials: credentials.NewStaticCredentialsProvider(kumoAccessID, kumoAccessID, "")}
+	// The consumer's HTTP client, which keeps a batch's connections.
+	return aws.Config{Region: kumoRegion, Credentials: credentials.NewStaticCredentialsProvider(kumoAccessID, kumoAccessID, ""),
+		HTTPClient: stream.HTTPClient()}
 }
 
 // startEmulators starts kumo and creates the bus, the CRM's rule and its
@@ -52,6 +61,7 @@ func startEmulators(ctx context.Context) (*emulators, error) {
 		ses:         sesv2.NewFromConfig(cfg, func(o *sesv2.Options) { o.BaseEndpoint = endpoint(srv.URL) }),
 		eventbridge: eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.BaseEndpoint = endpoint(srv.URL) }),
 	}
+	e.accepted = &acceptClock{Client: e.eventbridge, at: map[string]time.Time{}}
 	if _, err := e.eventbridge.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(localBus)}); err != nil && !alreadyExists(err) {
 		srv.Close()
 		return nil, fmt.Errorf("create the event bus: %w", err)
@@ -95,6 +105,62 @@ type PutEvent struct {
 	DetailType string          `json:"detailType"`
 	Detail     json.RawMessage `json:"detail"`
 	Time       string          `json:"time"`
+	// AcceptedAt is when the bus accepted the event, null when the local
+	// stack did not see it go out (an event put by another process): what
+	// make load measures the commit-to-event lag by.
+	AcceptedAt *time.Time `json:"acceptedAt"`
+}
+
+// acceptClock is the EventBridge client the local consumer puts events
+// with: it passes every call to kumo and notes when each event was
+// accepted, by the eventId of its detail (SPEC §5).
+type acceptClock struct {
+	eventbus.Client
+	mu sync.Mutex
+	at map[string]time.Time
+}
+
+var _ eventbus.Client = (*acceptClock)(nil)
+
+// PutEvents implements eventbus.Client.
+func (c *acceptClock) PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, optFns ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error) {
+	out, err := c.Client.PutEvents(ctx, in, optFns...)
+	if err != nil {
+		return out, err
+	}
+	now := time.Now().UTC()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, entry := range in.Entries {
+		if i >= len(out.Entries) || out.Entries[i].ErrorCode != nil {
+			continue
+		}
+		if id := eventID(aws.ToString(entry.Detail)); id != "" {
+			c.at[id] = now
+		}
+	}
+	return out, nil
+}
+
+// acceptedAt returns when the event with detail was accepted, nil when it
+// was not seen.
+func (c *acceptClock) acceptedAt(detail string) *time.Time {
+	id := eventID(detail)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if at, ok := c.at[id]; ok && id != "" {
+		return &at
+	}
+	return nil
+}
+
+// eventID reads the eventId of an event's detail; "" when it has none.
+func eventID(detail string) string {
+	var d struct {
+		EventID string `json:"eventId"`
+	}
+	_ = json.Unmarshal([]byte(detail), &d)
+	return d.EventID
 }
 
 func (e *emulators) fetch(ctx context.Context, path string, into any) error {
@@ -148,7 +214,8 @@ func (e *emulators) events(ctx context.Context) ([]PutEvent, error) {
 	}
 	out := make([]PutEvent, 0, len(delivered))
 	for _, d := range delivered {
-		out = append(out, PutEvent{Source: d.Source, DetailType: d.DetailType, Detail: json.RawMessage(d.Detail), Time: d.Time})
+		out = append(out, PutEvent{Source: d.Source, DetailType: d.DetailType, Detail: json.RawMessage(d.Detail), Time: d.Time,
+			AcceptedAt: e.accepted.acceptedAt(d.Detail)})
 	}
 	return out, nil
 }

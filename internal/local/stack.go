@@ -16,6 +16,7 @@ import (
 	"github.com/businessapp/usermanagement/internal/httpapi"
 	"github.com/businessapp/usermanagement/internal/lambdaenv"
 	"github.com/businessapp/usermanagement/internal/phone"
+	"github.com/businessapp/usermanagement/internal/sesmail"
 	"github.com/businessapp/usermanagement/internal/team"
 )
 
@@ -45,6 +46,18 @@ type Config struct {
 	// InvitationTTL is how long an invitation admits its invitee (0 for
 	// the default, 14 days), as INVITATION_TTL sets it for the Lambdas.
 	InvitationTTL time.Duration
+	// StreamRetryAttempts is how often the local event source mapping
+	// retries a failing batch before giving its records up to the
+	// on-failure path (0 for the default, which retries for hours as the
+	// template's mapping does). Redelivery's test sets a few.
+	StreamRetryAttempts int
+	// StreamBatchSize and StreamParallelizationFactor override the local
+	// event source mapping's batch size and parallelization factor (0 for
+	// template.yaml's); the throughput benchmark compares settings with them.
+	StreamBatchSize, StreamParallelizationFactor int
+	// WrapSES, when set, wraps the SES client the stream consumer sends
+	// with: tests make SES refuse for a while with it.
+	WrapSES func(sesmail.Client) sesmail.Client
 	// Log receives the stack's logs; Console receives what a person reads.
 	Log     *slog.Logger
 	Console io.Writer
@@ -63,14 +76,17 @@ const (
 // Stack is a running local stack.
 type Stack struct {
 	// URL is the base URL the server answers on.
-	URL         string
-	server      *http.Server
-	done        chan error
-	ddb         *dynamodblocal.Process
-	emulators   *emulators
-	poller      chan struct{} // closed when the stream poller has stopped
-	stopPolling context.CancelFunc
-	stopOnce    sync.Once
+	URL string
+	// DynamoDBEndpoint is the DynamoDB Local the stack uses and TableName
+	// its table.
+	DynamoDBEndpoint, TableName string
+	server                      *http.Server
+	done                        chan error
+	ddb                         *dynamodblocal.Process
+	emulators                   *emulators
+	poller                      chan struct{} // closed when the stream poller has stopped
+	stopPolling                 context.CancelFunc
+	stopOnce                    sync.Once
 }
 
 // Start brings the stack up: the listener (so a busy port fails before
@@ -118,6 +134,7 @@ func (s *Stack) start(ctx context.Context, cfg Config) (http.Handler, error) {
 		}
 		endpoint = s.ddb.Endpoint
 	}
+	s.DynamoDBEndpoint, s.TableName = endpoint, cfg.TableName
 	client := dynamodblocal.NewClient(endpoint)
 	if _, err := dynamo.EnsureTable(ctx, client, cfg.TableName); err != nil {
 		return nil, err

@@ -115,9 +115,11 @@ var streamFunctions = map[string]streamFunction{
 			"dynamodb:GetRecords":       getAtt("UsersTable", "StreamArn"),
 			"dynamodb:GetShardIterator": getAtt("UsersTable", "StreamArn"),
 			"dynamodb:ListStreams":      getAtt("UsersTable", "StreamArn"),
-			// Delivery state, business profile and inviter; delivery marks.
-			"dynamodb:GetItem":    getAtt("UsersTable", "Arn"),
-			"dynamodb:UpdateItem": getAtt("UsersTable", "Arn"),
+			// Delivery states of a batch (one BatchGetItem), business
+			// profile and inviter; delivery marks.
+			"dynamodb:BatchGetItem": getAtt("UsersTable", "Arn"),
+			"dynamodb:GetItem":      getAtt("UsersTable", "Arn"),
+			"dynamodb:UpdateItem":   getAtt("UsersTable", "Arn"),
 			// SES v2 SendEmail (Simple content) is authorised as
 			// ses:SendEmail on the sending identity.
 			"ses:SendEmail":    sub("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SenderIdentity}"),

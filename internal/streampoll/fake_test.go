@@ -29,7 +29,11 @@ func (f fakeTable) DescribeTable(context.Context, *dynamodb.DescribeTableInput, 
 	if f.err != nil {
 		return nil, f.err
 	}
-	table := &ddbtypes.TableDescription{}
+	// Keyed as the users table is: lanes split records by PK.
+	table := &ddbtypes.TableDescription{KeySchema: []ddbtypes.KeySchemaElement{
+		{AttributeName: aws.String("PK"), KeyType: ddbtypes.KeyTypeHash},
+		{AttributeName: aws.String("SK"), KeyType: ddbtypes.KeyTypeRange},
+	}}
 	if f.streamARN != "" {
 		table.LatestStreamArn = aws.String(f.streamARN)
 	}

@@ -3,9 +3,11 @@ package streampoll
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -531,5 +533,57 @@ func TestNewAppliesDefaults(t *testing.T) {
 	want := []any{10, 100 * time.Millisecond, 5, 100 * time.Millisecond}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
+	}
+}
+
+// With a ParallelizationFactor, batches of different partition keys are
+// handled at once, and each key's records still arrive in stream order,
+// none twice and none lost, as the mapping promises.
+func TestLanesKeepEachPartitionKeysOrder(t *testing.T) {
+	streams := &fakeStreams{streamARN: fakeStreamARN}
+	shard := streams.addShard("s1", "", true)
+	keyOf := map[int]string{}
+	for n := 1; n <= 60; n++ {
+		r := fakeRecord(n)
+		keyOf[n] = fmt.Sprint("BUSINESS#", n%7)
+		key := map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: keyOf[n]}, "SK": &types.AttributeValueMemberS{Value: fmt.Sprint(n)}}
+		r.Dynamodb.Keys, r.Dynamodb.NewImage = key, key
+		shard.records = append(shard.records, r)
+	}
+	var inFlight, most atomic.Int32
+	run, poller := newFakeRun(t, streams, Config{BatchSize: 3, ParallelizationFactor: 4}, func(int, []int) (events.DynamoDBEventResponse, error) {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		time.Sleep(5 * time.Millisecond)
+		return events.DynamoDBEventResponse{}, nil
+	})
+	runPoller(t, poller)
+	run.waitFinished(t, "s1")
+
+	perKey := map[string][]int{}
+	for _, batch := range run.recorder.snapshot() {
+		if len(batch) > 3 {
+			t.Errorf("a batch of %d records, more than BatchSize", len(batch))
+		}
+		for _, n := range sequences(batch) {
+			perKey[keyOf[n]] = append(perKey[keyOf[n]], n)
+		}
+	}
+	for k := range 7 {
+		key := fmt.Sprint("BUSINESS#", k)
+		var want []int
+		for n := 1; n <= 60; n++ {
+			if keyOf[n] == key {
+				want = append(want, n)
+			}
+		}
+		if diff := cmp.Diff(want, perKey[key]); diff != "" {
+			t.Errorf("records of %s, in the order handled (-want +got):\n%s", key, diff)
+		}
+	}
+	if m := most.Load(); m < 2 || m > 4 {
+		t.Errorf("at most %d batches were handled at once, want 2 to 4 (the ParallelizationFactor)", m)
 	}
 }

@@ -8,8 +8,10 @@
 //
 // Like the mapping, it reads every shard from TRIM_HORIZON, a parent shard
 // before its children, and delivers each shard's records in stream order,
-// one batch at a time. Shards are read concurrently, so a handler must be
-// safe for concurrent use, as a Lambda function is. Delivery is at least
+// one batch at a time, or with a ParallelizationFactor several batches at
+// once, each partition key's records in order. Shards are read
+// concurrently, so a handler must be safe for concurrent use, as a Lambda
+// function is. Delivery is at least
 // once: nothing is checkpointed, so a restarted poller delivers the stream's
 // retained records again, and the consumer is idempotent for that reason.
 package streampoll
@@ -18,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"runtime/debug"
 	"slices"
@@ -28,6 +31,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 )
@@ -55,18 +59,25 @@ type Config struct {
 	// MaximumRetryAttempts. A negative value retries without limit, as -1
 	// does in Lambda.
 	MaxRetryAttempts int
+	// ParallelizationFactor is how many batches of one shard are handled
+	// at once, as the mapping's ParallelizationFactor (1 to 10): the
+	// shard's records are split by their partition key into that many
+	// lanes, each delivered in order, batch after batch, so the records of
+	// one partition key (here, of one business) keep their order. It needs
+	// the table's key schema; default 1, one batch at a time.
+	ParallelizationFactor int
 	// RetryBackoff is the wait before the first retry of a batch; it doubles
 	// with each further retry, up to maxRetryBackoff. Default 100ms.
 	RetryBackoff time.Duration
 	// Filter selects the records to deliver, as the mapping's filter
 	// criteria do; records it rejects are skipped and never retried. Nil
-	// delivers every record. Readers of different shards call it
-	// concurrently.
+	// delivers every record. Readers of different shards, and lanes of one
+	// shard, call it concurrently.
 	Filter func(events.DynamoDBEventRecord) bool
 	// OnFailure stands in for the on-failure destination: it receives the
 	// records given up on after MaxRetryAttempts, and why. Nil drops them
-	// (they are logged either way). Readers of different shards call it
-	// concurrently.
+	// (they are logged either way). Readers of different shards, and lanes
+	// of one shard, call it concurrently.
 	OnFailure func(records []events.DynamoDBEventRecord, reason error)
 	// Log receives what the mapping would report to CloudWatch; default
 	// slog.Default().
@@ -79,6 +90,8 @@ const (
 	DefaultPollInterval     = 100 * time.Millisecond
 	DefaultMaxRetryAttempts = 5
 	DefaultRetryBackoff     = 100 * time.Millisecond
+	// MaxParallelizationFactor is the mapping's own bound.
+	MaxParallelizationFactor = 10
 )
 
 const (
@@ -123,6 +136,9 @@ type Poller struct {
 	cfg     Config
 	handler Handler
 	log     *slog.Logger
+	// partitionKey is the name of the table's partition key attribute,
+	// which lanes split records by; "" until Run has described the table.
+	partitionKey string
 
 	// discoveryInterval is defaultDiscoveryInterval; tests shorten it.
 	discoveryInterval time.Duration
@@ -147,6 +163,7 @@ func New(db DescribeTableAPI, streams StreamsAPI, cfg Config, handler Handler) *
 	if cfg.RetryBackoff <= 0 {
 		cfg.RetryBackoff = DefaultRetryBackoff
 	}
+	cfg.ParallelizationFactor = min(max(cfg.ParallelizationFactor, 1), MaxParallelizationFactor)
 	log := cfg.Log
 	if log == nil {
 		log = slog.Default()
@@ -223,6 +240,17 @@ func (p *Poller) streamARN(ctx context.Context) (string, error) {
 	}
 	if out.Table == nil || aws.ToString(out.Table.LatestStreamArn) == "" {
 		return "", fmt.Errorf("streampoll: table %s has no stream; enable StreamSpecification", p.cfg.TableName)
+	}
+	for _, k := range out.Table.KeySchema {
+		if k.KeyType == ddbtypes.KeyTypeHash {
+			p.partitionKey = aws.ToString(k.AttributeName)
+		}
+	}
+	if p.partitionKey == "" && p.cfg.ParallelizationFactor > 1 {
+		// Without the partition key, lanes could reorder one key's
+		// records: deliver one batch at a time instead.
+		p.log.Warn("the table's partition key is unknown; delivering one batch at a time")
+		p.cfg.ParallelizationFactor = 1
 	}
 	return aws.ToString(out.Table.LatestStreamArn), nil
 }
@@ -473,15 +501,63 @@ func (p *Poller) deliverPage(ctx context.Context, log *slog.Logger, position *sh
 		}
 		selected = append(selected, record)
 	}
-	for batch := range slices.Chunk(selected, p.cfg.BatchSize) {
-		if err := p.deliverBatch(ctx, log, batch); err != nil {
-			return err
-		}
+	if err := p.deliverLanes(ctx, log, selected); err != nil {
+		return err
 	}
 	if n := len(page); n > 0 && page[n-1].Dynamodb != nil && page[n-1].Dynamodb.SequenceNumber != nil {
 		position.lastSequence = *page[n-1].Dynamodb.SequenceNumber
 	}
 	return nil
+}
+
+// deliverLanes delivers a page's selected records in batches of at most
+// BatchSize: with a ParallelizationFactor of n, in n lanes at once, each
+// lane holding the records of the partition keys that hash to it, in
+// order, as the mapping keeps each key's records in order. The next page
+// waits for every lane. It returns an error only when ctx is done.
+func (p *Poller) deliverLanes(ctx context.Context, log *slog.Logger, records []events.DynamoDBEventRecord) error {
+	n := p.cfg.ParallelizationFactor
+	lanes := make([][]events.DynamoDBEventRecord, n)
+	for _, r := range records {
+		i := 0
+		if n > 1 {
+			h := fnv.New32a()
+			_, _ = h.Write([]byte(partitionValue(r.Change.Keys[p.partitionKey])))
+			i = int(h.Sum32() % uint32(n))
+		}
+		lanes[i] = append(lanes[i], r)
+	}
+	var wg sync.WaitGroup
+	stopped := make([]error, n)
+	for i, lane := range lanes {
+		if len(lane) == 0 {
+			continue
+		}
+		wg.Go(func() {
+			for batch := range slices.Chunk(lane, p.cfg.BatchSize) {
+				if err := p.deliverBatch(ctx, log, batch); err != nil {
+					stopped[i] = err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(stopped...)
+}
+
+// partitionValue is a key attribute's value as the bytes lanes hash.
+func partitionValue(v events.DynamoDBAttributeValue) string {
+	switch v.DataType() {
+	case events.DataTypeString:
+		return v.String()
+	case events.DataTypeNumber:
+		return v.Number()
+	case events.DataTypeBinary:
+		return string(v.Binary())
+	default:
+		return ""
+	}
 }
 
 // deliverBatch calls the handler with a batch and retries what it reports

@@ -8,9 +8,11 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"os"
 
 	"github.com/aws/aws-lambda-go/events"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
@@ -57,12 +59,26 @@ func Handler(ctx context.Context, s lambdaenv.StreamSettings) (BatchHandler, err
 	if err != nil {
 		return nil, err
 	}
+	cfg.HTTPClient = HTTPClient()
 	return NewHandler(s, Clients{
 		DynamoDB:    lambdaenv.DynamoDB(cfg),
 		SES:         sesv2.NewFromConfig(cfg, func(o *sesv2.Options) { o.BaseEndpoint = lambdaenv.SESEndpoint() }),
 		EventBridge: eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.BaseEndpoint = lambdaenv.EventBridgeEndpoint() }),
 		Metrics:     m,
 	}, log)
+}
+
+// maxBatchSize is the event source mapping's BatchSize (template.yaml).
+const maxBatchSize = 100
+
+// HTTPClient is the HTTP client of the consumer's AWS clients. A batch of
+// BatchSize records makes that many calls at once; the SDK's default keeps
+// only ten idle connections per host, so every batch would dial (and, in
+// AWS, handshake) again for the rest.
+func HTTPClient() *awshttp.BuildableClient {
+	return awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+		t.MaxIdleConnsPerHost = maxBatchSize
+	})
 }
 
 // NewHandler returns the stream consumer's Lambda handler, delivering
@@ -91,4 +107,44 @@ func NewConsumer(s lambdaenv.StreamSettings, c Clients, log *slog.Logger) (*deli
 		Metrics:   c.Metrics,
 		IDs:       team.ULIDSource{},
 	}), nil
+}
+
+// RedeliveryDynamoDB is what redelivery needs of a DynamoDB client: the
+// consumer's reads and marks, and the backlog's Query and Scan.
+type RedeliveryDynamoDB interface {
+	DynamoDB
+	dynamo.BacklogClient
+}
+
+// RedeliveryClients are the AWS clients redelivery calls: those of the
+// stream consumer, with a DynamoDB client that can also scan.
+type RedeliveryClients struct {
+	DynamoDB    RedeliveryDynamoDB
+	SES         sesmail.Client
+	EventBridge eventbus.Client
+}
+
+// Redeliverer delivers what the stream could not (cmd/redeliver): the
+// stream consumer, built exactly as NewConsumer builds it, over the
+// table's backlog of undelivered activity records.
+type Redeliverer struct {
+	consumer *delivery.Consumer
+	backlog  *dynamo.Backlog
+}
+
+// NewRedeliverer returns the Redeliverer of the table s names, delivering
+// through the given clients with the stream consumer's settings, so that
+// what it sends is what the consumer would have sent.
+func NewRedeliverer(s lambdaenv.StreamSettings, c RedeliveryClients, log *slog.Logger) (*Redeliverer, error) {
+	consumer, err := NewConsumer(s, Clients{DynamoDB: c.DynamoDB, SES: c.SES, EventBridge: c.EventBridge}, log)
+	if err != nil {
+		return nil, err
+	}
+	return &Redeliverer{consumer: consumer, backlog: dynamo.NewBacklog(c.DynamoDB, s.TableName)}, nil
+}
+
+// Redeliver delivers every email and event the query finds undelivered
+// (delivery.Consumer.Redeliver). Errors: the table could not be read.
+func (r *Redeliverer) Redeliver(ctx context.Context, q delivery.BacklogQuery) (delivery.Redelivery, error) {
+	return r.consumer.Redeliver(ctx, r.backlog, q)
 }
