@@ -22,9 +22,9 @@ func badges(email string) string {
 // §2.3, §2.8): the owner's row carries an "Owner" badge, an invited user
 // "Invited · expires in 14 days" (INVITATION_TTL's default), an active user
 // no status at all; the top bar names the business rather than its id.
-// Then, as another manager: the owner's row offers no Remove (disabled,
-// with the reason) and shows the owner's email read-only with the reason,
-// while an ordinary member's email stays editable.
+// Then, as another manager: the owner's row offers neither Remove nor Edit
+// permissions (disabled, with the reasons) and shows the owner's email
+// read-only with the reason, while a member's email stays editable.
 func TestOwnerAndStatus(t *testing.T) {
 	stack := localtest.Start(t, "")
 	owner := newAPI(t, stack.URL, local.DemoOwner)
@@ -62,9 +62,14 @@ func TestOwnerAndStatus(t *testing.T) {
 	p.check("the owner's row still says Owner", badges(local.DemoOwner)+` === "Owner"`)
 	p.click(row(local.DemoOwner) + " .row-actions")
 	p.waitJS("the row menu opens", `document.querySelector("#row-menu")`)
-	remove := `[...document.querySelectorAll("#row-menu .menu-item")].find(b => b.textContent.startsWith("Remove user"))`
+	item := func(label string) string {
+		return `[...document.querySelectorAll("#row-menu .menu-item")].find(b => b.textContent.startsWith(` + jsq(label) + `))`
+	}
+	remove, perms := item("Remove user"), item("Edit permissions")
 	p.check("Remove is disabled on the owner's row", remove+`.getAttribute("aria-disabled") === "true"`)
 	p.check("with the reason", remove+`.textContent.includes("owner can't be removed")`)
+	p.check("so is Edit permissions", perms+`.getAttribute("aria-disabled") === "true" && `+perms+`.textContent.includes("Only the owner can change the owner's permissions")`)
+	p.check("contact info stays on offer", item("Edit contact info")+`.getAttribute("aria-disabled") === null`)
 	p.screenshot("owner-row-menu")
 	p.run("click the disabled Remove", evalJS(remove+`.click()`))
 	p.check("the menu stays open", `document.querySelector("#row-menu")`)
@@ -80,8 +85,14 @@ func TestOwnerAndStatus(t *testing.T) {
 	p.check("the sidebar offers names and phone only", `document.querySelector("#sheet-desc").textContent === "Update Demo Owner's name and phone."`)
 	p.screenshot("owner-email-read-only")
 	p.axe("the owner's contact sidebar")
-	p.key(kb.Escape)
-	p.waitJS("Escape closes the sidebar", `!document.querySelector("dialog.sheet")`)
+	// What the sidebar does offer works: a manager may edit the owner's phone.
+	p.typeInto("#f-phone", "+1 415 555 0199")
+	p.click(`dialog.sheet button[type="submit"]`)
+	p.waitJS("the sidebar closes", `!document.querySelector("dialog.sheet")`)
+	p.toast("Contact info updated for Demo Owner")
+	if o, _ := owner.user(local.DemoOwner); o.Email != local.DemoOwner || o.Phone == nil || *o.Phone != "+14155550199" {
+		t.Errorf("after Max saved the owner's phone: %+v, want the phone at the same address", o)
+	}
 
 	p.openRowAction("ivy@demo.test", "Edit contact info")
 	p.waitJS("the contact sidebar opens", `document.querySelector("dialog.sheet[open]")`)

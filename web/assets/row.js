@@ -52,16 +52,21 @@ function statusBadge(u) {
 
 /**
  * openRowMenu shows what can be done to user u under trigger. actions holds
- * editContact(email), editPermissions(email) and remove(email). Remove stays
- * in the menu, disabled with the reason, where the API would refuse it
- * (SPEC I2, I9): on your own row and on the owner's, so people learn why
- * rather than wonder where it went.
+ * editContact(email), editPermissions(email) and remove(email). An action
+ * the API would refuse (SPEC I2, I9) stays in the menu, disabled with the
+ * reason, so people learn why rather than wonder where it went: removing
+ * yourself or the owner, and changing the owner's permissions unless you
+ * are the owner (who may change their own, bar Users and Administration).
  */
 export function openRowMenu(trigger, u, { isMe, actions }) {
   const noRemove = isMe ? "You can't remove yourself" : u.isOwner ? "The owner can't be removed until they hand on ownership" : null;
+  const noPermissions = u.isOwner && !isMe ? "Only the owner can change the owner's permissions" : null;
   openMenu(trigger, [
     { label: "Edit contact info", icon: "edit", run: () => actions.editContact(u.email) },
-    { label: "Edit permissions", icon: "shield", run: () => actions.editPermissions(u.email) },
+    {
+      label: "Edit permissions", icon: "shield", disabled: !!noPermissions,
+      hint: noPermissions, run: () => actions.editPermissions(u.email),
+    },
     {
       label: "Remove user", icon: "trash", danger: true, disabled: !!noRemove,
       hint: noRemove, run: () => actions.remove(u.email),
