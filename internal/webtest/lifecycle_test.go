@@ -79,6 +79,7 @@ func TestOwnerAndStatus(t *testing.T) {
 
 	p.openRowAction(local.DemoOwner, "Edit contact info")
 	p.waitJS("the contact sidebar opens", `document.querySelector("dialog.sheet[open]")`)
+	p.check("the sidebar says whose it is", `[...document.querySelectorAll("dialog .user-summary .badge")].map(b => b.textContent).join() === "Owner"`)
 	p.check("the owner's email is shown", `document.querySelector("#f-email").value === "owner@demo.test"`)
 	p.check("read-only", `document.querySelector("#f-email").readOnly`)
 	p.check("with the reason, tied to the field", `document.querySelector("#f-email-hint").textContent.includes("owner's sign-in address") && document.querySelector("#f-email").getAttribute("aria-describedby").split(" ").includes("f-email-hint")`)

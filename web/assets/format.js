@@ -84,6 +84,7 @@ export function permissionSummary(user, tabs) {
 export function userSummary(u, isMe) {
   return h("div", { class: "user-summary" }, avatar(u),
     h("div", { class: "user-text" },
-      h("span", { class: "summary-name" }, displayName(u), isMe ? h("span", { class: "badge", text: "You" }) : null),
+      h("span", { class: "summary-name" }, displayName(u), isMe ? h("span", { class: "badge", text: "You" }) : null,
+        u.isOwner ? h("span", { class: "badge badge-owner", text: "Owner" }) : null),
       fullName(u) ? h("span", { class: "muted", text: u.email }) : null));
 }
