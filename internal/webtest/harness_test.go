@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -82,6 +83,7 @@ func newPage(t *testing.T, base string, width, height int64) *page {
 	if width < 600 {
 		viewport = append(viewport, chromedp.EmulateMobile)
 	}
+	p.failOnConsoleErrors()
 	p.run("set the viewport", chromedp.EmulateViewport(width, height, viewport...))
 	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
 		Features: []*emulation.MediaFeature{{Name: "prefers-reduced-motion", Value: "reduce"}},
@@ -89,6 +91,58 @@ func newPage(t *testing.T, base string, width, height int64) *page {
 		t.Fatalf("emulate reduced motion: %v", err)
 	}
 	return p
+}
+
+// failOnConsoleErrors fails the test, when it ends, for every uncaught
+// exception and console.error the page produced: a broken module or a
+// rejected promise nobody handles shows there first. The browser's own log
+// of failed requests (source "network", such as the 403 the no-access tests
+// provoke) is not the page's error and is left out.
+func (p *page) failOnConsoleErrors() {
+	p.t.Helper()
+	// The page's last message, written at the end of the test: messages
+	// arrive in order, so once it has been read every earlier one has too.
+	const last = "webtest: end of console"
+	var (
+		mu   sync.Mutex
+		errs []string
+	)
+	seenLast := make(chan struct{})
+	messages := chromedp.Console(p.ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			switch {
+			case m.Text == last:
+				close(seenLast)
+				return
+			case m.IsException() || (m.Type == chromedp.ConsoleError && m.Source != "network"):
+				mu.Lock()
+				errs = append(errs, fmt.Sprintf("%s at %s:%d: %s", m.Type, m.URL, m.Line+1, m.Text))
+				mu.Unlock()
+			}
+		}
+	}()
+	// Registered after newPage's cleanup, so this runs first, while the
+	// browser is still there.
+	p.t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
+		defer cancel()
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](`console.debug(`+jsq(last)+`)`)); err == nil {
+			select {
+			case <-seenLast:
+			case <-ctx.Done():
+				p.t.Log("console: the last message did not arrive; errors written just before the end may be missed")
+			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, e := range errs {
+			p.t.Errorf("console: %s", e)
+		}
+	})
 }
 
 // run runs actions with a deadline, failing the test on error.
@@ -186,6 +240,13 @@ func (p *page) signInAsManager() {
 	p.waitJS("the sign-in screen shows", `document.querySelector(".account-choice")`)
 	p.click(".account-choice")
 	p.waitForTable()
+}
+
+// signOut signs out with the account area's button, as a person would.
+func (p *page) signOut() {
+	p.t.Helper()
+	p.click("#account button")
+	p.waitJS("the sign-in screen shows", `document.querySelector("#signin-email")`)
 }
 
 // signInAs signs in by typing an email into the local sign-in form.
@@ -344,12 +405,15 @@ func (a *api) do(method, path, body string, out any) int {
 
 // user is the part of the API's User the tests look at.
 type user struct {
-	Email       string   `json:"email"`
-	FirstName   *string  `json:"firstName"`
-	LastName    *string  `json:"lastName"`
-	Phone       *string  `json:"phone"`
-	Permissions []string `json:"permissions"`
-	Version     int      `json:"version"`
+	Email               string     `json:"email"`
+	FirstName           *string    `json:"firstName"`
+	LastName            *string    `json:"lastName"`
+	Phone               *string    `json:"phone"`
+	Permissions         []string   `json:"permissions"`
+	Version             int        `json:"version"`
+	Status              string     `json:"status"`
+	IsOwner             bool       `json:"isOwner"`
+	InvitationExpiresAt *time.Time `json:"invitationExpiresAt"`
 }
 
 func (a *api) user(email string) (user, int) {

@@ -58,6 +58,7 @@ export function createApi({ baseUrl, businessId, auth, onUnauthenticated }) {
   }
 
   return {
+    getBusiness: () => send("GET", root),
     listTabs: () => send("GET", `${root}/tabs`).then((d) => d.tabs),
     listUsers: (cursor, limit = 50) => {
       const q = new URLSearchParams({ limit: String(limit) });

@@ -52,7 +52,7 @@ function createPage(config, businessId) {
   const view = document.getElementById("view");
   const auth = createAuth(config);
   const api = createApi({ baseUrl: config.apiBaseUrl || "", businessId, auth, onUnauthenticated });
-  const context = { me: "", tabs: [] };
+  const context = { me: "", tabs: [], businessName: "" };
   // Users per request: the API takes 1–100 (SPEC §4).
   const pageSize = Math.min(100, Math.max(1, Math.trunc(Number(config.pageSize)) || DEFAULT_PAGE_SIZE));
   // The sidebar or dialog now open, if any, so an ended session can close it.
@@ -64,15 +64,29 @@ function createPage(config, businessId) {
     view, businessId, api, pageSize, context,
     onInvite: () => track(openInviteSidebar({ api, context, team })),
     rowActions: {
-      editContact: (email) => track(openContactSidebar(email, { api, context, team, handleWriteError, followOwnEmail })),
+      editContact: (email) => track(openContactSidebar(email, { api, context, team, handleWriteError })),
       editPermissions: (email) => track(openPermissionsSidebar(email, { api, context, team, handleWriteError })),
       remove: (email) => track(openRemoveDialog(email, { api, team })),
     },
   });
   const handleWriteError = createWriteErrorHandler({ api, team });
 
-  document.getElementById("business").textContent = businessId;
-  document.title = `User Management · ${businessId} · Business App`;
+  showBusinessName(businessId);
+
+  /**
+   * showBusinessName puts the business in the top bar and the window title:
+   * its id until GET /v1/businesses/{id} has answered, then its name, which
+   * is what its people call it (the welcome email names it the same way).
+   */
+  function showBusinessName(name) {
+    document.getElementById("business").textContent = name;
+    document.title = `User Management · ${name} · Business App`;
+  }
+
+  /** businessLabel is how messages name the business. */
+  function businessLabel() {
+    return context.businessName || businessId;
+  }
 
   function start() {
     if (!auth.signedIn()) return showSignIn();
@@ -101,12 +115,19 @@ function createPage(config, businessId) {
     account.render();
     team.render();
     team.setLoading(true);
-    const [tabs, users] = await Promise.allSettled([api.listTabs(), api.listUsers(null, pageSize)]);
+    // The business only names the page: if it fails, the page still works
+    // and shows the id, so it is asked for alongside, not before.
+    const [tabs, users, business] = await Promise.allSettled([api.listTabs(), api.listUsers(null, pageSize), api.getBusiness()]);
     context.me = auth.email(); // in host mode known once the first token arrived
     account.render();
+    if (business.status === "fulfilled" && business.value && business.value.name) {
+      context.businessName = business.value.name;
+      showBusinessName(business.value.name);
+    }
     if (users.status === "rejected") {
       const err = users.reason;
       if (err.status === 401) return; // onUnauthenticated showed sign-in
+      if (err.code === "invitation_expired") return renderInvitationExpired();
       if (err.status === 403) return renderNoAccess(tabs.status === "rejected" && tabs.reason.status === 403);
       return renderLoadError(err);
     }
@@ -122,27 +143,27 @@ function createPage(config, businessId) {
     view.replaceChildren(breadcrumb(), pageHead(), stateCard("lock",
       notMember ? "You don't have access to this business" : "You don't have access to User Management",
       notMember
-        ? `${context.me || "Your account"} is not a member of ${businessId}. Ask one of its managers to invite you.`
-        : `Only people with the Users permission can see and manage the team of ${businessId}. Ask a manager of this business to give you access.`,
-      auth.canSignOut ? button("Sign in as someone else", { class: "btn btn-secondary", onclick: () => { auth.signOut(); showSignIn(); } }, "logout") : null));
+        ? `${context.me || "Your account"} is not a member of ${businessLabel()}. Ask one of its managers to invite you.`
+        : `Only people with the Users permission can see and manage the team of ${businessLabel()}. Ask a manager of this business to give you access.`,
+      signInAsSomeoneElse()));
+  }
+
+  // SPEC §4: an invitee whose invitation has passed its expiry is refused
+  // (403 invitation_expired) until a manager resends it; say so, rather
+  // than "no access", which would send them asking for the wrong thing.
+  function renderInvitationExpired() {
+    view.replaceChildren(breadcrumb(), pageHead(), stateCard("lock", "Your invitation has expired",
+      `The invitation for ${context.me || "your account"} to join ${businessLabel()} is no longer valid. Ask a manager of this business to resend it.`,
+      signInAsSomeoneElse()));
+  }
+
+  function signInAsSomeoneElse() {
+    return auth.canSignOut ? button("Sign in as someone else", { class: "btn btn-secondary", onclick: () => { auth.signOut(); showSignIn(); } }, "logout") : null;
   }
 
   function renderLoadError(err) {
     view.replaceChildren(breadcrumb(), pageHead(), stateCard("alert", "We couldn't load your team", err.message,
       button("Try again", { class: "btn btn-secondary", onclick: () => load() }, "refresh")));
-  }
-
-  /** followOwnEmail keeps the caller signed in after changing their own email:
-   * the old token names an address that no longer belongs to the team. */
-  async function followOwnEmail(email) {
-    if (auth.mode === "local") {
-      try { await auth.signIn(email); } catch { /* the next request will ask to sign in */ }
-    } else {
-      await auth.refresh(await auth.token());
-    }
-    context.me = auth.email();
-    account.render();
-    team.renderRows();
   }
 
   return { start };

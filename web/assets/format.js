@@ -42,6 +42,35 @@ export function formatPhone(p) {
   return m ? `+1 (${m[1]}) ${m[2]}-${m[3]}` : p;
 }
 
+const DAY = 24 * 60 * 60 * 1000;
+const HOUR = 60 * 60 * 1000;
+
+/**
+ * invitationStatus says where an invited user's invitation stands at now
+ * (ms since the epoch), as the table shows it: { text, expired }, or null for
+ * an active user, who needs no status. SPEC §4: an invitation admits its
+ * invitee until invitationExpiresAt; after that they are refused until a
+ * manager resends it. Days are rounded, so a fresh 14-day invitation reads
+ * "expires in 14 days" rather than 13; under a day the hours are given, as
+ * "expires in 0 days" would say nothing.
+ */
+export function invitationStatus(u, now = Date.now()) {
+  if (u.status !== "invited") return null;
+  const at = u.invitationExpiresAt ? Date.parse(u.invitationExpiresAt) : NaN;
+  if (Number.isNaN(at)) return { text: "Invited", expired: false };
+  const left = at - now;
+  if (left <= 0) return { text: "Invitation expired", expired: true };
+  let when;
+  if (left >= DAY) when = plural(Math.round(left / DAY), "day");
+  else if (left >= HOUR) when = plural(Math.round(left / HOUR), "hour");
+  else when = "less than an hour";
+  return { text: `Invited · expires in ${when}`, expired: false };
+}
+
+function plural(n, unit) {
+  return `${n} ${unit}${n === 1 ? "" : "s"}`;
+}
+
 export function permissionSummary(user, tabs) {
   const names = tabs.filter((t) => user.permissions.includes(t.id)).map((t) => t.name);
   if (names.length === 0) return h("span", { class: "muted", text: "No tabs" });
@@ -55,6 +84,7 @@ export function permissionSummary(user, tabs) {
 export function userSummary(u, isMe) {
   return h("div", { class: "user-summary" }, avatar(u),
     h("div", { class: "user-text" },
-      h("span", { class: "summary-name" }, displayName(u), isMe ? h("span", { class: "badge", text: "You" }) : null),
+      h("span", { class: "summary-name" }, displayName(u), isMe ? h("span", { class: "badge", text: "You" }) : null,
+        u.isOwner ? h("span", { class: "badge badge-owner", text: "Owner" }) : null),
       fullName(u) ? h("span", { class: "muted", text: u.email }) : null));
 }

@@ -4,17 +4,26 @@
 
 import { h, icon } from "./dom.js";
 
-/** field builds a labelled input with its hint and error slot. */
-export function field({ name, label, type = "text", value = "", required, hint, autocomplete, inputmode }) {
+/**
+ * field builds a labelled input with its hint and error slot. A readOnly
+ * field shows a value the person may not change (and the hint should say
+ * why): it stays focusable, so keyboard and screen-reader users reach the
+ * value and its explanation, which a disabled input would skip; it is
+ * marked neither required nor optional, as there is nothing to fill in.
+ */
+export function field({ name, label, type = "text", value = "", required, hint, autocomplete, inputmode, readOnly }) {
   const id = `f-${name}`;
   const describedBy = [hint ? `${id}-hint` : null, `${id}-error`].filter(Boolean).join(" ");
+  required = required && !readOnly;
   const input = h("input", {
     id, name, type, value: value || "", autocomplete: autocomplete || "off", inputmode,
     required: !!required, "aria-required": required ? "true" : null, "aria-describedby": describedBy,
-    spellcheck: type === "email" ? "false" : null,
+    spellcheck: type === "email" ? "false" : null, readOnly: !!readOnly,
   });
+  const marker = readOnly ? null
+    : required ? h("span", { class: "req", "aria-hidden": "true", text: " *" }) : h("span", { class: "optional", text: " (optional)" });
   return h("div", { class: "field", "data-field": name },
-    h("label", { for: id }, label, required ? h("span", { class: "req", "aria-hidden": "true", text: " *" }) : h("span", { class: "optional", text: " (optional)" })),
+    h("label", { for: id }, label, marker),
     input,
     hint ? h("p", { class: "hint", id: `${id}-hint`, text: hint }) : null,
     h("p", { class: "field-error", id: `${id}-error`, hidden: true }));

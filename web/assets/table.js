@@ -9,7 +9,7 @@ import { teamRow, openRowMenu } from "./row.js";
 
 /**
  * createTeamTable returns the table drawn into view. context is the page's
- * shared { me, tabs }; onInvite opens the invite sidebar; rowActions is what
+ * shared { me, tabs, businessName }; onInvite opens the invite sidebar; rowActions is what
  * a row's menu can do (see openRowMenu).
  */
 export function createTeamTable({ view, businessId, api, pageSize, context, onInvite, rowActions }) {
@@ -26,8 +26,9 @@ export function createTeamTable({ view, businessId, api, pageSize, context, onIn
     const loadMore = button("Load more", { class: "btn btn-secondary", id: "load-more", onclick: more });
     const footer = h("div", { class: "card-footer", hidden: true }, loadMore);
     const status = h("p", { class: "sr-only", role: "status", "aria-live": "polite" });
+    const caption = h("caption", { class: "sr-only" });
     const table = h("table", { class: "users", "aria-describedby": "team-count" },
-      h("caption", { class: "sr-only", text: `Team members of ${businessId}` }),
+      caption,
       h("thead", {}, h("tr", {},
         h("th", { scope: "col", text: "Email" }),
         h("th", { scope: "col", text: "Name" }),
@@ -45,8 +46,15 @@ export function createTeamTable({ view, businessId, api, pageSize, context, onIn
       h("div", { class: "table-wrap" }, table, empty),
       footer);
     view.replaceChildren(breadcrumb(), pageHead(invite), card, status);
-    els = { invite, tbody, count, loadMore, footer, status, card, table, empty };
+    els = { invite, tbody, count, loadMore, footer, status, card, table, empty, caption };
+    nameCaption();
     rows = new Map();
+  }
+
+  // The caption names the business as the page knows it: by id until its
+  // name has loaded.
+  function nameCaption() {
+    els.caption.textContent = `Team members of ${context.businessName || businessId}`;
   }
 
   function setLoading(loading) {
@@ -67,6 +75,7 @@ export function createTeamTable({ view, businessId, api, pageSize, context, onIn
     users = page.users;
     nextCursor = page.nextCursor;
     setLoading(false);
+    nameCaption();
     renderRows();
   }
 
@@ -79,7 +88,7 @@ export function createTeamTable({ view, businessId, api, pageSize, context, onIn
     els.table.hidden = n === 0;
   }
 
-  /** renderRows redraws every row, as when who "You" is has changed. */
+  /** renderRows redraws every row from the users held. */
   function renderRows() {
     rows = new Map();
     els.tbody.replaceChildren(...users.map((u) => {
@@ -167,5 +176,5 @@ export function createTeamTable({ view, businessId, api, pageSize, context, onIn
     }
   }
 
-  return { render, setLoading, showUsers, renderRows, userOf, actionButton, inviteButton, put, drop };
+  return { render, setLoading, showUsers, userOf, actionButton, inviteButton, put, drop };
 }

@@ -21,12 +21,20 @@ import (
 // fails under REQUIRE_DYNAMODB (see dynamotest.Client).
 func Start(t testing.TB, table string) *local.Stack {
 	t.Helper()
+	return StartWith(t, table, nil)
+}
+
+// StartWith is Start with the stack's configuration changed by configure
+// (when not nil) before it starts: a test that needs invitations to expire
+// within its run sets a short InvitationTTL, as INVITATION_TTL would.
+func StartWith(t testing.TB, table string, configure func(*local.Config)) *local.Stack {
+	t.Helper()
 	client := dynamotest.Client(t)
 	if table == "" {
 		table = dynamotest.NewTable(t, client)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	stack, err := local.Start(ctx, local.Config{
+	cfg := local.Config{
 		Addr: "127.0.0.1:0", DynamoDBEndpoint: dynamodblocal.EndpointFromEnv(), TableName: table,
 		// Tests invite many users into the seeded business (paging
 		// through more than a page of them); they set their own email
@@ -38,7 +46,11 @@ func Start(t testing.TB, table string) *local.Stack {
 		// tests from turning slow commits into 503s.
 		RequestTimeout: 30 * time.Second,
 		Log:            slog.New(slog.NewTextHandler(io.Discard, nil)), Console: io.Discard,
-	})
+	}
+	if configure != nil {
+		configure(&cfg)
+	}
+	stack, err := local.Start(ctx, cfg)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
