@@ -87,6 +87,9 @@ const (
 	OpListActivity   = "ListActivity"
 	// OpTransferOwnership hands ownership on (SPEC §4 "Hand on ownership").
 	OpTransferOwnership = "TransferOwnership"
+	// OpResendInvitation sends an invited user's welcome email again
+	// (SPEC §4 "Resend an invitation").
+	OpResendInvitation = "ResendInvitation"
 )
 
 // DynamoDB actions, as IAM names them.
@@ -121,6 +124,7 @@ var routes = []Route{
 	{OpRemoveUser, http.MethodDelete, "/v1/businesses/{businessId}/users/{email}", false, writeActions, (*API).removeUser},
 	{OpListActivity, http.MethodGet, "/v1/businesses/{businessId}/activity", false, readActions, (*API).listActivity},
 	{OpTransferOwnership, http.MethodPost, "/v1/businesses/{businessId}/owner", false, writeActions, (*API).transferOwnership},
+	{OpResendInvitation, http.MethodPost, "/v1/businesses/{businessId}/users/{email}/invitation", false, writeActions, (*API).resendInvitation},
 }
 
 // indexesQueried names the table's global secondary indexes an operation
