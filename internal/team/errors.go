@@ -15,16 +15,16 @@ type Code string
 // payload_too_large, business_exists) are declared by the packages that
 // produce them; internal/httpapi maps every code to one status code.
 const (
-	CodeInvalidRequest    Code = "invalid_request"
-	CodeForbidden         Code = "forbidden"
-	CodeInvitationExpired Code = "invitation_expired"
-	CodeNotFound          Code = "not_found"
-	CodeUserExists        Code = "user_exists"
-	// CodeAlreadyActive: resending the invitation of a user who is active
-	// already; there is nothing to accept.
-	CodeAlreadyActive      Code = "already_active"
+	CodeInvalidRequest     Code = "invalid_request"
+	CodeForbidden          Code = "forbidden"
+	CodeInvitationExpired  Code = "invitation_expired"
+	CodeNotFound           Code = "not_found"
+	CodeUserExists         Code = "user_exists"
 	CodePreconditionFailed Code = "precondition_failed"
 	CodeSelfLockout        Code = "self_lockout"
+	// CodeAlreadyActive: resending the invitation of a user who is active
+	// already; there is nothing to accept.
+	CodeAlreadyActive Code = "already_active"
 	// CodeOwnerProtected: the change would remove the owner, or change the
 	// owner's permissions or email, and the caller is someone else (I9).
 	CodeOwnerProtected Code = "owner_protected"
