@@ -78,25 +78,25 @@ func TestResendInvitationEndToEnd(t *testing.T) {
 	owner.signIn(local.DemoOwner)
 
 	var fresh invitedUser
-	expect(t, "invite", owner.do("POST", "/v1/businesses/demo/users", `{"email":"fresh@example.com"}`, &fresh), 201)
-	eventually(t, "the invite's welcome email", func() bool { return len(owner.emailsTo("fresh@example.com")) == 1 })
-	if e := owner.emailsTo("fresh@example.com"); len(e) == 1 {
+	expect(t, "invite", owner.do("POST", "/v1/businesses/demo/users", `{"email":"resend-fresh@example.com"}`, &fresh), 201)
+	eventually(t, "the invite's welcome email", func() bool { return len(owner.emailsTo("resend-fresh@example.com")) == 1 })
+	if e := owner.emailsTo("resend-fresh@example.com"); len(e) == 1 {
 		want := "valid until " + fresh.InvitationExpiresAt.UTC().Format(validUntil)
 		if !strings.Contains(e[0].Text, want) || !strings.Contains(e[0].HTML, fresh.InvitationExpiresAt.UTC().Format(validUntil)) {
 			t.Errorf("the invite's welcome email does not say %q:\n%s", want, e[0].Text)
 		}
 	}
 	var refused apiError
-	resp := owner.do("POST", "/v1/businesses/demo/users/fresh@example.com/invitation", "", &refused)
+	resp := owner.do("POST", "/v1/businesses/demo/users/resend-fresh@example.com/invitation", "", &refused)
 	expect(t, "resend at once", resp, 429)
 	if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || secs < 240 || secs > 301 || refused.Error.Code != team.CodeRateLimited {
 		t.Errorf("resend at once: Retry-After %q, code %s; want the seconds left of 5 minutes since the invite, rate_limited", resp.Header.Get("Retry-After"), refused.Error.Code)
 	}
 
 	now := time.Now()
-	seedInvitee(t, store, "late@example.com", now.Add(-15*24*time.Hour), now.Add(-24*time.Hour))
+	seedInvitee(t, store, "resend-late@example.com", now.Add(-15*24*time.Hour), now.Add(-24*time.Hour))
 	late := &client{t: t, base: stack.URL}
-	late.signIn("late@example.com")
+	late.signIn("resend-late@example.com")
 	var expired apiError
 	expect(t, "the expired invitee's request", late.do("GET", "/v1/businesses/demo/tabs", "", &expired), 403)
 	if expired.Error.Code != team.CodeInvitationExpired {
@@ -104,32 +104,36 @@ func TestResendInvitationEndToEnd(t *testing.T) {
 	}
 
 	var resent invitedUser
-	expect(t, "resend the expired invitation", owner.do("POST", "/v1/businesses/demo/users/late@example.com/invitation", "", &resent), 200)
+	expect(t, "resend the expired invitation", owner.do("POST", "/v1/businesses/demo/users/resend-late@example.com/invitation", "", &resent), 200)
 	if resent.Status != "invited" || resent.Version != 2 || resent.InvitationExpiresAt.Sub(now) < 14*24*time.Hour-time.Minute {
 		t.Errorf("resent user = %+v, want invited at version 2, expiring 14 days from now", resent)
 	}
 	eventually(t, "the resend's welcome email and event", func() bool {
-		return len(owner.emailsTo("late@example.com")) == 1 && len(owner.eventsFor("demo", "late@example.com")) == 1
+		return len(owner.emailsTo("resend-late@example.com")) == 1 && len(owner.eventsFor("demo", "resend-late@example.com")) == 1
 	})
-	if e := owner.emailsTo("late@example.com"); len(e) == 1 {
+	if e := owner.emailsTo("resend-late@example.com"); len(e) == 1 {
 		want := "valid until " + resent.InvitationExpiresAt.UTC().Format(validUntil)
 		if !strings.Contains(e[0].Text, want) || !strings.Contains(e[0].Subject, "Demo Business") {
 			t.Errorf("the resend's welcome email does not name the business and say %q: %s\n%s", want, e[0].Subject, e[0].Text)
 		}
 	}
-	if got := owner.eventsFor("demo", "late@example.com"); len(got) != 1 || got[0] != "UserInvitationResent" {
+	if got := owner.eventsFor("demo", "resend-late@example.com"); len(got) != 1 || got[0] != "UserInvitationResent" {
 		t.Errorf("events = %v, want one UserInvitationResent", got)
 	}
 
 	// Admitted again: the first request activates; then nothing to resend.
 	expect(t, "the invitee's request after the resend", late.do("GET", "/v1/businesses/demo/tabs", "", nil), 200)
 	var active apiError
-	expect(t, "resend to an active user", owner.do("POST", "/v1/businesses/demo/users/late@example.com/invitation", "", &active), 409)
+	expect(t, "resend to an active user", owner.do("POST", "/v1/businesses/demo/users/resend-late@example.com/invitation", "", &active), 409)
 	if active.Error.Code != team.CodeAlreadyActive {
 		t.Errorf("resend to an active user: %s, want already_active", active.Error.Code)
 	}
 }
 
+// The addresses are the test's own: under make test, with race@example.com,
+// this test's /dev/emails and /dev/events also listed the welcome email and
+// UserAdded of TestConcurrentInvitesMakeOneEmailAndOneEvent's invite.
+//
 // SPEC §4 and I10 under concurrency, on DynamoDB Local: ten managers'
 // resends of one invitation at once make one resend (200), nine refusals
 // (429 with the seconds until 5 minutes after it) and exactly one welcome
@@ -139,12 +143,12 @@ func TestConcurrentResendsSendOneEmail(t *testing.T) {
 	c := &client{t: t, base: stack.URL}
 	c.signIn(local.DemoOwner)
 	now := time.Now()
-	seedInvitee(t, store, "race@example.com", now.Add(-time.Hour), now.Add(24*time.Hour))
+	seedInvitee(t, store, "resend-race@example.com", now.Add(-time.Hour), now.Add(24*time.Hour))
 
 	var wg sync.WaitGroup
 	resps := make([]*http.Response, 10)
 	for i := range resps {
-		wg.Go(func() { resps[i] = c.do("POST", "/v1/businesses/demo/users/race@example.com/invitation", "", nil) })
+		wg.Go(func() { resps[i] = c.do("POST", "/v1/businesses/demo/users/resend-race@example.com/invitation", "", nil) })
 	}
 	wg.Wait()
 	statuses := map[int]int{}
@@ -161,14 +165,14 @@ func TestConcurrentResendsSendOneEmail(t *testing.T) {
 		t.Fatalf("statuses = %v, want one 200 and %d × 429", statuses, len(resps)-1)
 	}
 	eventually(t, "the welcome email and the event", func() bool {
-		return len(c.emailsTo("race@example.com")) >= 1 && len(c.eventsFor("demo", "race@example.com")) >= 1
+		return len(c.emailsTo("resend-race@example.com")) >= 1 && len(c.eventsFor("demo", "resend-race@example.com")) >= 1
 	})
 	// Give a duplicate every chance to show up before counting.
 	time.Sleep(500 * time.Millisecond)
-	if n := len(c.emailsTo("race@example.com")); n != 1 {
+	if n := len(c.emailsTo("resend-race@example.com")); n != 1 {
 		t.Errorf("welcome emails = %d, want 1", n)
 	}
-	if got := c.eventsFor("demo", "race@example.com"); len(got) != 1 || got[0] != "UserInvitationResent" {
+	if got := c.eventsFor("demo", "resend-race@example.com"); len(got) != 1 || got[0] != "UserInvitationResent" {
 		t.Errorf("events = %v, want one UserInvitationResent", got)
 	}
 }
