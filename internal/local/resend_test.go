@@ -148,7 +148,9 @@ func TestConcurrentResendsSendOneEmail(t *testing.T) {
 	var wg sync.WaitGroup
 	resps := make([]*http.Response, 10)
 	for i := range resps {
-		wg.Go(func() { resps[i] = c.do("POST", "/v1/businesses/demo/users/resend-race@example.com/invitation", "", nil) })
+		wg.Go(func() {
+			resps[i] = c.do("POST", "/v1/businesses/demo/users/resend-race@example.com/invitation", "", nil)
+		})
 	}
 	wg.Wait()
 	statuses := map[int]int{}
