@@ -314,13 +314,21 @@ func readCallerAnd(ctx context.Context, f *fixture, businessID string, target *d
 	return out.Item, nil
 }
 
-// activity builds the activity item of a change, as the service would.
+// activity builds the activity item of a change, as the service would. An
+// activity that sends a welcome email (an invite) carries the invitation's
+// expiry, which the email states: the user's, as u gives it (zero for the
+// others).
 func (f *fixture) activity(tb testing.TB, kind team.ActivityType, u team.User, changes team.Changes) (id string, item map[string]types.AttributeValue) {
 	tb.Helper()
 	id = f.ids.NewID(f.now)
+	var expires time.Time
+	if kind == team.ActivityUserAdded {
+		expires = u.InvitationExpiresAt
+	}
 	item, err := dynamo.ActivityItem(team.Activity{ID: id, BusinessID: u.BusinessID, Type: kind, Actor: ownerOf(u.BusinessID.String()),
 		ActorID: "usr_owner_" + u.BusinessID.String(),
-		Target:  team.Person{ID: u.ID, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Phone: u.Phone}, At: f.now, Changes: changes})
+		Target:  team.Person{ID: u.ID, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Phone: u.Phone}, At: f.now, Changes: changes,
+		InvitationExpiresAt: expires})
 	if err != nil {
 		tb.Fatal(err)
 	}

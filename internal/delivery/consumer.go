@@ -264,7 +264,7 @@ func (c *Consumer) welcome(ctx context.Context, lookups *directoryMemo, a team.A
 	if err != nil {
 		return WelcomeEmail{}, fmt.Errorf("read inviter: %w", err)
 	}
-	return RenderWelcome(c.appBaseURL, biz, inviter, a.Target)
+	return RenderWelcome(c.appBaseURL, biz, inviter, a.Target, a.InvitationExpiresAt)
 }
 
 func (c *Consumer) putEvents(ctx context.Context, items []*item) {

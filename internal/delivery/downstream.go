@@ -54,6 +54,10 @@ var downstream = map[team.ActivityType]Downstream{
 		DetailType: DetailUserActivated, Schema: "UserActivated.schema.json",
 		Emails: noEmail,
 	},
+	team.ActivityInvitationResent: {
+		DetailType: DetailUserInvitationResent, Schema: "UserInvitationResent.schema.json",
+		Emails: []EmailKind{EmailWelcomeToTarget},
+	},
 	team.ActivityContactChanged: {
 		DetailType: DetailUserContactInfoChanged, Schema: "UserContactInfoChanged.schema.json",
 		Emails: noEmail,

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	texttemplate "text/template"
+	"time"
 
 	"github.com/businessapp/usermanagement/internal/team"
 )
@@ -30,6 +31,9 @@ type welcomeData struct {
 	Business  string
 	To        string
 	SignInURL string
+	// ValidUntil is when the invitation expires, for people ("" when the
+	// activity predates recording it).
+	ValidUntil string
 }
 
 // SignInURL is the Business App address for a business: where an invitee
@@ -38,8 +42,14 @@ func SignInURL(appBaseURL string, businessID team.BusinessID) string {
 	return strings.TrimRight(appBaseURL, "/") + "/" + url.PathEscape(businessID.String())
 }
 
-// RenderWelcome renders the welcome email for an invited user.
-func RenderWelcome(appBaseURL string, biz team.Business, inviter team.User, invitee team.Person) (WelcomeEmail, error) {
+// validUntilLayout writes an invitation's expiry for people. The time is
+// in UTC and says so: the service does not know the invitee's time zone.
+const validUntilLayout = "Monday 2 January 2006 at 15:04 UTC"
+
+// RenderWelcome renders the welcome email for an invited user, whose
+// invitation is valid until validUntil (SPEC §5; zero leaves the sentence
+// out, for activity recorded before the expiry was).
+func RenderWelcome(appBaseURL string, biz team.Business, inviter team.User, invitee team.Person, validUntil time.Time) (WelcomeEmail, error) {
 	d := welcomeData{
 		Greeting:  invitee.FirstName,
 		Inviter:   inviter.Email,
@@ -49,6 +59,9 @@ func RenderWelcome(appBaseURL string, biz team.Business, inviter team.User, invi
 	}
 	if d.Greeting == "" {
 		d.Greeting = "there"
+	}
+	if !validUntil.IsZero() {
+		d.ValidUntil = validUntil.UTC().Format(validUntilLayout)
 	}
 	if d.Business == "" {
 		d.Business = biz.ID.String()

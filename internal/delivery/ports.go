@@ -34,6 +34,7 @@ const (
 	DetailUserContactInfoChanged DetailType = "UserContactInfoChanged"
 	DetailOwnerTransferred       DetailType = "OwnerTransferred"
 	DetailUserActivated          DetailType = "UserActivated"
+	DetailUserInvitationResent   DetailType = "UserInvitationResent"
 )
 
 // Event is one event to put on the bus.

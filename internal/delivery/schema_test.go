@@ -211,6 +211,11 @@ func schemaActivities() map[string]team.Activity {
 			a.Actor, a.ActorID = full.Email, full.ID
 			return a
 		}(),
+		"invitation resent": func() team.Activity {
+			a := base("01JDQ5Y8G1X9T3V7C2B4N6M8PF", team.ActivityInvitationResent, bare, team.Changes{})
+			a.InvitationExpiresAt = at.Add(14 * 24 * time.Hour)
+			return a
+		}(),
 		"removed with names and phone":   base("01JDQ5Y8G1X9T3V7C2B4N6M8P3", team.ActivityUserRemoved, full, team.Changes{}),
 		"removed without names or phone": base("01JDQ5Y8G1X9T3V7C2B4N6M8P4", team.ActivityUserRemoved, bare, team.Changes{}),
 		"permissions granted": base("01JDQ5Y8G1X9T3V7C2B4N6M8P5", team.ActivityPermissionsChanged, full,

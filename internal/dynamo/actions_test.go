@@ -189,6 +189,10 @@ func TestEachRouteCallsExactlyItsActions(t *testing.T) {
 		{firstOf(httpapi.OpRemoveUser), "", "DELETE", users + "/cat@acme.test", "", 204},
 		{owner, "https://example.com/i.png", "DELETE", users + "/dan@acme.test", "", 204},
 		{firstOf(httpapi.OpRemoveUser), "", "DELETE", users + "/" + owner, "", 422},
+		// Resend: an invited manager's first request resends an
+		// invitation (budget shards, a slot); a resend to an active user.
+		{firstOf(httpapi.OpResendInvitation), "", "POST", users + "/amy@acme.test/invitation", "", 200},
+		{owner, "https://example.com/k.png", "POST", users + "/" + firstOf(httpapi.OpGetBusiness) + "/invitation", "", 409},
 		// Ownership: an invited manager's first request (not the owner:
 		// 403), then a hand-over, last, since the owner changes.
 		{firstOf(httpapi.OpTransferOwnership), "", "POST", "/v1/businesses/acme/owner", `{"email":"amy@acme.test"}`, 403},

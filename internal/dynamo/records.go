@@ -191,6 +191,9 @@ type activityRecord struct {
 	// Changes is left out when nothing changed (removals): an empty map
 	// comes back from DynamoDB Local's stream as a different attribute.
 	Changes *changesRecord `dynamodbav:"changes,omitempty"`
+	// InvitationExpiresAt is on the records of activities that send a
+	// welcome email: the expiry the email states.
+	InvitationExpiresAt *time.Time `dynamodbav:"invitationExpiresAt,omitempty"`
 }
 
 type personRecord struct {
@@ -233,6 +236,7 @@ func toActivityRecord(a team.Activity) activityRecord {
 		ID: a.ID, BusinessID: a.BusinessID.String(), Type: string(a.Type), Actor: a.Actor, ActorID: a.ActorID,
 		Target: personRecord(a.Target), At: a.At,
 		ByUserPK: activityByUserPK(a.BusinessID, a.Target.ID), ByTypePK: activityByTypePK(a.BusinessID, a.Type),
+		InvitationExpiresAt: timePtr(a.InvitationExpiresAt),
 	}
 	if a.Changes.IsZero() {
 		return r
@@ -256,7 +260,7 @@ func (r activityRecord) activity() team.Activity {
 	}
 	a := team.Activity{
 		ID: r.ID, BusinessID: team.BusinessID(r.BusinessID), Type: team.ActivityType(r.Type), Actor: r.Actor, ActorID: r.ActorID,
-		Target: team.Person(r.Target), At: r.At,
+		Target: team.Person(r.Target), At: r.At, InvitationExpiresAt: timeOf(r.InvitationExpiresAt),
 	}
 	if r.Changes == nil {
 		return a

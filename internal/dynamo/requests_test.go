@@ -99,6 +99,14 @@ func TestRequestsPerOperation(t *testing.T) {
 		team.User{BusinessID: "acme", ID: "usr_owner", Email: "owner@acme.test", Permissions: allTabs, CreatedAt: now, UpdatedAt: now, Version: 1}); err != nil {
 		t.Fatal(err)
 	}
+	// ivy's invitation went out an hour ago, so it may be resent.
+	sent := now.Add(-time.Hour).Truncate(time.Millisecond)
+	ivy := team.User{BusinessID: "acme", ID: "usr_ivy", Email: "ivy@acme.test", Permissions: team.Permissions{team.TabCRM},
+		CreatedAt: sent, UpdatedAt: sent, Version: 1, Status: team.StatusInvited, InvitationSentAt: sent, InvitationExpiresAt: now.Add(time.Hour)}
+	if err := store.Apply(context.Background(), team.Mutation{BusinessID: "acme", Actor: "owner@acme.test", After: &ivy, SkipActivity: true,
+		Activity: team.Activity{ID: team.ULIDSource{}.NewID(now), BusinessID: "acme"}}); err != nil {
+		t.Fatal(err)
+	}
 	api := httpapi.New(team.NewService(store, team.SystemClock{}, team.ULIDSource{}, phone.Normalizer{}), slog.New(slog.NewTextHandler(io.Discard, nil))).Mux()
 
 	tests := []struct {
@@ -137,6 +145,10 @@ func TestRequestsPerOperation(t *testing.T) {
 			map[string]int{"GetItem": 2, "TransactWriteItems": 1}, true},
 		{"remove user", "DELETE", "/v1/businesses/acme/users/anne@acme.test", "", "", 204,
 			map[string]int{"GetItem": 2, "TransactWriteItems": 1}, true},
+		// A resend reads the caller and the invitee at once, then the
+		// email budget, and commits one transaction (SPEC §4, I10).
+		{"resend an invitation", "POST", "/v1/businesses/acme/users/ivy@acme.test/invitation", "", "", 200,
+			map[string]int{"GetItem": 2, "Query": 1, "TransactWriteItems": 1}, false},
 		{"list activity", "GET", "/v1/businesses/acme/activity", "", "", 200, map[string]int{"GetItem": 1, "Query": 1}, true},
 		// Last: afterwards the caller is no longer the owner. bob holds
 		// every tab (the default invite), so he is a manager, and he is

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -33,6 +34,10 @@ const (
 type transaction struct {
 	input *dynamodb.TransactWriteItemsInput
 	roles []role
+	// resendOf is the user as read when the transaction is a resend
+	// (Mutation.LimitResend): its item's failed condition is then told
+	// apart as "changed" or "sent too recently".
+	resendOf *team.User
 }
 
 // Cancellation reason codes DynamoDB reports per item.
@@ -101,6 +106,10 @@ func (s *Store) transaction(m team.Mutation) (*transaction, error) {
 		// starts at version 1 again, but is another person (I8).
 		revision := expression.Name(attrVersion).Equal(expression.Value(m.Before.Version)).
 			And(expression.Name(attrID).Equal(expression.Value(m.Before.ID)))
+		if m.LimitResend {
+			revision = revision.And(resendCondition(m.Activity.At))
+			t.resendOf = m.Before
+		}
 		expr, err := expression.NewBuilder().WithCondition(revision).Build()
 		if err != nil {
 			return nil, err
@@ -158,11 +167,42 @@ func (s *Store) transaction(m team.Mutation) (*transaction, error) {
 	return t, nil
 }
 
+// resendCondition is the per-user limit of a resend at now (SPEC §4, one
+// every team.ResendInterval), as a condition on the user's item: no
+// invitation recorded, or the last one sent at or before F, the whole
+// second at or just before now - ResendInterval, which is exactly
+// team.ResendAllowed. invitationSentAt is stored as RFC 3339 text in UTC
+// whose fraction of a second is cut short of trailing zeros (and left out
+// when it is zero), so two such texts within one second do not compare as
+// their instants do; up to the seconds they are fixed-width digits. Hence
+// the two comparisons: every instant before F writes a text smaller than
+// F's up to the seconds, F itself writes that text and "Z", and every
+// later instant writes a text that is neither.
+func resendCondition(now time.Time) expression.ConditionBuilder {
+	f := now.Add(-team.ResendInterval).UTC().Truncate(time.Second).Format("2006-01-02T15:04:05")
+	sent := expression.Name(attrSentAt)
+	return expression.AttributeNotExists(sent).
+		Or(sent.LessThan(expression.Value(f))).
+		Or(sent.Equal(expression.Value(f + "Z")))
+}
+
+// explainResend tells why a resend's condition on the user's item failed,
+// from the item as it was: another revision (ErrStale, which the Service
+// retries or answers with precedence to If-Match), or the revision read
+// with an invitation sent too recently.
+func (t *transaction) explainResend(item map[string]types.AttributeValue) error {
+	r, err := decodeUser(item)
+	if err != nil || r.ID != t.resendOf.ID || r.Version != t.resendOf.Version {
+		return team.ErrStale
+	}
+	return &team.ResendTooSoonError{RetryAt: team.NextResendAt(timeOf(r.InvitationSentAt))}
+}
+
 // with returns a copy of the transaction with item added before the
 // activity record, which stays last.
 func (t *transaction) with(r role, item types.TransactWriteItem) *transaction {
 	last := len(t.roles) - 1
-	c := &transaction{input: &dynamodb.TransactWriteItemsInput{}}
+	c := &transaction{input: &dynamodb.TransactWriteItemsInput{}, resendOf: t.resendOf}
 	c.roles = append(append(append(c.roles, t.roles[:last]...), r), t.roles[last])
 	items := t.input.TransactItems
 	c.input.TransactItems = append(append(append(c.input.TransactItems, items[:last]...), item), items[last])
@@ -194,6 +234,9 @@ func (t *transaction) explain(err error) (mapped error, retry bool) {
 			}
 			if _, owner := r.Item[attrOwner]; owner && t.input.TransactItems[i].Delete != nil {
 				return team.ErrOwnerProtected, false
+			}
+			if t.resendOf != nil {
+				return t.explainResend(r.Item), false
 			}
 			return team.ErrStale, false
 		case roleNewEmail:

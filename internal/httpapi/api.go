@@ -13,22 +13,6 @@ import (
 	"github.com/businessapp/usermanagement/internal/team"
 )
 
-// TeamService is what the API needs of the domain; *team.Service has it.
-type TeamService interface {
-	GetBusiness(ctx context.Context, caller string, businessID team.BusinessID) (team.Business, error)
-	ListTabs(ctx context.Context, caller string, businessID team.BusinessID) ([]team.Tab, error)
-	ListUsers(ctx context.Context, caller string, businessID team.BusinessID, page team.PageRequest) (team.UserPage, error)
-	GetUser(ctx context.Context, caller string, businessID team.BusinessID, email string) (team.User, error)
-	InviteUser(ctx context.Context, caller string, businessID team.BusinessID, in team.Invitation) (team.User, error)
-	SetPermissions(ctx context.Context, caller string, businessID team.BusinessID, email string, tabs []string, pre team.Precondition) (team.User, error)
-	UpdateContact(ctx context.Context, caller string, businessID team.BusinessID, email string, patch team.ContactPatch, pre team.Precondition) (team.User, error)
-	RemoveUser(ctx context.Context, caller string, businessID team.BusinessID, email string, pre team.Precondition) error
-	ListActivity(ctx context.Context, caller string, businessID team.BusinessID, filter team.ActivityFilter, page team.PageRequest) (team.ActivityPage, error)
-	TransferOwnership(ctx context.Context, caller string, businessID team.BusinessID, email string) (team.User, error)
-}
-
-var _ TeamService = (*team.Service)(nil)
-
 // API serves the routes of the route table.
 type API struct {
 	svc     TeamService
@@ -228,6 +212,7 @@ var statusOf = map[team.Code]int{
 	team.CodeInvitationExpired:  http.StatusForbidden,
 	team.CodeNotFound:           http.StatusNotFound,
 	team.CodeUserExists:         http.StatusConflict,
+	team.CodeAlreadyActive:      http.StatusConflict,
 	team.CodePreconditionFailed: http.StatusPreconditionFailed,
 	CodePayloadTooLarge:         http.StatusRequestEntityTooLarge,
 	team.CodeSelfLockout:        http.StatusUnprocessableEntity,

@@ -1,11 +1,32 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 
 	"github.com/businessapp/usermanagement/internal/team"
 )
+
+// TeamService is what the API needs of the domain; *team.Service has it.
+// It is declared here, beside the handlers that call it, so that a new
+// operation adds its method in the file that adds its handler
+// (docs/ADDING_AN_OPERATION.md).
+type TeamService interface {
+	GetBusiness(ctx context.Context, caller string, businessID team.BusinessID) (team.Business, error)
+	ListTabs(ctx context.Context, caller string, businessID team.BusinessID) ([]team.Tab, error)
+	ListUsers(ctx context.Context, caller string, businessID team.BusinessID, page team.PageRequest) (team.UserPage, error)
+	GetUser(ctx context.Context, caller string, businessID team.BusinessID, email string) (team.User, error)
+	InviteUser(ctx context.Context, caller string, businessID team.BusinessID, in team.Invitation) (team.User, error)
+	SetPermissions(ctx context.Context, caller string, businessID team.BusinessID, email string, tabs []string, pre team.Precondition) (team.User, error)
+	UpdateContact(ctx context.Context, caller string, businessID team.BusinessID, email string, patch team.ContactPatch, pre team.Precondition) (team.User, error)
+	RemoveUser(ctx context.Context, caller string, businessID team.BusinessID, email string, pre team.Precondition) error
+	ListActivity(ctx context.Context, caller string, businessID team.BusinessID, filter team.ActivityFilter, page team.PageRequest) (team.ActivityPage, error)
+	TransferOwnership(ctx context.Context, caller string, businessID team.BusinessID, email string) (team.User, error)
+	ResendInvitation(ctx context.Context, caller string, businessID team.BusinessID, email string, pre team.Precondition) (team.User, error)
+}
+
+var _ TeamService = (*team.Service)(nil)
 
 func userResponse(status int, u team.User) response {
 	return response{status: status, body: toUserJSON(u), header: http.Header{"Etag": {etag(u)}}}
@@ -218,6 +239,23 @@ func (a *API) transferOwnership(r *http.Request) (response, error) {
 		return response{}, err
 	}
 	u, err := a.svc.TransferOwnership(r.Context(), caller(r), biz, *email)
+	if err != nil {
+		return response{}, err
+	}
+	return userResponse(http.StatusOK, u), nil
+}
+
+// resendInvitation takes no body: what it does is all in the path.
+func (a *API) resendInvitation(r *http.Request) (response, error) {
+	match, err := ifMatch(r)
+	if err != nil {
+		return response{}, err
+	}
+	biz, err := businessID(r)
+	if err != nil {
+		return response{}, err
+	}
+	u, err := a.svc.ResendInvitation(r.Context(), caller(r), biz, r.PathValue("email"), match)
 	if err != nil {
 		return response{}, err
 	}

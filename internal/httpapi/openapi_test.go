@@ -137,6 +137,10 @@ func checkAgainstSpec(t *testing.T, h http.Handler, c specCall) {
 // budget for the hour first.
 const inviteOverBudget = "invite when the hour's email budget is spent"
 
+// resendTooSoon names the case whose invitee was sent an invitation
+// moments before.
+const resendTooSoon = "resend within 5 minutes of the last send"
+
 // bigBody is a JSON body over the 16 KiB limit.
 var bigBody = `{"firstName":"` + strings.Repeat("a", httpapi.MaxBodyBytes) + `"}`
 
@@ -224,6 +228,15 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		{"remove an old version", acmeOwner, "DELETE", bobPath, "", tag(bobID, 3), 412},
 		{"remove oneself", acmeOwner, "DELETE", ownerPath, "", "", 422},
 		{"remove the owner as another manager", acmeManager, "DELETE", ownerPath, "", "", 422},
+		// ResendInvitation (ivy is an invitee whose invitation expired)
+		{"resend an invitation", acmeOwner, "POST", ivyPath + "/invitation", "", tag(ivyID, 1), 200},
+		{"resend with a malformed If-Match", acmeOwner, "POST", ivyPath + "/invitation", "", "1", 400},
+		{"resend without a caller", "", "POST", ivyPath + "/invitation", "", "", 401},
+		{"resend as a member", acmeMember, "POST", ivyPath + "/invitation", "", "", 403},
+		{"resend to nobody", acmeOwner, "POST", ghostPath + "/invitation", "", "", 404},
+		{"resend to an active user", acmeOwner, "POST", bobPath + "/invitation", "", "", 409},
+		{"resend an old version", acmeOwner, "POST", ivyPath + "/invitation", "", tag(ivyID, 2), 412},
+		{resendTooSoon, acmeOwner, "POST", ivyPath + "/invitation", "", "", 429},
 		// ListActivity
 		{"activity", acmeOwner, "GET", acmeActivityPath, "", "", 200},
 		{"activity, first page", acmeOwner, "GET", acmeActivityPath + "?limit=1", "", "", 200},
@@ -256,6 +269,10 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 			}
 			if c.name == inviteOverBudget {
 				spendEmailBudget(t, s)
+			}
+			seedInvitee(t, s)
+			if c.name == resendTooSoon {
+				s.mustDo(t, resend(acmeOwner, ivyPath, ""), http.StatusOK)
 			}
 			// Activity with changes of every kind, so that its schema
 			// is tested on all of them.
@@ -311,6 +328,10 @@ var validBodies = map[string]string{
 type failingService struct{ err error }
 
 func (f failingService) TransferOwnership(context.Context, string, team.BusinessID, string) (team.User, error) {
+	return team.User{}, f.err
+}
+
+func (f failingService) ResendInvitation(context.Context, string, team.BusinessID, string, team.Precondition) (team.User, error) {
 	return team.User{}, f.err
 }
 

@@ -81,6 +81,9 @@ const (
 	OpListActivity   = "ListActivity"
 	// OpTransferOwnership hands ownership on (SPEC §4 "Hand on ownership").
 	OpTransferOwnership = "TransferOwnership"
+	// OpResendInvitation sends an invited user's welcome email again
+	// (SPEC §4 "Resend an invitation").
+	OpResendInvitation = "ResendInvitation"
 )
 
 // DynamoDB actions, as IAM names them.
@@ -106,7 +109,8 @@ var (
 	// An invite reads the business's email-budget shards (and, for the
 	// default permissions, the business), checks the caller and the tabs,
 	// puts the user and its activity, and updates a shard of the user
-	// count and a slot of the email budget.
+	// count and a slot of the email budget. A resend needs the same: the
+	// shards, the caller's check, the user and activity, a budget slot.
 	inviteActions = []string{ActionGetItem, ActionQuery, ActionConditionCheckItem, ActionPutItem, ActionUpdateItem}
 	// An email change deletes the old item and puts the new one.
 	updateContactActions = []string{ActionGetItem, ActionConditionCheckItem, ActionPutItem, ActionDeleteItem}
@@ -127,6 +131,7 @@ var routes = []Route{
 	{OpRemoveUser, http.MethodDelete, "/v1/businesses/{businessId}/users/{email}", false, removeActions, (*API).removeUser},
 	{OpListActivity, http.MethodGet, "/v1/businesses/{businessId}/activity", false, []string{ActionGetItem, ActionQuery, ActionPutItem}, (*API).listActivity},
 	{OpTransferOwnership, http.MethodPost, "/v1/businesses/{businessId}/owner", false, transferActions, (*API).transferOwnership},
+	{OpResendInvitation, http.MethodPost, "/v1/businesses/{businessId}/users/{email}/invitation", false, inviteActions, (*API).resendInvitation},
 }
 
 // indexesQueried names the table's global secondary indexes an operation

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -46,6 +47,8 @@ func TestRouteTableIsTheSpecifiedAPI(t *testing.T) {
 			apiCall{}, http.StatusOK},
 		httpapi.OpTransferOwnership: {"POST /v1/businesses/{businessId}/owner",
 			apiCall{body: `{"email":"bob@example.com"}`}, http.StatusOK},
+		httpapi.OpResendInvitation: {"POST /v1/businesses/{businessId}/users/{email}/invitation",
+			apiCall{}, http.StatusOK},
 	}
 	routes := httpapi.Routes()
 	if len(routes) != len(specified) {
@@ -64,6 +67,13 @@ func TestRouteTableIsTheSpecifiedAPI(t *testing.T) {
 			if route.Operation == httpapi.OpTransferOwnership {
 				// Ownership goes only to a manager: bob becomes one first.
 				s.mustDo(t, apiCall{caller: acmeOwner, method: http.MethodPut, path: bobPath + "/permissions", body: `{"permissions":["home","users"]}`}, http.StatusOK)
+			}
+			if route.Operation == httpapi.OpResendInvitation {
+				// Only an invited user's invitation can be resent: bob
+				// is one again, invited long enough ago.
+				u, _ := s.store.User(context.Background(), "acme", bob)
+				u.Status, u.ActivatedAt, u.InvitationSentAt = team.StatusInvited, time.Time{}, testNow.Add(-time.Hour)
+				s.store.SeedUser(u)
 			}
 			call := want.call
 			call.caller, call.method = acmeOwner, route.Method

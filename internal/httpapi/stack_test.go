@@ -235,6 +235,7 @@ var specStatus = map[string]int{
 	"invitation_expired":  http.StatusForbidden,
 	"not_found":           http.StatusNotFound,
 	"user_exists":         http.StatusConflict,
+	"already_active":      http.StatusConflict,
 	"precondition_failed": http.StatusPreconditionFailed,
 	"payload_too_large":   http.StatusRequestEntityTooLarge,
 	"self_lockout":        http.StatusUnprocessableEntity,

@@ -203,6 +203,9 @@ func (s *Store) Apply(_ context.Context, m team.Mutation) error {
 		if cur.ID != m.Before.ID || cur.Version != m.Before.Version {
 			return fmt.Errorf("memstore: %w", team.ErrStale)
 		}
+		if m.LimitResend && !team.ResendAllowed(cur.InvitationSentAt, m.Activity.At) {
+			return fmt.Errorf("memstore: %w", &team.ResendTooSoonError{RetryAt: team.NextResendAt(cur.InvitationSentAt)})
+		}
 	}
 	if m.After != nil && (m.Before == nil || m.Before.Email != m.After.Email) {
 		if _, ok := users[m.After.Email]; ok {

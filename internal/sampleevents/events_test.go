@@ -26,6 +26,7 @@ import (
 	"github.com/businessapp/usermanagement/internal/sesmail"
 	"github.com/businessapp/usermanagement/internal/streamlambda"
 	"github.com/businessapp/usermanagement/internal/streampoll"
+	"github.com/businessapp/usermanagement/internal/team"
 )
 
 // TestEveryFunctionHasASampleEvent checks that events/ holds exactly one
@@ -221,8 +222,18 @@ func TestStreamEventIsWhatTheInviteCommits(t *testing.T) {
 	if !strings.HasPrefix(realUserID, "usr_") {
 		t.Errorf("the committed target id is %q, want a user id", realUserID)
 	}
+	// The invitation's expiry, which the welcome email states, is the
+	// invite's time plus INVITATION_TTL, as the sample's is.
+	for _, image := range []map[string]events.DynamoDBAttributeValue{committed.Change.NewImage, sample.NewImage} {
+		at, errAt := time.Parse(time.RFC3339Nano, image["at"].String())
+		expires, errExp := time.Parse(time.RFC3339Nano, image["invitationExpiresAt"].String())
+		if errAt != nil || errExp != nil || expires.Sub(at) != team.DefaultInvitationTTL {
+			t.Errorf("invitationExpiresAt %q is not at %q + INVITATION_TTL", image["invitationExpiresAt"].String(), image["at"].String())
+		}
+	}
 	replace := strings.NewReplacer(realID, id, committed.Change.NewImage["at"].String(), at,
-		realUserID, sample.NewImage["target"].Map()["id"].String())
+		realUserID, sample.NewImage["target"].Map()["id"].String(),
+		committed.Change.NewImage["invitationExpiresAt"].String(), sample.NewImage["invitationExpiresAt"].String())
 	toJSON := func(v any) any {
 		raw, err := json.Marshal(v)
 		if err != nil {

@@ -148,6 +148,11 @@ var samples = []sample{
 				"from": []any{}, "to": []any{"conversations", "crm"},
 			}},
 		}}, "nextCursor": nil}},
+	// Ann was invited ten minutes ago (seed), so her invitation may be
+	// sent again: a new expiry, version 2.
+	{function: "resend-invitation", annInvited: true, status: 200,
+		headers: map[string]string{"Etag": `"` + annID + `.2"`},
+		body:    annJSON(map[string]any{"version": 2.0})},
 	{function: "remove-user", annInvited: true, status: 204},
 	{function: streamFunction},
 }
@@ -239,11 +244,18 @@ func seed(t testing.TB, db *dynamodb.Client, table string, annInvited bool) {
 	if !annInvited {
 		return
 	}
-	svc := team.NewService(store, team.SystemClock{}, &annFirst{}, phone.Normalizer{})
+	// Ten minutes ago, so that the resend event finds an invitation it
+	// may send again (SPEC §4: one resend per user every 5 minutes).
+	svc := team.NewService(store, tenMinutesAgo{}, &annFirst{}, phone.Normalizer{})
 	if _, err := svc.InviteUser(ctx, owner, business, annInvitation); err != nil {
 		t.Fatalf("seed Ann: %v", err)
 	}
 }
+
+// tenMinutesAgo is a clock ten minutes behind.
+type tenMinutesAgo struct{}
+
+func (tenMinutesAgo) Now() time.Time { return team.SystemClock{}.Now().Add(-10 * time.Minute) }
 
 // annFirst is an IDSource whose first id is Ann's (the invite draws the
 // user's id first) and whose others are ULIDs: activity ids must be unique

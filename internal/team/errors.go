@@ -22,6 +22,9 @@ const (
 	CodeUserExists         Code = "user_exists"
 	CodePreconditionFailed Code = "precondition_failed"
 	CodeSelfLockout        Code = "self_lockout"
+	// CodeAlreadyActive: resending the invitation of a user who is active
+	// already; there is nothing to accept.
+	CodeAlreadyActive Code = "already_active"
 	// CodeOwnerProtected: the change would remove the owner, or change the
 	// owner's permissions or email, and the caller is someone else (I9).
 	CodeOwnerProtected Code = "owner_protected"
@@ -181,6 +184,10 @@ var (
 	// last hour as its budget allows (invariant I10); a Store returns it
 	// wrapped in *EmailBudgetError, which says when a slot frees up.
 	ErrEmailBudgetSpent = errors.New("team: email budget spent")
+	// ErrResendTooSoon: a resend of a user's invitation came within
+	// ResendInterval of the last one (SPEC §4); a Store returns it wrapped
+	// in *ResendTooSoonError, which says when a resend is allowed again.
+	ErrResendTooSoon = errors.New("team: invitation sent too recently")
 	// ErrUnavailable: the database did not answer before the request's
 	// deadline (or its connection timed out) even after retries. A write
 	// that fails so was applied whole or not at all: each is one
@@ -204,3 +211,20 @@ func (e *EmailBudgetError) Error() string {
 
 // Unwrap lets errors.Is(err, ErrEmailBudgetSpent) match.
 func (e *EmailBudgetError) Unwrap() error { return ErrEmailBudgetSpent }
+
+// ResendTooSoonError is a Store's refusal of a Mutation with LimitResend
+// while the user's invitation was sent too recently. Nothing of the
+// Mutation was written.
+type ResendTooSoonError struct {
+	// RetryAt is when the user's invitation may be sent again
+	// (NextResendAt of the invitation as stored).
+	RetryAt time.Time
+}
+
+// Error implements error.
+func (e *ResendTooSoonError) Error() string {
+	return fmt.Sprintf("%v; allowed again at %s", ErrResendTooSoon, e.RetryAt.Format(time.RFC3339Nano))
+}
+
+// Unwrap lets errors.Is(err, ErrResendTooSoon) match.
+func (e *ResendTooSoonError) Unwrap() error { return ErrResendTooSoon }

@@ -529,7 +529,7 @@ func (s *Service) InviteUser(ctx context.Context, caller string, businessID Busi
 			EmailBudget: s.emailBudget, // the welcome email
 			Activity: Activity{
 				ID: s.ids.NewID(now), BusinessID: businessID, Type: ActivityUserAdded, Actor: caller, ActorID: me.ID,
-				Target: personOf(user), At: now,
+				Target: personOf(user), At: now, InvitationExpiresAt: user.InvitationExpiresAt,
 				Changes: Changes{Permissions: &PermissionsChange{From: Permissions{}, To: granted}},
 			},
 		})
@@ -658,6 +658,8 @@ func (s *Service) update(ctx context.Context, caller string, businessID Business
 			return User{}, userExists(m.After.Email)
 		case errors.Is(err, ErrEmailBudgetSpent):
 			return User{}, emailBudgetSpent(err, now)
+		case errors.Is(err, ErrResendTooSoon):
+			return User{}, resendTooSoon(err, now)
 		default:
 			return User{}, fmt.Errorf("update user: %w", err)
 		}
@@ -884,6 +886,57 @@ func (s *Service) TransferOwnership(ctx context.Context, caller string, business
 			return User{}, fmt.Errorf("transfer ownership: %w", err)
 		}
 	}
+}
+
+// ResendInvitation sends an invited user's invitation again (managers
+// only): a new welcome email and a new expiry, now + INVITATION_TTL, also
+// when the invitation has expired (that is what a resend is for). It is
+// one transaction with the user's new state, the user.invitation_resent
+// activity (which the welcome email follows from) and the use of a slot of
+// the business's email budget, and the store commits it only while the
+// user's last invitation went out at least ResendInterval ago (SPEC §4).
+// It honours pre (If-Match). Errors: invalid_request, forbidden,
+// not_found, precondition_failed, already_active (the user is active: there
+// is no invitation to resend), rate_limited (the user's last invitation
+// was sent too recently, or the business's email budget for the hour is
+// spent; RetryAfter says when to retry, and nothing is written).
+func (s *Service) ResendInvitation(ctx context.Context, caller string, businessID BusinessID, rawEmail string, pre Precondition) (User, error) {
+	email, err := NormalizeEmail(rawEmail)
+	if err != nil {
+		return User{}, err
+	}
+	return s.update(ctx, caller, businessID, email, pre, true, func(target User, now time.Time) (*Mutation, error) {
+		if target.IsActive() {
+			return nil, Errorf(CodeAlreadyActive,
+				"%s is already active in this business: there is no invitation to resend.", email)
+		}
+		after := target
+		after.InvitationExpiresAt, after.InvitationSentAt = now.Add(s.ttl), now
+		after.UpdatedAt, after.Version = now, target.Version+1
+		return &Mutation{
+			BusinessID: businessID, Actor: caller, Before: &target, After: &after,
+			EmailBudget: s.emailBudget, // the welcome email
+			LimitResend: true,
+			Activity: Activity{
+				ID: s.ids.NewID(now), BusinessID: businessID, Type: ActivityInvitationResent, Actor: caller,
+				Target: personOf(after), At: now, InvitationExpiresAt: after.InvitationExpiresAt,
+			},
+		}, nil
+	})
+}
+
+// resendTooSoon turns a Store's refusal of a resend within ResendInterval
+// of the last one into rate_limited with the wait in whole seconds,
+// rounded up, at least one.
+func resendTooSoon(err error, now time.Time) *Error {
+	wait := time.Second
+	var soon *ResendTooSoonError
+	if errors.As(err, &soon) {
+		wait = max(soon.RetryAt.Sub(now), time.Nanosecond)
+		wait = (wait + time.Second - 1) / time.Second * time.Second
+	}
+	return &Error{Code: CodeRateLimited, RetryAfter: wait, Err: err,
+		Message: fmt.Sprintf("This user's invitation was sent less than %s ago; retry in %s.", ResendInterval, wait)}
 }
 
 // phoneFieldError files a refused phone number under "phone". NormalizePhone

@@ -669,6 +669,8 @@ func TestInviteUser(t *testing.T) {
 			f.checkOneActivity(t, logLength, team.Activity{
 				BusinessID: acme, Type: team.ActivityUserAdded, Actor: tt.caller, ActorID: seededID(tt.caller), Target: personOf(want), At: changeTime,
 				Changes: team.Changes{Permissions: &team.PermissionsChange{From: team.Permissions{}, To: want.Permissions}},
+				// The welcome email says until when the invitation is valid (SPEC §5).
+				InvitationExpiresAt: want.InvitationExpiresAt,
 			})
 		})
 	}
@@ -808,7 +810,8 @@ func TestInviteUserAfterRemovalGivesAFreshUser(t *testing.T) {
 	// The new user.added record is what sends the new welcome email (SPEC §2.2).
 	f.checkOneActivity(t, logLength, team.Activity{
 		BusinessID: acme, Type: team.ActivityUserAdded, Actor: managerEmail, ActorID: seededID(managerEmail), Target: personOf(want), At: f.clock.at,
-		Changes: team.Changes{Permissions: &team.PermissionsChange{From: team.Permissions{}, To: want.Permissions}},
+		Changes:             team.Changes{Permissions: &team.PermissionsChange{From: team.Permissions{}, To: want.Permissions}},
+		InvitationExpiresAt: want.InvitationExpiresAt,
 	})
 }
 

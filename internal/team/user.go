@@ -101,6 +101,7 @@ const (
 	ActivityContactChanged     ActivityType = "user.contact_changed"
 	ActivityOwnerTransferred   ActivityType = "owner.transferred"
 	ActivityUserActivated      ActivityType = "user.activated"
+	ActivityInvitationResent   ActivityType = "user.invitation_resent"
 )
 
 // ActivityTypes returns every activity type the service can record. What
@@ -109,7 +110,7 @@ const (
 // saying what it sets off.
 func ActivityTypes() []ActivityType {
 	return []ActivityType{ActivityUserAdded, ActivityUserRemoved, ActivityPermissionsChanged, ActivityContactChanged,
-		ActivityOwnerTransferred, ActivityUserActivated}
+		ActivityOwnerTransferred, ActivityUserActivated, ActivityInvitationResent}
 }
 
 // Activity records who did what to whom and when. It is committed in the same
@@ -124,6 +125,12 @@ type Activity struct {
 	Target     Person // the user as it was after the change (before, for removals)
 	At         time.Time
 	Changes    Changes
+	// InvitationExpiresAt is, on an activity that sends a welcome email
+	// (an invite, a resend), until when the invitation it sends is valid:
+	// the email says so (SPEC §5), and it must say what was committed, not
+	// what the user's record says by the time the email goes out. Zero on
+	// every other activity, and on records written before it was kept.
+	InvitationExpiresAt time.Time
 }
 
 // Person is the contact information of a user as recorded in activity.
@@ -225,6 +232,13 @@ type Mutation struct {
 	// otherwise refuses it with *EmailBudgetError, writing nothing. 0: the
 	// change sends no email and is not counted.
 	EmailBudget int
+	// LimitResend marks a resend of the user's invitation, of which SPEC §4
+	// allows one per user every ResendInterval. The store commits it only
+	// while the stored user's InvitationSentAt allows a resend at
+	// Activity.At (ResendAllowed), checked by the same transaction that
+	// writes it, and otherwise refuses it with *ResendTooSoonError, writing
+	// nothing.
+	LimitResend bool
 	// SkipActivity commits the user change without an activity record: a
 	// change nobody acted on (the caller's picture claim changed). The
 	// store still uses Activity.ID as the request's idempotency token.
@@ -234,6 +248,31 @@ type Mutation struct {
 // EmailWindow is the rolling window of a Mutation's EmailBudget (SPEC §4:
 // "in any rolling hour").
 const EmailWindow = time.Hour
+
+// ResendInterval is how long after an invitation was sent the same user's
+// invitation can be sent again (SPEC §4: "at most one resend every 5
+// minutes").
+const ResendInterval = 5 * time.Minute
+
+// NextResendAt is the first instant at which an invitation sent at sentAt
+// can be sent again: ResendInterval after sentAt rounded up to the whole
+// second. Whole seconds make the rule one that a DynamoDB condition decides
+// exactly on the stored RFC 3339 text (internal/dynamo's resendCondition);
+// the interval is therefore at least ResendInterval and less than a second
+// longer.
+func NextResendAt(sentAt time.Time) time.Time {
+	up := sentAt.Truncate(time.Second)
+	if up.Before(sentAt) {
+		up = up.Add(time.Second)
+	}
+	return up.Add(ResendInterval)
+}
+
+// ResendAllowed reports whether an invitation last sent at sentAt (zero:
+// never, or before it was recorded) may be sent again at now.
+func ResendAllowed(sentAt, now time.Time) bool {
+	return sentAt.IsZero() || !now.Before(NextResendAt(sentAt))
+}
 
 // Store is the persistence the Service needs. Implementations must honour
 // every condition of a Mutation atomically.

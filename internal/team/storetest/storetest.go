@@ -126,6 +126,7 @@ func changed(u team.User, edit func(*team.User)) *team.User {
 // return an empty store.
 func Run(t *testing.T, newStore func(t *testing.T) Store) {
 	runOwnerAndTotal(t, newStore)
+	runResend(t, newStore)
 	t.Run("business and users read back as written", func(t *testing.T) {
 		f := newFixture(t, newStore(t), "acme")
 		got, err := f.store.Business(f.ctx, "acme")
