@@ -109,7 +109,8 @@ func TestEachRouteCallsExactlyItsActions(t *testing.T) {
 		team.User{BusinessID: "acme", ID: "usr_owner", Email: "owner@acme.test", Permissions: allTabs, CreatedAt: now, UpdatedAt: now, Version: 1}); err != nil {
 		t.Fatal(err)
 	}
-	api := httpapi.New(team.NewService(store, team.SystemClock{}, team.ULIDSource{}, phone.Normalizer{}),
+	clock := &shiftedClock{}
+	api := httpapi.New(team.NewService(store, clock, team.ULIDSource{}, phone.Normalizer{}),
 		slog.New(slog.NewTextHandler(io.Discard, nil))).Mux()
 
 	// Which route a request takes, by the route table's own patterns.
@@ -127,6 +128,11 @@ func TestEachRouteCallsExactlyItsActions(t *testing.T) {
 	}
 	do := func(t *testing.T, s step) {
 		t.Helper()
+		if s == (step{}) {
+			// A pause: time passes for the service, no request is made.
+			clock.shift(6 * time.Minute)
+			return
+		}
 		req := httptest.NewRequest(s.method, s.path, strings.NewReader(s.body))
 		ctx := httpapi.WithCaller(req.Context(), s.caller)
 		if s.picture != "" {
@@ -191,6 +197,9 @@ func TestEachRouteCallsExactlyItsActions(t *testing.T) {
 		{firstOf(httpapi.OpRemoveUser), "", "DELETE", users + "/" + owner, "", 422},
 		// Resend: an invited manager's first request resends an
 		// invitation (budget shards, a slot); a resend to an active user.
+		// A pause of six minutes ({}), past the one-resend-per-five-minutes
+		// limit that counts the invite itself.
+		{},
 		{firstOf(httpapi.OpResendInvitation), "", "POST", users + "/amy@acme.test/invitation", "", 200},
 		{owner, "https://example.com/k.png", "POST", users + "/" + firstOf(httpapi.OpGetBusiness) + "/invitation", "", 409},
 		// Ownership: an invited manager's first request (not the owner:
@@ -213,4 +222,23 @@ func TestEachRouteCallsExactlyItsActions(t *testing.T) {
 			t.Errorf("%s: the route's DynamoDBActions (-) differ from what its requests need (+):\n%s", r.Operation, diff)
 		}
 	}
+}
+
+// shiftedClock is the system clock moved on by the steps that need time to
+// pass (a resend five minutes after the invite).
+type shiftedClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *shiftedClock) shift(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
+}
+
+func (c *shiftedClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().UTC().Add(c.offset)
 }
