@@ -13,7 +13,8 @@ import (
 
 // metadataContainer bundles all of the metadata-derived lookup state used by
 // the library. The package keeps a single active container (currentMetadata),
-// built from the embedded metadata during init. Bundling the state behind one
+// built from the embedded metadata on first use (fork change, see FORK.md; upstream
+// builds it during init). Bundling the state behind one
 // swappable value is the seam that lets tests run against alternate metadata
 // (e.g. upstream's synthetic PhoneNumberMetadataForTesting data) without
 // changing the public, package-level API.
