@@ -25,7 +25,7 @@ func decodeUser(item map[string]types.AttributeValue) (userRecord, error) {
 		Owner:  d.bool(attrOwner),
 		Status: d.str(attrStatus), InvitationExpiresAt: d.optTime(attrExpiresAt),
 		InvitationSentAt: d.optTime(attrSentAt), ActivatedAt: d.optTime(attrActivatedAt),
-		ProfileImageURL: d.str(attrPicture),
+		ProfileImageURL: d.str(attrPicture), PhoneDisplay: d.str(attrPhoneDisplay),
 	}
 	if err := d.failed(); err != nil {
 		return userRecord{}, err
@@ -44,6 +44,7 @@ func decodeActivity(item map[string]types.AttributeValue) (activityRecord, error
 		PK: d.str(AttrPK), SK: d.str(AttrSK), Entity: d.str(attrEntity),
 		ID: d.str(attrID), BusinessID: d.str(attrBusinessID), Type: d.str(attrType), Actor: d.str(attrActor), ActorID: d.str(attrActorID),
 		At: d.time(attrAt), ByUserPK: d.str(AttrByUserPK), ByTypePK: d.str(AttrByTypePK),
+		InvitationExpiresAt: d.optTime(attrExpiresAt),
 	}
 	if t := d.nested(attrTarget); t != nil {
 		r.Target = personRecord{ID: t.str(attrID), Email: t.str(attrEmail), FirstName: t.str(attrFirstName), LastName: t.str(attrLastName), Phone: t.str(attrPhone)}

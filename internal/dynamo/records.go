@@ -51,6 +51,9 @@ const (
 	attrOwner      = "owner"
 	// attrUsers is a counter shard's part of the business's user count.
 	attrUsers = "users"
+
+	// attrPhoneDisplay is left out of users stored before it existed.
+	attrPhoneDisplay = "phoneDisplay"
 )
 
 // The partition-key attributes of the activity indexes (keys.go builds
@@ -130,6 +133,9 @@ type userRecord struct {
 	InvitationSentAt    *time.Time `dynamodbav:"invitationSentAt,omitempty"`
 	ActivatedAt         *time.Time `dynamodbav:"activatedAt,omitempty"`
 	ProfileImageURL     string     `dynamodbav:"profileImageUrl,omitempty"`
+
+	// PhoneDisplay is absent on users stored before it existed.
+	PhoneDisplay string `dynamodbav:"phoneDisplay,omitempty"`
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -154,7 +160,7 @@ func toUserRecord(u team.User) userRecord {
 		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt, Version: u.Version, Owner: u.IsOwner,
 		Status: string(u.Status), InvitationExpiresAt: timePtr(u.InvitationExpiresAt),
 		InvitationSentAt: timePtr(u.InvitationSentAt), ActivatedAt: timePtr(u.ActivatedAt),
-		ProfileImageURL: u.ProfileImageURL,
+		ProfileImageURL: u.ProfileImageURL, PhoneDisplay: u.PhoneDisplay,
 	}
 }
 
@@ -165,7 +171,7 @@ func (r userRecord) user() team.User {
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Version: r.Version, IsOwner: r.Owner,
 		Status: team.UserStatus(r.Status), InvitationExpiresAt: timeOf(r.InvitationExpiresAt),
 		InvitationSentAt: timeOf(r.InvitationSentAt), ActivatedAt: timeOf(r.ActivatedAt),
-		ProfileImageURL: r.ProfileImageURL,
+		ProfileImageURL: r.ProfileImageURL, PhoneDisplay: r.PhoneDisplay,
 	}
 }
 
@@ -191,6 +197,10 @@ type activityRecord struct {
 	// Changes is left out when nothing changed (removals): an empty map
 	// comes back from DynamoDB Local's stream as a different attribute.
 	Changes *changesRecord `dynamodbav:"changes,omitempty"`
+
+	// InvitationExpiresAt is on activity that invites its target, for the
+	// welcome email (team.Activity.InvitationExpiresAt).
+	InvitationExpiresAt *time.Time `dynamodbav:"invitationExpiresAt,omitempty"`
 }
 
 type personRecord struct {
@@ -233,6 +243,7 @@ func toActivityRecord(a team.Activity) activityRecord {
 		ID: a.ID, BusinessID: a.BusinessID.String(), Type: string(a.Type), Actor: a.Actor, ActorID: a.ActorID,
 		Target: personRecord(a.Target), At: a.At,
 		ByUserPK: activityByUserPK(a.BusinessID, a.Target.ID), ByTypePK: activityByTypePK(a.BusinessID, a.Type),
+		InvitationExpiresAt: timePtr(a.InvitationExpiresAt),
 	}
 	if a.Changes.IsZero() {
 		return r
@@ -256,7 +267,7 @@ func (r activityRecord) activity() team.Activity {
 	}
 	a := team.Activity{
 		ID: r.ID, BusinessID: team.BusinessID(r.BusinessID), Type: team.ActivityType(r.Type), Actor: r.Actor, ActorID: r.ActorID,
-		Target: team.Person(r.Target), At: r.At,
+		Target: team.Person(r.Target), At: r.At, InvitationExpiresAt: timeOf(r.InvitationExpiresAt),
 	}
 	if r.Changes == nil {
 		return a

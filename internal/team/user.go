@@ -56,6 +56,13 @@ type User struct {
 	// names (its picture claim), recorded at activation and kept current by
 	// their requests; "" when no acceptable claim was seen.
 	ProfileImageURL string
+
+	// PhoneDisplay is Phone in international format for people ("+1
+	// 415-555-0100"), computed where the phone is parsed (a write) so that
+	// reads never load the phone library. "" when there is no phone, and
+	// for users stored before the field existed until their contact info
+	// is next changed: reads derive nothing.
+	PhoneDisplay string
 }
 
 // UserStatus is where a user is in the invitation lifecycle (SPEC §2.3).
@@ -124,6 +131,13 @@ type Activity struct {
 	Target     Person // the user as it was after the change (before, for removals)
 	At         time.Time
 	Changes    Changes
+
+	// InvitationExpiresAt is, on an activity that invites its target (an
+	// invite, a manager's change of the target's email), until when the
+	// invitation is valid: the welcome email says so, and reads it here
+	// rather than from the user, who may have changed since. Zero on other
+	// activity and on records written before it was recorded.
+	InvitationExpiresAt time.Time
 }
 
 // Person is the contact information of a user as recorded in activity.
