@@ -35,8 +35,12 @@ func TestLedgerRecordsFirstOutcomeOnce(t *testing.T) {
 		t.Fatalf("fresh state = %+v, %v; want nothing delivered", st, err)
 	}
 	for _, mark := range []func() error{
-		func() error { return ledger.EmailSent(ctx, "acme", act.ID, delivery.EmailWelcomeToTarget, "msg-1", now) },
-		func() error { return ledger.EmailFailed(ctx, "acme", act.ID, delivery.EmailWelcomeToTarget, "too late", now) },
+		func() error {
+			return ledger.EmailSent(ctx, "acme", act.ID, delivery.EmailWelcomeToTarget, "msg-1", now)
+		},
+		func() error {
+			return ledger.EmailFailed(ctx, "acme", act.ID, delivery.EmailWelcomeToTarget, "too late", now)
+		},
 		func() error { return ledger.EventPut(ctx, "acme", act.ID, now) },
 		func() error { return ledger.EventPut(ctx, "acme", act.ID, now) },
 	} {
