@@ -235,6 +235,7 @@ var specStatus = map[string]int{
 	"precondition_failed": http.StatusPreconditionFailed,
 	"payload_too_large":   http.StatusRequestEntityTooLarge,
 	"self_lockout":        http.StatusUnprocessableEntity,
+	"owner_protected":     http.StatusUnprocessableEntity,
 	"rate_limited":        http.StatusTooManyRequests,
 	"internal":            http.StatusInternalServerError,
 	"unavailable":         http.StatusServiceUnavailable,
