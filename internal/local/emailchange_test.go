@@ -29,8 +29,9 @@ func TestEmailChangeSendsOneWelcomeAndOneNotice(t *testing.T) {
 	if moved.Email != newAddress || moved.Status != "invited" || moved.InvitationExpiresAt == nil {
 		t.Errorf("after the change: %+v, want %s, invited, with an expiry", moved, newAddress)
 	}
-	eventually(t, "the welcome email and the notice", func() bool {
-		return len(c.emailsTo(newAddress)) >= 1 && len(c.emailsTo(oldAddress)) >= 2
+	// The consumer sends a record's emails before it puts its event.
+	eventually(t, "the welcome email, the notice and the event", func() bool {
+		return len(c.emailsTo(newAddress)) >= 1 && len(c.emailsTo(oldAddress)) >= 2 && len(c.eventsFor("demo", newAddress)) >= 1
 	})
 	// Give a duplicate every chance to show up before counting.
 	time.Sleep(500 * time.Millisecond)

@@ -22,6 +22,7 @@ import (
 	"github.com/businessapp/usermanagement/internal/lambdaenv/stream"
 	"github.com/businessapp/usermanagement/internal/streamlambda"
 	"github.com/businessapp/usermanagement/internal/streampoll"
+	"github.com/businessapp/usermanagement/internal/team"
 )
 
 // TestEveryFunctionHasASampleEvent checks that events/ holds exactly one
@@ -217,8 +218,20 @@ func TestStreamEventIsWhatTheInviteCommits(t *testing.T) {
 	if !strings.HasPrefix(realUserID, "usr_") {
 		t.Errorf("the committed target id is %q, want a user id", realUserID)
 	}
-	replace := strings.NewReplacer(realID, id, committed.Change.NewImage["at"].String(), at,
-		realUserID, sample.NewImage["target"].Map()["id"].String())
+	pairs := []string{realID, id, committed.Change.NewImage["at"].String(), at,
+		realUserID, sample.NewImage["target"].Map()["id"].String()}
+	// The invitation's expiry, for the welcome email: the commit time plus
+	// the default INVITATION_TTL, in the sample as in the record.
+	if exp, ok := committed.Change.NewImage["invitationExpiresAt"]; ok {
+		committedAt, _ := time.Parse(time.RFC3339Nano, committed.Change.NewImage["at"].String())
+		if got, err := time.Parse(time.RFC3339Nano, exp.String()); err != nil || !got.Equal(committedAt.Add(team.DefaultInvitationTTL)) {
+			t.Errorf("the committed invitationExpiresAt %q is not at + INVITATION_TTL (%v)", exp.String(), err)
+		}
+		if want, ok := sample.NewImage["invitationExpiresAt"]; ok {
+			pairs = append(pairs, exp.String(), want.String())
+		}
+	}
+	replace := strings.NewReplacer(pairs...)
 	toJSON := func(v any) any {
 		raw, err := json.Marshal(v)
 		if err != nil {
