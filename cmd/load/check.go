@@ -27,6 +27,11 @@ type ledger struct {
 	mu       sync.Mutex
 	invites  map[key]int
 	removals map[key]int
+	// emailChanges and notices count a manager's changes of an email by
+	// the new and the old address: each sends a welcome email to the new
+	// one and a notice to the old one (SPEC §2.5).
+	emailChanges map[key]int
+	notices      map[key]int
 	// unsure are users some request to which got no answer: it may or may
 	// not have been applied, so their counts are checked loosely.
 	unsure     map[key]bool
@@ -36,7 +41,7 @@ type ledger struct {
 }
 
 func newLedger() *ledger {
-	return &ledger{invites: map[key]int{}, removals: map[key]int{}, unsure: map[key]bool{},
+	return &ledger{invites: map[key]int{}, removals: map[key]int{}, emailChanges: map[key]int{}, notices: map[key]int{}, unsure: map[key]bool{},
 		races: map[string][2]int{}, pairs: map[string][][2]string{}}
 }
 
@@ -44,6 +49,13 @@ func (l *ledger) invited(business, email string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.invites[key{business, email}]++
+}
+
+func (l *ledger) emailChanged(business, from, to string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.emailChanges[key{business, to}]++
+	l.notices[key{business, from}]++
 }
 
 func (l *ledger) removedUser(business, email string) {
@@ -84,6 +96,11 @@ func (l *ledger) expected() (emails, events int) {
 		emails += n
 	}
 	events = emails
+	for _, counts := range []map[key]int{l.emailChanges, l.notices} {
+		for _, n := range counts {
+			emails += n
+		}
+	}
 	for _, n := range l.removals {
 		events += n
 	}
@@ -200,8 +217,9 @@ func (c *checker) finalState(ctx context.Context) []verdict {
 
 // welcomeEmails checks that every committed invite produced exactly one
 // welcome email: per recipient, as many emails as invites that got 201 (a
-// user removed and invited again gets one per invite), and none to an
-// address of the run that was never invited.
+// user removed and invited again gets one per invite), plus one per
+// committed change of an email to it (a welcome email) or away from it (a
+// notice), and none to an address of the run that was never invited.
 func (c *checker) welcomeEmails(d drainResult) verdict {
 	v := verdict{name: "every committed invite: exactly one welcome email"}
 	if d.err != nil {
@@ -215,8 +233,10 @@ func (c *checker) welcomeEmails(d drainResult) verdict {
 	want := map[string]int{}
 	unsure := map[string]bool{}
 	c.ledger.mu.Lock()
-	for k, n := range c.ledger.invites {
-		want[k.email] += n // an address belongs to one business of the run
+	for _, counts := range []map[key]int{c.ledger.invites, c.ledger.emailChanges, c.ledger.notices} {
+		for k, n := range counts {
+			want[k.email] += n // an address belongs to one business of the run
+		}
 	}
 	for k := range c.ledger.unsure {
 		unsure[k.email] = true

@@ -326,8 +326,12 @@ func (w *worker) changeEmail(ctx context.Context, t *tenant) {
 	r := w.client.call(ctx, "UpdateContact(email)", "PATCH", t.userPath(email, ""), t.token, map[string]any{"email": w.typed(next)})
 	switch r.status {
 	case http.StatusOK:
+		w.ledger.emailChanged(t.id, email, next)
 		t.moved(email, &t.present, nil)
 		t.moved(next, nil, &t.present)
+	case 0:
+		w.ledger.unanswered(t.id, email)
+		w.ledger.unanswered(t.id, next)
 	case http.StatusNotFound:
 		t.moved(email, &t.present, nil)
 	}

@@ -32,7 +32,7 @@ func TestDocumentIsOpenAPI31(t *testing.T) {
 }
 
 const userJSON = `{"id":"usr_01JD8X4B7K9QZ0M5N2P3R4S6T7","email":"ann@example.com","firstName":"Ann","lastName":"Lee","phone":"+14155550100",
-"permissions":["conversations","crm"],"profileImageUrl":null,"invitedBy":"owner@demo.test",
+"phoneDisplay":"+1 415-555-0100","permissions":["conversations","crm"],"profileImageUrl":null,"invitedBy":"owner@demo.test",
 "status":"invited","createdAt":"2026-11-27T10:00:00Z","updatedAt":"2026-11-27T10:00:00Z",
 "invitationExpiresAt":"2026-12-11T10:00:00Z","activatedAt":null,"isOwner":false,"version":1}`
 
@@ -54,6 +54,8 @@ func TestValidateResponse(t *testing.T) {
 		{"an ETag of the version alone", 200, map[string]string{"ETag": `"1"`}, userJSON, false},
 		{"a user without an id", 200, map[string]string{"ETag": `"usr_01JD8X4B7K9QZ0M5N2P3R4S6T7.1"`}, strings.Replace(userJSON, `"id":"usr_01JD8X4B7K9QZ0M5N2P3R4S6T7",`, "", 1), false},
 		{"a missing field", 200, map[string]string{"ETag": `"usr_01JD8X4B7K9QZ0M5N2P3R4S6T7.1"`}, strings.Replace(userJSON, `"profileImageUrl":null,`, "", 1), false},
+		{"no phoneDisplay", 200, map[string]string{"ETag": `"usr_01JD8X4B7K9QZ0M5N2P3R4S6T7.1"`}, strings.Replace(userJSON, `"phoneDisplay":"+1 415-555-0100",`, "", 1), false},
+		{"a null phoneDisplay", 200, map[string]string{"ETag": `"usr_01JD8X4B7K9QZ0M5N2P3R4S6T7.1"`}, strings.Replace(userJSON, `"phoneDisplay":"+1 415-555-0100",`, `"phoneDisplay":null,`, 1), true},
 		{"an extra field", 200, map[string]string{"ETag": `"usr_01JD8X4B7K9QZ0M5N2P3R4S6T7.1"`}, strings.Replace(userJSON, `"version":1`, `"version":1,"role":"admin"`, 1), false},
 		{"a phone not in E.164", 200, map[string]string{"ETag": `"usr_01JD8X4B7K9QZ0M5N2P3R4S6T7.1"`}, strings.Replace(userJSON, `"+14155550100"`, `"(415) 555-0100"`, 1), false},
 		{"an unknown tab", 200, map[string]string{"ETag": `"usr_01JD8X4B7K9QZ0M5N2P3R4S6T7.1"`}, strings.Replace(userJSON, `"crm"`, `"billing"`, 1), false},

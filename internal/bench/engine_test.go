@@ -170,7 +170,7 @@ func (f *fixture) createBusiness(tb testing.TB, id string, users int) {
 // invite through the API would leave it.
 func (f *fixture) user(businessID, email string) team.User {
 	return team.User{BusinessID: team.BusinessID(businessID), ID: "usr_" + email, Email: email, FirstName: "Ann", LastName: "Lee", Phone: "+14155550100",
-		Permissions: team.Permissions{team.TabCRM}, InvitedBy: ownerOf(businessID),
+		PhoneDisplay: "+1 415-555-0100", Permissions: team.Permissions{team.TabCRM}, InvitedBy: ownerOf(businessID),
 		CreatedAt: f.now, UpdatedAt: f.now, Version: 1}
 }
 

@@ -321,14 +321,13 @@ func readCallerAnd(ctx context.Context, f *fixture, businessID string, target *d
 func (f *fixture) activity(tb testing.TB, kind team.ActivityType, u team.User, changes team.Changes) (id string, item map[string]types.AttributeValue) {
 	tb.Helper()
 	id = f.ids.NewID(f.now)
-	var expires time.Time
-	if kind == team.ActivityUserAdded {
-		expires = u.InvitationExpiresAt
-	}
-	item, err := dynamo.ActivityItem(team.Activity{ID: id, BusinessID: u.BusinessID, Type: kind, Actor: ownerOf(u.BusinessID.String()),
+	a := team.Activity{ID: id, BusinessID: u.BusinessID, Type: kind, Actor: ownerOf(u.BusinessID.String()),
 		ActorID: "usr_owner_" + u.BusinessID.String(),
-		Target:  team.Person{ID: u.ID, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Phone: u.Phone}, At: f.now, Changes: changes,
-		InvitationExpiresAt: expires})
+		Target:  team.Person{ID: u.ID, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Phone: u.Phone}, At: f.now, Changes: changes}
+	if kind == team.ActivityUserAdded {
+		a.InvitationExpiresAt = u.InvitationExpiresAt // for the welcome email
+	}
+	item, err := dynamo.ActivityItem(a)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -44,10 +44,12 @@ type Deps struct {
 	IDs team.IDSource
 }
 
-// Consumer delivers a batch of stream records: the welcome email of every
-// invite and the event of every change, each at most once per record as far
-// as the ledger can tell (a crash between the provider accepting and the
-// ledger recording is the only window for a duplicate).
+// Consumer delivers a batch of stream records: the emails the downstream
+// table names (the welcome email of every invite; a welcome email and a
+// notice for a change of email) and the event of every change, each at most
+// once per record as far as the ledger can tell (a crash between the
+// provider accepting and the ledger recording is the only window for a
+// duplicate).
 type Consumer struct {
 	appBaseURL string
 	d          Deps
@@ -122,10 +124,12 @@ func (c *Consumer) poison(ctx context.Context, rec Record) {
 	}
 	now := c.d.Clock.Now()
 	reason := "undecodable activity record: " + err.Error()
-	if err := errors.Join(
-		c.d.Ledger.EmailFailed(ctx, a.BusinessID, a.ID, reason, now),
-		c.d.Ledger.EventFailed(ctx, a.BusinessID, a.ID, reason, now),
-	); err != nil {
+	// The record's type is unknown, so every kind of email is marked.
+	errs := []error{c.d.Ledger.EventFailed(ctx, a.BusinessID, a.ID, reason, now)}
+	for _, kind := range EmailKinds() {
+		errs = append(errs, c.d.Ledger.EmailFailed(ctx, a.BusinessID, a.ID, kind, reason, now))
+	}
+	if err := errors.Join(errs...); err != nil {
 		c.d.Log.ErrorContext(ctx, "could not record an undeliverable record", slog.String("activityId", a.ID), slog.Any("error", err))
 	}
 }
@@ -152,7 +156,10 @@ func (c *Consumer) readStates(ctx context.Context, items []*item) {
 		case states[i].Gone:
 			// The activity record is gone (deleted by hand): there is
 			// nothing left to record delivery on, so deliver nothing.
-			it.state = State{EmailDone: true, EventDone: true}
+			it.state = State{Emails: map[EmailKind]bool{}, EventDone: true}
+			for _, kind := range EmailKinds() {
+				it.state.Emails[kind] = true
+			}
 		default:
 			it.state = states[i]
 		}
@@ -162,22 +169,61 @@ func (c *Consumer) readStates(ctx context.Context, items []*item) {
 // sendEmails sends the batch's emails concurrently: a batch is at most a
 // few records, and sending them one after the other would make the
 // stream's delivery lag grow with every invite in a burst. Which activity
-// sends which email is the downstream table's to say.
+// sends which email is the downstream table's to say. Each email is sent
+// and recorded on its own, so that when one of an activity's two emails
+// fails, the retry sends that one alone.
 func (c *Consumer) sendEmails(ctx context.Context, items []*item) {
 	lookups := &directoryMemo{dir: c.d.Directory, businesses: map[team.BusinessID]*memo[team.Business]{}, users: map[string]*memo[team.User]{}}
-	var wg sync.WaitGroup
+	type send struct {
+		it   *item
+		kind EmailKind
+		done outcome
+		lag  time.Duration
+		err  error
+	}
+	var (
+		wg    sync.WaitGroup
+		sends []*send
+	)
 	for _, it := range items {
-		if it.failed != nil || it.state.EmailDone || !sendsEmail(it.activity.Type, EmailWelcomeToTarget) {
+		if it.failed != nil {
 			continue
 		}
-		wg.Go(func() { c.sendEmail(ctx, lookups, it) })
+		for _, kind := range downstream[it.activity.Type].Emails {
+			if _, ok := kind.recipient(it.activity); !ok || it.state.EmailDone(kind) {
+				continue
+			}
+			s := &send{it: it, kind: kind}
+			sends = append(sends, s)
+			wg.Go(func() { s.done, s.lag, s.err = c.sendEmail(ctx, lookups, it.activity, kind) })
+		}
 	}
 	wg.Wait()
+	// An activity's email outcome, for the logs and metrics, is its worst
+	// email's: failed over rejected over sent; its lag is its last email's.
+	rank := map[outcome]int{outcomeNone: 0, outcomeSent: 1, outcomeRejected: 2, outcomeFailed: 3}
+	for _, s := range sends {
+		if s.err != nil {
+			s.it.failed = errors.Join(s.it.failed, s.err)
+		}
+		switch s.done {
+		case outcomeSent:
+			s.it.emailSent = true
+			s.it.emailLag = max(s.it.emailLag, s.lag)
+		case outcomeRejected:
+			s.it.refused = true
+		}
+		if rank[s.done] > rank[s.it.email] {
+			s.it.email = s.done
+		}
+	}
 }
 
-func (c *Consumer) sendEmail(ctx context.Context, lookups *directoryMemo, it *item) {
-	a := it.activity
-	email, err := c.welcome(ctx, lookups, a)
+// sendEmail sends one email of an activity and records it. It returns what
+// became of the email, how long after the commit SES accepted it, and a
+// retryable failure; a permanent one is recorded and logged instead.
+func (c *Consumer) sendEmail(ctx context.Context, lookups *directoryMemo, a team.Activity, kind EmailKind) (outcome, time.Duration, error) {
+	email, err := c.render(ctx, lookups, a, kind)
 	var id string
 	if err == nil {
 		id, err = c.d.Mailer.Send(ctx, email)
@@ -185,24 +231,29 @@ func (c *Consumer) sendEmail(ctx context.Context, lookups *directoryMemo, it *it
 	now := c.d.Clock.Now()
 	switch {
 	case err == nil:
-		it.email, it.emailLag = outcomeSent, now.Sub(a.At)
-		it.emailSent = true
-		if err := c.d.Ledger.EmailSent(ctx, a.BusinessID, a.ID, id, now); err != nil {
+		if err := c.d.Ledger.EmailSent(ctx, a.BusinessID, a.ID, kind, id, now); err != nil {
 			// The email went out but is not recorded: the retry may send
 			// it once more, the one duplicate I6 allows.
-			it.failed = fmt.Errorf("record sent email: %w", err)
+			return outcomeSent, now.Sub(a.At), fmt.Errorf("record sent %s email: %w", kind, err)
 		}
+		return outcomeSent, now.Sub(a.At), nil
 	case errors.Is(err, ErrPermanent):
-		it.email = outcomeRejected
-		c.d.Log.ErrorContext(ctx, "welcome email refused for good", slog.String("activityId", a.ID), slog.Any("error", err))
-		it.refused = true
-		if err := c.d.Ledger.EmailFailed(ctx, a.BusinessID, a.ID, err.Error(), now); err != nil {
-			it.failed = fmt.Errorf("record email failure: %w", err)
+		c.d.Log.ErrorContext(ctx, "email refused for good", slog.String("activityId", a.ID), slog.String("kind", string(kind)), slog.Any("error", err))
+		if err := c.d.Ledger.EmailFailed(ctx, a.BusinessID, a.ID, kind, err.Error(), now); err != nil {
+			return outcomeRejected, 0, fmt.Errorf("record %s email failure: %w", kind, err)
 		}
+		return outcomeRejected, 0, nil
 	default:
-		it.email = outcomeFailed
-		it.failed = fmt.Errorf("send welcome email: %w", err)
+		return outcomeFailed, 0, fmt.Errorf("send %s email: %w", kind, err)
 	}
+}
+
+// render renders the email of the kind for the activity.
+func (c *Consumer) render(ctx context.Context, lookups *directoryMemo, a team.Activity, kind EmailKind) (WelcomeEmail, error) {
+	if kind.IsWelcome() {
+		return c.welcome(ctx, lookups, a)
+	}
+	return c.notice(ctx, lookups, a)
 }
 
 // memo is one lookup of a batch, made once however many records need it.
@@ -265,6 +316,30 @@ func (c *Consumer) welcome(ctx context.Context, lookups *directoryMemo, a team.A
 		return WelcomeEmail{}, fmt.Errorf("read inviter: %w", err)
 	}
 	return RenderWelcome(c.appBaseURL, biz, inviter, a.Target, a.InvitationExpiresAt)
+}
+
+// notice renders the notice to the old address of a change of email,
+// looking up the business and the name of who changed it. Like the
+// inviter, someone removed since is named by their email.
+func (c *Consumer) notice(ctx context.Context, lookups *directoryMemo, a team.Activity) (WelcomeEmail, error) {
+	if a.Changes.Email == nil {
+		return WelcomeEmail{}, fmt.Errorf("%w: activity %s changed no email", ErrPermanent, a.ID)
+	}
+	biz, err := lookups.business(ctx, a.BusinessID)
+	if errors.Is(err, team.ErrNotFound) {
+		return WelcomeEmail{}, fmt.Errorf("%w: business %s does not exist", ErrPermanent, a.BusinessID)
+	}
+	if err != nil {
+		return WelcomeEmail{}, fmt.Errorf("read business: %w", err)
+	}
+	changer, err := lookups.user(ctx, a.BusinessID, a.Actor)
+	if errors.Is(err, team.ErrNotFound) {
+		changer, err = team.User{Email: a.Actor}, nil
+	}
+	if err != nil {
+		return WelcomeEmail{}, fmt.Errorf("read who changed the email: %w", err)
+	}
+	return RenderNotice(biz, changer, a.Target, a.Changes.Email.From)
 }
 
 func (c *Consumer) putEvents(ctx context.Context, items []*item) {

@@ -25,18 +25,30 @@ func (fixedClock) Now() time.Time { return t0 }
 // ledger is an in-memory delivery.Ledger.
 type ledger struct {
 	mu     sync.Mutex
-	emails map[string]string // activity id → "sent:<message id>" or "failed:<reason>"
+	emails map[string]string // activity id + "/" + email kind → "sent:<message id>" or "failed:<reason>"
 	events map[string]string
 }
 
 func newLedger() *ledger { return &ledger{emails: map[string]string{}, events: map[string]string{}} }
 
+func emailKey(id string, kind delivery.EmailKind) string { return id + "/" + string(kind) }
+
+// email returns the mark of one email of an activity ("" when none).
+func (l *ledger) email(id string, kind delivery.EmailKind) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.emails[emailKey(id, kind)]
+}
+
 func (l *ledger) State(_ context.Context, _ team.BusinessID, id string) (delivery.State, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	_, email := l.emails[id]
-	_, event := l.events[id]
-	return delivery.State{EmailDone: email, EventDone: event}, nil
+	st := delivery.State{Emails: map[delivery.EmailKind]bool{}}
+	for _, kind := range delivery.EmailKinds() {
+		_, st.Emails[kind] = l.emails[emailKey(id, kind)]
+	}
+	_, st.EventDone = l.events[id]
+	return st, nil
 }
 
 func (l *ledger) States(ctx context.Context, refs []delivery.ActivityRef) ([]delivery.State, error) {
@@ -56,11 +68,11 @@ func (l *ledger) set(m map[string]string, id, v string) error {
 	return nil
 }
 
-func (l *ledger) EmailSent(_ context.Context, _ team.BusinessID, id, msg string, _ time.Time) error {
-	return l.set(l.emails, id, "sent:"+msg)
+func (l *ledger) EmailSent(_ context.Context, _ team.BusinessID, id string, kind delivery.EmailKind, msg string, _ time.Time) error {
+	return l.set(l.emails, emailKey(id, kind), "sent:"+msg)
 }
-func (l *ledger) EmailFailed(_ context.Context, _ team.BusinessID, id, reason string, _ time.Time) error {
-	return l.set(l.emails, id, "failed:"+reason)
+func (l *ledger) EmailFailed(_ context.Context, _ team.BusinessID, id string, kind delivery.EmailKind, reason string, _ time.Time) error {
+	return l.set(l.emails, emailKey(id, kind), "failed:"+reason)
 }
 func (l *ledger) EventPut(_ context.Context, _ team.BusinessID, id string, _ time.Time) error {
 	return l.set(l.events, id, "put")
@@ -86,16 +98,23 @@ func (directory) User(_ context.Context, _ team.BusinessID, email string) (team.
 	return team.User{Email: email, FirstName: "Olive", LastName: "Owner"}, nil
 }
 
-// mailer records what it sends; each call first consumes a scripted error.
+// mailer records what it sends; each call first consumes a scripted error,
+// then asks refuse, when set, whether to fail the email.
 type mailer struct {
 	mu     sync.Mutex
 	script []error
+	refuse func(delivery.WelcomeEmail) error
 	sent   []delivery.WelcomeEmail
 }
 
 func (m *mailer) Send(_ context.Context, e delivery.WelcomeEmail) (string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.refuse != nil {
+		if err := m.refuse(e); err != nil {
+			return "", err
+		}
+	}
 	if len(m.script) > 0 {
 		err := m.script[0]
 		m.script = m.script[1:]
@@ -305,8 +324,13 @@ func TestPoisonRecordIsRecordedAndDoesNotBlockTheBatch(t *testing.T) {
 	if len(w.mailer.sent) != 2 || len(w.publisher.accepted) != 2 {
 		t.Errorf("%d emails, %d events; want the two good records delivered", len(w.mailer.sent), len(w.publisher.accepted))
 	}
-	if !strings.HasPrefix(w.ledger.emails["bad"], "failed:") || !strings.HasPrefix(w.ledger.events["bad"], "failed:") {
-		t.Errorf("poison record marks = %q / %q, want both recorded as failed", w.ledger.emails["bad"], w.ledger.events["bad"])
+	for _, kind := range delivery.EmailKinds() {
+		if !strings.HasPrefix(w.ledger.email("bad", kind), "failed:") {
+			t.Errorf("poison record's %s mark = %q, want it recorded as failed", kind, w.ledger.email("bad", kind))
+		}
+	}
+	if !strings.HasPrefix(w.ledger.events["bad"], "failed:") {
+		t.Errorf("poison record's event mark = %q, want it recorded as failed", w.ledger.events["bad"])
 	}
 	if !strings.Contains(w.log.String(), "undeliverable stream record") {
 		t.Errorf("the poison record was not logged: %s", w.log)
@@ -323,8 +347,8 @@ func TestPermanentRejectionIsRecordedNotRetried(t *testing.T) {
 	if got := w.handle(t, b); len(got) != 0 {
 		t.Fatalf("failures = %v, want none for permanent rejections", got)
 	}
-	if !strings.Contains(w.ledger.emails["a1"], "MessageRejected") || !strings.Contains(w.ledger.events["a1"], "MalformedDetail") {
-		t.Errorf("marks = %q / %q, want the reasons recorded", w.ledger.emails["a1"], w.ledger.events["a1"])
+	if mark := w.ledger.email("a1", delivery.EmailWelcomeToTarget); !strings.Contains(mark, "MessageRejected") || !strings.Contains(w.ledger.events["a1"], "MalformedDetail") {
+		t.Errorf("marks = %q / %q, want the reasons recorded", mark, w.ledger.events["a1"])
 	}
 	w.handle(t, b)
 	if len(w.mailer.script) != 0 || len(w.mailer.sent) != 0 {

@@ -2,14 +2,17 @@ package delivery_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/businessapp/usermanagement/internal/delivery"
 	"github.com/businessapp/usermanagement/internal/team"
 )
 
 // sendableEmails are the email kinds the consumer knows how to send.
-var sendableEmails = []delivery.EmailKind{delivery.EmailWelcomeToTarget}
+var sendableEmails = []delivery.EmailKind{delivery.EmailWelcomeToTarget, delivery.EmailWelcomeToNewAddress, delivery.EmailNoticeToOldAddress}
 
 // TestEveryActivityTypeHasADownstreamRow enumerates every activity type the
 // domain can record (team.ActivityTypes, which team's tests hold to the
@@ -40,8 +43,17 @@ func TestEveryActivityTypeHasADownstreamRow(t *testing.T) {
 			if row.Emails == nil {
 				t.Errorf("the row of %s does not say which emails it sends (use an empty list for none)", typ)
 			}
-			if len(row.Emails) > 1 {
-				t.Errorf("the row of %s sends %d emails; the ledger records one email per activity", typ, len(row.Emails))
+			welcomes := 0
+			for _, kind := range row.Emails {
+				if kind.IsWelcome() {
+					welcomes++
+				}
+			}
+			if welcomes > 1 {
+				t.Errorf("the row of %s sends %d welcome emails; an activity invites its target once", typ, welcomes)
+			}
+			if len(slices.Compact(slices.Sorted(slices.Values(row.Emails)))) != len(row.Emails) {
+				t.Errorf("the row of %s names an email twice: %v", typ, row.Emails)
 			}
 			for _, kind := range row.Emails {
 				if !slices.Contains(sendableEmails, kind) {
@@ -52,9 +64,10 @@ func TestEveryActivityTypeHasADownstreamRow(t *testing.T) {
 	}
 }
 
-// TestConsumerFollowsTheDownstreamTable delivers one activity of every type
-// and checks that the consumer puts the event and sends the emails its row
-// names, and nothing else.
+// TestConsumerFollowsTheDownstreamTable delivers the fullest activity of
+// every type (a contact change that changes the email) and checks that the
+// consumer puts the event and sends the emails its row names, each to its
+// recipient and recorded under its own kind, and nothing else.
 func TestConsumerFollowsTheDownstreamTable(t *testing.T) {
 	for _, typ := range team.ActivityTypes() {
 		t.Run(string(typ), func(t *testing.T) {
@@ -62,7 +75,11 @@ func TestConsumerFollowsTheDownstreamTable(t *testing.T) {
 			if !ok {
 				t.Fatalf("no row for %s", typ)
 			}
-			b := newBatch().add(activity("a1", typ, "ann@acme.test"))
+			a := activity("a1", typ, "ann@acme.test")
+			if typ == team.ActivityContactChanged {
+				a.Changes.Email = &team.FieldChange{From: "ann@old.test", To: "ann@acme.test"}
+			}
+			b := newBatch().add(a)
 			w := newWorld()
 			if got := w.handle(t, b); len(got) != 0 {
 				t.Fatalf("failures = %v", got)
@@ -73,13 +90,23 @@ func TestConsumerFollowsTheDownstreamTable(t *testing.T) {
 			if len(w.mailer.sent) != len(row.Emails) {
 				t.Fatalf("%d emails sent, want %d (%v)", len(w.mailer.sent), len(row.Emails), row.Emails)
 			}
-			for i, kind := range row.Emails {
-				if kind == delivery.EmailWelcomeToTarget && w.mailer.sent[i].To != "ann@acme.test" {
-					t.Errorf("the welcome email went to %s, want the target ann@acme.test", w.mailer.sent[i].To)
+			// The emails go out concurrently: compare recipients as sets.
+			var want, got []string
+			for _, kind := range row.Emails {
+				to := "ann@acme.test"
+				if kind == delivery.EmailNoticeToOldAddress {
+					to = "ann@old.test"
+				}
+				want = append(want, to)
+				if mark := w.ledger.email("a1", kind); !strings.HasPrefix(mark, "sent:") {
+					t.Errorf("the %s email's mark = %q, want it recorded as sent", kind, mark)
 				}
 			}
-			if st := w.ledger.emails["a1"]; (st != "") != (len(row.Emails) > 0) {
-				t.Errorf("email mark = %q with %d emails to send", st, len(row.Emails))
+			for _, e := range w.mailer.sent {
+				got = append(got, e.To)
+			}
+			if diff := cmp.Diff(slices.Sorted(slices.Values(want)), slices.Sorted(slices.Values(got))); diff != "" {
+				t.Errorf("recipients (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -83,7 +83,8 @@ type Publisher interface {
 	Publish(ctx context.Context, events []Event) ([]error, error)
 }
 
-// WelcomeEmail is a rendered welcome email.
+// WelcomeEmail is a rendered email: a welcome email, or a notice, which has
+// the same parts.
 type WelcomeEmail struct {
 	To      string
 	Subject string
@@ -105,7 +106,9 @@ type Directory interface {
 
 // State is what has been delivered for one activity record.
 type State struct {
-	EmailDone bool // sent, or permanently failed and recorded
+	// Emails holds the kinds of email done: sent, or permanently failed
+	// and recorded.
+	Emails    map[EmailKind]bool
 	EventDone bool // put, or permanently failed and recorded
 	// Gone is set by Ledger.States for an activity whose record no
 	// longer exists.
@@ -118,8 +121,13 @@ type ActivityRef struct {
 	ActivityID string
 }
 
+// EmailDone reports whether the email of the kind is done.
+func (s State) EmailDone(kind EmailKind) bool { return s.Emails[kind] }
+
 // Ledger records delivery on the activity record itself, with conditional
-// writes, so that a batch delivered twice sends nothing twice.
+// writes, so that a batch delivered twice sends nothing twice. Each kind of
+// email is recorded apart: one activity may send two (a welcome email and
+// a notice), and one failing must not send the other again.
 type Ledger interface {
 	// State returns what has been delivered for the activity (read
 	// consistently). Errors: team.ErrNotFound when the record is gone.
@@ -130,10 +138,12 @@ type Ledger interface {
 	// activity whose record is gone has Gone set. Errors: the store's
 	// read errors, for the whole call.
 	States(ctx context.Context, refs []ActivityRef) ([]State, error)
-	// EmailSent records that the email went out with messageID.
-	EmailSent(ctx context.Context, businessID team.BusinessID, activityID, messageID string, at time.Time) error
-	// EmailFailed records a permanent email failure and why.
-	EmailFailed(ctx context.Context, businessID team.BusinessID, activityID, reason string, at time.Time) error
+	// EmailSent records that the email of the kind went out with
+	// messageID.
+	EmailSent(ctx context.Context, businessID team.BusinessID, activityID string, kind EmailKind, messageID string, at time.Time) error
+	// EmailFailed records a permanent failure of the email of the kind,
+	// and why.
+	EmailFailed(ctx context.Context, businessID team.BusinessID, activityID string, kind EmailKind, reason string, at time.Time) error
 	// EventPut records that the event was accepted by the bus.
 	EventPut(ctx context.Context, businessID team.BusinessID, activityID string, at time.Time) error
 	// EventFailed records a permanent event failure and why.

@@ -19,8 +19,11 @@ type BacklogQuery struct {
 	// Since and Until bound when the activities were committed: Since
 	// inclusive, Until exclusive. A zero time leaves that end open.
 	Since, Until time.Time
-	// EmailTypes are the activity types that send an email: such an
-	// activity is undelivered while its email is not recorded as done.
+	// EmailTypes are the activity types that send their target a welcome
+	// email: such an activity is undelivered while its email is not
+	// recorded as done. A record that changes an email (changes.email) is
+	// undelivered while its welcome to the new address or its notice to
+	// the old one is not.
 	// Every activity is undelivered while its event is not. Redeliver
 	// sets it from the downstream table.
 	EmailTypes []team.ActivityType
@@ -140,7 +143,11 @@ func businessOf(r Record) team.BusinessID { return r.Activity.BusinessID }
 func emailTypes() []team.ActivityType {
 	var out []team.ActivityType
 	for _, t := range slices.Sorted(maps.Keys(downstream)) {
-		if len(downstream[t].Emails) > 0 {
+		// The welcome to the activity's target is due on every record of
+		// its types; the two emails of a change of email are due only on
+		// records that change the email, which the backlog finds by
+		// their changes.email (BacklogQuery.EmailTypes).
+		if slices.Contains(downstream[t].Emails, EmailWelcomeToTarget) {
 			out = append(out, t)
 		}
 	}

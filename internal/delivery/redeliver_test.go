@@ -32,7 +32,7 @@ func (b *backlog) Undelivered(_ context.Context, q delivery.BacklogQuery, page f
 				continue
 			}
 			st, _ := b.ledger.State(context.Background(), a.BusinessID, a.ID)
-			if !st.EventDone || (slices.Contains(q.EmailTypes, a.Type) && !st.EmailDone) {
+			if !st.EventDone || (slices.Contains(q.EmailTypes, a.Type) && !st.EmailDone(delivery.EmailWelcomeToTarget)) {
 				due = append(due, delivery.Record{ID: a.ID, Activity: a})
 			}
 		}

@@ -73,7 +73,11 @@ func (b *Backlog) Undelivered(ctx context.Context, q delivery.BacklogQuery, page
 // undelivered is the filter of records whose event, or whose due email,
 // is not recorded as done (delivered or refused for good).
 func undelivered(emailTypes []team.ActivityType) expression.ConditionBuilder {
-	cond := expression.AttributeNotExists(expression.Name(attrEventStatus))
+	// A change of email sends a welcome to the new address (under the
+	// welcome's mark) and a notice to the old one (under its own).
+	emailChanged := expression.AttributeExists(expression.Name(attrChanges + "." + attrEmail)).And(
+		expression.AttributeNotExists(expression.Name(attrEmailStatus)).Or(expression.AttributeNotExists(expression.Name(attrNoticeStatus))))
+	cond := expression.AttributeNotExists(expression.Name(attrEventStatus)).Or(emailChanged)
 	if len(emailTypes) == 0 {
 		return cond
 	}

@@ -71,13 +71,13 @@ func TestBacklogFindsUndeliveredActivityInTheTable(t *testing.T) {
 	// Everything about ann went out; bo's event went out but not his
 	// email; cy's permission change sends no email and its event went out;
 	// di's email went out but not the event.
-	mustMark(ledger.EmailSent(ctx, "acme", acts["ann"].ID, "m1", t0))
+	mustMark(ledger.EmailSent(ctx, "acme", acts["ann"].ID, delivery.EmailWelcomeToTarget, "m1", t0))
 	mustMark(ledger.EventPut(ctx, "acme", acts["ann"].ID, t0))
 	mustMark(ledger.EventPut(ctx, "acme", acts["bo"].ID, t0))
 	mustMark(ledger.EventPut(ctx, "acme", acts["cy"].ID, t0))
-	mustMark(ledger.EmailSent(ctx, "acme", acts["di"].ID, "m2", t0))
+	mustMark(ledger.EmailSent(ctx, "acme", acts["di"].ID, delivery.EmailWelcomeToTarget, "m2", t0))
 	// Everything about fay was refused for good: done, not retried.
-	mustMark(ledger.EmailFailed(ctx, "globex", acts["fay"].ID, "rejected", t0))
+	mustMark(ledger.EmailFailed(ctx, "globex", acts["fay"].ID, delivery.EmailWelcomeToTarget, "rejected", t0))
 	mustMark(ledger.EventFailed(ctx, "globex", acts["fay"].ID, "rejected", t0))
 
 	found := func(q delivery.BacklogQuery) [][]string {

@@ -25,7 +25,7 @@ func decodeUser(item map[string]types.AttributeValue) (userRecord, error) {
 		Owner:  d.bool(attrOwner),
 		Status: d.str(attrStatus), InvitationExpiresAt: d.optTime(attrExpiresAt),
 		InvitationSentAt: d.optTime(attrSentAt), ActivatedAt: d.optTime(attrActivatedAt),
-		ProfileImageURL: d.str(attrPicture),
+		ProfileImageURL: d.str(attrPicture), PhoneDisplay: d.str(attrPhoneDisplay),
 	}
 	if err := d.failed(); err != nil {
 		return userRecord{}, err

@@ -21,6 +21,11 @@ func TestDecodeUserMatchesAttributeValue(t *testing.T) {
 			CreatedAt: at, UpdatedAt: at.Add(time.Hour), Version: 42},
 		"no optional fields": {BusinessID: "acme", Email: "bob@example.com", CreatedAt: at, UpdatedAt: at, Version: 1},
 		"no permissions":     {BusinessID: "acme", Email: "cy@example.com", Permissions: team.Permissions{}, CreatedAt: at, UpdatedAt: at, Version: 2},
+		"invited, with every field": {BusinessID: "acme", ID: "usr_01J0000000000000000000000G", Email: "gus@example.com",
+			Phone: "+14155550100", PhoneDisplay: "+1 415-555-0100", Permissions: team.Permissions{team.TabCRM},
+			CreatedAt: at, UpdatedAt: at, Version: 3, IsOwner: true, Status: team.StatusInvited,
+			InvitationExpiresAt: at.Add(14 * 24 * time.Hour), InvitationSentAt: at, ActivatedAt: at.Add(-time.Hour),
+			ProfileImageURL: "https://pics.example/gus.png"},
 	}
 	items := map[string]map[string]types.AttributeValue{}
 	for name, u := range written {
@@ -37,6 +42,7 @@ func TestDecodeUserMatchesAttributeValue(t *testing.T) {
 		"firstName": &types.AttributeValueMemberNULL{Value: true}, "permissions": &types.AttributeValueMemberNULL{Value: true}}
 	items["unix time"] = map[string]types.AttributeValue{"createdAt": &types.AttributeValueMemberN{Value: "1790000000"}}
 	items["empty"] = map[string]types.AttributeValue{}
+	items["NULL phoneDisplay"] = map[string]types.AttributeValue{"phone": s("+14155550100"), "phoneDisplay": &types.AttributeValueMemberNULL{Value: true}}
 	items["numbers where strings are"] = map[string]types.AttributeValue{"email": &types.AttributeValueMemberN{Value: "1"},
 		"permissions": &types.AttributeValueMemberNS{Value: []string{"2"}}}
 	items["numbers in a list of tabs"] = map[string]types.AttributeValue{
@@ -99,6 +105,10 @@ func TestDecodeActivityMatchesAttributeValue(t *testing.T) {
 		// With the target's id, the record carries the ByUser index key too.
 		"target with an id": {ID: "01J0000000000000000000000E", BusinessID: "acme", Type: team.ActivityUserAdded, Actor: "owner@acme.test",
 			Target: team.Person{ID: "usr_01J0000000000000000000000F", Email: "cy@example.com"}, At: at},
+		// An email change invites again: the record says until when.
+		"email change with an expiry": {ID: "01J0000000000000000000000H", BusinessID: "acme", Type: team.ActivityContactChanged, Actor: "owner@acme.test",
+			Target: ann, At: at, Changes: team.Changes{Email: &team.FieldChange{From: "anne@example.com", To: "ann@example.com"}},
+			InvitationExpiresAt: at.Add(14 * 24 * time.Hour)},
 	}
 	items := map[string]map[string]types.AttributeValue{}
 	for name, a := range written {
@@ -135,6 +145,7 @@ func TestDecodeActivityRefusesWrongTypes(t *testing.T) {
 	for name, item := range map[string]map[string]types.AttributeValue{
 		"string as target":      {"target": s("ann@example.com")},
 		"bad time":              {"at": s("now")},
+		"bad expiry":            {"invitationExpiresAt": s("soon")},
 		"map as a target email": {"target": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"email": &types.AttributeValueMemberM{}}}},
 		"string as a change":    {"changes": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"email": s("x")}}},
 		"bool in permissions": {"changes": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{

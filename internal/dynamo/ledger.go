@@ -26,7 +26,34 @@ const (
 	attrEventStatus    = "eventStatus" // "put" or "failed"
 	attrEventAt        = "eventAt"
 	attrEventError     = "eventError"
+	// The notice to an old address after a change of email.
+	attrNoticeStatus    = "noticeStatus" // "sent" or "failed"
+	attrNoticeMessageID = "noticeMessageId"
+	attrNoticeAt        = "noticeAt"
+	attrNoticeError     = "noticeError"
 )
+
+// emailMark names the attributes that record one kind of email.
+type emailMark struct{ status, messageID, at, reason string }
+
+// emailMarks are where each kind of email is recorded. An activity sends at
+// most one welcome email, so the welcome kinds share the mark the ledger
+// kept before it told kinds apart: records delivered before stay
+// delivered. TestEveryEmailKindHasItsOwnMark holds every kind of
+// delivery.EmailKinds to a mark, distinct within each activity's emails.
+var emailMarks = map[delivery.EmailKind]emailMark{
+	delivery.EmailWelcomeToTarget:     {attrEmailStatus, attrEmailMessageID, attrEmailAt, attrEmailError},
+	delivery.EmailWelcomeToNewAddress: {attrEmailStatus, attrEmailMessageID, attrEmailAt, attrEmailError},
+	delivery.EmailNoticeToOldAddress:  {attrNoticeStatus, attrNoticeMessageID, attrNoticeAt, attrNoticeError},
+}
+
+func markOf(kind delivery.EmailKind) (emailMark, error) {
+	m, ok := emailMarks[kind]
+	if !ok {
+		return emailMark{}, fmt.Errorf("dynamo: no delivery mark for email kind %q", kind)
+	}
+	return m, nil
+}
 
 // LedgerClient is the part of the DynamoDB API the ledger uses.
 type LedgerClient interface {
@@ -55,8 +82,8 @@ func (l *Ledger) State(ctx context.Context, businessID team.BusinessID, activity
 	out, err := l.client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: &l.table, Key: key(businessPK(businessID), activitySK(activityID)),
 		ConsistentRead:           aws.Bool(true),
-		ProjectionExpression:     aws.String("#e, #v"),
-		ExpressionAttributeNames: map[string]string{"#e": attrEmailStatus, "#v": attrEventStatus},
+		ProjectionExpression:     aws.String("#e, #n, #v"),
+		ExpressionAttributeNames: map[string]string{"#e": attrEmailStatus, "#n": attrNoticeStatus, "#v": attrEventStatus},
 	})
 	if err != nil {
 		return delivery.State{}, fmt.Errorf("dynamo: delivery state: %w", requestError(err))
@@ -64,13 +91,24 @@ func (l *Ledger) State(ctx context.Context, businessID team.BusinessID, activity
 	if out.Item == nil {
 		return delivery.State{}, fmt.Errorf("dynamo: delivery state: %w", team.ErrNotFound)
 	}
-	_, email := out.Item[attrEmailStatus]
-	_, event := out.Item[attrEventStatus]
-	return delivery.State{EmailDone: email, EventDone: event}, nil
+	return stateOf(out.Item), nil
 }
 
 // maxBatchGet is the most keys one BatchGetItem may ask for.
 const maxBatchGet = 100
+
+// stateOf reads the delivery marks of an activity item: the kinds of email
+// done (only those) and whether the event is.
+func stateOf(item map[string]types.AttributeValue) delivery.State {
+	st := delivery.State{Emails: map[delivery.EmailKind]bool{}}
+	for kind, m := range emailMarks {
+		if _, done := item[m.status]; done {
+			st.Emails[kind] = true
+		}
+	}
+	_, st.EventDone = item[attrEventStatus]
+	return st
+}
 
 // maxUnprocessedRounds bounds how often States asks again for keys that
 // DynamoDB left unprocessed (it does so when throttled); after that the
@@ -99,8 +137,8 @@ func (l *Ledger) States(ctx context.Context, refs []delivery.ActivityRef) ([]del
 		}
 		pending := map[string]types.KeysAndAttributes{l.table: {
 			Keys: request, ConsistentRead: aws.Bool(true),
-			ProjectionExpression:     aws.String("#pk, #sk, #e, #v"),
-			ExpressionAttributeNames: map[string]string{"#pk": AttrPK, "#sk": AttrSK, "#e": attrEmailStatus, "#v": attrEventStatus},
+			ProjectionExpression:     aws.String("#pk, #sk, #e, #n, #v"),
+			ExpressionAttributeNames: map[string]string{"#pk": AttrPK, "#sk": AttrSK, "#e": attrEmailStatus, "#n": attrNoticeStatus, "#v": attrEventStatus},
 		}}
 		for round := 0; len(pending) > 0; round++ {
 			if round == maxUnprocessedRounds {
@@ -119,10 +157,8 @@ func (l *Ledger) States(ctx context.Context, refs []delivery.ActivityRef) ([]del
 				return nil, fmt.Errorf("dynamo: delivery states: %w", requestError(err))
 			}
 			for _, item := range res.Responses[l.table] {
-				_, email := item[attrEmailStatus]
-				_, event := item[attrEventStatus]
 				for _, i := range index[[2]string{stringAttribute(item, AttrPK), stringAttribute(item, AttrSK)}] {
-					out[i] = delivery.State{EmailDone: email, EventDone: event}
+					out[i] = stateOf(item)
 				}
 			}
 			pending = res.UnprocessedKeys
@@ -132,16 +168,24 @@ func (l *Ledger) States(ctx context.Context, refs []delivery.ActivityRef) ([]del
 }
 
 // EmailSent implements delivery.Ledger.
-func (l *Ledger) EmailSent(ctx context.Context, businessID team.BusinessID, activityID, messageID string, at time.Time) error {
-	return l.mark(ctx, businessID, activityID, attrEmailStatus, map[string]any{
-		attrEmailStatus: "sent", attrEmailMessageID: messageID, attrEmailAt: at,
+func (l *Ledger) EmailSent(ctx context.Context, businessID team.BusinessID, activityID string, kind delivery.EmailKind, messageID string, at time.Time) error {
+	m, err := markOf(kind)
+	if err != nil {
+		return err
+	}
+	return l.mark(ctx, businessID, activityID, m.status, map[string]any{
+		m.status: "sent", m.messageID: messageID, m.at: at,
 	})
 }
 
 // EmailFailed implements delivery.Ledger.
-func (l *Ledger) EmailFailed(ctx context.Context, businessID team.BusinessID, activityID, reason string, at time.Time) error {
-	return l.mark(ctx, businessID, activityID, attrEmailStatus, map[string]any{
-		attrEmailStatus: "failed", attrEmailError: truncate(reason), attrEmailAt: at,
+func (l *Ledger) EmailFailed(ctx context.Context, businessID team.BusinessID, activityID string, kind delivery.EmailKind, reason string, at time.Time) error {
+	m, err := markOf(kind)
+	if err != nil {
+		return err
+	}
+	return l.mark(ctx, businessID, activityID, m.status, map[string]any{
+		m.status: "failed", m.reason: truncate(reason), m.at: at,
 	})
 }
 

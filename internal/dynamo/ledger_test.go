@@ -12,7 +12,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/businessapp/usermanagement/internal/delivery"
-
 	"github.com/businessapp/usermanagement/internal/dynamo"
 	"github.com/businessapp/usermanagement/internal/dynamo/dynamotest"
 	"github.com/businessapp/usermanagement/internal/team"
@@ -34,12 +33,16 @@ func TestLedgerRecordsFirstOutcomeOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, err := ledger.State(ctx, "acme", act.ID)
-	if err != nil || st.EmailDone || st.EventDone {
+	if err != nil || st.EmailDone(delivery.EmailWelcomeToTarget) || st.EventDone {
 		t.Fatalf("fresh state = %+v, %v; want nothing delivered", st, err)
 	}
 	for _, mark := range []func() error{
-		func() error { return ledger.EmailSent(ctx, "acme", act.ID, "msg-1", now) },
-		func() error { return ledger.EmailFailed(ctx, "acme", act.ID, "too late", now) },
+		func() error {
+			return ledger.EmailSent(ctx, "acme", act.ID, delivery.EmailWelcomeToTarget, "msg-1", now)
+		},
+		func() error {
+			return ledger.EmailFailed(ctx, "acme", act.ID, delivery.EmailWelcomeToTarget, "too late", now)
+		},
 		func() error { return ledger.EventPut(ctx, "acme", act.ID, now) },
 		func() error { return ledger.EventPut(ctx, "acme", act.ID, now) },
 	} {
@@ -48,7 +51,7 @@ func TestLedgerRecordsFirstOutcomeOnce(t *testing.T) {
 		}
 	}
 	st, err = ledger.State(ctx, "acme", act.ID)
-	if err != nil || !st.EmailDone || !st.EventDone {
+	if err != nil || !st.EmailDone(delivery.EmailWelcomeToTarget) || !st.EventDone {
 		t.Fatalf("state = %+v, %v; want both done", st, err)
 	}
 	out, err := client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true),
@@ -88,9 +91,10 @@ func TestLedgerReadsABatchsStates(t *testing.T) {
 		if err := store.Apply(ctx, team.Mutation{BusinessID: "acme", Actor: owner.Email, After: &u, Activity: act}); err != nil {
 			t.Fatal(err)
 		}
-		st := delivery.State{EmailDone: i%3 == 0, EventDone: i%2 == 0}
-		if st.EmailDone {
-			if err := ledger.EmailSent(ctx, "acme", act.ID, "m", now); err != nil {
+		st := delivery.State{Emails: map[delivery.EmailKind]bool{}, EventDone: i%2 == 0}
+		if i%3 == 0 {
+			st.Emails[delivery.EmailWelcomeToTarget] = true
+			if err := ledger.EmailSent(ctx, "acme", act.ID, delivery.EmailWelcomeToTarget, "m", now); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -109,7 +113,75 @@ func TestLedgerReadsABatchsStates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
+	// What the consumer asks of a state: the invite's welcome email, the
+	// event, and whether the record is gone.
+	type view struct{ Welcome, Event, Gone bool }
+	views := func(states []delivery.State) []view {
+		out := make([]view, len(states))
+		for i, st := range states {
+			out[i] = view{st.EmailDone(delivery.EmailWelcomeToTarget), st.EventDone, st.Gone}
+		}
+		return out
+	}
+	if diff := cmp.Diff(views(want), views(got)); diff != "" {
 		t.Errorf("states (-want +got):\n%s", diff)
+	}
+}
+
+// The two emails of a change of email are recorded apart: the notice's
+// mark neither hides nor is hidden by the welcome email's, so a retry after
+// one of them failed sends only that one.
+func TestLedgerRecordsEachEmailKindApart(t *testing.T) {
+	client := dynamotest.Client(t)
+	table := dynamotest.NewTable(t, client)
+	store, ledger := dynamo.NewStore(client, table), dynamo.NewLedger(client, table)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	owner := team.User{BusinessID: "acme", ID: "usr_owner", Email: "owner@acme.test", Permissions: team.Permissions{team.TabUsers}, CreatedAt: now, UpdatedAt: now, Version: 1}
+	if err := store.CreateBusiness(ctx, team.Business{ID: "acme", Name: "Acme", Tabs: team.Permissions{team.TabUsers}, CreatedAt: now}, owner); err != nil {
+		t.Fatal(err)
+	}
+	u := team.User{BusinessID: "acme", ID: "usr_ann", Email: "ann@acme.test", Permissions: team.Permissions{}, CreatedAt: now, UpdatedAt: now, Version: 1}
+	moved := u
+	moved.Email, moved.Version = "anne@acme.test", 2
+	act := team.Activity{ID: team.ULIDSource{}.NewID(now), BusinessID: "acme", Type: team.ActivityContactChanged, Actor: owner.Email, At: now,
+		Changes: team.Changes{Email: &team.FieldChange{From: u.Email, To: moved.Email}}}
+	if err := store.Apply(ctx, team.Mutation{BusinessID: "acme", Actor: owner.Email, After: &u,
+		Activity: team.Activity{ID: team.ULIDSource{}.NewID(now), BusinessID: "acme", Type: team.ActivityUserAdded, Actor: owner.Email, At: now}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Apply(ctx, team.Mutation{BusinessID: "acme", Actor: owner.Email, Before: &u, After: &moved, Activity: act}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ledger.EmailSent(ctx, "acme", act.ID, delivery.EmailNoticeToOldAddress, "msg-notice", now); err != nil {
+		t.Fatal(err)
+	}
+	st, err := ledger.State(ctx, "acme", act.ID)
+	if err != nil || !st.EmailDone(delivery.EmailNoticeToOldAddress) || st.EmailDone(delivery.EmailWelcomeToNewAddress) {
+		t.Fatalf("after the notice: %+v, %v; want the notice done and the welcome not", st, err)
+	}
+	if err := ledger.EmailFailed(ctx, "acme", act.ID, delivery.EmailWelcomeToNewAddress, "MessageRejected", now); err != nil {
+		t.Fatal(err)
+	}
+	// A second outcome of the notice changes nothing.
+	if err := ledger.EmailFailed(ctx, "acme", act.ID, delivery.EmailNoticeToOldAddress, "late", now); err != nil {
+		t.Fatal(err)
+	}
+	st, err = ledger.State(ctx, "acme", act.ID)
+	if err != nil || !st.EmailDone(delivery.EmailNoticeToOldAddress) || !st.EmailDone(delivery.EmailWelcomeToNewAddress) || st.EventDone {
+		t.Fatalf("after both: %+v, %v; want both emails done and the event not", st, err)
+	}
+	out, err := client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true),
+		Key: map[string]types.AttributeValue{
+			"PK": &types.AttributeValueMemberS{Value: "BUSINESS#acme"},
+			"SK": &types.AttributeValueMemberS{Value: "ACTIVITY#" + act.ID},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for attr, want := range map[string]string{"noticeStatus": "sent", "noticeMessageId": "msg-notice", "emailStatus": "failed", "emailError": "MessageRejected"} {
+		if s, _ := out.Item[attr].(*types.AttributeValueMemberS); s == nil || s.Value != want {
+			t.Errorf("%s = %v, want %q", attr, out.Item[attr], want)
+		}
 	}
 }

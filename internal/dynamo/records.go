@@ -51,6 +51,9 @@ const (
 	attrOwner      = "owner"
 	// attrUsers is a counter shard's part of the business's user count.
 	attrUsers = "users"
+
+	// attrPhoneDisplay is left out of users stored before it existed.
+	attrPhoneDisplay = "phoneDisplay"
 )
 
 // The partition-key attributes of the activity indexes (keys.go builds
@@ -130,6 +133,9 @@ type userRecord struct {
 	InvitationSentAt    *time.Time `dynamodbav:"invitationSentAt,omitempty"`
 	ActivatedAt         *time.Time `dynamodbav:"activatedAt,omitempty"`
 	ProfileImageURL     string     `dynamodbav:"profileImageUrl,omitempty"`
+
+	// PhoneDisplay is absent on users stored before it existed.
+	PhoneDisplay string `dynamodbav:"phoneDisplay,omitempty"`
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -154,7 +160,7 @@ func toUserRecord(u team.User) userRecord {
 		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt, Version: u.Version, Owner: u.IsOwner,
 		Status: string(u.Status), InvitationExpiresAt: timePtr(u.InvitationExpiresAt),
 		InvitationSentAt: timePtr(u.InvitationSentAt), ActivatedAt: timePtr(u.ActivatedAt),
-		ProfileImageURL: u.ProfileImageURL,
+		ProfileImageURL: u.ProfileImageURL, PhoneDisplay: u.PhoneDisplay,
 	}
 }
 
@@ -165,7 +171,7 @@ func (r userRecord) user() team.User {
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Version: r.Version, IsOwner: r.Owner,
 		Status: team.UserStatus(r.Status), InvitationExpiresAt: timeOf(r.InvitationExpiresAt),
 		InvitationSentAt: timeOf(r.InvitationSentAt), ActivatedAt: timeOf(r.ActivatedAt),
-		ProfileImageURL: r.ProfileImageURL,
+		ProfileImageURL: r.ProfileImageURL, PhoneDisplay: r.PhoneDisplay,
 	}
 }
 

@@ -79,6 +79,30 @@ func FuzzRequest(f *testing.F) {
 		{fuzzPut, asGlobex, "/v1/businesses/acme/users/bob@example.com/permissions", `{"permissions":[]}`, `"99"`},
 		{fuzzDelete, asOwner, "/v1/businesses/acme/users/OWNER%40acme.test", "", ""},
 		{fuzzDelete, asMember, "/v1/businesses/acme/users/member@acme.test", "", `"1", "2"`},
+		// Email changes (SPEC v2 §2.5, I2, I9): a manager's change of
+		// someone's email, your own email, the owner's, and hostile emails.
+		{fuzzPatch, asOwner, "/v1/businesses/acme/users/bob@example.com", `{"email":" BOBBY@example.com ","lastName":"Stone"}`, tag(bobID, 1)},
+		{fuzzPatch, asOwner, "/v1/businesses/acme/users/owner@acme.test", `{"email":"olive@example.com","firstName":"Olive"}`, ""},
+		{fuzzPatch, asOwner, "/v1/businesses/acme/users/owner@acme.test", `{"email":"OWNER@acme.test","phone":"+1 (415) 555-0100"}`, ""},
+		{fuzzPatch, asMember, "/v1/businesses/acme/users/owner@acme.test", `{"email":"boss@example.com"}`, ""},
+		{fuzzPatch, asMember, "/v1/businesses/acme/users/member@acme.test", `{"email":"member@acme.test","lastName":""}`, ""},
+		{fuzzPatch, asGlobex, "/v1/businesses/acme/users/bob@example.com", `{"email":"boss@globex.test"}`, ""},
+		{fuzzPatch, asOwner, "/v1/businesses/acme/users/bob@example.com", `{"email":"bo%2Fb@example.com"}`, ""},
+		{fuzzPatch, asOwner, "/v1/businesses/acme/users/bob@example.com", `{"email":null,"phone":null}`, ""},
+		{fuzzPatch, asOwner, "/v1/businesses/acme/users/bob@example.com", `{"email":"","firstName":"Bob"}`, ""},
+		{fuzzPatch, asOwner, "/v1/businesses/acme/users/bob@example.com", `{"email":["bob@example.com"]}`, ""},
+		{fuzzPatch, asOwner, "/v1/businesses/acme/users/bob@example.com", `{"email":"bobby@example.com","email":"member@acme.test"}`, ""},
+		// Handing on ownership: the body {"email"}.
+		{fuzzPost, asOwner, "/v1/businesses/acme/owner", `{"email":"bob@example.com"}`, ""},
+		{fuzzPost, asOwner, "/v1/businesses/acme/owner", `{"email":" Member@ACME.test "}`, ""},
+		{fuzzPost, asOwner, "/v1/businesses/acme/owner", `{"email":"owner@acme.test"}`, ""},
+		{fuzzPost, asOwner, "/v1/businesses/acme/owner", `{"email":"nobody@acme.test"}`, ""},
+		{fuzzPost, asOwner, "/v1/businesses/acme/owner", `{"email":null}`, ""},
+		{fuzzPost, asOwner, "/v1/businesses/acme/owner", `{"email":"bob@example.com","isOwner":true}`, ""},
+		{fuzzPost, asOwner, "/v1/businesses/acme/owner", `{"email":"Bob <bob@example.com>"}`, ""},
+		{fuzzPost, asOwner, "/v1/businesses/acme/owner", `[{"email":"bob@example.com"}]`, ""},
+		{fuzzPost, asMember, "/v1/businesses/acme/owner", `{"email":"member@acme.test"}`, ""},
+		{fuzzPost, asGlobex, "/v1/businesses/acme/owner", `{"email":"boss@globex.test"}`, ""},
 		// Hostile paths and headers.
 		{fuzzGet, asOwner, "/v1/businesses/acme/users/a%2Fb@example.com", "", ""},
 		{fuzzGet, asOwner, "/v1/businesses/acme/users/%00", "", ""},
@@ -231,6 +255,13 @@ func checkInvariants(t *testing.T, s *testStack, caller string) {
 		t.Error("acme has no manager left")
 	}
 	normalised, _ := team.NormalizeEmail(caller)
+	// I2: nothing a user of acme does takes them out of it, their email
+	// (their sign-in identity) included.
+	if normalised == acmeOwner || normalised == acmeMember {
+		if _, err := s.store.User(ctx, "acme", normalised); err != nil {
+			t.Errorf("the caller %s is no longer a user of acme at their email: %v", normalised, err)
+		}
+	}
 	for business, seededActivity := range map[team.BusinessID]int{"acme": 2, "globex": 0} {
 		acts, err := s.store.Activity(ctx, business, team.ActivityFilter{}, team.PageRequest{Limit: team.MaxPageSize})
 		if err != nil {

@@ -30,6 +30,11 @@ type userJSON struct {
 	ActivatedAt         *string `json:"activatedAt"`
 	Version             int64   `json:"version"`
 	IsOwner             bool    `json:"isOwner"`
+
+	// PhoneDisplay is null when there is no phone, and for users stored
+	// before it was computed (until their contact info next changes):
+	// reads derive nothing, so that they never load the phone library.
+	PhoneDisplay *string `json:"phoneDisplay"`
 }
 
 func optTimestamp(t time.Time) *string {
@@ -54,6 +59,7 @@ func toUserJSON(u team.User) userJSON {
 		CreatedAt: timestamp(u.CreatedAt), UpdatedAt: timestamp(u.UpdatedAt), Version: u.Version,
 		IsOwner:         u.IsOwner,
 		ProfileImageURL: nullable(u.ProfileImageURL), Status: string(u.EffectiveStatus()), InvitationExpiresAt: optTimestamp(u.InvitationExpiresAt), ActivatedAt: optTimestamp(u.ActivatedAt),
+		PhoneDisplay: nullable(u.PhoneDisplay),
 	}
 }
 

@@ -209,7 +209,9 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		{"change the owner's permissions as another manager", acmeManager, "PUT", ownerPath + "/permissions", `{"permissions":["home","users"]}`, "", 422},
 		// UpdateContact
 		{"update contact", acmeOwner, "PATCH", bobPath, `{"lastName":"Stoner","phone":""}`, tag(bobID, 1), 200},
-		{"update own contact", acmeMember, "PATCH", memberPath, `{"firstName":null,"email":"mia@example.com"}`, "", 200},
+		{"update own contact", acmeMember, "PATCH", memberPath, `{"firstName":null,"phone":"+1 415 555 0100"}`, "", 200},
+		{"change your own email", acmeMember, "PATCH", memberPath, `{"email":"mia@example.com"}`, "", 422},
+		{"a manager changes someone's email", acmeOwner, "PATCH", bobPath, `{"email":"bobby@example.com"}`, "", 200},
 		{"update with a bad phone", acmeOwner, "PATCH", bobPath, `{"phone":"call me"}`, "", 400},
 		{"update permissions through PATCH", acmeOwner, "PATCH", bobPath, `{"permissions":["users"]}`, "", 400},
 		{"update without a caller", "", "PATCH", bobPath, `{"lastName":"X"}`, "", 401},

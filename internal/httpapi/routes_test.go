@@ -209,14 +209,14 @@ func TestInviteUserCreatesTheUserAtOnce(t *testing.T) {
 			name:     "email, names and phone are normalised; unset fields are null",
 			body:     `{"email":" Ann@Example.COM ","firstName":" Ann ","phone":"+1 (415) 555-0100"}`,
 			location: "/v1/businesses/acme/users/ann@example.com",
-			want: userBody{email: "ann@example.com", firstName: "Ann", phone: "+14155550100",
+			want: userBody{email: "ann@example.com", firstName: "Ann", phone: "+14155550100", phoneDisplay: "+1 415-555-0100",
 				permissions: acmeTabs, invitedBy: acmeOwner, version: 1},
 		},
 		{
 			name:     "a national number is read as a US number",
 			body:     `{"email":"ann@example.com","lastName":"Lee","phone":"415 555 0100"}`,
 			location: "/v1/businesses/acme/users/ann@example.com",
-			want: userBody{email: "ann@example.com", lastName: "Lee", phone: "+14155550100",
+			want: userBody{email: "ann@example.com", lastName: "Lee", phone: "+14155550100", phoneDisplay: "+1 415-555-0100",
 				permissions: acmeTabs, invitedBy: acmeOwner, version: 1},
 		},
 		{
@@ -330,25 +330,25 @@ func TestSetPermissionsReplacesTheSetAndBumpsTheVersion(t *testing.T) {
 		{
 			name: "another user's permissions",
 			path: bobPath + "/permissions", body: `{"permissions":["reports","crm"]}`,
-			want:   userBody{id: bobID, email: bob, firstName: "Bob", lastName: "Stone", phone: "+14155550199", permissions: []string{"crm", "reports"}, invitedBy: acmeOwner, version: 2},
+			want:   userBody{id: bobID, email: bob, firstName: "Bob", lastName: "Stone", phone: "+14155550199", phoneDisplay: "+1 415-555-0199", permissions: []string{"crm", "reports"}, invitedBy: acmeOwner, version: 2},
 			writes: 1,
 		},
 		{
 			name: "with the current version in If-Match",
 			path: bobPath + "/permissions", body: `{"permissions":["crm"]}`, ifMatch: tag(bobID, 1),
-			want:   userBody{id: bobID, email: bob, firstName: "Bob", lastName: "Stone", phone: "+14155550199", permissions: []string{"crm"}, invitedBy: acmeOwner, version: 2},
+			want:   userBody{id: bobID, email: bob, firstName: "Bob", lastName: "Stone", phone: "+14155550199", phoneDisplay: "+1 415-555-0199", permissions: []string{"crm"}, invitedBy: acmeOwner, version: 2},
 			writes: 1,
 		},
 		{
 			name: "with If-Match listing the current version among others",
 			path: bobPath + "/permissions", body: `{"permissions":["crm"]}`, ifMatch: tag(bobID, 7) + ", " + tag(bobID, 1),
-			want:   userBody{id: bobID, email: bob, firstName: "Bob", lastName: "Stone", phone: "+14155550199", permissions: []string{"crm"}, invitedBy: acmeOwner, version: 2},
+			want:   userBody{id: bobID, email: bob, firstName: "Bob", lastName: "Stone", phone: "+14155550199", phoneDisplay: "+1 415-555-0199", permissions: []string{"crm"}, invitedBy: acmeOwner, version: 2},
 			writes: 1,
 		},
 		{
 			name: "to no tab at all",
 			path: bobPath + "/permissions", body: `{"permissions":[]}`, ifMatch: "*",
-			want:   userBody{id: bobID, email: bob, firstName: "Bob", lastName: "Stone", phone: "+14155550199", permissions: []string{}, invitedBy: acmeOwner, version: 2},
+			want:   userBody{id: bobID, email: bob, firstName: "Bob", lastName: "Stone", phone: "+14155550199", phoneDisplay: "+1 415-555-0199", permissions: []string{}, invitedBy: acmeOwner, version: 2},
 			writes: 1,
 		},
 		{
@@ -417,7 +417,7 @@ func TestUpdateContactChangesOnlyTheFieldsSent(t *testing.T) {
 		{
 			name: "a name changes and an empty string clears the phone",
 			body: `{"firstName":" Robert ","phone":""}`,
-			want: bobWith(func(u *userBody) { u.firstName, u.phone = "Robert", nil }), writes: 1,
+			want: bobWith(func(u *userBody) { u.firstName, u.phone, u.phoneDisplay = "Robert", nil, nil }), writes: 1,
 		},
 		{
 			name: "null clears a name",
@@ -427,7 +427,7 @@ func TestUpdateContactChangesOnlyTheFieldsSent(t *testing.T) {
 		{
 			name: "a phone is stored in E.164",
 			body: `{"phone":"+1 (415) 555-0100"}`,
-			want: bobWith(func(u *userBody) { u.phone = "+14155550100" }), writes: 1,
+			want: bobWith(func(u *userBody) { u.phone, u.phoneDisplay = "+14155550100", "+1 415-555-0100" }), writes: 1,
 		},
 		{
 			name: "the same values change nothing",
@@ -460,7 +460,9 @@ func TestUpdateContactMovesTheUserToTheNewEmail(t *testing.T) {
 	s := newTestStack(t)
 	rec := s.do(apiCall{caller: acmeOwner, method: http.MethodPatch, path: bobPath, body: `{"email":" Bobby@Example.COM "}`})
 	moved := bobBody
-	moved.email, moved.version = "bobby@example.com", 2
+	// SPEC v2 §2.5: a manager's change of the email invites the user again
+	// at the new address.
+	moved.email, moved.version, moved.reinvited = "bobby@example.com", 2, true
 	assertJSON(t, rec, http.StatusOK, moved.json())
 
 	assertError(t, s.do(apiCall{caller: acmeOwner, method: http.MethodGet, path: bobPath}), http.StatusNotFound, "not_found")

@@ -239,6 +239,7 @@ var specStatus = map[string]int{
 	"precondition_failed": http.StatusPreconditionFailed,
 	"payload_too_large":   http.StatusRequestEntityTooLarge,
 	"self_lockout":        http.StatusUnprocessableEntity,
+	"owner_protected":     http.StatusUnprocessableEntity,
 	"rate_limited":        http.StatusTooManyRequests,
 	"internal":            http.StatusInternalServerError,
 	"unavailable":         http.StatusServiceUnavailable,
@@ -336,6 +337,12 @@ type userBody struct {
 	createdAt, updatedAt                  string
 	version                               int
 	isOwner                               bool
+	// phoneDisplay is what the service computed from phone when it
+	// stored it; nil (JSON null) with no phone.
+	phoneDisplay any
+	// reinvited says a manager changed the user's email: whatever their
+	// id, they are invited again at testNow (SPEC §2.5).
+	reinvited bool
 }
 
 func (u userBody) json() map[string]any {
@@ -358,13 +365,14 @@ func (u userBody) json() map[string]any {
 		"id": id, "email": u.email, "firstName": u.firstName, "lastName": u.lastName, "phone": u.phone,
 		"permissions": perms, "profileImageUrl": nil, "invitedBy": u.invitedBy,
 		"createdAt": created, "updatedAt": updated, "version": float64(u.version),
-		"isOwner": u.isOwner,
-		"status":  "invited", "invitationExpiresAt": testExpiresJSON, "activatedAt": nil,
+		"isOwner": u.isOwner, "phoneDisplay": u.phoneDisplay,
+		"status": "invited", "invitationExpiresAt": testExpiresJSON, "activatedAt": nil,
 	}
-	switch id {
-	case ownerID:
+	switch {
+	case u.reinvited:
+	case id == ownerID:
 		body["status"], body["invitationExpiresAt"] = "active", nil
-	case memberID, bobID:
+	case id == memberID, id == bobID:
 		body["status"], body["activatedAt"] = "active", testNowJSON
 	}
 	return body
@@ -394,7 +402,7 @@ var (
 	ownerBody  = userBody{id: ownerID, email: acmeOwner, firstName: "Olive", lastName: "Owner", permissions: acmeTabs, version: 1, isOwner: true}
 	memberBody = userBody{id: memberID, email: acmeMember, firstName: "Mia", lastName: "Member",
 		permissions: []string{"home", "conversations"}, invitedBy: acmeOwner, version: 1}
-	bobBody = userBody{id: bobID, email: bob, firstName: "Bob", lastName: "Stone", phone: "+14155550199",
+	bobBody = userBody{id: bobID, email: bob, firstName: "Bob", lastName: "Stone", phone: "+14155550199", phoneDisplay: "+1 415-555-0199",
 		permissions: []string{"home", "crm"}, invitedBy: acmeOwner, version: 1}
 )
 

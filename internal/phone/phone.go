@@ -61,3 +61,18 @@ func (Normalizer) NormalizePhone(raw string) (string, error) {
 	}
 	return phonenumbers.Format(num, phonenumbers.E164), nil
 }
+
+// DisplayPhone returns a number in E.164 (as NormalizePhone returns it) in
+// libphonenumber's international format, the form people read: "+1
+// 415-555-0100". It returns "" for "" (no phone), and the input unchanged
+// should it not parse, which NormalizePhone's output always does.
+func (Normalizer) DisplayPhone(e164 string) string {
+	if e164 == "" {
+		return ""
+	}
+	num, err := phonenumbers.Parse(e164, DefaultRegion)
+	if err != nil {
+		return e164
+	}
+	return phonenumbers.Format(num, phonenumbers.INTERNATIONAL)
+}

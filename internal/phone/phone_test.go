@@ -69,3 +69,22 @@ func checkReason(t *testing.T, reason, hint string) {
 		t.Errorf("reason %q does not mention %q", reason, hint)
 	}
 }
+
+// TestDisplayPhone: the phoneDisplay of SPEC §4's example, other countries
+// in their own grouping, and no phone as no display.
+func TestDisplayPhone(t *testing.T) {
+	for raw, want := range map[string]string{
+		"+1 (415) 555-0100": "+1 415-555-0100",
+		"+44 20 7946 0958":  "+44 20 7946 0958",
+		"+49 30 901820":     "+49 30 901820",
+		"":                  "",
+	} {
+		e164, err := phone.Normalizer{}.NormalizePhone(raw)
+		if err != nil {
+			t.Fatalf("NormalizePhone(%q): %v", raw, err)
+		}
+		if got := (phone.Normalizer{}).DisplayPhone(e164); got != want {
+			t.Errorf("DisplayPhone(%q) = %q, want %q", e164, got, want)
+		}
+	}
+}

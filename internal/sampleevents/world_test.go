@@ -88,7 +88,7 @@ type sample struct {
 // applied on top.
 func annJSON(changes map[string]any) map[string]any {
 	u := map[string]any{
-		"id": annID, "email": ann, "firstName": "Ann", "lastName": "Lee", "phone": "+14155550100",
+		"id": annID, "email": ann, "firstName": "Ann", "lastName": "Lee", "phone": "+14155550100", "phoneDisplay": "+1 415-555-0100",
 		"permissions": []any{"conversations", "crm"}, "profileImageUrl": nil, "invitedBy": owner,
 		"createdAt": "<time>", "updatedAt": "<time>", "version": 1.0, "isOwner": false,
 		"status": "invited", "invitationExpiresAt": "<time>", "activatedAt": nil,
@@ -128,13 +128,13 @@ var samples = []sample{
 		body:    annJSON(nil)},
 	{function: "update-contact", annInvited: true, status: 200,
 		headers: map[string]string{"Etag": `"` + annID + `.2"`},
-		body:    annJSON(map[string]any{"lastName": "Leigh", "phone": nil, "version": 2.0})},
+		body:    annJSON(map[string]any{"lastName": "Leigh", "phone": nil, "phoneDisplay": nil, "version": 2.0})},
 	{function: "set-permissions", annInvited: true, status: 200,
 		headers: map[string]string{"Etag": `"` + annID + `.2"`},
 		body:    annJSON(map[string]any{"permissions": []any{"home", "crm"}, "version": 2.0})},
 	{function: "list-users", annInvited: true, status: 200,
 		body: map[string]any{"users": []any{annJSON(nil), map[string]any{
-			"id": ownerID, "email": owner, "firstName": "Demo", "lastName": "Owner", "phone": nil,
+			"id": ownerID, "email": owner, "firstName": "Demo", "lastName": "Owner", "phone": nil, "phoneDisplay": nil,
 			"permissions": jsonTabIDs(), "profileImageUrl": nil, "invitedBy": nil,
 			"createdAt": "<time>", "updatedAt": "<time>", "version": 1.0, "isOwner": true,
 			"status": "active", "invitationExpiresAt": nil, "activatedAt": nil,

@@ -100,6 +100,10 @@ type PhoneNormalizer interface {
 	// field is cleared), or an error whose text is the reason shown to the
 	// user.
 	NormalizePhone(raw string) (string, error)
+	// DisplayPhone returns a number NormalizePhone returned in
+	// international format for people ("+1 415-555-0100"), "" for "".
+	// It is called on writes only, and stored (User.PhoneDisplay).
+	DisplayPhone(e164 string) string
 }
 
 // NewService returns a Service over the store. phones may be nil in a
@@ -521,6 +525,7 @@ func (s *Service) InviteUser(ctx context.Context, caller string, businessID Busi
 			Permissions: granted, InvitedBy: caller, CreatedAt: now, UpdatedAt: now, Version: 1,
 			Status: StatusInvited, InvitationExpiresAt: now.Add(s.ttl), InvitationSentAt: now,
 		}
+		user.PhoneDisplay = s.phones.DisplayPhone(phone)
 		err = s.store.Apply(ctx, Mutation{
 			BusinessID:  businessID,
 			Actor:       caller,
@@ -724,11 +729,19 @@ type ContactPatch struct {
 }
 
 // UpdateContact changes a user's contact information. Managers may change
-// anyone's; every user may change their own. A new email must not belong to
-// another user of the business; the old and new records are swapped in one
-// transaction, so there are never two or none (invariant I1). Errors:
+// anyone's; every user may change their own names and phone, but not their
+// own email, which is how they sign in (invariant I2). A new email must not
+// belong to another user of the business; the old and new records are
+// swapped in one transaction, so there are never two or none (invariant
+// I1). A manager's change of someone's email invites them again at the new
+// address (SPEC §2.5): the user is invited with a new expiry, and the
+// change uses one of the business's email budget, since it sends a welcome
+// email to the new address and a notice to the old one. The stored
+// phoneDisplay is computed from the phone on every change. Errors:
 // invalid_request, forbidden, not_found, precondition_failed, user_exists,
-// owner_protected (the owner's email, changed by someone else).
+// self_lockout (the caller's own email), owner_protected (the owner's
+// email, changed by someone else), rate_limited (the email budget is
+// spent; nothing is written).
 func (s *Service) UpdateContact(ctx context.Context, caller string, businessID BusinessID, rawEmail string, patch ContactPatch, pre Precondition) (User, error) {
 	if s.phones == nil {
 		return User{}, errNoPhones
@@ -775,21 +788,47 @@ func (s *Service) UpdateContact(ctx context.Context, caller string, businessID B
 		set(&after.FirstName, first, &ch.FirstName)
 		set(&after.LastName, last, &ch.LastName)
 		set(&after.Phone, phone, &ch.Phone)
-		if ch.Email != nil && target.IsOwner && email != caller {
+		if ch.Email != nil && email == caller {
+			return nil, errOwnEmail
+		}
+		if ch.Email != nil && target.IsOwner {
 			return nil, ownerProtected("change the owner's email")
 		}
 		if ch.IsZero() {
 			return nil, nil
 		}
+		// Recomputed from whatever phone is stored, so that a user stored
+		// before phoneDisplay existed gets it with their next change.
+		after.PhoneDisplay = s.phones.DisplayPhone(after.Phone)
 		after.UpdatedAt, after.Version = now, target.Version+1
-		return &Mutation{
+		m := &Mutation{
 			BusinessID: businessID, Actor: caller, Before: &target, After: &after,
 			Activity: Activity{
 				ID: s.ids.NewID(now), BusinessID: businessID, Type: ActivityContactChanged, Actor: caller,
 				Target: personOf(after), At: now, Changes: ch,
 			},
-		}, nil
+		}
+		if ch.Email != nil {
+			reinvite(&after, now, s.ttl)
+			m.Activity.InvitationExpiresAt = after.InvitationExpiresAt
+			m.EmailBudget = s.emailBudget // the welcome email to the new address and the notice to the old one
+		}
+		return m, nil
 	})
+}
+
+var errOwnEmail = &Error{Code: CodeSelfLockout,
+	Message: "You cannot change your own email address: it is how you sign in. Ask a manager of the business to change it.",
+	Fields:  map[string]string{"email": "Your own email address cannot be changed here."}}
+
+// reinvite makes a user whose email a manager changed an invitee at the new
+// address (SPEC §2.5, §4 "Status"): whoever reads the new address has not
+// signed in with it yet. The id stays (it follows the person); the
+// activation and the picture, which came from the old address's sign-in,
+// go.
+func reinvite(u *User, now time.Time, ttl time.Duration) {
+	u.Status, u.InvitationExpiresAt, u.InvitationSentAt = StatusInvited, now.Add(ttl), now
+	u.ActivatedAt, u.ProfileImageURL = time.Time{}, ""
 }
 
 // RemoveUser removes a user from the business (managers only); they lose

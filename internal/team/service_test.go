@@ -613,7 +613,7 @@ func TestInviteUser(t *testing.T) {
 			name:   "permissions omitted grant every enabled tab; input is normalised",
 			caller: ownerEmail,
 			in:     team.Invitation{Email: " Ann@Example.COM ", FirstName: "  Ann ", LastName: "Lee", Phone: "+1 (415) 555-0100"},
-			want: team.User{Email: inviteeEmail, FirstName: "Ann", LastName: "Lee", Phone: "+14155550100",
+			want: team.User{Email: inviteeEmail, FirstName: "Ann", LastName: "Lee", Phone: "+14155550100", PhoneDisplay: "+1 415-555-0100",
 				Permissions: acmeTabs},
 		},
 		{
@@ -632,7 +632,7 @@ func TestInviteUser(t *testing.T) {
 			name:   "a manager without the administration tab may invite",
 			caller: managerEmail,
 			in:     team.Invitation{Email: inviteeEmail, Phone: "415 555 0199", Permissions: []string{"conversations"}},
-			want:   team.User{Email: inviteeEmail, Phone: "+14155550199", Permissions: team.Permissions{team.TabConversations}},
+			want:   team.User{Email: inviteeEmail, Phone: "+14155550199", PhoneDisplay: "+1 415-555-0199", Permissions: team.Permissions{team.TabConversations}},
 		},
 	}
 	for _, tt := range tests {
@@ -666,6 +666,7 @@ func TestInviteUser(t *testing.T) {
 			if n := f.mem.AppliedCount() - applied; n != 1 {
 				t.Errorf("the invite committed %d mutations, want 1", n)
 			}
+			// The record carries the expiry, for the welcome email.
 			f.checkOneActivity(t, logLength, team.Activity{
 				BusinessID: acme, Type: team.ActivityUserAdded, Actor: tt.caller, ActorID: seededID(tt.caller), Target: personOf(want), At: changeTime,
 				Changes: team.Changes{Permissions: &team.PermissionsChange{From: team.Permissions{}, To: want.Permissions}},
@@ -984,11 +985,16 @@ func TestUpdateContact(t *testing.T) {
 		// edit applies the expected change to the user as seeded.
 		edit    func(u *team.User)
 		changes team.Changes
+		// expiresAt is the invitation expiry the activity carries (an
+		// email change invites the user again).
+		expiresAt time.Time
+		// activeTarget makes the target active, with a picture, first.
+		activeTarget bool
 	}{
 		{
 			name: "a manager edits another user's names and phone", caller: ownerEmail, target: memberEmail,
 			patch: team.ContactPatch{FirstName: strPtr(" Morgan "), LastName: strPtr("Member"), Phone: strPtr("(415) 555-0199")},
-			edit:  func(u *team.User) { u.FirstName, u.Phone = "Morgan", "+14155550199" },
+			edit:  func(u *team.User) { u.FirstName, u.Phone, u.PhoneDisplay = "Morgan", "+14155550199", "+1 415-555-0199" },
 			changes: team.Changes{
 				FirstName: &team.FieldChange{From: "Mo", To: "Morgan"},
 				Phone:     &team.FieldChange{From: "+14155550100", To: "+14155550199"},
@@ -996,8 +1002,9 @@ func TestUpdateContact(t *testing.T) {
 		},
 		{
 			name: "a member edits their own contact info", caller: memberEmail, target: memberEmail,
-			patch:   team.ContactPatch{LastName: strPtr("Moore")},
-			edit:    func(u *team.User) { u.LastName = "Moore" },
+			patch: team.ContactPatch{LastName: strPtr("Moore")},
+			// The seeded user predates phoneDisplay: any change stores it.
+			edit:    func(u *team.User) { u.LastName, u.PhoneDisplay = "Moore", "+1 415-555-0100" },
 			changes: team.Changes{LastName: &team.FieldChange{From: "Member", To: "Moore"}},
 		},
 		{
@@ -1009,32 +1016,52 @@ func TestUpdateContact(t *testing.T) {
 		{
 			name: "a manager edits their own contact info", caller: managerEmail, target: managerEmail,
 			patch:   team.ContactPatch{FirstName: strPtr("Maxine")},
-			edit:    func(u *team.User) { u.FirstName = "Maxine" },
+			edit:    func(u *team.User) { u.FirstName, u.PhoneDisplay = "Maxine", "+1 415-555-0101" },
 			changes: team.Changes{FirstName: &team.FieldChange{From: "Max", To: "Maxine"}},
 		},
 		{
 			name: "the path email is matched whatever its case", caller: ownerEmail, target: "MEMBER@acme.test ",
 			patch:   team.ContactPatch{LastName: strPtr("Moore")},
-			edit:    func(u *team.User) { u.LastName = "Moore" },
+			edit:    func(u *team.User) { u.LastName, u.PhoneDisplay = "Moore", "+1 415-555-0100" },
 			changes: team.Changes{LastName: &team.FieldChange{From: "Member", To: "Moore"}},
 		},
 		{
 			name: "If-Match with the current version", caller: memberEmail, target: memberEmail, ifMatch: pin(memberEmail, 1),
 			patch:   team.ContactPatch{LastName: strPtr("Moore")},
-			edit:    func(u *team.User) { u.LastName = "Moore" },
+			edit:    func(u *team.User) { u.LastName, u.PhoneDisplay = "Moore", "+1 415-555-0100" },
 			changes: team.Changes{LastName: &team.FieldChange{From: "Member", To: "Moore"}},
 		},
 		{
+			// SPEC §2.5: the user is invited again at the new address, as
+			// the same person (same id), with a new invitation.
 			name: "a manager changes another user's email", caller: ownerEmail, target: memberEmail,
-			patch:   team.ContactPatch{Email: strPtr(" Mo@New.Example ")},
-			edit:    func(u *team.User) { u.Email = "mo@new.example" },
-			changes: team.Changes{Email: &team.FieldChange{From: memberEmail, To: "mo@new.example"}},
+			patch: team.ContactPatch{Email: strPtr(" Mo@New.Example ")},
+			edit: func(u *team.User) {
+				u.Email, u.PhoneDisplay = "mo@new.example", "+1 415-555-0100"
+				u.Status, u.InvitationSentAt, u.InvitationExpiresAt = team.StatusInvited, changeTime, changeTime.Add(team.DefaultInvitationTTL)
+			},
+			changes:   team.Changes{Email: &team.FieldChange{From: memberEmail, To: "mo@new.example"}},
+			expiresAt: changeTime.Add(team.DefaultInvitationTTL),
 		},
 		{
-			name: "a member changes their own email", caller: memberEmail, target: memberEmail,
-			patch:   team.ContactPatch{Email: strPtr("mo@new.example"), FirstName: strPtr("Mo")},
-			edit:    func(u *team.User) { u.Email = "mo@new.example" },
-			changes: team.Changes{Email: &team.FieldChange{From: memberEmail, To: "mo@new.example"}},
+			name: "a manager changes an active user's email and names at once", caller: managerEmail, target: memberEmail, activeTarget: true,
+			patch: team.ContactPatch{Email: strPtr("mo@new.example"), LastName: strPtr("Moore")},
+			edit: func(u *team.User) {
+				u.Email, u.LastName, u.PhoneDisplay = "mo@new.example", "Moore", "+1 415-555-0100"
+				u.Status, u.InvitationSentAt, u.InvitationExpiresAt = team.StatusInvited, changeTime, changeTime.Add(team.DefaultInvitationTTL)
+				u.ActivatedAt, u.ProfileImageURL = time.Time{}, ""
+			},
+			changes: team.Changes{Email: &team.FieldChange{From: memberEmail, To: "mo@new.example"},
+				LastName: &team.FieldChange{From: "Member", To: "Moore"}},
+			expiresAt: changeTime.Add(team.DefaultInvitationTTL),
+		},
+		{
+			// Your own email is your sign-in identity (I2), but sending it
+			// unchanged, in any spelling, is no change of it.
+			name: "a member sends their own email back with a new name", caller: memberEmail, target: memberEmail,
+			patch:   team.ContactPatch{Email: strPtr(" Member@ACME.test"), FirstName: strPtr("Mona")},
+			edit:    func(u *team.User) { u.FirstName, u.PhoneDisplay = "Mona", "+1 415-555-0100" },
+			changes: team.Changes{FirstName: &team.FieldChange{From: "Mo", To: "Mona"}},
 		},
 	}
 	for _, tt := range tests {
@@ -1042,6 +1069,9 @@ func TestUpdateContact(t *testing.T) {
 			f := newFixture(t)
 			targetEmail := strings.ToLower(strings.TrimSpace(tt.target))
 			before := f.seeded[targetEmail]
+			if tt.activeTarget {
+				before = f.activate(t, targetEmail, "https://pics.example/mo.png")
+			}
 			logLength := len(f.activity(t))
 			applied := f.mem.AppliedCount()
 
@@ -1073,7 +1103,7 @@ func TestUpdateContact(t *testing.T) {
 			}
 			f.checkOneActivity(t, logLength, team.Activity{
 				BusinessID: acme, Type: team.ActivityContactChanged, Actor: tt.caller, ActorID: seededID(tt.caller), Target: personOf(want), At: changeTime,
-				Changes: tt.changes,
+				Changes: tt.changes, InvitationExpiresAt: tt.expiresAt,
 			})
 		})
 	}
@@ -1131,9 +1161,24 @@ func TestUpdateContactRefused(t *testing.T) {
 		{name: "renaming another user onto your own email", caller: ownerEmail, target: memberEmail,
 			patch: team.ContactPatch{Email: strPtr(ownerEmail)},
 			want:  wantErr{code: team.CodeUserExists, fields: []string{"email"}, mention: ownerEmail}},
+		// SPEC v2 (I2): your own email cannot be changed at all, so renaming
+		// yourself onto another user's address is self_lockout, no longer
+		// user_exists.
 		{name: "renaming yourself onto an existing user", caller: memberEmail, target: memberEmail,
 			patch: team.ContactPatch{Email: strPtr(managerEmail), LastName: strPtr("Moore")},
-			want:  wantErr{code: team.CodeUserExists, fields: []string{"email"}, mention: managerEmail}},
+			want:  wantErr{code: team.CodeSelfLockout, fields: []string{"email"}, mention: "sign in"}},
+		{name: "a member changing their own email", caller: memberEmail, target: memberEmail,
+			patch: team.ContactPatch{Email: strPtr("mo@new.example"), FirstName: strPtr("Mo")},
+			want:  wantErr{code: team.CodeSelfLockout, fields: []string{"email"}, mention: "sign in"}},
+		{name: "a manager changing their own email", caller: managerEmail, target: managerEmail,
+			patch: team.ContactPatch{Email: strPtr("max@new.example")},
+			want:  wantErr{code: team.CodeSelfLockout, fields: []string{"email"}, mention: "sign in"}},
+		{name: "the owner changing their own email", caller: ownerEmail, target: ownerEmail,
+			patch: team.ContactPatch{Email: strPtr("olive@new.example")},
+			want:  wantErr{code: team.CodeSelfLockout, fields: []string{"email"}, mention: "sign in"}},
+		{name: "another manager changing the owner's email", caller: managerEmail, target: ownerEmail,
+			patch: team.ContactPatch{Email: strPtr("olive@new.example")},
+			want:  wantErr{code: team.CodeOwnerProtected, mention: "owner"}},
 		{name: "a manager editing a user that does not exist", caller: ownerEmail, target: missingEmail,
 			patch: team.ContactPatch{FirstName: strPtr("Nobody")},
 			want:  wantErr{code: team.CodeNotFound, mention: missingEmail}},

@@ -56,6 +56,13 @@ type User struct {
 	// names (its picture claim), recorded at activation and kept current by
 	// their requests; "" when no acceptable claim was seen.
 	ProfileImageURL string
+
+	// PhoneDisplay is Phone in international format for people ("+1
+	// 415-555-0100"), computed where the phone is parsed (a write) so that
+	// reads never load the phone library. "" when there is no phone, and
+	// for users stored before the field existed until their contact info
+	// is next changed: reads derive nothing.
+	PhoneDisplay string
 }
 
 // UserStatus is where a user is in the invitation lifecycle (SPEC §2.3).
@@ -126,10 +133,11 @@ type Activity struct {
 	At         time.Time
 	Changes    Changes
 	// InvitationExpiresAt is, on an activity that sends a welcome email
-	// (an invite, a resend), until when the invitation it sends is valid:
-	// the email says so (SPEC §5), and it must say what was committed, not
-	// what the user's record says by the time the email goes out. Zero on
-	// every other activity, and on records written before it was kept.
+	// (an invite, a resend, a manager's change of the target's email),
+	// until when the invitation it sends is valid: the email says so (SPEC
+	// §5), and it must say what was committed, not what the user's record
+	// says by the time the email goes out. Zero on every other activity,
+	// and on records written before it was kept.
 	InvitationExpiresAt time.Time
 }
 

@@ -142,7 +142,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 			t.Errorf("owner (-want +got):\n%s", diff)
 		}
 		full := f.mustCreate(t, ownerMail, team.User{Email: "full@acme.test", FirstName: "Ann", LastName: "Lee",
-			Phone: "+14155550100", Permissions: team.Permissions{team.TabCRM, team.TabUsers}, InvitedBy: ownerMail})
+			Phone: "+14155550100", PhoneDisplay: "+1 415-555-0100", Permissions: team.Permissions{team.TabCRM, team.TabUsers}, InvitedBy: ownerMail})
 		if diff := cmp.Diff(full, f.mustGet(t, "full@acme.test")); diff != "" {
 			t.Errorf("invited user (-want +got):\n%s", diff)
 		}
@@ -439,6 +439,9 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 			Permissions: &team.PermissionsChange{From: f.member.Permissions, To: next.Permissions},
 			Phone:       &team.FieldChange{From: "", To: ""},
 		}
+		// The email change invites the user again: the record carries the
+		// expiry for the welcome email.
+		act.InvitationExpiresAt = act.At.Add(team.DefaultInvitationTTL)
 		if err := f.store.Apply(f.ctx, team.Mutation{BusinessID: "acme", Actor: ownerMail, Before: &f.member, After: next, Activity: act}); err != nil {
 			t.Fatal(err)
 		}
