@@ -289,7 +289,7 @@ func (s *Service) plan(ctx context.Context, u validUpsert, st State) (Plan, erro
 	platform := func(typ team.ActivityType, target team.User, changes team.Changes) team.Activity {
 		return team.Activity{ID: s.ids.NewID(now), BusinessID: u.id, Type: typ, Actor: PlatformActorEmail, ActorID: PlatformActorID,
 			Target: team.Person{ID: target.ID, Email: target.Email, FirstName: target.FirstName, LastName: target.LastName, Phone: target.Phone},
-			At: now, Changes: changes}
+			At:     now, Changes: changes}
 	}
 	if named == nil {
 		owner := team.User{BusinessID: u.id, ID: team.UserIDPrefix + s.ids.NewID(now), Email: u.owner.Email,
