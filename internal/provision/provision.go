@@ -287,7 +287,11 @@ func (s *Service) plan(ctx context.Context, u validUpsert, st State) (Plan, erro
 		}
 	}
 	platform := func(typ team.ActivityType, target team.User, changes team.Changes) team.Activity {
-		return team.Activity{ID: s.ids.NewID(now), BusinessID: u.id, Type: typ, Actor: PlatformActorEmail, ActorID: PlatformActorID,
+		// Ids sort by their instant, random within a millisecond: each
+		// record of the plan gets the next millisecond, so that the history
+		// lists them in the order they are planned (added, then
+		// transferred).
+		return team.Activity{ID: s.ids.NewID(now.Add(time.Duration(len(p.Activity)) * time.Millisecond)), BusinessID: u.id, Type: typ, Actor: PlatformActorEmail, ActorID: PlatformActorID,
 			Target: team.Person{ID: target.ID, Email: target.Email, FirstName: target.FirstName, LastName: target.LastName, Phone: target.Phone},
 			At:     now, Changes: changes}
 	}
