@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/businessapp/usermanagement/internal/provision"
 	"github.com/businessapp/usermanagement/internal/team"
 )
 
@@ -208,6 +209,10 @@ func (m *directoryMemo) user(ctx context.Context, businessID team.BusinessID, em
 	return u, err
 }
 
+// PlatformInviterName is who the welcome email says invited an owner the
+// platform provisioned (SPEC §7).
+const PlatformInviterName = "The Business App"
+
 // welcome renders the email of an invite, looking up the business and the
 // inviter's name. An inviter removed since still has their email shown.
 func (c *Consumer) welcome(ctx context.Context, lookups *directoryMemo, a team.Activity) (WelcomeEmail, error) {
@@ -217,6 +222,11 @@ func (c *Consumer) welcome(ctx context.Context, lookups *directoryMemo, a team.A
 	}
 	if err != nil {
 		return WelcomeEmail{}, fmt.Errorf("read business: %w", err)
+	}
+	if a.ActorID == provision.PlatformActorID {
+		// The owner a provisioning invited: the platform is no user and
+		// its placeholder address is not for people to read.
+		return RenderWelcome(c.appBaseURL, biz, team.User{FirstName: PlatformInviterName}, a.Target)
 	}
 	inviter, err := lookups.user(ctx, a.BusinessID, a.Actor)
 	if errors.Is(err, team.ErrNotFound) {

@@ -42,8 +42,8 @@ func TestPlatformEvents(t *testing.T) {
 	time.Sleep(time.Second)
 	if got := c.emailsTo("peter@initech.test"); len(got) != 1 {
 		t.Errorf("the owner got %d welcome emails, want exactly 1", len(got))
-	} else if got[0].Subject == "" {
-		t.Errorf("welcome email without subject: %+v", got[0])
+	} else if want := "The Business App invited you to Initech on the Business App"; got[0].Subject != want {
+		t.Errorf("welcome email subject %q, want %q", got[0].Subject, want)
 	}
 
 	// The owner signs in and invites a colleague.
