@@ -235,6 +235,42 @@ func Run(t *testing.T, newStore func(*testing.T) Store) {
 		}
 	})
 
+	t.Run("a hand-over racing a platform owner change leaves exactly one owner", func(t *testing.T) {
+		for round := range 3 {
+			f := newFixture(t, newStore)
+			f.upsert(t, 1, "Acme", "ann@acme.test")
+			if _, err := f.team.InviteUser(f.ctx, "ann@acme.test", f.biz, team.Invitation{Email: "bob@acme.test", Permissions: []string{"users"}}); err != nil {
+				t.Fatal(err)
+			}
+			// Bob's first request makes him active, so he may be handed
+			// ownership.
+			if _, err := f.team.ListUsers(f.ctx, "bob@acme.test", f.biz, team.PageRequest{Limit: 1}); err != nil {
+				t.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			var transferErr, upsertErr error
+			wg.Go(func() { _, transferErr = f.team.TransferOwnership(f.ctx, "ann@acme.test", f.biz, "bob@acme.test") })
+			wg.Go(func() {
+				_, upsertErr = f.svc.Upsert(f.ctx, provision.Upsert{BusinessID: f.biz.String(), Name: "Acme", EnabledTabs: []string{"users"},
+					Owner: provision.Owner{Email: "carl@acme.test"}, Revision: 2})
+			})
+			wg.Wait()
+			if upsertErr != nil {
+				t.Fatalf("round %d: upsert: %v", round, upsertErr)
+			}
+			var te *team.Error
+			if transferErr != nil && !errors.As(transferErr, &te) {
+				t.Errorf("round %d: transfer failed with %v, want success or a refusal", round, transferErr)
+			}
+			if got := f.owners(t); !cmp.Equal(got, []string{"carl@acme.test"}) {
+				t.Errorf("round %d: owners = %q (transfer: %v), want carl only", round, got, transferErr)
+			}
+			if b := f.business(t); b.OwnerEmail != "carl@acme.test" {
+				t.Errorf("round %d: the business names %s as owner, want carl", round, b.OwnerEmail)
+			}
+		}
+	})
+
 	t.Run("deletion ends access and removes the data", func(t *testing.T) {
 		f := newFixture(t, newStore)
 		f.upsert(t, 1, "Acme", "ann@acme.test")
