@@ -46,6 +46,12 @@ func run(ctx context.Context, cfg config, target string, progress io.Writer) (*r
 
 	fmt.Fprintf(progress, "load: run %s: %d businesses set up, sending load…\n", runID, len(tenants))
 	led := newLedger()
+	// POST /dev/businesses is the platform's BusinessUpserted: each owner
+	// is invited, with a welcome email and a UserAdded event, which the
+	// checks must expect.
+	for _, t := range tenants {
+		led.invited(t.id, t.owner)
+	}
 	start := time.Now()
 	deadline := start.Add(cfg.duration)
 	scenarios := mix()

@@ -111,7 +111,39 @@ var deployParameters = []string{
 
 // cfnTemplate is what the checks read of a CloudFormation template.
 type cfnTemplate struct {
-	Resources map[string]cfnResource
+	Parameters map[string]struct{ Default any }
+	Resources  map[string]cfnResource
+}
+
+// resolveParameters returns v with every {"Ref": <parameter>} replaced by
+// the parameter's value in the deployment: its deployParameters value, or
+// else its default, as CloudFormation resolves it.
+func (c cfnTemplate) resolveParameters(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		if ref, ok := x["Ref"].(string); ok && len(x) == 1 {
+			if p, ok := c.Parameters[ref]; ok {
+				for _, kv := range deployParameters {
+					if name, value, _ := strings.Cut(kv, "="); name == ref {
+						return value
+					}
+				}
+				return p.Default
+			}
+		}
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = c.resolveParameters(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = c.resolveParameters(e)
+		}
+		return out
+	}
+	return v
 }
 
 type cfnResource struct {

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/businessapp/usermanagement/internal/provision"
 	"github.com/businessapp/usermanagement/internal/team"
 )
 
@@ -293,6 +294,10 @@ func (m *directoryMemo) user(ctx context.Context, businessID team.BusinessID, em
 	return lookup(&m.mu, m.users, businessID.String()+"\x00"+email, func() (team.User, error) { return m.dir.User(ctx, businessID, email) })
 }
 
+// PlatformInviterName is who the welcome email says invited an owner the
+// platform provisioned (SPEC §7).
+const PlatformInviterName = "The Business App"
+
 // welcome renders the email of an invite, looking up the business and the
 // inviter's name. An inviter removed since still has their email shown.
 func (c *Consumer) welcome(ctx context.Context, lookups *directoryMemo, a team.Activity) (WelcomeEmail, error) {
@@ -311,6 +316,11 @@ func (c *Consumer) welcome(ctx context.Context, lookups *directoryMemo, a team.A
 	}
 	if errors.Is(err, team.ErrNotFound) {
 		inviter, err = team.User{Email: a.Actor}, nil
+	}
+	if a.ActorID == provision.PlatformActorID {
+		// The owner a provisioning invited: the platform is no user and
+		// its placeholder address is not for people to read.
+		inviter, err = team.User{FirstName: PlatformInviterName}, nil
 	}
 	if err != nil {
 		return WelcomeEmail{}, fmt.Errorf("read inviter: %w", err)

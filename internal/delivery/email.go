@@ -68,7 +68,11 @@ func RenderWelcome(appBaseURL string, biz team.Business, inviter team.User, invi
 	}
 	inviterName := strings.TrimSpace(inviter.FirstName + " " + inviter.LastName)
 	subjectInviter := inviter.Email
-	if inviterName != "" {
+	switch {
+	case inviterName != "" && inviter.Email == "":
+		// An inviter who is no person with an address: the platform.
+		d.Inviter, subjectInviter = inviterName, inviterName
+	case inviterName != "":
 		d.Inviter = fmt.Sprintf("%s (%s)", inviterName, inviter.Email)
 		subjectInviter = inviterName
 	}

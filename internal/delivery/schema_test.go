@@ -18,6 +18,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/businessapp/usermanagement/internal/delivery"
+	"github.com/businessapp/usermanagement/internal/provision"
 	"github.com/businessapp/usermanagement/internal/team"
 )
 
@@ -239,6 +240,19 @@ func schemaActivities() map[string]team.Activity {
 				LastName:  &team.FieldChange{From: "", To: "Ng"},
 				Phone:     &team.FieldChange{From: "+14155550100", To: "+442071838750"},
 			}),
+		// Provisioning (SPEC §7): the platform, which is not a user, is
+		// the actor.
+		"owner added by the platform": func() team.Activity {
+			a := base("01JDQ5Y8G1X9T3V7C2B4N6M8PF", team.ActivityUserAdded, full,
+				team.Changes{Permissions: &team.PermissionsChange{From: team.Permissions{}, To: all}})
+			a.Actor, a.ActorID = provision.PlatformActorEmail, provision.PlatformActorID
+			return a
+		}(),
+		"ownership moved by the platform": func() team.Activity {
+			a := base("01JDQ5Y8G1X9T3V7C2B4N6M8PG", team.ActivityOwnerTransferred, full, team.Changes{})
+			a.Actor, a.ActorID = provision.PlatformActorEmail, provision.PlatformActorID
+			return a
+		}(),
 		"self edit by the user": func() team.Activity {
 			a := base("01JDQ5Y8G1X9T3V7C2B4N6M8PD", team.ActivityContactChanged, full,
 				team.Changes{FirstName: &team.FieldChange{From: "Anne", To: "Ann"}, LastName: &team.FieldChange{From: "Li", To: "Lee"}})

@@ -54,6 +54,13 @@ const (
 
 	// attrPhoneDisplay is left out of users stored before it existed.
 	attrPhoneDisplay = "phoneDisplay"
+	// Provisioning (provision.go): the revision of the platform's event
+	// applied last, and the tombstone a BusinessDeleted leaves.
+	attrRevision    = "revision"
+	attrDeleted     = "deleted"
+	attrDeletedAt   = "deletedAt"
+	attrPurged      = "purged"
+	attrPurgedItems = "purgedItems"
 )
 
 // The partition-key attributes of the activity indexes (keys.go builds
@@ -83,6 +90,17 @@ type profileRecord struct {
 	// Left out on profiles written before businesses had owners.
 	OwnerID    string `dynamodbav:"ownerId,omitempty"`
 	OwnerEmail string `dynamodbav:"ownerEmail,omitempty"`
+	// Revision is the platform's revision applied last; left out on
+	// businesses created before provisioning (any revision is newer).
+	Revision int64 `dynamodbav:"revision,omitempty"`
+	// Deleted marks the tombstone of a deleted business, which keeps its
+	// revision so that older events stay ignored; the business does not
+	// exist for any request. Purged is set once its data is removed, and
+	// PurgedItems counts the items removed so far.
+	Deleted     bool       `dynamodbav:"deleted,omitempty"`
+	DeletedAt   *time.Time `dynamodbav:"deletedAt,omitempty"`
+	Purged      bool       `dynamodbav:"purged,omitempty"`
+	PurgedItems int64      `dynamodbav:"purgedItems,omitempty"`
 }
 
 func toProfileRecord(b team.Business) profileRecord {

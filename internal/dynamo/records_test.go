@@ -16,7 +16,7 @@ func TestRecordTagsAreAttributeNames(t *testing.T) {
 		attrBusinessID, attrEmail, attrFirstName, attrLastName, attrPhone, attrPermissions, attrInvitedBy,
 		attrVersion, attrType, attrActor, attrActorID, attrStatus, attrExpiresAt, attrSentAt, attrActivatedAt, attrPicture,
 		attrTarget, attrAt, attrChanges, attrFrom, attrTo, attrSlots, AttrByUserPK, AttrByTypePK,
-		attrOwnerID, attrOwnerEmail, attrOwner, attrUsers, attrPhoneDisplay}
+		attrOwnerID, attrOwnerEmail, attrOwner, attrUsers, attrPhoneDisplay, attrRevision, attrDeleted, attrDeletedAt, attrPurged, attrPurgedItems}
 	for _, record := range []any{profileRecord{}, rateRecord{}, userRecord{}, activityRecord{}, personRecord{},
 		changesRecord{}, permissionsChangeRecord{}, fieldChangeRecord{}, counterRecord{}} {
 		typ := reflect.TypeOf(record)

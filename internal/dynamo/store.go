@@ -96,7 +96,9 @@ func (s *Store) Business(ctx context.Context, businessID team.BusinessID) (team.
 		if err := attributevalue.UnmarshalMap(item, &r); err != nil {
 			return team.Business{}, fmt.Errorf("dynamo: business %s: decode item: %w", businessID, err)
 		}
-		b, found = r.business(), true
+		// The tombstone of a deleted business: from the instant it is
+		// written the business does not exist for any request.
+		b, found = r.business(), !r.Deleted
 	}
 	if !found {
 		return team.Business{}, fmt.Errorf("dynamo: business %s: %w", businessID, team.ErrNotFound)

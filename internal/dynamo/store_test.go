@@ -5,6 +5,7 @@ import (
 
 	"github.com/businessapp/usermanagement/internal/dynamo"
 	"github.com/businessapp/usermanagement/internal/dynamo/dynamotest"
+	"github.com/businessapp/usermanagement/internal/provision/provisiontest"
 	"github.com/businessapp/usermanagement/internal/team/storetest"
 )
 
@@ -13,4 +14,13 @@ func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storetest.Store {
 		return dynamo.NewStore(client, dynamotest.NewTable(t, client))
 	})
+}
+
+// TestProvisioningContract plays the provisioning contract on DynamoDB
+// Local: repeated and older events change nothing, ownership moves in one
+// transaction, deletion ends access and removes the data.
+func TestProvisioningContract(t *testing.T) {
+	client := dynamotest.Client(t)
+	table := dynamotest.NewTable(t, client)
+	provisiontest.Run(t, func(t *testing.T) provisiontest.Store { return dynamo.NewStore(client, table) })
 }

@@ -341,6 +341,39 @@ func StreamSettingsFromEnv() (StreamSettings, error) {
 	return s, nil
 }
 
+// EnvPlatformEventSource is the source of the platform's business events
+// the provisioning function accepts (template.yaml's PlatformEventSource;
+// unset: provision.DefaultSource).
+const EnvPlatformEventSource = "PLATFORM_EVENT_SOURCE"
+
+// ProvisionSettings configure the provisioning function
+// (internal/lambdaenv/provisioning).
+type ProvisionSettings struct {
+	TableName string
+	// Source is the source the platform's events carry ("" for
+	// provision.DefaultSource).
+	Source string
+	// InvitationTTL is how long the owner's invitation admits them (0 for
+	// team.DefaultInvitationTTL).
+	InvitationTTL time.Duration
+}
+
+// ProvisionSettingsFromEnv reads the provisioning function's settings.
+func ProvisionSettingsFromEnv() (ProvisionSettings, error) {
+	s := ProvisionSettings{TableName: os.Getenv(EnvTableName), Source: os.Getenv(EnvPlatformEventSource)}
+	if s.TableName == "" {
+		return ProvisionSettings{}, fmt.Errorf("lambdaenv: %s is not set", EnvTableName)
+	}
+	if v := os.Getenv(EnvInvitationTTL); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return ProvisionSettings{}, fmt.Errorf("lambdaenv: %s=%q is not a positive Go duration", EnvInvitationTTL, v)
+		}
+		s.InvitationTTL = d
+	}
+	return s, nil
+}
+
 // AWSConfig returns the AWS configuration Lambda gives the function: its
 // region and its role's credentials, from the variables Lambda sets. It
 // reads them itself rather than through the SDK's config.LoadDefaultConfig:

@@ -3,11 +3,11 @@ package local
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 
 	"github.com/businessapp/usermanagement/internal/httpapi"
+	"github.com/businessapp/usermanagement/internal/provision"
 	"github.com/businessapp/usermanagement/internal/team"
 )
 
@@ -17,17 +17,36 @@ import (
 const CodeBusinessExists team.Code = "business_exists"
 
 // BusinessCreator creates a business with its first user; the DynamoDB store
-// has it.
+// has it. Only the seed uses it: its demo owner is active from the start, so
+// that the stack is usable at once whatever INVITATION_TTL says.
 type BusinessCreator interface {
 	CreateBusiness(ctx context.Context, b team.Business, owner team.User) error
 }
 
+// PlatformEvents applies the platform's business events: the provisioning
+// Lambda's handler (provision.Handler, built by lambdaenv/provisioning).
+type PlatformEvents interface {
+	Handle(ctx context.Context, ev provision.Event) (provision.Outcome, error)
+}
+
+// Directory reads a business and a user back, for the answer of POST
+// /dev/businesses.
+type Directory interface {
+	Business(ctx context.Context, id team.BusinessID) (team.Business, error)
+	User(ctx context.Context, id team.BusinessID, email string) (team.User, error)
+}
+
 // devAPI serves the local-only /dev endpoints of SPEC §6.
 type devAPI struct {
-	auth    *Authorizer
-	creator BusinessCreator
-	clock   team.Clock
-	ids     team.IDSource
+	auth     *Authorizer
+	creator  BusinessCreator
+	platform PlatformEvents
+	dir      Directory
+	// source is the source the platform's events carry, which
+	// POST /dev/businesses puts on the event it makes.
+	source string
+	clock  team.Clock
+	ids    team.IDSource
 }
 
 func decodeStrict(r *http.Request, into any) error {
@@ -82,53 +101,73 @@ type BusinessSpec struct {
 		FirstName string `json:"firstName"`
 		LastName  string `json:"lastName"`
 	} `json:"owner"`
+	// Revision is the BusinessUpserted revision to apply; absent, 1: the
+	// business is created, and a second POST of the same id is refused
+	// as business_exists (the event is not newer than the one applied).
+	Revision *int64 `json:"revision,omitempty"`
 }
 
-// createBusiness validates a spec and creates the business, its owner holding
-// every enabled tab.
-func (d *devAPI) createBusiness(ctx context.Context, spec BusinessSpec) (team.Business, team.User, error) {
-	id, idErr := team.ParseBusinessID(spec.ID)
-	if idErr != nil {
-		// The id is a path parameter of the API, whose refusal names no
-		// field; here it is a field of the body.
-		idErr = team.InvalidField("id", team.ErrorMessage(idErr))
+// createBusiness creates the demo business with an active owner, for the
+// seed. Errors: business_exists, invalid_request.
+func (d *devAPI) createBusiness(ctx context.Context, spec BusinessSpec) error {
+	id, err := team.ParseBusinessID(spec.ID)
+	if err != nil {
+		return err
 	}
-	tabs, tabsErr := team.ParsePermissions(spec.Tabs)
-	if tabsErr == nil && !tabs.Has(team.TabUsers) {
-		tabsErr = team.InvalidField("tabs", "Enable the users tab, or nobody could manage this business.")
+	tabs, err := team.ParsePermissions(spec.Tabs)
+	if err != nil {
+		return err
 	}
-	email, emailErr := team.NormalizeEmail(spec.Owner.Email)
-	first, firstErr := team.NormalizeName(spec.Owner.FirstName)
-	last, lastErr := team.NormalizeName(spec.Owner.LastName)
-	name, nameErr := team.NormalizeName(spec.Name)
-	if err := team.JoinInvalid(idErr, team.Field("tabs", tabsErr), team.Field("owner.email", emailErr),
-		team.Field("owner.firstName", firstErr), team.Field("owner.lastName", lastErr), nameErr); err != nil {
-		return team.Business{}, team.User{}, err
-	}
-	if name == "" {
-		name = spec.ID
+	email, err := team.NormalizeEmail(spec.Owner.Email)
+	if err != nil {
+		return err
 	}
 	now := d.clock.Now()
-	biz := team.Business{ID: id, Name: name, Tabs: tabs, CreatedAt: now}
-	owner := team.User{BusinessID: id, ID: team.UserIDPrefix + d.ids.NewID(now), Email: email, FirstName: first, LastName: last,
-		Permissions: tabs, CreatedAt: now, UpdatedAt: now, Version: 1}
-	if err := d.creator.CreateBusiness(ctx, biz, owner); err != nil {
-		if errors.Is(err, team.ErrBusinessExists) {
-			return biz, owner, &team.Error{Code: CodeBusinessExists, Message: fmt.Sprintf("Business %q already exists.", spec.ID), Err: err}
-		}
-		return biz, owner, err
-	}
-	return biz, owner, nil
+	biz := team.Business{ID: id, Name: spec.Name, Tabs: tabs, CreatedAt: now}
+	owner := team.User{BusinessID: id, ID: team.UserIDPrefix + d.ids.NewID(now), Email: email, FirstName: spec.Owner.FirstName,
+		LastName: spec.Owner.LastName, Permissions: tabs, CreatedAt: now, UpdatedAt: now, Version: 1}
+	return d.creator.CreateBusiness(ctx, biz, owner)
 }
 
-// businesses handles POST /dev/businesses.
+// businesses handles POST /dev/businesses: a shorthand for a
+// BusinessUpserted event (SPEC §6), which it hands to the same handler as
+// POST /dev/platform-events and the provisioning Lambda. The owner is
+// invited and gets a welcome email, as a platform-provisioned owner does.
 func (d *devAPI) businesses(w http.ResponseWriter, r *http.Request) {
 	var spec BusinessSpec
 	if err := decodeStrict(r, &spec); err != nil {
 		httpapi.WriteError(w, err)
 		return
 	}
-	biz, owner, err := d.createBusiness(r.Context(), spec)
+	revision := int64(1)
+	if spec.Revision != nil {
+		revision = *spec.Revision
+	}
+	detail, err := json.Marshal(map[string]any{
+		"businessId": spec.ID, "name": spec.Name, "enabledTabs": spec.Tabs, "owner": spec.Owner, "revision": revision,
+	})
+	if err != nil {
+		httpapi.WriteError(w, err)
+		return
+	}
+	outcome, err := d.platform.Handle(r.Context(), provision.Event{Source: d.source, DetailType: provision.DetailTypeUpserted, Detail: detail})
+	if err != nil {
+		httpapi.WriteError(w, err)
+		return
+	}
+	if outcome == provision.Ignored {
+		httpapi.WriteError(w, &team.Error{Code: CodeBusinessExists, Err: team.ErrBusinessExists,
+			Message: fmt.Sprintf("Business %q already exists at revision %d or later.", spec.ID, revision)})
+		return
+	}
+	id := team.BusinessID(spec.ID) // parsed by the handler
+	email, _ := team.NormalizeEmail(spec.Owner.Email)
+	biz, err := d.dir.Business(r.Context(), id)
+	if err != nil {
+		httpapi.WriteError(w, err)
+		return
+	}
+	owner, err := d.dir.User(r.Context(), id, email)
 	if err != nil {
 		httpapi.WriteError(w, err)
 		return
@@ -137,4 +176,23 @@ func (d *devAPI) businesses(w http.ResponseWriter, r *http.Request) {
 		"id": biz.ID, "name": biz.Name, "tabs": biz.Tabs.Strings(),
 		"owner": map[string]any{"email": owner.Email, "permissions": owner.Permissions.Strings()},
 	})
+}
+
+// platformEvents handles POST /dev/platform-events: one EventBridge event
+// as a rule delivers it ({"source","detail-type","detail"}; the envelope's
+// other members are accepted and ignored), applied by the provisioning
+// Lambda's handler; 200 once applied (or ignored as not newer).
+func (d *devAPI) platformEvents(w http.ResponseWriter, r *http.Request) {
+	var ev provision.Event
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, httpapi.MaxBodyBytes))
+	if err := dec.Decode(&ev); err != nil {
+		httpapi.WriteError(w, team.Errorf(team.CodeInvalidRequest, "The body is not an EventBridge event: %v.", err))
+		return
+	}
+	outcome, err := d.platform.Handle(r.Context(), ev)
+	if err != nil {
+		httpapi.WriteError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"outcome": string(outcome)})
 }

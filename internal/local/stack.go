@@ -15,8 +15,10 @@ import (
 	"github.com/businessapp/usermanagement/internal/dynamodblocal"
 	"github.com/businessapp/usermanagement/internal/httpapi"
 	"github.com/businessapp/usermanagement/internal/lambdaenv"
+	"github.com/businessapp/usermanagement/internal/lambdaenv/provisioning"
 	"github.com/businessapp/usermanagement/internal/phone"
 	"github.com/businessapp/usermanagement/internal/sesmail"
+	"github.com/businessapp/usermanagement/internal/provision"
 	"github.com/businessapp/usermanagement/internal/team"
 )
 
@@ -146,7 +148,13 @@ func (s *Stack) start(ctx context.Context, cfg Config) (http.Handler, error) {
 	}
 	clock := team.SystemClock{}
 	auth := NewAuthorizer(clock, cfg.EmailClaim)
-	dev := &devAPI{auth: auth, creator: store, clock: clock, ids: team.ULIDSource{}}
+	// The provisioning Lambda's handler, over the same table: POST
+	// /dev/platform-events and /dev/businesses go through it.
+	platform, err := provisioning.NewHandler(lambdaenv.ProvisionSettings{TableName: cfg.TableName, InvitationTTL: cfg.InvitationTTL}, client, cfg.Log)
+	if err != nil {
+		return nil, err
+	}
+	dev := &devAPI{auth: auth, creator: store, platform: platform, dir: store, source: provision.DefaultSource, clock: clock, ids: team.ULIDSource{}}
 	if err := seed(ctx, dev); err != nil {
 		return nil, err
 	}
@@ -184,6 +192,7 @@ func (s *Stack) start(ctx context.Context, cfg Config) (http.Handler, error) {
 	mux.Handle("/v1/", auth.Middleware(api.Mux()))
 	mux.HandleFunc("POST /dev/token", dev.token)
 	mux.HandleFunc("POST /dev/businesses", dev.businesses)
+	mux.HandleFunc("POST /dev/platform-events", dev.platformEvents)
 	mux.HandleFunc("GET /dev/emails", s.listEmails)
 	mux.HandleFunc("GET /dev/events", s.listEvents)
 	handleWebPage(mux)
@@ -201,7 +210,7 @@ func seed(ctx context.Context, dev *devAPI) error {
 		spec.Tabs = append(spec.Tabs, string(t.ID))
 	}
 	spec.Owner.Email, spec.Owner.FirstName, spec.Owner.LastName = DemoOwner, "Demo", "Owner"
-	_, _, err := dev.createBusiness(ctx, spec)
+	err := dev.createBusiness(ctx, spec)
 	if errors.Is(err, team.ErrBusinessExists) {
 		return nil // seeded on an earlier start against the same database
 	}

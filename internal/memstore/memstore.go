@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/businessapp/usermanagement/internal/provision"
 	"github.com/businessapp/usermanagement/internal/team"
 )
 
@@ -26,6 +27,10 @@ type Store struct {
 	// team.EmailWindow was sent, oldest first (older ones are dropped).
 	sends   map[team.BusinessID][]time.Time
 	applied int
+	// provisioned holds what provisioning keeps besides the business:
+	// the revision applied and the tombstone of a deleted business
+	// (provision.go).
+	provisioned map[team.BusinessID]provision.State
 }
 
 var _ team.Store = (*Store)(nil)
@@ -37,6 +42,8 @@ func New() *Store {
 		users:      map[team.BusinessID]map[string]team.User{},
 		activity:   map[team.BusinessID][]team.Activity{},
 		sends:      map[team.BusinessID][]time.Time{},
+
+		provisioned: map[team.BusinessID]provision.State{},
 	}
 }
 

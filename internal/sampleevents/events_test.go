@@ -22,8 +22,10 @@ import (
 	"github.com/businessapp/usermanagement/internal/dynamodblocal"
 	"github.com/businessapp/usermanagement/internal/gateway"
 	"github.com/businessapp/usermanagement/internal/lambdaenv"
+	"github.com/businessapp/usermanagement/internal/lambdaenv/provisioning"
 	"github.com/businessapp/usermanagement/internal/lambdaenv/stream"
 	"github.com/businessapp/usermanagement/internal/sesmail"
+	"github.com/businessapp/usermanagement/internal/provision"
 	"github.com/businessapp/usermanagement/internal/streamlambda"
 	"github.com/businessapp/usermanagement/internal/streampoll"
 	"github.com/businessapp/usermanagement/internal/team"
@@ -63,8 +65,8 @@ func TestEveryFunctionHasASampleEvent(t *testing.T) {
 	}
 	for _, s := range samples {
 		_, isRoute := routeOf(s.function)
-		if !isRoute && s.function != streamFunction {
-			t.Errorf("functions/%s serves no route and is not the stream consumer %s", s.function, streamFunction)
+		if !isRoute && s.function != streamFunction && s.function != provisionFunction {
+			t.Errorf("functions/%s serves no route and is neither the stream consumer %s nor the provisioning function %s", s.function, streamFunction, provisionFunction)
 		}
 	}
 }
@@ -268,6 +270,21 @@ func TestSampleEvents(t *testing.T) {
 			t.Parallel()
 			table := dynamotest.NewTable(t, db)
 			ctx := context.Background()
+			if s.function == provisionFunction {
+				h, err := provisioning.NewHandler(lambdaenv.ProvisionSettings{TableName: table}, db, testLogger(t))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var ev provision.Event
+				if err := json.Unmarshal(readEvent(t, s.function), &ev); err != nil {
+					t.Fatal(err)
+				}
+				if out, err := h.Handle(ctx, ev); err != nil || out != provision.Applied {
+					t.Fatalf("the handler answered %s, %v; want applied", out, err)
+				}
+				checkProvisioned(t, db, table)
+				return
+			}
 			if s.function == streamFunction {
 				k := newKumoWorld(t, srv)
 				ev := streamEvent(t)

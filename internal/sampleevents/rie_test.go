@@ -259,6 +259,12 @@ func TestSampleEventsUnderRIE(t *testing.T) {
 			k := newKumoWorld(t, srv)
 			env := append(awsEnv(endpoint, k.server.URL), lambdaenv.EnvTableName+"="+table)
 			raw := readEvent(t, s.function)
+			if s.function == provisionFunction {
+				var resp any // the handler returns only an error
+				startEmulator(t, rie, bootstraps[s.function], env).invoke(t, raw, &resp)
+				checkProvisioned(t, db, table)
+				return
+			}
 			if s.function == streamFunction {
 				ev := streamEvent(t)
 				seed(t, db, table, false)

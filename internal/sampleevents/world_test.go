@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,6 +35,7 @@ import (
 	"github.com/businessapp/usermanagement/internal/gateway"
 	"github.com/businessapp/usermanagement/internal/httpapi"
 	"github.com/businessapp/usermanagement/internal/phone"
+	"github.com/businessapp/usermanagement/internal/provision"
 	"github.com/businessapp/usermanagement/internal/streamlambda"
 	"github.com/businessapp/usermanagement/internal/team"
 )
@@ -59,6 +61,9 @@ const (
 	// streamFunction is the folder of the stream consumer, the one function
 	// that serves no route.
 	streamFunction = "deliver-activity"
+	// provisionFunction is the folder of the provisioning function, which
+	// the platform events' rule invokes (SPEC §7); it serves no route.
+	provisionFunction = "provision-business"
 )
 
 // annInvitation is how the invite-user event invites Ann; the other events
@@ -155,6 +160,7 @@ var samples = []sample{
 		body:    annJSON(map[string]any{"version": 2.0})},
 	{function: "remove-user", annInvited: true, status: 204},
 	{function: streamFunction},
+	{function: provisionFunction},
 }
 
 func jsonTabIDs() []any {
@@ -595,4 +601,29 @@ func (discard) WriteHeader(int)             {}
 func contentLength(headers map[string]string) (int, bool) {
 	n, err := strconv.Atoi(headers["content-length"])
 	return n, err == nil
+}
+
+// checkProvisioned checks what events/provision-business.json does to an
+// empty table: business acme with its tabs, and Ann its owner, invited,
+// holding every enabled tab, added by the platform (which sends her
+// welcome email through the stream).
+func checkProvisioned(t testing.TB, db *dynamodb.Client, table string) {
+	t.Helper()
+	ctx := context.Background()
+	store := dynamo.NewStore(db, table)
+	b, err := store.Business(ctx, "acme")
+	if err != nil {
+		t.Fatalf("business acme: %v", err)
+	}
+	if b.Name != "Acme Inc." || !slices.Equal(b.Tabs.Strings(), []string{"home", "crm", "administration", "users"}) || b.OwnerEmail != "ann@acme.example" || b.Total != 1 {
+		t.Errorf("business = %+v, want Acme Inc. owned by ann@acme.example, 1 user", b)
+	}
+	u, err := store.User(ctx, "acme", "ann@acme.example")
+	if err != nil || !u.IsOwner || u.Status != team.StatusInvited || len(u.Permissions) != 4 {
+		t.Errorf("owner = %+v, %v; want ann, the owner, invited, with every enabled tab", u, err)
+	}
+	page, err := store.Activity(ctx, "acme", team.ActivityFilter{}, team.PageRequest{Limit: 10})
+	if err != nil || len(page.Activity) != 1 || page.Activity[0].Type != team.ActivityUserAdded || page.Activity[0].ActorID != provision.PlatformActorID {
+		t.Errorf("activity = %+v, %v; want one user.added by the platform", page.Activity, err)
+	}
 }

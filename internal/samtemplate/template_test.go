@@ -131,6 +131,52 @@ var streamFunctions = map[string]streamFunction{
 	},
 }
 
+// ruleFunctions are the template's functions that an EventBridge rule
+// invokes (SPEC §7's provisioning). Like streamFunctions they serve no
+// route; TestRuleFunctions checks their rule, retries, dead-letter queue
+// and role.
+var ruleFunctions = map[string]streamFunction{
+	"ProvisionBusinessFunction": {
+		folder: "provision-business",
+		env: map[string]string{
+			lambdaenv.EnvTableName:           "UsersTable",
+			lambdaenv.EnvPlatformEventSource: "PlatformEventSource",
+			lambdaenv.EnvInvitationTTL:       "InvitationTTL",
+		},
+		actions: map[string]any{
+			"logs:CreateLogStream": getAtt("ProvisionBusinessFunctionLogGroup", "Arn"),
+			"logs:PutLogEvents":    getAtt("ProvisionBusinessFunctionLogGroup", "Arn"),
+			// The profile and the owner (GetItem); the keys of a deleted
+			// business (Query); its transactions' items.
+			"dynamodb:GetItem":    getAtt("UsersTable", "Arn"),
+			"dynamodb:Query":      getAtt("UsersTable", "Arn"),
+			"dynamodb:PutItem":    getAtt("UsersTable", "Arn"),
+			"dynamodb:UpdateItem": getAtt("UsersTable", "Arn"),
+			"dynamodb:DeleteItem": getAtt("UsersTable", "Arn"),
+			// Lambda's asynchronous-invocation dead-letter queue sends with
+			// the function's role.
+			"sqs:SendMessage": getAtt("ProvisioningDeadLetterQueue", "Arn"),
+		},
+	},
+}
+
+// nonRouteFunction returns the entry of a function that serves no route:
+// a stream function or a rule function.
+func nonRouteFunction(id string) (streamFunction, bool) {
+	if sf, ok := streamFunctions[id]; ok {
+		return sf, true
+	}
+	sf, ok := ruleFunctions[id]
+	return sf, ok
+}
+
+// nonRouteIDs returns the logical ids of streamFunctions and ruleFunctions.
+func nonRouteIDs() []string {
+	ids := append(sortedKeys(streamFunctions), sortedKeys(ruleFunctions)...)
+	sort.Strings(ids)
+	return ids
+}
+
 // functionFolder returns the folder under functions/ the function with the
 // logical id is built from: its route's Function, or its folder in
 // streamFunctions.
@@ -138,7 +184,7 @@ func functionFolder(id string) (string, bool) {
 	if r, ok := routesByID()[id]; ok {
 		return r.Function(), true
 	}
-	if sf, ok := streamFunctions[id]; ok {
+	if sf, ok := nonRouteFunction(id); ok {
 		return sf.folder, true
 	}
 	return "", false
@@ -170,8 +216,8 @@ func TestRoutesMatchTemplate(t *testing.T) {
 	served := map[routeKey][]string{}
 	for _, id := range sortedKeys(fns) {
 		f := fns[id]
-		if _, ok := streamFunctions[id]; ok {
-			continue // TestStreamFunctions checks its events
+		if _, ok := nonRouteFunction(id); ok {
+			continue // TestStreamFunctions and TestRuleFunctions check its events
 		}
 		if len(f.Events) != 1 {
 			t.Errorf("template.yaml:%d: %s has %d HttpApi events, want 1: each function serves one route", f.Line, id, len(f.Events))
@@ -210,12 +256,13 @@ func TestRoutesMatchTemplate(t *testing.T) {
 func TestFunctionLogicalIDs(t *testing.T) {
 	fns := functionsByID(t)
 	byID := routesByID()
-	for _, id := range sortedKeys(streamFunctions) {
+	for _, id := range nonRouteIDs() {
+		sf, _ := nonRouteFunction(id)
 		if _, ok := byID[id]; ok {
-			t.Errorf("stream function %s has the logical id of the function of route %s", id, byID[id].Operation)
+			t.Errorf("stream or rule function %s has the logical id of the function of route %s", id, byID[id].Operation)
 		}
 		if _, ok := fns[id]; !ok {
-			t.Errorf("template.yaml has no function %s, the stream consumer built from functions/%s", id, streamFunctions[id].folder)
+			t.Errorf("template.yaml has no function %s, built from functions/%s", id, sf.folder)
 		}
 	}
 	for _, r := range httpapi.Routes() {
@@ -233,9 +280,9 @@ func TestFunctionLogicalIDs(t *testing.T) {
 	}
 	for _, id := range sortedKeys(fns) {
 		_, route := byID[id]
-		_, stream := streamFunctions[id]
+		_, stream := nonRouteFunction(id)
 		if !route && !stream {
-			t.Errorf("template.yaml:%d: function %s is not <Operation>Function for any operation of internal/httpapi (%s), nor a stream function of this test (%s)", fns[id].Line, id, strings.Join(sortedKeys(byID), ", "), strings.Join(sortedKeys(streamFunctions), ", "))
+			t.Errorf("template.yaml:%d: function %s is not <Operation>Function for any operation of internal/httpapi (%s), nor a stream or rule function of this test (%s)", fns[id].Line, id, strings.Join(sortedKeys(byID), ", "), strings.Join(nonRouteIDs(), ", "))
 		}
 	}
 }
@@ -261,8 +308,9 @@ func TestFunctionFolders(t *testing.T) {
 		byFolder[r.Function()] = r
 	}
 	streamByFolder := map[string]string{}
-	for _, id := range sortedKeys(streamFunctions) {
-		streamByFolder[streamFunctions[id].folder] = id
+	for _, id := range nonRouteIDs() {
+		sf, _ := nonRouteFunction(id)
+		streamByFolder[sf.folder] = id
 	}
 	for _, dir := range sortedKeys(folders) {
 		r, ok := byFolder[dir]
@@ -602,7 +650,7 @@ func TestEnvironment(t *testing.T) {
 				t.Errorf("template.yaml:%d: %s sets %s to %v, want !Ref %s", f.Line, id, lambdaenv.EnvTableName, v, tables[0].LogicalID)
 			}
 		}
-		sf, stream := streamFunctions[id]
+		sf, stream := nonRouteFunction(id)
 		if !stream {
 			continue
 		}
