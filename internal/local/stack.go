@@ -17,8 +17,8 @@ import (
 	"github.com/businessapp/usermanagement/internal/lambdaenv"
 	"github.com/businessapp/usermanagement/internal/lambdaenv/provisioning"
 	"github.com/businessapp/usermanagement/internal/phone"
-	"github.com/businessapp/usermanagement/internal/sesmail"
 	"github.com/businessapp/usermanagement/internal/provision"
+	"github.com/businessapp/usermanagement/internal/sesmail"
 	"github.com/businessapp/usermanagement/internal/team"
 )
 
