@@ -151,11 +151,15 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 	expect(t, "invite without phone", c.do("POST", "/v1/businesses/demo/users", fmt.Sprintf(`{"email":%q}`, boEmail), nil), 201)
 	expect(t, "activity", c.do("GET", "/v1/businesses/demo/activity?userId="+ann.ID, "", nil), 200)
 
-	// Delivery: both welcome emails, and the events of Ann's whole life
-	// and of Bo's invite (5), have gone out.
-	eventually(t, "the welcome emails", func() bool { return len(c.emailsTo(annStored)) == 1 && len(c.emailsTo(boEmail)) == 1 })
+	// Delivery: the emails (Ann's welcome, the welcome at her new address
+	// and the notice to her old one, Bo's welcome) and the events of Ann's
+	// whole life (added, contact changed, permissions changed, activated
+	// by her first request, removed) and of Bo's invite (6) have gone out.
+	eventually(t, "the emails", func() bool {
+		return len(c.emailsTo(annStored)) == 2 && len(c.emailsTo(annNewEmail)) == 1 && len(c.emailsTo(boEmail)) == 1
+	})
 	eventually(t, "the events", func() bool {
-		return len(c.eventsFor("demo", annStored))+len(c.eventsFor("demo", annNewEmail))+len(c.eventsFor("demo", boEmail)) == 5
+		return len(c.eventsFor("demo", annStored))+len(c.eventsFor("demo", annNewEmail))+len(c.eventsFor("demo", boEmail)) == 6
 	})
 	// Stopping the stack waits for the consumer to finish its batches,
 	// whose lines and metrics come after the sends.
