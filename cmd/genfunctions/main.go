@@ -194,6 +194,7 @@ func templateSection(routes []httpapi.Route) string {
           %[6]s: "%[7]s"
           %[8]s: !Ref InviteRate
           %[9]s: !Ref InvitationTTL
+          %[11]s: !Ref MetricsNamespace
       Events:
         Api:
           Type: HttpApi
@@ -209,7 +210,7 @@ func templateSection(routes []httpapi.Route) string {
           Statement:
             - Effect: Allow
               Action:
-`, id, r.Method, r.Path, r.Operation, lambdaenv.EnvEmailClaim, lambdaenv.EnvRequestTimeout, httpapi.DefaultRequestTimeout, lambdaenv.EnvInviteRate, lambdaenv.EnvInvitationTTL, concurrency)
+`, id, r.Method, r.Path, r.Operation, lambdaenv.EnvEmailClaim, lambdaenv.EnvRequestTimeout, httpapi.DefaultRequestTimeout, lambdaenv.EnvInviteRate, lambdaenv.EnvInvitationTTL, concurrency, lambdaenv.EnvMetricsNamespace)
 		for _, a := range r.DynamoDBActions {
 			fmt.Fprintf(&b, "                - %s\n", a)
 		}

@@ -32,6 +32,14 @@ type eventDetail struct {
 	User       struct {
 		Email string `json:"email"`
 	} `json:"user"`
+	// Changes.Email is set on a change of email, which sends a welcome to
+	// the new address and a notice to the old one.
+	Changes struct {
+		Email *struct {
+			From string `json:"from"`
+			To   string `json:"to"`
+		} `json:"email"`
+	} `json:"changes"`
 }
 
 // eventLog keeps every event delivered while it watches. kumo keeps only

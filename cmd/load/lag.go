@@ -22,8 +22,9 @@ type lagStats struct {
 }
 
 // emailCommits are the detail-types whose commit sends a welcome email to
-// the event's user.
-var emailCommits = []string{"UserAdded"}
+// the event's user. A change of email (its changes.email) sends two, to
+// the new address and to the old.
+var emailCommits = []string{"UserAdded", "UserInvitationResent"}
 
 // delivery lags of the emails and events a drain saw.
 func lags(d drainResult) lagStats {
@@ -44,6 +45,11 @@ func lags(d drainResult) lagStats {
 		if slices.Contains(emailCommits, e.DetailType) {
 			to := strings.ToLower(det.User.Email)
 			commits[to] = append(commits[to], det.OccurredAt)
+		}
+		if ch := det.Changes.Email; ch != nil {
+			for _, to := range []string{strings.ToLower(ch.To), strings.ToLower(ch.From)} {
+				commits[to] = append(commits[to], det.OccurredAt)
+			}
 		}
 	}
 	for _, ts := range commits {

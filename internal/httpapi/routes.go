@@ -112,8 +112,10 @@ var (
 	// count and a slot of the email budget. A resend needs the same: the
 	// shards, the caller's check, the user and activity, a budget slot.
 	inviteActions = []string{ActionGetItem, ActionQuery, ActionConditionCheckItem, ActionPutItem, ActionUpdateItem}
-	// An email change deletes the old item and puts the new one.
-	updateContactActions = []string{ActionGetItem, ActionConditionCheckItem, ActionPutItem, ActionDeleteItem}
+	// An email change deletes the old item and puts the new one, and uses
+	// a slot of the email budget (the welcome at the new address): it
+	// reads the budget's shards and updates one.
+	updateContactActions = []string{ActionGetItem, ActionQuery, ActionConditionCheckItem, ActionPutItem, ActionDeleteItem, ActionUpdateItem}
 	// A removal deletes the user and takes one off a shard of the count.
 	removeActions = []string{ActionGetItem, ActionConditionCheckItem, ActionDeleteItem, ActionUpdateItem, ActionPutItem}
 	// A transfer updates both users and the profile.
