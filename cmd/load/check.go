@@ -32,8 +32,10 @@ type ledger struct {
 	// one and a notice to the old one (SPEC §2.5).
 	emailChanges map[key]int
 	notices      map[key]int
-	// unsure are users some request to which got no answer: it may or may
-	// not have been applied, so their counts are checked loosely.
+	// unsure are users some request to which got no answer, or 503
+	// unavailable (the deadline passed: SPEC I11 keeps the write whole or
+	// absent, but which one is unknown): it may or may not have been
+	// applied, so their counts are checked loosely.
 	unsure     map[key]bool
 	races      map[string][2]int // kind → runs, violations
 	pairs      map[string][][2]string

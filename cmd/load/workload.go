@@ -211,7 +211,7 @@ func (w *worker) invited(t *tenant, email string, r reply) {
 	case http.StatusCreated:
 		w.ledger.invited(t.id, email)
 		t.moved(email, &t.removed, &t.present)
-	case 0:
+	case 0, http.StatusServiceUnavailable: // no answer, or past the deadline: outcome unknown
 		w.ledger.unanswered(t.id, email)
 	}
 }
@@ -329,7 +329,7 @@ func (w *worker) changeEmail(ctx context.Context, t *tenant) {
 		w.ledger.emailChanged(t.id, email, next)
 		t.moved(email, &t.present, nil)
 		t.moved(next, nil, &t.present)
-	case 0:
+	case 0, http.StatusServiceUnavailable: // no answer, or past the deadline: outcome unknown
 		w.ledger.unanswered(t.id, email)
 		w.ledger.unanswered(t.id, next)
 	case http.StatusNotFound:
@@ -393,7 +393,7 @@ func (w *worker) removed(t *tenant, email string, r reply) {
 		t.moved(email, &t.present, &t.removed)
 	case http.StatusNotFound:
 		t.moved(email, &t.present, nil)
-	case 0:
+	case 0, http.StatusServiceUnavailable: // no answer, or past the deadline: outcome unknown
 		w.ledger.unanswered(t.id, email)
 	}
 }
@@ -409,7 +409,7 @@ func (w *worker) raceManagers(ctx context.Context, t *tenant) {
 		pair[i] = w.newEmail(t, "manager")
 		body := map[string]any{"email": pair[i], "permissions": []string{"administration", "users"}}
 		r := w.client.call(ctx, "InviteUser(manager)", "POST", t.path("/users"), t.token, body)
-		if r.status == 0 {
+		if r.status == 0 || r.status == http.StatusServiceUnavailable {
 			w.ledger.unanswered(t.id, pair[i])
 		}
 		if r.status != http.StatusCreated {
@@ -432,7 +432,7 @@ func (w *worker) raceManagers(ctx context.Context, t *tenant) {
 		switch r.status {
 		case http.StatusNoContent:
 			w.ledger.removedUser(t.id, pair[1-i])
-		case 0:
+		case 0, http.StatusServiceUnavailable:
 			w.ledger.unanswered(t.id, pair[1-i])
 		}
 	}
