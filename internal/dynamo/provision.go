@@ -205,16 +205,7 @@ func explainProvision(err error, roles []int, p provision.Plan) (mapped error, r
 			return fmt.Errorf("activity record already exists: %w", err), false
 		}
 	}
-	for _, r := range reasons {
-		switch aws.ToString(r.Code) {
-		case reasonNone, "", reasonTransactionConflict:
-		case reasonThrottling, reasonThroughputExceeded:
-			return fmt.Errorf("%w: %s", team.ErrRateLimited, reasonSummary(reasons)), true
-		default:
-			return fmt.Errorf("transaction canceled: %s: %w", reasonSummary(reasons), err), false
-		}
-	}
-	return fmt.Errorf("transaction conflict: %s: %w", reasonSummary(reasons), err), true
+	return otherCancellation(reasons, err)
 }
 
 // MarkDeleted implements provision.Store: one conditional UpdateItem (as a

@@ -247,6 +247,14 @@ func (t *transaction) explain(err error) (mapped error, retry bool) {
 			return fmt.Errorf("activity record already exists (index %d): %w", i, err), false
 		}
 	}
+	return otherCancellation(reasons, err)
+}
+
+// otherCancellation explains a cancelled transaction none of whose
+// conditions failed, for every transaction of the store: a conflict with
+// another transaction, or throttling, is worth trying again (throttling as
+// team.ErrRateLimited); any other reason is not.
+func otherCancellation(reasons []types.CancellationReason, err error) (mapped error, retry bool) {
 	throttled := false
 	for _, r := range reasons {
 		switch aws.ToString(r.Code) {
