@@ -51,39 +51,65 @@ const validUntilLayout = "Monday 2 January 2006 at 15:04 UTC"
 // out, for activity recorded before the expiry was).
 func RenderWelcome(appBaseURL string, biz team.Business, inviter team.User, invitee team.Person, validUntil time.Time) (WelcomeEmail, error) {
 	d := welcomeData{
-		Greeting:  invitee.FirstName,
-		Inviter:   inviter.Email,
-		Business:  biz.Name,
+		Greeting:  greeting(invitee.FirstName),
+		Inviter:   personLabel(inviter),
+		Business:  businessName(biz),
 		To:        invitee.Email,
 		SignInURL: SignInURL(appBaseURL, biz.ID),
-	}
-	if d.Greeting == "" {
-		d.Greeting = "there"
 	}
 	if !validUntil.IsZero() {
 		d.ValidUntil = validUntil.UTC().Format(validUntilLayout)
 	}
-	if d.Business == "" {
-		d.Business = biz.ID.String()
-	}
-	inviterName := strings.TrimSpace(inviter.FirstName + " " + inviter.LastName)
+	// The subject names the inviter by name when there is one (the
+	// platform has no address), else by address.
 	subjectInviter := inviter.Email
-	switch {
-	case inviterName != "" && inviter.Email == "":
-		// An inviter who is no person with an address: the platform.
-		d.Inviter, subjectInviter = inviterName, inviterName
-	case inviterName != "":
-		d.Inviter = fmt.Sprintf("%s (%s)", inviterName, inviter.Email)
-		subjectInviter = inviterName
+	if name := fullName(inviter); name != "" {
+		subjectInviter = name
 	}
 	d.Subject = fmt.Sprintf("%s invited you to %s on the Business App", subjectInviter, d.Business)
+	return render("welcome", welcomeText, welcomeHTML, d, invitee.Email, d.Subject)
+}
 
-	var text, html bytes.Buffer
-	if err := welcomeText.Execute(&text, d); err != nil {
-		return WelcomeEmail{}, fmt.Errorf("render welcome text: %w", err)
+// greeting is how an email greets a person: by first name, or "there".
+func greeting(firstName string) string {
+	if firstName == "" {
+		return "there"
 	}
-	if err := welcomeHTML.Execute(&html, d); err != nil {
-		return WelcomeEmail{}, fmt.Errorf("render welcome html: %w", err)
+	return firstName
+}
+
+// businessName is the business as an email names it: its name, or its id
+// when it has none.
+func businessName(biz team.Business) string {
+	if biz.Name == "" {
+		return biz.ID.String()
 	}
-	return WelcomeEmail{To: invitee.Email, Subject: d.Subject, Text: text.String(), HTML: html.String()}, nil
+	return biz.Name
+}
+
+func fullName(u team.User) string { return strings.TrimSpace(u.FirstName + " " + u.LastName) }
+
+// personLabel names who acted in an email's body: "Name (email)", or the
+// one of the two there is (the platform has a name and no address).
+func personLabel(u team.User) string {
+	switch name := fullName(u); {
+	case name == "":
+		return u.Email
+	case u.Email == "":
+		return name
+	default:
+		return fmt.Sprintf("%s (%s)", name, u.Email)
+	}
+}
+
+// render executes an email's text and HTML templates on data.
+func render(what string, text *texttemplate.Template, html *htmltemplate.Template, data any, to, subject string) (WelcomeEmail, error) {
+	var textPart, htmlPart bytes.Buffer
+	if err := text.Execute(&textPart, data); err != nil {
+		return WelcomeEmail{}, fmt.Errorf("render %s text: %w", what, err)
+	}
+	if err := html.Execute(&htmlPart, data); err != nil {
+		return WelcomeEmail{}, fmt.Errorf("render %s html: %w", what, err)
+	}
+	return WelcomeEmail{To: to, Subject: subject, Text: textPart.String(), HTML: htmlPart.String()}, nil
 }

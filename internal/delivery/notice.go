@@ -1,11 +1,9 @@
 package delivery
 
 import (
-	"bytes"
 	"embed"
 	"fmt"
 	htmltemplate "html/template"
-	"strings"
 	texttemplate "text/template"
 
 	"github.com/businessapp/usermanagement/internal/team"
@@ -39,29 +37,12 @@ type noticeData struct {
 // carry someone else's message in the line a mail client shows first.
 func RenderNotice(biz team.Business, changer team.User, user team.Person, oldAddress string) (WelcomeEmail, error) {
 	d := noticeData{
-		Greeting:   user.FirstName,
-		Changer:    changer.Email,
-		Business:   biz.Name,
+		Greeting:   greeting(user.FirstName),
+		Changer:    personLabel(changer),
+		Business:   businessName(biz),
 		OldAddress: oldAddress,
 		NewAddress: user.Email,
 	}
-	if d.Greeting == "" {
-		d.Greeting = "there"
-	}
-	if d.Business == "" {
-		d.Business = biz.ID.String()
-	}
-	if name := strings.TrimSpace(changer.FirstName + " " + changer.LastName); name != "" {
-		d.Changer = fmt.Sprintf("%s (%s)", name, changer.Email)
-	}
 	d.Subject = fmt.Sprintf("Your access to %s on the Business App moved to another email address", d.Business)
-
-	var text, html bytes.Buffer
-	if err := noticeText.Execute(&text, d); err != nil {
-		return WelcomeEmail{}, fmt.Errorf("render notice text: %w", err)
-	}
-	if err := noticeHTML.Execute(&html, d); err != nil {
-		return WelcomeEmail{}, fmt.Errorf("render notice html: %w", err)
-	}
-	return WelcomeEmail{To: oldAddress, Subject: d.Subject, Text: text.String(), HTML: html.String()}, nil
+	return render("notice", noticeText, noticeHTML, d, oldAddress, d.Subject)
 }
