@@ -51,6 +51,16 @@ func describe(params any) string {
 	switch in := params.(type) {
 	case *dynamodb.GetItemInput:
 		return fmt.Sprintf("GetItem consistent=%t key=%s", aws.ToBool(in.ConsistentRead), keyShape(in.Key))
+	case *dynamodb.BatchGetItemInput:
+		var reads []string
+		for _, ka := range in.RequestItems {
+			for _, k := range ka.Keys {
+				reads = append(reads, keyShape(k))
+			}
+			reads = append(reads, fmt.Sprintf("consistent=%t", aws.ToBool(ka.ConsistentRead)))
+		}
+		slices.Sort(reads)
+		return "BatchGetItem " + strings.Join(reads, " ")
 	case *dynamodb.QueryInput:
 		return fmt.Sprintf("Query index=%q %q filter=%q consistent=%t forward=%t limit=%d key=%s", aws.ToString(in.IndexName),
 			aws.ToString(in.KeyConditionExpression), aws.ToString(in.FilterExpression),

@@ -200,11 +200,11 @@ func historyQuery(table string, businessID team.BusinessID, userID string) *dyna
 
 func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
 
-// floorReadPair is the floor of a read: the caller's GetItem and the read
+// floorReadPair is the floor of a read: the caller's memberRead and the read
 // of the data (a *GetItemInput or *QueryInput), sent concurrently.
 func floorReadPair(businessID string, data func(f *fixture) any) prepare {
 	return func(tb testing.TB, f *fixture, n int) func(int) error {
-		me := getInput(f.table, dynamo.UserKey(team.BusinessID(businessID), ownerOf(businessID)))
+		me := memberRead(f, businessID)
 		other := data(f)
 		ctx := context.Background()
 		return func(int) error {
@@ -212,7 +212,7 @@ func floorReadPair(businessID string, data func(f *fixture) any) prepare {
 				wg    sync.WaitGroup
 				meErr error
 			)
-			wg.Go(func() { meErr = found(f.client.GetItem(ctx, me)) })
+			wg.Go(func() { meErr = foundBoth(f.client.BatchGetItem(ctx, me)) })
 			var err error
 			switch in := other.(type) {
 			case *dynamodb.GetItemInput:
@@ -227,6 +227,29 @@ func floorReadPair(businessID string, data func(f *fixture) any) prepare {
 			return errors.Join(meErr, err)
 		}
 	}
+}
+
+// memberRead is the floor of the caller's read: the caller and the
+// business's profile in one BatchGetItem, as Store.Member reads them.
+func memberRead(f *fixture, businessID string) *dynamodb.BatchGetItemInput {
+	return &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
+		f.table: dynamo.MemberRead(team.BusinessID(businessID), ownerOf(businessID)),
+	}}
+}
+
+// foundBoth checks that a memberRead found the caller and the profile.
+func foundBoth(out *dynamodb.BatchGetItemOutput, err error) error {
+	if err != nil {
+		return err
+	}
+	items := 0
+	for _, got := range out.Responses {
+		items += len(got)
+	}
+	if items != 2 {
+		return fmt.Errorf("the caller and the business: %d of 2 items read", items)
+	}
+	return nil
 }
 
 func found(out *dynamodb.GetItemOutput, err error) error {
@@ -299,12 +322,12 @@ func businessQuery(table, businessID string) *dynamodb.QueryInput {
 // readCallerAnd reads the caller and the target concurrently, as every
 // write of the service does before it commits, and returns the target.
 func readCallerAnd(ctx context.Context, f *fixture, businessID string, target *dynamodb.GetItemInput) (map[string]types.AttributeValue, error) {
-	me := getInput(f.table, dynamo.UserKey(team.BusinessID(businessID), ownerOf(businessID)))
+	me := memberRead(f, businessID)
 	var (
 		wg    sync.WaitGroup
 		meErr error
 	)
-	wg.Go(func() { meErr = found(f.client.GetItem(ctx, me)) })
+	wg.Go(func() { meErr = foundBoth(f.client.BatchGetItem(ctx, me)) })
 	out, err := f.client.GetItem(ctx, target)
 	err = found(out, err)
 	wg.Wait()
@@ -362,14 +385,14 @@ func floorInvite(businessID string) prepare {
 				putNew(f.table, userItem(tb, u)), dynamo.UserCountUpdate(f.table, team.BusinessID(businessID), i%dynamo.UserCountShards, 1),
 				putNew(f.table, act))
 		}
-		me := getInput(f.table, dynamo.UserKey(team.BusinessID(businessID), ownerOf(businessID)))
+		me := memberRead(f, businessID)
 		budgetQuery, err := dynamo.EmailBudgetQuery(f.table, team.BusinessID(businessID))
 		if err != nil {
 			tb.Fatal(err)
 		}
 		ctx := context.Background()
 		return func(i int) error {
-			if err := found(f.client.GetItem(ctx, me)); err != nil {
+			if err := foundBoth(f.client.BatchGetItem(ctx, me)); err != nil {
 				return err
 			}
 			// The email budget (I10): read the shards, then use a free

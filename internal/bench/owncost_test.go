@@ -103,6 +103,20 @@ func (m *memoryClient) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ .
 	return &dynamodb.GetItemOutput{Item: m.items[itemKey(in.Key)]}, nil
 }
 
+func (m *memoryClient) BatchGetItem(_ context.Context, in *dynamodb.BatchGetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := &dynamodb.BatchGetItemOutput{Responses: map[string][]map[string]types.AttributeValue{}}
+	for table, ka := range in.RequestItems {
+		for _, k := range ka.Keys {
+			if item, ok := m.items[itemKey(k)]; ok {
+				out.Responses[table] = append(out.Responses[table], item)
+			}
+		}
+	}
+	return out, nil
+}
+
 func (m *memoryClient) Query(_ context.Context, in *dynamodb.QueryInput, _ ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
 	// The store's key conditions, as the expression builder writes them:
 	// "#0 = :0" on the partition key, then begins_with(#1, :1) or

@@ -47,6 +47,8 @@ func actionsOf(params any) []string {
 	switch p := params.(type) {
 	case *dynamodb.GetItemInput:
 		return []string{httpapi.ActionGetItem}
+	case *dynamodb.BatchGetItemInput:
+		return []string{httpapi.ActionBatchGetItem}
 	case *dynamodb.QueryInput:
 		return []string{httpapi.ActionQuery}
 	case *dynamodb.TransactWriteItemsInput:

@@ -103,6 +103,21 @@ func (r *recordingClient) GetItem(ctx context.Context, in *dynamodb.GetItemInput
 	return r.next.GetItem(ctx, in, opts...)
 }
 
+func (r *recordingClient) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	var tables []string
+	for table, ka := range in.RequestItems {
+		var keys []string
+		for _, k := range ka.Keys {
+			keys = append(keys, attrsString(k))
+		}
+		sort.Strings(keys)
+		tables = append(tables, table+" "+strings.Join(keys, ";")+fmt.Sprintf(" consistent=%t projection=%s", aws.ToBool(ka.ConsistentRead), aws.ToString(ka.ProjectionExpression)))
+	}
+	sort.Strings(tables)
+	r.add("BatchGetItem", strings.Join(tables, " "))
+	return r.next.BatchGetItem(ctx, in, opts...)
+}
+
 func (r *recordingClient) Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
 	r.add("Query", aws.ToString(in.TableName), "index="+aws.ToString(in.IndexName), aws.ToString(in.KeyConditionExpression),
 		namesString(in.ExpressionAttributeNames), attrsString(in.ExpressionAttributeValues),
@@ -201,7 +216,7 @@ func TestStrangersCannotTellWhetherATargetExists(t *testing.T) {
 							t.Errorf("%s %s made no DynamoDB request; the caller must be read", route.Method, path)
 						}
 						for _, c := range calls {
-							if !strings.HasPrefix(c, "GetItem ") && !strings.HasPrefix(c, "Query ") {
+							if !strings.HasPrefix(c, "GetItem ") && !strings.HasPrefix(c, "BatchGetItem ") && !strings.HasPrefix(c, "Query ") {
 								t.Errorf("a refused request wrote: %s", c)
 							}
 						}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -25,6 +26,15 @@ func UserKey(businessID team.BusinessID, email string) map[string]types.Attribut
 // ProfileKey returns the primary key of a business's profile item.
 func ProfileKey(businessID team.BusinessID) map[string]types.AttributeValue {
 	return key(businessPK(businessID), profileSK)
+}
+
+// MemberRead returns what Store.Member asks BatchGetItem for: the user and
+// the business's profile, read consistently.
+func MemberRead(businessID team.BusinessID, email string) types.KeysAndAttributes {
+	return types.KeysAndAttributes{
+		Keys:           []map[string]types.AttributeValue{UserKey(businessID, email), ProfileKey(businessID)},
+		ConsistentRead: aws.Bool(true),
+	}
 }
 
 // UsersRange returns the partition key value and the sort-key prefix of a

@@ -94,9 +94,6 @@ func (l *Ledger) State(ctx context.Context, businessID team.BusinessID, activity
 	return stateOf(out.Item), nil
 }
 
-// maxBatchGet is the most keys one BatchGetItem may ask for.
-const maxBatchGet = 100
-
 // stateOf reads the delivery marks of an activity item: the kinds of email
 // done (only those) and whether the event is.
 func stateOf(item map[string]types.AttributeValue) delivery.State {
@@ -109,11 +106,6 @@ func stateOf(item map[string]types.AttributeValue) delivery.State {
 	_, st.EventDone = item[attrEventStatus]
 	return st
 }
-
-// maxUnprocessedRounds bounds how often States asks again for keys that
-// DynamoDB left unprocessed (it does so when throttled); after that the
-// batch fails and the stream retries it.
-const maxUnprocessedRounds = 8
 
 // States implements delivery.Ledger with BatchGetItem, 100 keys a request,
 // read consistently: one request for a stream batch instead of one per
@@ -135,33 +127,18 @@ func (l *Ledger) States(ctx context.Context, refs []delivery.ActivityRef) ([]del
 		for i, k := range chunk {
 			request[i] = key(k[0], k[1])
 		}
-		pending := map[string]types.KeysAndAttributes{l.table: {
+		items, err := batchGet(ctx, l.client, l.table, types.KeysAndAttributes{
 			Keys: request, ConsistentRead: aws.Bool(true),
 			ProjectionExpression:     aws.String("#pk, #sk, #e, #n, #v"),
 			ExpressionAttributeNames: map[string]string{"#pk": AttrPK, "#sk": AttrSK, "#e": attrEmailStatus, "#n": attrNoticeStatus, "#v": attrEventStatus},
-		}}
-		for round := 0; len(pending) > 0; round++ {
-			if round == maxUnprocessedRounds {
-				return nil, fmt.Errorf("dynamo: delivery states: DynamoDB left keys unprocessed %d times", round)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("dynamo: delivery states: %w", err)
+		}
+		for _, item := range items {
+			for _, i := range index[[2]string{stringAttribute(item, AttrPK), stringAttribute(item, AttrSK)}] {
+				out[i] = stateOf(item)
 			}
-			if round > 0 {
-				// Unprocessed keys mean throttling: back off before asking again.
-				select {
-				case <-ctx.Done():
-					return nil, fmt.Errorf("dynamo: delivery states: %w", requestError(ctx.Err()))
-				case <-time.After(time.Duration(round) * 25 * time.Millisecond):
-				}
-			}
-			res, err := l.client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
-			if err != nil {
-				return nil, fmt.Errorf("dynamo: delivery states: %w", requestError(err))
-			}
-			for _, item := range res.Responses[l.table] {
-				for _, i := range index[[2]string{stringAttribute(item, AttrPK), stringAttribute(item, AttrSK)}] {
-					out[i] = stateOf(item)
-				}
-			}
-			pending = res.UnprocessedKeys
 		}
 	}
 	return out, nil

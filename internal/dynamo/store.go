@@ -23,6 +23,7 @@ import (
 // Client is the part of the DynamoDB API the store uses.
 type Client interface {
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
 	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
@@ -116,6 +117,41 @@ func (s *Store) User(ctx context.Context, businessID team.BusinessID, email stri
 	r, err := decodeUser(item)
 	if err != nil {
 		return team.User{}, fmt.Errorf("dynamo: user: decode item: %w", err)
+	}
+	return r.user(), nil
+}
+
+// Member implements team.Store: the user and the business's profile in one
+// consistent BatchGetItem. Reading the profile costs one more item in the
+// same round trip, and buys that a deleted business's users lose access
+// the instant its tombstone is written (SPEC §7), not only once the purge
+// has reached their records, which takes a while at 100,000 users.
+func (s *Store) Member(ctx context.Context, businessID team.BusinessID, email string) (team.User, error) {
+	items, err := batchGet(ctx, s.client, s.table, MemberRead(businessID, email))
+	if err != nil {
+		return team.User{}, fmt.Errorf("dynamo: member: %w", err)
+	}
+	var (
+		user         map[string]types.AttributeValue
+		businessLive bool
+	)
+	for _, item := range items {
+		if stringAttribute(item, AttrSK) != profileSK {
+			user = item
+			continue
+		}
+		var r profileRecord
+		if err := attributevalue.UnmarshalMap(item, &r); err != nil {
+			return team.User{}, fmt.Errorf("dynamo: member: decode profile: %w", err)
+		}
+		businessLive = !r.Deleted
+	}
+	if user == nil || !businessLive {
+		return team.User{}, fmt.Errorf("dynamo: member: %w", team.ErrNotFound)
+	}
+	r, err := decodeUser(user)
+	if err != nil {
+		return team.User{}, fmt.Errorf("dynamo: member: decode item: %w", err)
 	}
 	return r.user(), nil
 }

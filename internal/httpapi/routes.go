@@ -89,6 +89,7 @@ const (
 // DynamoDB actions, as IAM names them.
 const (
 	ActionGetItem            = "dynamodb:GetItem"
+	ActionBatchGetItem       = "dynamodb:BatchGetItem"
 	ActionQuery              = "dynamodb:Query"
 	ActionConditionCheckItem = "dynamodb:ConditionCheckItem"
 	ActionPutItem            = "dynamodb:PutItem"
@@ -96,7 +97,9 @@ const (
 	ActionUpdateItem         = "dynamodb:UpdateItem"
 )
 
-// Every route may write its caller's own item: the first request of an
+// Every route reads its caller together with the business's profile
+// (dynamodb:BatchGetItem), so that a deleted business's users lose access
+// at once. Every route may write its caller's own item: the first request of an
 // invited user activates them, whatever the route (SPEC §2.3), and a
 // changed picture claim is recorded; both Put the caller's item (and the
 // activation its activity record) in a transaction. So even the reads are
@@ -105,35 +108,37 @@ const (
 // every route through its paths on DynamoDB Local, records the actions the
 // requests need and compares them with the row.
 var (
-	getBusinessActions = []string{ActionGetItem, ActionQuery, ActionPutItem}
+	getBusinessActions = []string{ActionBatchGetItem, ActionQuery, ActionPutItem}
 	// An invite reads the business's email-budget shards (and, for the
 	// default permissions, the business), checks the caller and the tabs,
 	// puts the user and its activity, and updates a shard of the user
-	// count and a slot of the email budget. A resend needs the same: the
-	// shards, the caller's check, the user and activity, a budget slot.
-	inviteActions = []string{ActionGetItem, ActionQuery, ActionConditionCheckItem, ActionPutItem, ActionUpdateItem}
+	// count and a slot of the email budget.
+	inviteActions = []string{ActionBatchGetItem, ActionQuery, ActionConditionCheckItem, ActionPutItem, ActionUpdateItem}
+	// A resend needs the same (the shards, the caller's check, the user
+	// and activity, a budget slot) and reads the invitee.
+	resendActions = []string{ActionBatchGetItem, ActionGetItem, ActionQuery, ActionConditionCheckItem, ActionPutItem, ActionUpdateItem}
 	// An email change deletes the old item and puts the new one, and uses
 	// a slot of the email budget (the welcome at the new address): it
 	// reads the budget's shards and updates one.
-	updateContactActions = []string{ActionGetItem, ActionQuery, ActionConditionCheckItem, ActionPutItem, ActionDeleteItem, ActionUpdateItem}
+	updateContactActions = []string{ActionBatchGetItem, ActionGetItem, ActionQuery, ActionConditionCheckItem, ActionPutItem, ActionDeleteItem, ActionUpdateItem}
 	// A removal deletes the user and takes one off a shard of the count.
-	removeActions = []string{ActionGetItem, ActionConditionCheckItem, ActionDeleteItem, ActionUpdateItem, ActionPutItem}
+	removeActions = []string{ActionBatchGetItem, ActionGetItem, ActionConditionCheckItem, ActionDeleteItem, ActionUpdateItem, ActionPutItem}
 	// A transfer updates both users and the profile.
-	transferActions = []string{ActionGetItem, ActionUpdateItem, ActionPutItem}
+	transferActions = []string{ActionBatchGetItem, ActionGetItem, ActionUpdateItem, ActionPutItem}
 )
 
 var routes = []Route{
 	{OpGetBusiness, http.MethodGet, "/v1/businesses/{businessId}", false, getBusinessActions, (*API).getBusiness},
 	{OpListTabs, http.MethodGet, "/v1/businesses/{businessId}/tabs", false, getBusinessActions, (*API).listTabs},
-	{OpListUsers, http.MethodGet, "/v1/businesses/{businessId}/users", false, []string{ActionGetItem, ActionQuery, ActionPutItem}, (*API).listUsers},
-	{OpGetUser, http.MethodGet, "/v1/businesses/{businessId}/users/{email}", false, []string{ActionGetItem, ActionPutItem}, (*API).getUser},
+	{OpListUsers, http.MethodGet, "/v1/businesses/{businessId}/users", false, []string{ActionBatchGetItem, ActionQuery, ActionPutItem}, (*API).listUsers},
+	{OpGetUser, http.MethodGet, "/v1/businesses/{businessId}/users/{email}", false, []string{ActionBatchGetItem, ActionGetItem, ActionPutItem}, (*API).getUser},
 	{OpInviteUser, http.MethodPost, "/v1/businesses/{businessId}/users", true, inviteActions, (*API).inviteUser},
-	{OpSetPermissions, http.MethodPut, "/v1/businesses/{businessId}/users/{email}/permissions", false, []string{ActionGetItem, ActionConditionCheckItem, ActionPutItem}, (*API).setPermissions},
+	{OpSetPermissions, http.MethodPut, "/v1/businesses/{businessId}/users/{email}/permissions", false, []string{ActionBatchGetItem, ActionGetItem, ActionConditionCheckItem, ActionPutItem}, (*API).setPermissions},
 	{OpUpdateContact, http.MethodPatch, "/v1/businesses/{businessId}/users/{email}", true, updateContactActions, (*API).updateContact},
 	{OpRemoveUser, http.MethodDelete, "/v1/businesses/{businessId}/users/{email}", false, removeActions, (*API).removeUser},
-	{OpListActivity, http.MethodGet, "/v1/businesses/{businessId}/activity", false, []string{ActionGetItem, ActionQuery, ActionPutItem}, (*API).listActivity},
+	{OpListActivity, http.MethodGet, "/v1/businesses/{businessId}/activity", false, []string{ActionBatchGetItem, ActionQuery, ActionPutItem}, (*API).listActivity},
 	{OpTransferOwnership, http.MethodPost, "/v1/businesses/{businessId}/owner", false, transferActions, (*API).transferOwnership},
-	{OpResendInvitation, http.MethodPost, "/v1/businesses/{businessId}/users/{email}/invitation", false, inviteActions, (*API).resendInvitation},
+	{OpResendInvitation, http.MethodPost, "/v1/businesses/{businessId}/users/{email}/invitation", false, resendActions, (*API).resendInvitation},
 }
 
 // indexesQueried names the table's global secondary indexes an operation

@@ -109,6 +109,17 @@ func (s *Store) User(_ context.Context, businessID team.BusinessID, email string
 	return u, nil
 }
 
+// Member implements team.Store.
+func (s *Store) Member(_ context.Context, businessID team.BusinessID, email string) (team.User, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.users[businessID][email]
+	if _, live := s.businesses[businessID]; !live || !ok {
+		return team.User{}, fmt.Errorf("memstore: member: %w", team.ErrNotFound)
+	}
+	return u, nil
+}
+
 // The cursor names the business and the last key served, so that it cannot
 // be replayed against another business or another list.
 func encodeCursor(businessID team.BusinessID, list, key string) string {

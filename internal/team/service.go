@@ -217,7 +217,7 @@ func readPair[T any](ctx context.Context, s *Service, businessID BusinessID, cal
 		value    T
 		valueErr error
 	)
-	wg.Go(func() { me, meErr = s.store.User(ctx, businessID, caller) })
+	wg.Go(func() { me, meErr = s.store.Member(ctx, businessID, caller) })
 	value, valueErr = other(ctx)
 	wg.Wait()
 	return me, meErr, value, valueErr
@@ -314,7 +314,7 @@ func (s *Service) activate(ctx context.Context, businessID BusinessID, me User) 
 		case (errors.Is(err, ErrStale) || errors.Is(err, ErrNotFound)) && attempt < maxAttempts:
 			// Another request activated (or changed, or removed) the caller
 			// first: read again and decide on what is there now.
-			me, err = s.store.User(ctx, businessID, me.Email)
+			me, err = s.store.Member(ctx, businessID, me.Email)
 			if errors.Is(err, ErrNotFound) {
 				return User{}, errNotMember
 			}
@@ -331,7 +331,7 @@ func (s *Service) activate(ctx context.Context, businessID BusinessID, me User) 
 // outsider something about the business (that a user exists, its version):
 // it answers forbidden unless the caller is allowed to know.
 func (s *Service) denyOrElse(ctx context.Context, businessID BusinessID, caller string, needManager bool, err error) error {
-	me, readErr := s.store.User(ctx, businessID, caller)
+	me, readErr := s.store.Member(ctx, businessID, caller)
 	if _, denied := s.authorize(ctx, businessID, me, readErr, needManager); denied != nil {
 		return denied
 	}
@@ -439,7 +439,7 @@ func (s *Service) GetUser(ctx context.Context, caller string, businessID Busines
 		return User{}, err
 	}
 	if email == caller {
-		me, err := s.store.User(ctx, businessID, caller)
+		me, err := s.store.Member(ctx, businessID, caller)
 		return s.authorize(ctx, businessID, me, err, false)
 	}
 	me, meErr, target, targetErr := readPair(ctx, s, businessID, caller, func(ctx context.Context) (User, error) {
@@ -601,7 +601,7 @@ func (s *Service) update(ctx context.Context, caller string, businessID Business
 		var me, target User
 		var meErr, targetErr error
 		if email == caller {
-			me, meErr = s.store.User(ctx, businessID, caller)
+			me, meErr = s.store.Member(ctx, businessID, caller)
 			target, targetErr = me, meErr
 		} else {
 			me, meErr, target, targetErr = readPair(ctx, s, businessID, caller, func(ctx context.Context) (User, error) {

@@ -291,6 +291,11 @@ type Store interface {
 	// User returns a user by normalised email, read consistently.
 	// Errors: ErrNotFound.
 	User(ctx context.Context, businessID BusinessID, email string) (User, error)
+	// Member returns a user by normalised email for deciding that user's
+	// access: read consistently together with the business, and not found
+	// when the business does not exist or no longer does (deleted, while
+	// its users are still being removed). Errors: ErrNotFound.
+	Member(ctx context.Context, businessID BusinessID, email string) (User, error)
 	// Users returns a page of users sorted by email. Errors: ErrInvalidCursor.
 	Users(ctx context.Context, businessID BusinessID, page PageRequest) (UserPage, error)
 	// Activity returns a page of the activity the filter keeps, newest

@@ -329,6 +329,20 @@ func Run(t *testing.T, newStore func(*testing.T) Store) {
 		if _, err := f.store.Business(f.ctx, f.biz); !errors.Is(err, team.ErrNotFound) {
 			t.Errorf("business while marked deleted: %v, want not found", err)
 		}
+		// Access ended with the mark (SPEC §7: "at once"), although the
+		// removal has not reached ann's record yet.
+		if _, err := f.store.User(f.ctx, f.biz, "ann@acme.test"); err != nil {
+			t.Fatalf("ann's record before the removal: %v, want it still there", err)
+		}
+		if _, err := f.store.Member(f.ctx, f.biz, "ann@acme.test"); !errors.Is(err, team.ErrNotFound) {
+			t.Errorf("ann as a member while the business is marked deleted: %v, want not found", err)
+		}
+		if _, err := f.team.ListTabs(f.ctx, "ann@acme.test", f.biz); team.ErrorCode(err) != team.CodeForbidden {
+			t.Errorf("ann lists the tabs while the business is marked deleted: %v, want forbidden", err)
+		}
+		if _, err := f.team.GetUser(f.ctx, "ann@acme.test", f.biz, "ann@acme.test"); team.ErrorCode(err) != team.CodeForbidden {
+			t.Errorf("ann reads herself while the business is marked deleted: %v, want forbidden", err)
+		}
 		if got := f.delete(t, 2); got != provision.Resumed {
 			t.Errorf("redelivered delete = %s, want resumed", got)
 		}

@@ -146,6 +146,13 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		if diff := cmp.Diff(full, f.mustGet(t, "full@acme.test")); diff != "" {
 			t.Errorf("invited user (-want +got):\n%s", diff)
 		}
+		member, err := f.store.Member(f.ctx, "acme", "full@acme.test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(full, member); diff != "" {
+			t.Errorf("Member (-want +got):\n%s", diff)
+		}
 	})
 
 	t.Run("missing things are ErrNotFound", func(t *testing.T) {
@@ -154,6 +161,12 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 			t.Errorf("Business(nope) = %v, want ErrNotFound", err)
 		}
 		f.assertAbsent(t, "ghost@acme.test")
+		if _, err := f.store.Member(f.ctx, "acme", "ghost@acme.test"); !errors.Is(err, team.ErrNotFound) {
+			t.Errorf("Member(ghost) = %v, want ErrNotFound", err)
+		}
+		if _, err := f.store.Member(f.ctx, "nope", ownerMail); !errors.Is(err, team.ErrNotFound) {
+			t.Errorf("Member of a business that does not exist = %v, want ErrNotFound", err)
+		}
 	})
 
 	t.Run("a business id is created once", func(t *testing.T) {
