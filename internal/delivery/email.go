@@ -7,6 +7,7 @@ import (
 	htmltemplate "html/template"
 	"net/url"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 	"time"
 
@@ -17,10 +18,17 @@ import (
 var templateFiles embed.FS
 
 // Both parts are rendered from templates in the repository; the HTML part
-// goes through html/template, which escapes names people typed.
+// goes through html/template, which escapes names people typed. They are
+// parsed on first use, not at package initialisation: every route function
+// links this package (through internal/dynamo's delivery ledger) and never
+// sends an email, and its cold start should not pay for parsing them.
 var (
-	welcomeText = texttemplate.Must(texttemplate.ParseFS(templateFiles, "templates/welcome.txt.tmpl"))
-	welcomeHTML = htmltemplate.Must(htmltemplate.ParseFS(templateFiles, "templates/welcome.html.tmpl"))
+	welcomeText = sync.OnceValue(func() *texttemplate.Template {
+		return texttemplate.Must(texttemplate.ParseFS(templateFiles, "templates/welcome.txt.tmpl"))
+	})
+	welcomeHTML = sync.OnceValue(func() *htmltemplate.Template {
+		return htmltemplate.Must(htmltemplate.ParseFS(templateFiles, "templates/welcome.html.tmpl"))
+	})
 )
 
 // welcomeData is what the templates see.
@@ -67,7 +75,7 @@ func RenderWelcome(appBaseURL string, biz team.Business, inviter team.User, invi
 		subjectInviter = name
 	}
 	d.Subject = fmt.Sprintf("%s invited you to %s on the Business App", subjectInviter, d.Business)
-	return render("welcome", welcomeText, welcomeHTML, d, invitee.Email, d.Subject)
+	return render("welcome", welcomeText(), welcomeHTML(), d, invitee.Email, d.Subject)
 }
 
 // greeting is how an email greets a person: by first name, or "there".

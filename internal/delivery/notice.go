@@ -4,6 +4,7 @@ import (
 	"embed"
 	"fmt"
 	htmltemplate "html/template"
+	"sync"
 	texttemplate "text/template"
 
 	"github.com/businessapp/usermanagement/internal/team"
@@ -15,9 +16,14 @@ var noticeFiles embed.FS
 // The notice is kept apart from the welcome email (its own templates and
 // renderer) so that each can change without the other. Like the welcome
 // email, its HTML part goes through html/template.
+// They are parsed on first use, as the welcome email's are.
 var (
-	noticeText = texttemplate.Must(texttemplate.ParseFS(noticeFiles, "templates/notice.txt.tmpl"))
-	noticeHTML = htmltemplate.Must(htmltemplate.ParseFS(noticeFiles, "templates/notice.html.tmpl"))
+	noticeText = sync.OnceValue(func() *texttemplate.Template {
+		return texttemplate.Must(texttemplate.ParseFS(noticeFiles, "templates/notice.txt.tmpl"))
+	})
+	noticeHTML = sync.OnceValue(func() *htmltemplate.Template {
+		return htmltemplate.Must(htmltemplate.ParseFS(noticeFiles, "templates/notice.html.tmpl"))
+	})
 )
 
 // noticeData is what the notice templates see.
@@ -44,5 +50,5 @@ func RenderNotice(biz team.Business, changer team.User, user team.Person, oldAdd
 		NewAddress: user.Email,
 	}
 	d.Subject = fmt.Sprintf("Your access to %s on the Business App moved to another email address", d.Business)
-	return render("notice", noticeText, noticeHTML, d, oldAddress, d.Subject)
+	return render("notice", noticeText(), noticeHTML(), d, oldAddress, d.Subject)
 }

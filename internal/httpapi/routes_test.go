@@ -9,88 +9,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/businessapp/usermanagement/internal/httpapi"
 	"github.com/businessapp/usermanagement/internal/team"
 )
-
-// TestRouteTableIsTheSpecifiedAPI checks that the route table serves
-// exactly the operations of SPEC §4, and that each answers its success
-// status on the method and path the table gives: a client written against
-// the spec finds every route where it expects it.
-func TestRouteTableIsTheSpecifiedAPI(t *testing.T) {
-	specified := map[string]struct {
-		methodAndPath string
-		call          apiCall
-		status        int
-	}{
-		httpapi.OpGetBusiness: {"GET /v1/businesses/{businessId}",
-			apiCall{}, http.StatusOK},
-		httpapi.OpListTabs: {"GET /v1/businesses/{businessId}/tabs",
-			apiCall{}, http.StatusOK},
-		httpapi.OpListUsers: {"GET /v1/businesses/{businessId}/users",
-			apiCall{}, http.StatusOK},
-		httpapi.OpGetUser: {"GET /v1/businesses/{businessId}/users/{email}",
-			apiCall{}, http.StatusOK},
-		httpapi.OpInviteUser: {"POST /v1/businesses/{businessId}/users",
-			apiCall{body: `{"email":"new@example.com"}`}, http.StatusCreated},
-		httpapi.OpSetPermissions: {"PUT /v1/businesses/{businessId}/users/{email}/permissions",
-			apiCall{body: `{"permissions":["crm"]}`}, http.StatusOK},
-		httpapi.OpUpdateContact: {"PATCH /v1/businesses/{businessId}/users/{email}",
-			apiCall{body: `{"firstName":"Robert"}`}, http.StatusOK},
-		httpapi.OpRemoveUser: {"DELETE /v1/businesses/{businessId}/users/{email}",
-			apiCall{}, http.StatusNoContent},
-		httpapi.OpListActivity: {"GET /v1/businesses/{businessId}/activity",
-			apiCall{}, http.StatusOK},
-		httpapi.OpTransferOwnership: {"POST /v1/businesses/{businessId}/owner",
-			apiCall{body: `{"email":"bob@example.com"}`}, http.StatusOK},
-		httpapi.OpResendInvitation: {"POST /v1/businesses/{businessId}/users/{email}/invitation",
-			apiCall{}, http.StatusOK},
-	}
-	routes := httpapi.Routes()
-	if len(routes) != len(specified) {
-		t.Errorf("the route table has %d routes; SPEC §4 specifies %d operations", len(routes), len(specified))
-	}
-	for _, route := range routes {
-		t.Run(route.Operation, func(t *testing.T) {
-			want, ok := specified[route.Operation]
-			if !ok {
-				t.Fatalf("operation %s is not in SPEC §4", route.Operation)
-			}
-			if got := route.Method + " " + route.Path; got != want.methodAndPath {
-				t.Errorf("route = %q, SPEC §4 says %q", got, want.methodAndPath)
-			}
-			s := newTestStack(t)
-			if route.Operation == httpapi.OpTransferOwnership {
-				// Ownership goes only to a manager: bob becomes one first.
-				s.mustDo(t, apiCall{caller: acmeOwner, method: http.MethodPut, path: bobPath + "/permissions", body: `{"permissions":["home","users"]}`}, http.StatusOK)
-			}
-			if route.Operation == httpapi.OpResendInvitation {
-				// Only an invited user's invitation can be resent: bob
-				// is one again, invited long enough ago.
-				u, _ := s.store.User(context.Background(), "acme", bob)
-				u.Status, u.ActivatedAt, u.InvitationSentAt = team.StatusInvited, time.Time{}, testNow.Add(-time.Hour)
-				s.store.SeedUser(u)
-			}
-			call := want.call
-			call.caller, call.method = acmeOwner, route.Method
-			call.path = strings.NewReplacer("{businessId}", "acme", "{email}", url.PathEscape(bob)).Replace(route.Path)
-			rec := s.do(call)
-			if rec.Code != want.status {
-				t.Errorf("%s %s: status %d, want %d; body %s", call.method, call.path, rec.Code, want.status, rec.Body)
-			}
-			if want.status == http.StatusNoContent {
-				return
-			}
-			if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
-				t.Errorf("Content-Type = %q, want application/json", ct)
-			}
-		})
-	}
-}
 
 func TestGetBusinessReturnsItsOwnerAndExactTotal(t *testing.T) {
 	s := newTestStack(t)
