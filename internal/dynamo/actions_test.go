@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/smithy-go/middleware"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/businessapp/usermanagement/internal/dynamo"
@@ -23,75 +21,6 @@ import (
 	"github.com/businessapp/usermanagement/internal/phone"
 	"github.com/businessapp/usermanagement/internal/team"
 )
-
-// actionRecorder records the IAM actions the DynamoDB requests need, by the
-// operation that sent them. A TransactWriteItems call is authorised by the
-// actions of its items (IAM has no dynamodb:TransactWriteItems action).
-type actionRecorder struct {
-	mu      sync.Mutex
-	current string
-	actions map[string]map[string]bool
-}
-
-func (r *actionRecorder) install(o *dynamodb.Options) {
-	o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
-		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("RecordActions",
-			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-				r.record(actionsOf(in.Parameters))
-				return next.HandleInitialize(ctx, in)
-			}), middleware.Before)
-	})
-}
-
-func actionsOf(params any) []string {
-	switch p := params.(type) {
-	case *dynamodb.GetItemInput:
-		return []string{httpapi.ActionGetItem}
-	case *dynamodb.BatchGetItemInput:
-		return []string{httpapi.ActionBatchGetItem}
-	case *dynamodb.QueryInput:
-		return []string{httpapi.ActionQuery}
-	case *dynamodb.TransactWriteItemsInput:
-		var out []string
-		for _, item := range p.TransactItems {
-			switch {
-			case item.ConditionCheck != nil:
-				out = append(out, httpapi.ActionConditionCheckItem)
-			case item.Put != nil:
-				out = append(out, httpapi.ActionPutItem)
-			case item.Delete != nil:
-				out = append(out, httpapi.ActionDeleteItem)
-			case item.Update != nil:
-				out = append(out, httpapi.ActionUpdateItem)
-			}
-		}
-		return out
-	default:
-		// Any other call is an action no route is allowed: record it
-		// by its type, so that the comparison fails and names it.
-		return []string{fmt.Sprintf("unexpected %T", params)}
-	}
-}
-
-func (r *actionRecorder) record(actions []string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.current == "" {
-		return // setup, not a route
-	}
-	if r.actions[r.current] == nil {
-		r.actions[r.current] = map[string]bool{}
-	}
-	for _, a := range actions {
-		r.actions[r.current][a] = true
-	}
-}
-
-func (r *actionRecorder) attribute(op string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.current = op
-}
 
 // TestEachRouteCallsExactlyItsActions derives each function's DynamoDB
 // permissions from the code: it drives every route of the route table
@@ -102,8 +31,8 @@ func (r *actionRecorder) attribute(op string) {
 // are generated. A missing action would fail in AWS with AccessDenied; an
 // extra one is a permission no code uses.
 func TestEachRouteCallsExactlyItsActions(t *testing.T) {
-	rec := &actionRecorder{actions: map[string]map[string]bool{}}
-	client := dynamotest.Client(t, rec.install)
+	rec := &dynamotest.Actions{}
+	client := dynamotest.Client(t, rec.Install)
 	store := dynamo.NewStore(client, dynamotest.NewTable(t, client))
 	now := time.Now().UTC()
 	if err := store.CreateBusiness(context.Background(),
@@ -142,8 +71,8 @@ func TestEachRouteCallsExactlyItsActions(t *testing.T) {
 		}
 		req = req.WithContext(ctx)
 		_, pattern := patterns.Handler(req)
-		rec.attribute(operationOf[pattern]) // "" for setup outside the table: not recorded
-		defer rec.attribute("")
+		rec.Attribute(operationOf[pattern]) // "" for setup outside the table: not recorded
+		defer rec.Attribute("")
 		w := httptest.NewRecorder()
 		api.ServeHTTP(w, req)
 		if w.Code != s.status {
@@ -214,11 +143,7 @@ func TestEachRouteCallsExactlyItsActions(t *testing.T) {
 	}
 
 	for _, r := range httpapi.Routes() {
-		var got []string
-		for a := range rec.actions[r.Operation] {
-			got = append(got, a)
-		}
-		slices.Sort(got)
+		got := rec.Of(r.Operation)
 		want := slices.Sorted(slices.Values(r.DynamoDBActions))
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("%s: the route's DynamoDBActions (-) differ from what its requests need (+):\n%s", r.Operation, diff)

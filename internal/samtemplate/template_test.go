@@ -116,9 +116,12 @@ var streamFunctions = map[string]streamFunction{
 			"dynamodb:GetShardIterator": getAtt("UsersTable", "StreamArn"),
 			"dynamodb:ListStreams":      getAtt("UsersTable", "StreamArn"),
 			// Delivery states of a batch (one BatchGetItem), business
-			// profile and inviter; delivery marks.
+			// profile (a Query) and inviter; delivery marks.
+			// internal/lambdaenv/stream's TestConsumerCallsExactlyItsActions
+			// derives these from the code.
 			"dynamodb:BatchGetItem": getAtt("UsersTable", "Arn"),
 			"dynamodb:GetItem":      getAtt("UsersTable", "Arn"),
+			"dynamodb:Query":        getAtt("UsersTable", "Arn"),
 			"dynamodb:UpdateItem":   getAtt("UsersTable", "Arn"),
 			// SES v2 SendEmail (Simple content) is authorised as
 			// ses:SendEmail on the sending identity.

@@ -42,6 +42,11 @@ func (c *recordingClient) GetItem(ctx context.Context, in *dynamodb.GetItemInput
 	return c.Client.GetItem(ctx, in, opts...)
 }
 
+func (c *recordingClient) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	c.add("BatchGetItem")
+	return c.Client.BatchGetItem(ctx, in, opts...)
+}
+
 func (c *recordingClient) Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
 	c.add("Query")
 	return c.Client.Query(ctx, in, opts...)
