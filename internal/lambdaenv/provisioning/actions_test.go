@@ -9,10 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
-
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/businessapp/usermanagement/internal/dynamo/dynamotest"
 	"github.com/businessapp/usermanagement/internal/lambdaenv"
@@ -21,53 +18,6 @@ import (
 	"github.com/businessapp/usermanagement/internal/samtemplate"
 )
 
-// recordingClient records the IAM actions the provisioning function's
-// DynamoDB requests need: a transaction is authorised item by item.
-type recordingClient struct {
-	*dynamodb.Client
-	mu      sync.Mutex
-	actions map[string]bool
-}
-
-func (c *recordingClient) add(actions ...string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, a := range actions {
-		c.actions["dynamodb:"+a] = true
-	}
-}
-
-func (c *recordingClient) GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	c.add("GetItem")
-	return c.Client.GetItem(ctx, in, opts...)
-}
-
-func (c *recordingClient) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
-	c.add("BatchGetItem")
-	return c.Client.BatchGetItem(ctx, in, opts...)
-}
-
-func (c *recordingClient) Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
-	c.add("Query")
-	return c.Client.Query(ctx, in, opts...)
-}
-
-func (c *recordingClient) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
-	for _, it := range in.TransactItems {
-		switch {
-		case it.Put != nil:
-			c.add("PutItem")
-		case it.Update != nil:
-			c.add("UpdateItem")
-		case it.Delete != nil:
-			c.add("DeleteItem")
-		case it.ConditionCheck != nil:
-			c.add("ConditionCheckItem")
-		}
-	}
-	return c.Client.TransactWriteItems(ctx, in, opts...)
-}
-
 // TestProvisioningCallsExactlyItsActions drives the provisioning handler
 // through its paths on DynamoDB Local (a new business, a tab change, an
 // owner change, a deletion and a later re-provisioning), records the
@@ -75,9 +25,12 @@ func (c *recordingClient) TransactWriteItems(ctx context.Context, in *dynamodb.T
 // ProvisionBusinessFunction to allow exactly those: derived from the code,
 // not from a list.
 func TestProvisioningCallsExactlyItsActions(t *testing.T) {
-	db := dynamotest.Client(t)
-	rec := &recordingClient{Client: db, actions: map[string]bool{}}
-	h, err := provisioning.NewHandler(lambdaenv.ProvisionSettings{TableName: dynamotest.NewTable(t, db)}, rec, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	const function = "ProvisionBusinessFunction"
+	rec := &dynamotest.Actions{}
+	db := dynamotest.Client(t, rec.Install)
+	table := dynamotest.NewTable(t, db)
+	rec.Attribute(function)
+	h, err := provisioning.NewHandler(lambdaenv.ProvisionSettings{TableName: table}, db, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,11 +50,7 @@ func TestProvisioningCallsExactlyItsActions(t *testing.T) {
 			t.Fatalf("%s %s: %v", ev.DetailType, ev.Detail, err)
 		}
 	}
-	var called []string
-	for a := range rec.actions {
-		called = append(called, a)
-	}
-	sort.Strings(called)
+	called := rec.Of(function)
 
 	tmpl, err := samtemplate.Load(filepath.Join("..", "..", "..", "template.yaml"))
 	if err != nil {

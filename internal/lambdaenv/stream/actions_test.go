@@ -144,7 +144,9 @@ func TestConsumerCallsExactlyItsActions(t *testing.T) {
 	poller := streampoll.New(plain, dynamodblocal.NewStreamsClient(dynamodblocal.EndpointFromEnv()), streampoll.Config{
 		TableName: table, BatchSize: 100, PollInterval: 50 * time.Millisecond, MaxRetryAttempts: 3,
 		Filter: streamlambda.IsActivityInsert, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		OnFailure: func(_ []events.DynamoDBEventRecord, reason error) { t.Errorf("the consumer gave a batch up: %v", reason) },
+		OnFailure: func(_ []events.DynamoDBEventRecord, reason error) {
+			t.Errorf("the consumer gave a batch up: %v", reason)
+		},
 	}, streamlambda.Handler(consumer))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
