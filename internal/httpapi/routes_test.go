@@ -49,6 +49,8 @@ func TestRouteTableIsTheSpecifiedAPI(t *testing.T) {
 			apiCall{body: `{"email":"bob@example.com"}`}, http.StatusOK},
 		httpapi.OpResendInvitation: {"POST /v1/businesses/{businessId}/users/{email}/invitation",
 			apiCall{}, http.StatusOK},
+		httpapi.OpInviteSeveral: {"POST /v1/businesses/{businessId}/invitations",
+			apiCall{body: `{"users":[{"email":"new@example.com"}]}`}, http.StatusOK},
 	}
 	routes := httpapi.Routes()
 	if len(routes) != len(specified) {
