@@ -11,15 +11,29 @@ import (
 // carry (SPEC §4 "Invite several").
 const MaxInvitesPerRequest = 50
 
-// inviteSeveralWorkers is how many entries of one InviteSeveral call are
-// applied at a time. One invite is a few reads and one transaction (about
-// 10–30 ms on DynamoDB); fifty of them one after the other come close to the
-// request's 5-second deadline on a slow day, while four at a time keep a
-// full request well inside it without one caller's batch crowding out the
-// business's other requests. Concurrent invites do not contend: the email
-// budget spreads them over its shards and the user count over its shards
-// (internal/dynamo/rate.go).
-const inviteSeveralWorkers = 4
+// DefaultInviteSeveralWorkers is how many entries of one InviteSeveral
+// call are applied at a time unless WithInviteSeveralWorkers says
+// otherwise. One invite is a few requests to DynamoDB one after the other
+// (the caller, the business for default tabs, the budget shards, the
+// transaction): in AWS each waits on the network, so fifty one after the
+// other spend most of the request's 5-second deadline waiting, and a few at
+// a time divide that wait. Four keep one caller's batch from crowding out
+// the business's other requests. Concurrent invites do not contend: the
+// email budget spreads them over its shards and the user count over its
+// shards (internal/dynamo/rate.go). BenchmarkInviteSeveral50
+// (internal/dynamo) times a full request on DynamoDB Local.
+const DefaultInviteSeveralWorkers = 4
+
+// WithInviteSeveralWorkers sets how many entries of one InviteSeveral call
+// are applied at a time (1: one after the other); values below 1 keep
+// DefaultInviteSeveralWorkers. The benchmark compares them.
+func WithInviteSeveralWorkers(n int) Option {
+	return func(s *Service) {
+		if n > 0 {
+			s.inviteWorkers = n
+		}
+	}
+}
 
 // inviteStartMargin is how much time must be left before the request's
 // deadline for InviteSeveral to start another entry. An entry started
@@ -86,7 +100,11 @@ func (s *Service) InviteSeveral(ctx context.Context, caller string, businessID B
 
 	// Entries take a worker in input order, so an earlier entry an entry
 	// waits for always holds or has held a worker: the wait ends.
-	workers := make(chan struct{}, inviteSeveralWorkers)
+	n := s.inviteWorkers
+	if n < 1 {
+		n = DefaultInviteSeveralWorkers
+	}
+	workers := make(chan struct{}, n)
 	var wg sync.WaitGroup
 	for i := range in {
 		workers <- struct{}{}
