@@ -413,3 +413,70 @@ func moduleOnlyPage(t *testing.T) *page {
 	p.navigate("/")
 	return p
 }
+
+// TestLayoutAtDesktopWidths looks at the table at 768, 1024, 1280 and 1440
+// px with long emails, long names, international phones and partial
+// permissions: a phone number is on one line; an email never runs out of
+// its cell, is cut with its full value in a title and in the text that
+// assistive technology reads, and shows whole while its row has focus; the
+// permissions stay on one line, and their full list opens by keyboard and
+// by click (touch), not only on hover.
+func TestLayoutAtDesktopWidths(t *testing.T) {
+	stack := localtest.Start(t, "")
+	owner := newAPI(t, stack.URL, local.DemoOwner)
+	const long = "maria.fernanda.rodriguez-alvarez.de.la.cruz@a-rather-long-subdomain.example-company.com"
+	for _, body := range []string{
+		`{"email":"` + long + `","firstName":"María Fernanda","lastName":"Rodríguez Álvarez de la Cruz","phone":"+34 612 345 678","permissions":["home","crm","reports","conversations"]}`,
+		`{"email":"bo@example.com","firstName":"Bo","lastName":"Li","phone":"+1 415 555 0100","permissions":["home","crm"]}`,
+		`{"email":"cy@example.com","phone":"+44 20 7946 0958","permissions":["crm"]}`,
+	} {
+		if status := owner.do("POST", "/v1/businesses/demo/users", body, nil); status != 201 {
+			t.Fatalf("invite: %d", status)
+		}
+	}
+	for _, width := range []int64{768, 1024, 1280, 1440} {
+		t.Run(fmt.Sprint(width), func(t *testing.T) {
+			p := newPage(t, stack.URL, width, 900)
+			p.signInAsManager()
+			longRow := row(long)
+			p.check("nothing scrolls sideways", `document.documentElement.scrollWidth <= window.innerWidth`)
+			// A text on one line has one line box per element.
+			p.check("every phone number is on one line", `[...document.querySelectorAll(".users .cell-phone span")].every(s => s.getClientRects().length === 1 && s.getBoundingClientRect().height < 24)`)
+			p.check("every phone number stays inside its cell", `[...document.querySelectorAll(".users .cell-phone")].every(c => c.scrollWidth <= c.clientWidth + 1)`)
+			email := `document.querySelector(` + jsq(longRow+" .email") + `)`
+			cell := `document.querySelector(` + jsq(longRow+" .cell-user") + `)`
+			p.check("the long email stays inside its cell", email+`.getBoundingClientRect().right <= `+cell+`.getBoundingClientRect().right + 1`)
+			p.check("the long email is cut, on one line", email+`.scrollWidth > `+email+`.clientWidth && `+email+`.getClientRects().length === 1`)
+			p.check("its full value is its title and its text", email+`.title === `+jsq(long)+` && `+email+`.textContent === `+jsq(long))
+			p.check("the badges stay inside the email's cell", `[...document.querySelectorAll(".users .cell-user")].every(c => [...c.querySelectorAll(".badge")].every(b => b.getBoundingClientRect().right <= c.getBoundingClientRect().right + 1))`)
+			p.check("names break only between words", `[...document.querySelectorAll(".users .cell-name span")].every(s => {
+				const t = s.firstChild; let i = 0;
+				return !t || t.textContent.split(" ").every(w => { const r = document.createRange(); r.setStart(t, i); r.setEnd(t, i + w.length); i += w.length + 1; return r.getClientRects().length <= 1; });
+			})`)
+			p.check("the permissions are on one line", `[...document.querySelectorAll(".users .cell-perms > *")].every(e => e.getBoundingClientRect().height < 30)`)
+			p.screenshot(fmt.Sprintf("layout-%d", width))
+
+			// Focus in the row (its actions button): the email shows whole.
+			p.run("focus the long row", focusSel(longRow+" .row-actions"))
+			p.check("the focused row shows the whole email", email+`.scrollWidth <= `+email+`.clientWidth + 1 && `+email+`.getBoundingClientRect().right <= `+cell+`.getBoundingClientRect().right + 1`)
+
+			// The permission list by keyboard: Tab from the email's row
+			// reaches the count; Enter opens it.
+			summary := longRow + " .perm-count"
+			p.run("focus the count", focusSel(summary))
+			p.key(kb.Enter)
+			p.check("Enter opens the list", `document.querySelector(`+jsq(longRow+" .perm-details")+`).open`)
+			p.check("the list names every tab", `[...document.querySelectorAll(`+jsq(longRow+" .perm-list li")+`)].map(li => li.textContent).join() === "Home,Conversations,CRM,Reports"`)
+			if width == 1024 {
+				p.screenshot("layout-1024-permissions-open")
+				p.axe("the table with a permission list open")
+			}
+			p.key(kb.Enter)
+			p.check("Enter closes it", `!document.querySelector(`+jsq(longRow+" .perm-details")+`).open`)
+			// By click or tap.
+			p.click(row("bo@example.com") + " .perm-count")
+			p.check("a click opens the list", `document.querySelector(`+jsq(row("bo@example.com")+" .perm-details")+`).open`)
+			p.check("the count names itself", `document.querySelector(`+jsq(row("bo@example.com")+" .perm-count")+`).textContent.startsWith("2 tabs")`)
+		})
+	}
+}
