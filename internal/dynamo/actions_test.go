@@ -116,6 +116,9 @@ func TestEachRouteCallsExactlyItsActions(t *testing.T) {
 		{owner, "", "POST", users, `{"email":"dan@acme.test"}`, 409},
 		{firstOf(httpapi.OpInviteUser), "", "POST", users, `{"email":"eve@acme.test","permissions":["crm"]}`, 201},
 		{owner, "https://example.com/f.png", "POST", users, `{"email":"fay@acme.test","phone":"+1 415 555 0100","permissions":["crm"]}`, 201},
+		// Invite several: an invited manager's first request; entries
+		// with the default permissions (the business), a duplicate.
+		{firstOf(httpapi.OpInviteSeveral), "", "POST", "/v1/businesses/acme/invitations", `{"users":[{"email":"gus@acme.test"},{"email":"eve@acme.test"},{"email":"hal@acme.test","phone":"+1 415 555 0101","permissions":["crm"]}]}`, 200},
 		// Permissions: granting checks the tabs on the profile.
 		{firstOf(httpapi.OpSetPermissions), "", "PUT", users + "/amy@acme.test/permissions", `{"permissions":["crm","home"]}`, 200},
 		{owner, "https://example.com/g.png", "PUT", users + "/amy@acme.test/permissions", `{"permissions":["crm"]}`, 200},

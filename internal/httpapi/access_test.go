@@ -119,6 +119,10 @@ func TestOtherTenantsAreForbiddenEverywhere(t *testing.T) {
 			`{"email":"{target}","permissions":["home"]}`,
 			`{"email":"{target}","permissions":["store"]}`,
 		},
+		httpapi.OpInviteSeveral: {
+			`{"users":[{"email":"{target}"}]}`,
+			`{"users":[{"email":"cy@example.com"},{"email":"{target}","permissions":["store"]},{"email":"not an address"}]}`,
+		},
 		httpapi.OpSetPermissions: {
 			`{"permissions":["crm"]}`,
 			`{"permissions":["home","crm"]}`, // bob's current set: a no-op
@@ -170,7 +174,7 @@ func TestOtherTenantsAreForbiddenEverywhere(t *testing.T) {
 		path := strings.NewReplacer("{businessId}", "globex", "{email}", globexOwner).Replace(route.Path)
 		body := map[string]string{
 			httpapi.OpInviteUser: `{"email":"cy@example.com"}`, httpapi.OpSetPermissions: `{"permissions":[]}`, httpapi.OpUpdateContact: `{"firstName":"X"}`,
-			httpapi.OpTransferOwnership: `{"email":"owner@globex.test"}`,
+			httpapi.OpTransferOwnership: `{"email":"owner@globex.test"}`, httpapi.OpInviteSeveral: `{"users":[{"email":"cy@example.com"}]}`,
 		}[route.Operation]
 		assertError(t, s.do(apiCall{caller: acmeOwner, method: route.Method, path: path, body: body}), http.StatusForbidden, "forbidden")
 	}

@@ -2,6 +2,9 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 
@@ -24,6 +27,7 @@ type TeamService interface {
 	ListActivity(ctx context.Context, caller string, businessID team.BusinessID, filter team.ActivityFilter, page team.PageRequest) (team.ActivityPage, error)
 	TransferOwnership(ctx context.Context, caller string, businessID team.BusinessID, email string) (team.User, error)
 	ResendInvitation(ctx context.Context, caller string, businessID team.BusinessID, email string, pre team.Precondition) (team.User, error)
+	InviteSeveral(ctx context.Context, caller string, businessID team.BusinessID, in []team.Invitation) ([]team.InviteResult, error)
 }
 
 var _ TeamService = (*team.Service)(nil)
@@ -124,21 +128,35 @@ func (a *API) getUser(r *http.Request) (response, error) {
 	return userResponse(http.StatusOK, u), nil
 }
 
-func (a *API) inviteUser(r *http.Request) (response, error) {
-	b, err := readBody(r, "email", "firstName", "lastName", "phone", "permissions")
-	if err != nil {
-		return response{}, err
-	}
+// invitationFields are the fields of an invite's body, alone or as an
+// entry of invite several.
+var invitationFields = []string{"email", "firstName", "lastName", "phone", "permissions"}
+
+// invitationOf reads an invite's body.
+func invitationOf(b body) (team.Invitation, error) {
 	var in team.Invitation
+	var err error
 	for _, f := range []struct {
 		name string
 		dst  *string
 	}{{"email", &in.Email}, {"firstName", &in.FirstName}, {"lastName", &in.LastName}, {"phone", &in.Phone}} {
 		if *f.dst, err = b.stringOrEmpty(f.name); err != nil {
-			return response{}, err
+			return team.Invitation{}, err
 		}
 	}
 	if in.Permissions, err = b.optStrings("permissions"); err != nil {
+		return team.Invitation{}, err
+	}
+	return in, nil
+}
+
+func (a *API) inviteUser(r *http.Request) (response, error) {
+	b, err := readBody(r, invitationFields...)
+	if err != nil {
+		return response{}, err
+	}
+	in, err := invitationOf(b)
+	if err != nil {
 		return response{}, err
 	}
 	biz, err := businessID(r)
@@ -260,4 +278,94 @@ func (a *API) resendInvitation(r *http.Request) (response, error) {
 		return response{}, err
 	}
 	return userResponse(http.StatusOK, u), nil
+}
+
+// inviteSeveralJSON is the answer of invite several: one result per entry,
+// in input order.
+type inviteSeveralJSON struct {
+	Results []inviteResultJSON `json:"results"`
+}
+
+// inviteResultJSON is one entry's outcome: the status the single invite
+// would have answered, with its user (201) or its error object.
+type inviteResultJSON struct {
+	Email  string           `json:"email"`
+	Status int              `json:"status"`
+	User   *userJSON        `json:"user,omitempty"`
+	Error  *errorDetailJSON `json:"error,omitempty"`
+}
+
+// inviteSeveral decodes the whole body before anything is written: a
+// malformed entry (not an object, an unknown field, a field of the wrong
+// type) or more than team.MaxInvitesPerRequest entries is 400 for the
+// request. An entry that decodes but breaks an input rule (a bad email, a
+// tab not enabled) is that entry's 400, as the single invite answers.
+func (a *API) inviteSeveral(r *http.Request) (response, error) {
+	b, err := readBodyUpTo(r, MaxInviteSeveralBodyBytes, "users")
+	if err != nil {
+		return response{}, err
+	}
+	var raws []json.RawMessage
+	if v, ok := b["users"]; !ok || isNull(v) || json.Unmarshal(v, &raws) != nil {
+		return response{}, team.InvalidField("users", "users must be a list of invitations, such as [{\"email\":\"ann@example.com\"}].")
+	}
+	if len(raws) == 0 || len(raws) > team.MaxInvitesPerRequest {
+		return response{}, team.InvalidField("users", fmt.Sprintf("Send from 1 to %d invitations at a time; this request has %d.", team.MaxInvitesPerRequest, len(raws)))
+	}
+	in := make([]team.Invitation, len(raws))
+	for i, raw := range raws {
+		eb, err := parseBody(raw, invitationFields)
+		if err == nil {
+			in[i], err = invitationOf(eb)
+		}
+		if err != nil {
+			return response{}, team.InvalidField(fmt.Sprintf("users[%d]", i), fmt.Sprintf("Invitation %d: %s", i+1, team.ErrorMessage(err)))
+		}
+	}
+	biz, err := businessID(r)
+	if err != nil {
+		return response{}, err
+	}
+	results, err := a.svc.InviteSeveral(r.Context(), caller(r), biz, in)
+	if err != nil {
+		return response{}, err
+	}
+	out := inviteSeveralJSON{Results: make([]inviteResultJSON, len(results))}
+	for i, res := range results {
+		if res.Err == nil {
+			u := toUserJSON(res.User)
+			out.Results[i] = inviteResultJSON{Email: res.User.Email, Status: http.StatusCreated, User: &u}
+			continue
+		}
+		out.Results[i] = a.entryError(r, in[i].Email, res.Err)
+	}
+	return response{status: http.StatusOK, body: out}, nil
+}
+
+// entryError is an entry's failure as its result: the status and error
+// object the single invite would have answered. As for a whole request,
+// a failure because the deadline passed is unavailable, and a server
+// error is logged on the request's line (the first one) and never leaked.
+func (a *API) entryError(r *http.Request, email string, err error) inviteResultJSON {
+	code := team.ErrorCode(err)
+	if code == team.CodeInternal && errors.Is(r.Context().Err(), context.DeadlineExceeded) {
+		err = &team.Error{Code: team.CodeUnavailable, Message: team.ErrorMessage(team.ErrUnavailable), Err: err}
+		code = team.CodeUnavailable
+	}
+	if code == team.CodeInternal {
+		if info := infoOf(r.Context()); info != nil {
+			info.mu.Lock()
+			if info.entryErr == nil {
+				info.entryErr = err
+			}
+			info.mu.Unlock()
+		}
+	}
+	var fields map[string]string
+	var e *team.Error
+	if errors.As(err, &e) {
+		fields = e.Fields
+	}
+	detail := errorBody(code, team.ErrorMessage(err), fields).Error
+	return inviteResultJSON{Email: email, Status: StatusOf(code), Error: &detail}
 }

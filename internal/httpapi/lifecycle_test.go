@@ -26,6 +26,7 @@ const (
 func everyRouteAs(caller string) []apiCall {
 	bodies := map[string]string{
 		httpapi.OpInviteUser:     `{"email":"dee@example.com"}`,
+		httpapi.OpInviteSeveral:  `{"users":[{"email":"dee@example.com"}]}`,
 		httpapi.OpSetPermissions: `{"permissions":["crm"]}`,
 		httpapi.OpUpdateContact:  `{"firstName":"Robert"}`,
 		// A valid body, so that the refusal comes from the caller.

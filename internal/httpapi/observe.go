@@ -70,6 +70,9 @@ type requestInfo struct {
 	callerID string
 	code     team.Code
 	err      error // a server error's cause, logged with the line
+	// entryErr is the first server error of an entry of invite several,
+	// whose request answers 200 with the entry's 500 in its body.
+	entryErr error
 }
 
 type requestInfoKey struct{}
@@ -139,7 +142,7 @@ func (a *API) observe(w http.ResponseWriter, r *http.Request, route Route, serve
 	}
 
 	info.mu.Lock()
-	callerID, code, cause := info.callerID, info.code, info.err
+	callerID, code, cause, entryErr := info.callerID, info.code, info.err, info.entryErr
 	info.mu.Unlock()
 	attrs := []slog.Attr{
 		slog.String("requestId", info.id),
@@ -162,11 +165,17 @@ func (a *API) observe(w http.ResponseWriter, r *http.Request, route Route, serve
 		attrs = append(attrs, slog.String("code", string(code)))
 	}
 	level := slog.LevelInfo
-	if sw.status >= 500 {
+	switch {
+	case sw.status >= 500:
 		level = slog.LevelError
 		if cause != nil {
 			attrs = append(attrs, slog.Any("error", cause))
 		}
+	case entryErr != nil:
+		// Invite several answered 200, but an entry failed on the
+		// server: logged as a server error is, once, with its cause.
+		level = slog.LevelError
+		attrs = append(attrs, slog.Any("error", entryErr))
 	}
 	a.log.LogAttrs(r.Context(), level, "request", attrs...)
 	if a.metrics != nil {

@@ -239,6 +239,13 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		{"resend to an active user", acmeOwner, "POST", bobPath + "/invitation", "", "", 409},
 		{"resend an old version", acmeOwner, "POST", ivyPath + "/invitation", "", tag(ivyID, 2), 412},
 		{resendTooSoon, acmeOwner, "POST", ivyPath + "/invitation", "", "", 429},
+		// InviteSeveral
+		{"invite several", acmeOwner, "POST", acmeInvitationsPath, `{"users":[{"email":"cy@example.com","phone":"+1 415 555 0123"},{"email":"bob@example.com"},{"email":"not an address"},{"email":"dee@example.com","permissions":["home"]}]}`, "", 200},
+		{"invite several with 51 entries", acmeOwner, "POST", acmeInvitationsPath, fiftyOneInvitations, "", 400},
+		{"invite several with an unknown field in an entry", acmeOwner, "POST", acmeInvitationsPath, `{"users":[{"email":"cy@example.com","role":"admin"}]}`, "", 400},
+		{"invite several without a caller", "", "POST", acmeInvitationsPath, `{"users":[{"email":"cy@example.com"}]}`, "", 401},
+		{"invite several by a member", acmeMember, "POST", acmeInvitationsPath, `{"users":[{"email":"cy@example.com"}]}`, "", 403},
+		{"invite several with a body over 64 KiB", acmeOwner, "POST", acmeInvitationsPath, `{"users":[{"email":"cy@example.com","firstName":"` + strings.Repeat("a", httpapi.MaxInviteSeveralBodyBytes) + `"}]}`, "", 413},
 		// ListActivity
 		{"activity", acmeOwner, "GET", acmeActivityPath, "", "", 200},
 		{"activity, first page", acmeOwner, "GET", acmeActivityPath + "?limit=1", "", "", 200},
@@ -323,7 +330,20 @@ var validBodies = map[string]string{
 	httpapi.OpSetPermissions:    `{"permissions":["home"]}`,
 	httpapi.OpUpdateContact:     `{"firstName":"Cy"}`,
 	httpapi.OpTransferOwnership: `{"email":"bob@example.com"}`,
+	httpapi.OpInviteSeveral:     `{"users":[{"email":"cy@example.com"}]}`,
 }
+
+// acmeInvitationsPath is invite several's path for acme.
+const acmeInvitationsPath = "/v1/businesses/acme/invitations"
+
+// fiftyOneInvitations is one entry over invite several's limit.
+var fiftyOneInvitations = func() string {
+	entries := make([]string, 51)
+	for i := range entries {
+		entries[i] = fmt.Sprintf(`{"email":"p%d@example.com"}`, i)
+	}
+	return `{"users":[` + strings.Join(entries, ",") + `]}`
+}()
 
 // failingService is a TeamService whose every call fails with err, as the
 // real service does when its store fails.
@@ -371,4 +391,8 @@ func (f failingService) RemoveUser(context.Context, string, team.BusinessID, str
 
 func (f failingService) ListActivity(context.Context, string, team.BusinessID, team.ActivityFilter, team.PageRequest) (team.ActivityPage, error) {
 	return team.ActivityPage{}, f.err
+}
+
+func (f failingService) InviteSeveral(context.Context, string, team.BusinessID, []team.Invitation) ([]team.InviteResult, error) {
+	return nil, f.err
 }

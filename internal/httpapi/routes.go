@@ -84,6 +84,9 @@ const (
 	// OpResendInvitation sends an invited user's welcome email again
 	// (SPEC §4 "Resend an invitation").
 	OpResendInvitation = "ResendInvitation"
+	// OpInviteSeveral invites up to 50 people, each as OpInviteUser would
+	// (SPEC §4 "Invite several").
+	OpInviteSeveral = "InviteSeveral"
 )
 
 // DynamoDB actions, as IAM names them.
@@ -139,6 +142,8 @@ var routes = []Route{
 	{OpListActivity, http.MethodGet, "/v1/businesses/{businessId}/activity", false, []string{ActionBatchGetItem, ActionQuery, ActionPutItem}, (*API).listActivity},
 	{OpTransferOwnership, http.MethodPost, "/v1/businesses/{businessId}/owner", false, transferActions, (*API).transferOwnership},
 	{OpResendInvitation, http.MethodPost, "/v1/businesses/{businessId}/users/{email}/invitation", false, resendActions, (*API).resendInvitation},
+	// Invite several is the invite, once per entry.
+	{OpInviteSeveral, http.MethodPost, "/v1/businesses/{businessId}/invitations", true, inviteActions, (*API).inviteSeveral},
 }
 
 // indexesQueried names the table's global secondary indexes an operation

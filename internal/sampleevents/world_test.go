@@ -128,6 +128,15 @@ var samples = []sample{
 	{function: "invite-user", status: 201,
 		headers: map[string]string{"Etag": `"` + anyUserID + `.1"`, "Location": "/v1/businesses/demo/users/ann@example.com", "Content-Type": "application/json"},
 		body:    annJSON(map[string]any{"id": anyUserID})},
+	// Ann is invited; the second entry is the caller's own address, which
+	// already belongs to a user, and does not stop the first.
+	{function: "invite-several", status: 200,
+		body: map[string]any{"results": []any{
+			map[string]any{"email": ann, "status": 201.0, "user": annJSON(map[string]any{"id": anyUserID})},
+			map[string]any{"email": owner, "status": 409.0, "error": map[string]any{"code": "user_exists",
+				"message": owner + " already belongs to a user of this business.",
+				"fields":  map[string]any{"email": "This email already belongs to a user of this business."}}},
+		}}},
 	{function: "get-user", annInvited: true, status: 200,
 		headers: map[string]string{"Etag": `"` + annID + `.1"`, "Content-Type": "application/json"},
 		body:    annJSON(nil)},

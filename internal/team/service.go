@@ -55,6 +55,9 @@ type Service struct {
 	// emailBudget is every Mutation's EmailBudget that sends an email.
 	emailBudget int
 	ttl         time.Duration
+	// inviteWorkers is how many InviteSeveral entries run at a time; 0
+	// means DefaultInviteSeveralWorkers.
+	inviteWorkers int
 }
 
 // DefaultEmailBudget is how many welcome and notice emails a business may

@@ -25,9 +25,9 @@ export function createApi({ baseUrl, businessId, auth, onUnauthenticated }) {
   // invitation at the address, come back as 412 rather than be overwritten.
   const ifMatch = (user) => ({ "If-Match": `"${user.id}.${user.version}"` });
 
-  async function send(method, url, { body, headers } = {}, retried = false) {
+  async function send(method, url, { body, headers, signal } = {}, retried = false) {
     const token = await auth.token();
-    const init = { method, headers: { Accept: "application/json", ...headers }, cache: "no-store" };
+    const init = { method, headers: { Accept: "application/json", ...headers }, cache: "no-store", signal };
     if (token) init.headers.Authorization = `Bearer ${token}`;
     if (body !== undefined) {
       init.headers["Content-Type"] = "application/json";
@@ -36,11 +36,12 @@ export function createApi({ baseUrl, businessId, auth, onUnauthenticated }) {
     let resp;
     try {
       resp = await fetch(url, init);
-    } catch {
+    } catch (e) {
+      if (signal && signal.aborted) throw e; // cancelled by the page, not a network failure
       throw new ApiError(0, "network", "We couldn't reach the server. Check your connection and try again.");
     }
     if (resp.status === 401 && !retried && (await auth.refresh(token))) {
-      return send(method, url, { body, headers }, true);
+      return send(method, url, { body, headers, signal }, true);
     }
     if (resp.status === 204) return null;
     let data = null;
@@ -67,6 +68,11 @@ export function createApi({ baseUrl, businessId, auth, onUnauthenticated }) {
     },
     getUser: (email) => send("GET", userPath(email)),
     invite: (body) => send("POST", `${root}/users`, { body }),
+    // SPEC §4 "Invite several": at most 50 entries, a result each.
+    inviteSeveral: (users) => send("POST", `${root}/invitations`, { body: { users } }),
+    // A page of the list with any query parameters (q, status, tab, sort,
+    // limit, cursor), for "Export CSV", which passes on the table's.
+    listUsersWith: (params, signal) => send("GET", `${root}/users?${new URLSearchParams(params)}`, { signal }),
     setPermissions: (user, permissions) =>
       send("PUT", `${userPath(user.email)}/permissions`, { body: { permissions }, headers: ifMatch(user) }),
     updateContact: (user, patch) => send("PATCH", userPath(user.email), { body: patch, headers: ifMatch(user) }),

@@ -17,6 +17,7 @@ import { openInviteSidebar } from "./sidebar-invite.js";
 import { openPermissionsSidebar } from "./sidebar-permissions.js";
 import { openContactSidebar } from "./sidebar-contact.js";
 import { openRemoveDialog } from "./dialog-remove.js";
+import { createBulkActions } from "./bulk-actions.js";
 
 const PAGE_PATH = /^\/([^/]+)\/administration\/users\/?$/;
 const DEFAULT_PAGE_SIZE = 50;
@@ -60,8 +61,9 @@ function createPage(config, businessId) {
   const track = (close) => { if (close) closeOpenDialog = close; };
 
   const account = createAccountArea({ element: document.getElementById("account"), auth, onSignOut: () => showSignIn() });
+  const bulk = createBulkActions({ api, context, view, businessId, team: () => team, track });
   const team = createTeamTable({
-    view, businessId, api, pageSize, context,
+    view, businessId, api, pageSize, context, headActions: bulk.buttons,
     onInvite: () => track(openInviteSidebar({ api, context, team })),
     rowActions: {
       editContact: (email) => track(openContactSidebar(email, { api, context, team, handleWriteError })),

@@ -3,7 +3,8 @@
 // what order; this module only draws one.
 
 import { h, icon, openMenu, closeMenus } from "./dom.js";
-import { fullName, displayName, avatar, formatPhone, permissionSummary, invitationStatus } from "./format.js";
+import { fullName, displayName, avatar, formatPhone, invitationStatus } from "./format.js";
+import { permissionCell } from "./perm-summary.js";
 
 /**
  * teamRow builds the <tr> for user u. showMenu(trigger) opens the row's
@@ -28,13 +29,13 @@ export function teamRow(u, { isMe, tabs, showMenu }) {
     h("td", { class: "cell-user" }, h("div", { class: "user" },
       avatar(u),
       h("div", { class: "user-text" },
-        h("span", { class: "user-email" }, h("span", { class: "email", text: u.email }), isMe ? h("span", { class: "badge", text: "You" }) : null,
+        h("span", { class: "user-email" }, h("span", { class: "email", title: u.email, text: u.email }), isMe ? h("span", { class: "badge", text: "You" }) : null,
           u.isOwner ? h("span", { class: "badge badge-owner", text: "Owner" }) : null,
           statusBadge(u)),
         name ? h("span", { class: "user-name-mobile", text: name }) : null))),
     h("td", { class: "cell-name", "data-label": "Name" }, name ? h("span", { text: name }) : h("span", { class: "muted", text: "—" })),
     h("td", { class: "cell-phone", "data-label": "Phone" }, u.phone ? h("span", { class: "tabular", text: formatPhone(u.phone) }) : h("span", { class: "muted", text: "—" })),
-    h("td", { class: "cell-perms", "data-label": "Permissions" }, permissionSummary(u, tabs)),
+    h("td", { class: "cell-perms", "data-label": "Permissions" }, permissionCell(u, tabs)),
     h("td", { class: "cell-actions" }, trigger));
 }
 

@@ -10,9 +10,10 @@ import { teamRow, openRowMenu } from "./row.js";
 /**
  * createTeamTable returns the table drawn into view. context is the page's
  * shared { me, tabs, businessName }; onInvite opens the invite sidebar; rowActions is what
- * a row's menu can do (see openRowMenu).
+ * a row's menu can do (see openRowMenu); headActions, when given, returns
+ * more buttons for the heading.
  */
-export function createTeamTable({ view, businessId, api, pageSize, context, onInvite, rowActions }) {
+export function createTeamTable({ view, businessId, api, pageSize, context, onInvite, rowActions, headActions }) {
   let users = [];
   let nextCursor = null;
   let rows = new Map(); // email → <tr>
@@ -45,7 +46,10 @@ export function createTeamTable({ view, businessId, api, pageSize, context, onIn
         h("div", {}, h("h2", { id: "team-title", text: "Team members" }), count)),
       h("div", { class: "table-wrap" }, table, empty),
       footer);
-    view.replaceChildren(breadcrumb(), pageHead(invite), card, status);
+    // headActions() gives the heading's other buttons (Invite several,
+    // Export CSV), drawn anew with the table.
+    const actions = headActions ? h("div", { class: "head-actions" }, ...headActions(), invite) : invite;
+    view.replaceChildren(breadcrumb(), pageHead(actions), card, status);
     els = { invite, tbody, count, loadMore, footer, status, card, table, empty, caption };
     nameCaption();
     rows = new Map();
