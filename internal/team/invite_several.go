@@ -78,7 +78,7 @@ func (s *Service) InviteSeveral(ctx context.Context, caller string, businessID B
 	// The caller is decided on once, before any entry: a caller who may
 	// not invite gets one answer, not fifty. Each entry checks again, in
 	// its own transaction, as the single invite does.
-	me, meErr := s.store.User(ctx, businessID, caller)
+	me, meErr := s.store.Member(ctx, businessID, caller)
 	if _, err := s.authorize(ctx, businessID, me, meErr, true); err != nil {
 		return nil, err
 	}
