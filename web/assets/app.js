@@ -17,6 +17,10 @@ import { openInviteSidebar } from "./sidebar-invite.js";
 import { openPermissionsSidebar } from "./sidebar-permissions.js";
 import { openContactSidebar } from "./sidebar-contact.js";
 import { openRemoveDialog } from "./dialog-remove.js";
+import { openResendDialog } from "./dialog-resend.js";
+import { openTransferDialog } from "./dialog-transfer.js";
+import { createHistoryFeed, openHistoryPanel } from "./history.js";
+import { attachTabs } from "./tabs.js";
 
 const PAGE_PATH = /^\/([^/]+)\/administration\/users\/?$/;
 const DEFAULT_PAGE_SIZE = 50;
@@ -52,7 +56,7 @@ function createPage(config, businessId) {
   const view = document.getElementById("view");
   const auth = createAuth(config);
   const api = createApi({ baseUrl: config.apiBaseUrl || "", businessId, auth, onUnauthenticated });
-  const context = { me: "", tabs: [], businessName: "" };
+  const context = { me: "", tabs: [], businessName: "", ownerEmail: "" };
   // Users per request: the API takes 1–100 (SPEC §4).
   const pageSize = Math.min(100, Math.max(1, Math.trunc(Number(config.pageSize)) || DEFAULT_PAGE_SIZE));
   // The sidebar or dialog now open, if any, so an ended session can close it.
@@ -67,8 +71,15 @@ function createPage(config, businessId) {
       editContact: (email) => track(openContactSidebar(email, { api, context, team, handleWriteError })),
       editPermissions: (email) => track(openPermissionsSidebar(email, { api, context, team, handleWriteError })),
       remove: (email) => track(openRemoveDialog(email, { api, team })),
+      history: (email) => track(openHistoryPanel(email, { api, team, context })),
+      resend: (email) => track(openResendDialog(email, { api, team, context })),
+      transfer: (email) => track(openTransferDialog(email, { api, team, context, onTransferred })),
+      callerIsOwner: () => !!context.me && (context.ownerEmail
+        ? context.ownerEmail === context.me
+        : !!(team.userOf(context.me) || {}).isOwner),
     },
   });
+  const tabName = (id) => (context.tabs.find((t) => t.id === id) || { name: id }).name;
   const handleWriteError = createWriteErrorHandler({ api, team });
 
   showBusinessName(businessId);
@@ -114,6 +125,8 @@ function createPage(config, businessId) {
     context.me = auth.email();
     account.render();
     team.render();
+    const history = createHistoryFeed({ api, nameOf: team.nameOf, tabName });
+    attachTabs(view, { historyElement: history.element, onShowHistory: () => history.load() });
     team.setLoading(true);
     // The business only names the page: if it fails, the page still works
     // and shows the id, so it is asked for alongside, not before.
@@ -122,6 +135,7 @@ function createPage(config, businessId) {
     account.render();
     if (business.status === "fulfilled" && business.value && business.value.name) {
       context.businessName = business.value.name;
+      context.ownerEmail = business.value.owner ? business.value.owner.email : "";
       showBusinessName(business.value.name);
     }
     if (users.status === "rejected") {
@@ -137,6 +151,15 @@ function createPage(config, businessId) {
     }
     context.tabs = tabs.value;
     team.showUsers(users.value);
+  }
+
+  // After a hand-over the caller is no longer the owner: their own row
+  // loses its badge (read again, as the answer names only the new owner).
+  async function onTransferred(owner) {
+    const previous = context.ownerEmail;
+    context.ownerEmail = owner.email;
+    if (!previous || !team.userOf(previous)) return;
+    try { team.put(await api.getUser(previous)); } catch { /* the next load shows it */ }
   }
 
   function renderNoAccess(notMember) {

@@ -1,0 +1,243 @@
+package webtest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/businessapp/usermanagement/internal/dynamo"
+	"github.com/businessapp/usermanagement/internal/dynamo/dynamotest"
+	"github.com/businessapp/usermanagement/internal/local"
+	"github.com/businessapp/usermanagement/internal/local/localtest"
+	"github.com/businessapp/usermanagement/internal/team"
+)
+
+// startWithOldInvitee starts the local stack with an invitee of the demo
+// business, Olga Old, whose invitation went out ten minutes ago: the API
+// allows one resend per user every five minutes (SPEC §4), so only an
+// invitation older than the test can be resent, and only the store can
+// date one back.
+func startWithOldInvitee(t *testing.T) (*local.Stack, string) {
+	t.Helper()
+	db := dynamotest.Client(t)
+	table := dynamotest.NewTable(t, db)
+	stack := localtest.Start(t, table)
+	sentAt := time.Now().Add(-10 * time.Minute).UTC().Truncate(time.Millisecond)
+	u := team.User{BusinessID: local.DemoBusiness, ID: team.UserIDPrefix + team.ULIDSource{}.NewID(sentAt), Email: "olga@demo.test",
+		FirstName: "Olga", LastName: "Old", Permissions: team.Permissions{team.TabHome}, InvitedBy: local.DemoOwner,
+		CreatedAt: sentAt, UpdatedAt: sentAt, Version: 1, Status: team.StatusInvited,
+		InvitationSentAt: sentAt, InvitationExpiresAt: sentAt.Add(14 * 24 * time.Hour)}
+	if err := dynamo.NewStore(db, table).Apply(context.Background(), team.Mutation{BusinessID: local.DemoBusiness, Actor: local.DemoOwner, After: &u,
+		SkipActivity: true, Activity: team.Activity{ID: team.ULIDSource{}.NewID(time.Now()), BusinessID: local.DemoBusiness}}); err != nil {
+		t.Fatalf("seed olga: %v", err)
+	}
+	return stack, u.Email
+}
+
+// invite invites a user through the API as a, failing the test unless 201.
+func (a *api) invite(body string) user {
+	a.t.Helper()
+	var u user
+	if status := a.do("POST", "/v1/businesses/demo/users", body, &u); status != 201 {
+		a.t.Fatalf("invite %s: %d", body, status)
+	}
+	return u
+}
+
+// activate makes an invited user active with their first request.
+func activate(t *testing.T, base, email string) {
+	t.Helper()
+	if status := newAPI(t, base, email).do("GET", "/v1/businesses/demo", "", nil); status != 200 {
+		t.Fatalf("%s's first request: %d", email, status)
+	}
+}
+
+// menuItem is a JS expression for the open row menu's item starting with label.
+func menuItem(label string) string {
+	return `[...document.querySelectorAll("#row-menu .menu-item")].find(b => b.textContent.startsWith(` + jsq(label) + `))`
+}
+
+// menuLabels is a JS expression for the open row menu's item labels, joined with "|".
+const menuLabels = `[...document.querySelectorAll("#row-menu .menu-item")].map(b => b.firstElementChild.nextElementSibling.firstChild.textContent).join("|")`
+
+// fits is a JS expression: the element matching sel lies within the viewport's width.
+func fits(sel string) string {
+	return fmt.Sprintf(`(() => { const r = document.querySelector(%s).getBoundingClientRect(); return r.left >= 0 && r.right <= window.innerWidth })()`, jsq(sel))
+}
+
+// TestStatusInTable checks what the table says about people (SPEC §2.1,
+// issue 12 item 1): who invited an invitee and when, in a toggletip that
+// the pointer, the keyboard (focus, Escape) and touch (a tap toggles) all
+// reach and that screen readers get as the badge's description; a
+// "Manager" badge for holders of Users; the whole list of tabs behind
+// "+N", reachable the same way; phones as phoneDisplay; and a profile
+// picture that fails to load giving way to initials.
+func TestStatusInTable(t *testing.T) {
+	stack := localtest.Start(t, "")
+	owner := newAPI(t, stack.URL, local.DemoOwner)
+	owner.invite(`{"email":"ivy@demo.test","firstName":"Ivy","lastName":"Invitee","phone":"+44 20 7946 0958","permissions":["home","crm","store","reports"]}`)
+	owner.invite(`{"email":"max@demo.test","firstName":"Max","lastName":"Manager","permissions":["home","users"]}`)
+	activate(t, stack.URL, "max@demo.test")
+
+	for _, width := range []int64{1280, 375} {
+		p := newPage(t, stack.URL, width, 860)
+		p.signInAsManager()
+		badge := row("ivy@demo.test") + " .badge-invited"
+		bubble := row("ivy@demo.test") + " .toggletip .tip-bubble"
+		p.check("the status badge is a button", `document.querySelector(`+jsq(badge)+`).tagName === "BUTTON"`)
+		p.check("its description says who invited Ivy and when", `(() => { const b = document.querySelector(`+jsq(badge)+`); return document.getElementById(b.getAttribute("aria-describedby")).textContent.startsWith("Invited by Demo Owner · just now") })()`)
+		p.check("hidden until asked", `getComputedStyle(document.querySelector(`+jsq(bubble)+`)).display === "none"`)
+		p.run("focus the badge", focusSel(badge))
+		p.waitJS("focus shows the toggletip", `getComputedStyle(document.querySelector(`+jsq(bubble)+`)).display !== "none"`)
+		p.check("which fits the screen", fits(bubble))
+		p.key(kb.Escape)
+		p.check("Escape hides it", `getComputedStyle(document.querySelector(`+jsq(bubble)+`)).display === "none"`)
+		p.click(badge)
+		p.check("a tap pins it open", `document.querySelector(`+jsq(badge)+`).getAttribute("aria-expanded") === "true" && getComputedStyle(document.querySelector(`+jsq(bubble)+`)).display !== "none"`)
+		p.screenshot(fmt.Sprintf("status-toggletip-%d", width))
+		p.axe(fmt.Sprintf("the table with a status toggletip open at %d px", width))
+		p.click(badge)
+		p.check("a second tap closes it", `document.querySelector(`+jsq(badge)+`).getAttribute("aria-expanded") === "false"`)
+
+		p.check("Max holds Users: Manager", `document.querySelector(`+jsq(row("max@demo.test")+" .role-badge")+`).textContent === "Manager"`)
+		p.check("so does the owner", `document.querySelector(`+jsq(row(local.DemoOwner)+" .role-badge")+`).textContent === "Manager"`)
+		p.check("Ivy does not", `!document.querySelector(`+jsq(row("ivy@demo.test")+" .role-badge")+`)`)
+		p.check("Ivy's phone in international format", `document.querySelector(`+jsq(row("ivy@demo.test")+" .cell-phone")+`).textContent.includes("+44 20 7946 0958")`)
+		more := row("ivy@demo.test") + " .cell-perms .tip-trigger"
+		p.check("+2 names what it hides", `document.querySelector(`+jsq(more)+`).textContent === "+2" && document.querySelector(`+jsq(more)+`).getAttribute("aria-label") === "2 more tabs"`)
+		p.run("focus +2", focusSel(more))
+		p.waitJS("focus lists every tab", `(() => { const b = document.querySelector(`+jsq(row("ivy@demo.test")+" .cell-perms .tip-bubble")+`); return getComputedStyle(b).display !== "none" && b.textContent === "Home, CRM, Store, Reports" })()`)
+		if width == 375 {
+			p.check("no horizontal overflow", `document.documentElement.scrollWidth <= window.innerWidth`)
+		}
+	}
+
+	// The avatar: a picture that loads is shown; one that fails gives way
+	// to the initials.
+	p := newPage(t, stack.URL, 1280, 860)
+	p.signInAsManager()
+	p.run("draw two avatars", evalJS(`import("/assets/format.js").then(m => {
+		const bad = m.avatar({email: "zoe.quinn@demo.test", firstName: "Zoe", lastName: "Quinn", profileImageUrl: "/assets/no-such-picture.png"});
+		const good = m.avatar({email: "a@demo.test", profileImageUrl: "data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw=="});
+		const box = document.createElement("div"); box.id = "avatar-test"; box.append(bad, good); document.body.append(box);
+	})`))
+	p.waitJS("the broken picture became initials", `(() => { const b = document.querySelector("#avatar-test"); return b && b.firstElementChild.tagName === "SPAN" && b.firstElementChild.textContent === "ZQ" })()`)
+	p.check("the working picture stays a picture", `document.querySelector("#avatar-test").lastElementChild.tagName === "IMG"`)
+}
+
+// TestRowMenuResendHistoryTransfer checks the row menu's new actions (SPEC
+// §2.1, §2.3, §2.7, §2.8): "Resend invitation" on an invitee's row, behind
+// a confirmation, then a toast, and a second resend within five minutes
+// told when it can be tried again (429 Retry-After); "View history" with
+// the person's history through an email change; "Transfer ownership" on an
+// active manager's row, for the owner only, behind a confirmation naming
+// both people; and what the menus offer afterwards.
+func TestRowMenuResendHistoryTransfer(t *testing.T) {
+	stack, olga := startWithOldInvitee(t)
+	owner := newAPI(t, stack.URL, local.DemoOwner)
+	owner.invite(`{"email":"ivy@demo.test","firstName":"Ivy","lastName":"Invitee","permissions":["home","crm"]}`)
+	owner.invite(`{"email":"max@demo.test","firstName":"Max","lastName":"Manager","permissions":["home","users"]}`)
+	activate(t, stack.URL, "max@demo.test")
+	// Ivy's address changes: her history follows her.
+	if status := owner.do("PATCH", "/v1/businesses/demo/users/ivy@demo.test", `{"email":"ivy.new@demo.test"}`, nil); status != 200 {
+		t.Fatalf("change ivy's email: %d", status)
+	}
+	ivy := "ivy.new@demo.test"
+
+	p := newPage(t, stack.URL, 1280, 860)
+	p.signInAsManager()
+	p.click(row("max@demo.test") + " .row-actions")
+	p.waitJS("the row menu opens", `document.querySelector("#row-menu")`)
+	p.check("an active manager's menu, for the owner", menuLabels+` === "Edit contact info|Edit permissions|View history|Transfer ownership|Remove user"`)
+	p.key(kb.Escape)
+	p.click(row(ivy) + " .row-actions")
+	p.waitJS("the row menu opens", `document.querySelector("#row-menu")`)
+	p.check("an invitee's menu", menuLabels+` === "Edit contact info|Edit permissions|View history|Resend invitation|Remove user"`)
+	p.screenshot("row-menu-invitee")
+	p.key(kb.Escape)
+
+	// Resend, confirmed: Olga's invitation went out ten minutes ago.
+	p.openRowAction(olga, "Resend invitation")
+	p.waitJS("the confirmation opens", `document.querySelector("dialog.modal[open] #confirm-resend")`)
+	p.check("it names the person", `document.querySelector("#confirm-resend-title").textContent === "Resend the invitation to Olga Old?"`)
+	p.check("and the address", `document.querySelector("#confirm-resend-desc").textContent.includes("olga@demo.test")`)
+	p.check("focus on Cancel", `document.activeElement.textContent === "Cancel"`)
+	p.screenshot("resend-confirm")
+	p.axe("the resend confirmation")
+	p.click("#confirm-resend")
+	p.waitJS("the dialog closes", `!document.querySelector("dialog.modal")`)
+	p.toast("Invitation resent to olga@demo.test")
+	p.check("focus back on the row", p.focused(row(olga)+" .row-actions"))
+	if o, _ := owner.user(olga); o.Version != 2 {
+		t.Errorf("after the resend: olga at version %d, want 2", o.Version)
+	}
+	// Again at once: the per-user limit (one resend every 5 minutes).
+	p.openRowAction(olga, "Resend invitation")
+	p.waitJS("the confirmation opens", `document.querySelector("dialog.modal[open] #confirm-resend")`)
+	p.click("#confirm-resend")
+	p.waitJS("the limit is explained", `!document.querySelector("dialog.modal .form-banner").hidden`)
+	p.check("saying when to try again", `/You can resend it in [0-9]+ (minutes|seconds) \(at /.test(document.querySelector("dialog.modal .form-banner").textContent)`)
+	p.check("the dialog stays open", `document.querySelector("dialog.modal[open]")`)
+	p.screenshot("resend-rate-limited")
+	p.axe("the rate-limited resend")
+	p.key(kb.Escape)
+	p.waitJS("Escape closes it", `!document.querySelector("dialog.modal")`)
+
+	// Ivy's history, through her email change.
+	p.openRowAction(ivy, "View history")
+	p.waitJS("the history panel opens", `document.querySelector("dialog.sheet[open] .history-list")`)
+	p.check("titled with her name", `document.querySelector("#sheet-title").textContent === "History of Ivy Invitee"`)
+	items := `[...document.querySelectorAll("dialog .history-item:not(.skeleton-item) .history-text > span:first-child")].map(s => s.textContent)`
+	p.waitJS("her history loads", items+`.length === 2`)
+	p.check("newest first, from the invite at her old address", items+`.join("|") === "Demo Owner changed Ivy's email from ivy@demo.test to ivy.new@demo.test|Demo Owner invited ivy@demo.test"`)
+	p.check("each with a time", `document.querySelectorAll("dialog .history-item time[datetime][title]").length === 2`)
+	p.check("no more to load", `document.querySelector("#person-history-more").closest("[hidden]") && !document.querySelector("dialog .history-end").hidden`)
+	p.screenshot("person-history")
+	p.axe("a person's history")
+	p.key(kb.Escape)
+	p.waitJS("Escape closes the panel", `!document.querySelector("dialog.sheet")`)
+	p.check("focus back on the row", p.focused(row(ivy)+" .row-actions"))
+
+	// Transfer ownership to Max.
+	p.openRowAction("max@demo.test", "Transfer ownership")
+	p.waitJS("the confirmation opens", `document.querySelector("dialog.modal[open] #confirm-transfer")`)
+	p.check("it names the new owner and the business", `document.querySelector("#confirm-transfer-title").textContent === "Make Max Manager the owner of Demo Business?"`)
+	p.check("and the current owner", `document.querySelector("#confirm-transfer-desc").textContent.includes("Demo Owner (you)")`)
+	p.check("focus on Cancel", `document.activeElement.textContent === "Cancel"`)
+	p.screenshot("transfer-confirm")
+	p.axe("the transfer confirmation")
+	p.click("#confirm-transfer")
+	p.waitJS("the dialog closes", `!document.querySelector("dialog.modal")`)
+	p.toast("Max Manager is now the owner of Demo Business")
+	p.waitJS("Max's row says Owner", badges("max@demo.test")+` === "Owner"`)
+	p.waitJS("the old owner's row no longer does", badges(local.DemoOwner)+` === "You"`)
+	if m, _ := owner.user("max@demo.test"); !m.IsOwner {
+		t.Errorf("after the transfer: max %+v, want the owner", m)
+	}
+	p.click(row("max@demo.test") + " .row-actions")
+	p.waitJS("the row menu opens", `document.querySelector("#row-menu")`)
+	p.check("no transfer for a former owner", menuLabels+` === "Edit contact info|Edit permissions|View history|Remove user"`)
+	p.check("the new owner can't be removed, with the reason", menuItem("Remove user")+`.getAttribute("aria-disabled") === "true" && `+menuItem("Remove user")+`.textContent.includes("owner can't be removed")`)
+	p.key(kb.Escape)
+
+	// 375 px: the panel and the confirmation fit.
+	n := newPage(t, stack.URL, 375, 812)
+	n.signInAs("max@demo.test")
+	n.waitForTable()
+	n.openRowAction(ivy, "View history")
+	n.waitJS("the history panel opens", `document.querySelector("dialog.sheet[open] .history-item time")`)
+	n.check("the panel fits", `document.querySelector("dialog.sheet").getBoundingClientRect().width <= window.innerWidth`)
+	n.check("nothing overflows inside", `(() => { const b = document.querySelector("dialog .sheet-body"); return b.scrollWidth <= b.clientWidth })()`)
+	n.screenshot("narrow-person-history")
+	n.key(kb.Escape)
+	n.waitJS("closed", `!document.querySelector("dialog.sheet")`)
+	n.openRowAction(local.DemoOwner, "Transfer ownership")
+	n.waitJS("the confirmation opens", `document.querySelector("dialog.modal[open] #confirm-transfer")`)
+	n.check("the confirmation fits", `document.querySelector("dialog.modal").getBoundingClientRect().right <= window.innerWidth`)
+	n.screenshot("narrow-transfer-confirm")
+	n.axe("the transfer confirmation at 375 px")
+	n.key(kb.Escape)
+}
