@@ -241,3 +241,68 @@ func TestRowMenuResendHistoryTransfer(t *testing.T) {
 	n.axe("the transfer confirmation at 375 px")
 	n.key(kb.Escape)
 }
+
+// TestHistoryTab checks the page's History tab (SPEC §2.7, issue 12 item
+// 3): tabs named "People" and "History" that the arrow keys move between;
+// the business's activity newest first, in sentences ("Demo Owner changed
+// Bob's permissions: + Store, − CRM"), each with a relative time whose
+// exact time is in datetime, title and hidden text; a type filter; and
+// "Load more" to the end of the history.
+func TestHistoryTab(t *testing.T) {
+	stack := localtest.Start(t, "")
+	owner := newAPI(t, stack.URL, local.DemoOwner)
+	for i := range 30 {
+		owner.invite(fmt.Sprintf(`{"email":"u%02d@demo.test","permissions":["home"]}`, i))
+	}
+	owner.invite(`{"email":"bob@example.com","firstName":"Bob","lastName":"Stone","permissions":["home","crm"]}`)
+	if status := owner.do("PUT", "/v1/businesses/demo/users/bob@example.com/permissions", `{"permissions":["home","store"]}`, nil); status != 200 {
+		t.Fatalf("change bob's permissions: %d", status)
+	}
+
+	for _, width := range []int64{1280, 375} {
+		p := newPage(t, stack.URL, width, 860)
+		p.signInAsManager()
+		p.check("two tabs, People selected", `[...document.querySelectorAll('[role="tablist"] [role="tab"]')].map(t => t.textContent + ":" + t.getAttribute("aria-selected")).join() === "People:true,History:false"`)
+		p.check("the tab list is named", `document.querySelector('[role="tablist"]').getAttribute("aria-label") === "User Management views"`)
+		p.run("focus the People tab", focusSel("#tab-people"))
+		p.key(kb.ArrowRight)
+		p.check("ArrowRight selects History", `document.querySelector("#tab-history").getAttribute("aria-selected") === "true" && `+p.focused("#tab-history"))
+		p.check("its panel shows, the team's hides", `!document.querySelector("#panel-history").hidden && document.querySelector("#panel-people").hidden`)
+		sentences := `[...document.querySelectorAll("#panel-history .history-item:not(.skeleton-item) .history-text > span:first-child")].map(s => s.textContent)`
+		p.waitJS("the first page loads", sentences+`.length === 25`)
+		p.check("newest first: the permission change", sentences+`[0] === "Demo Owner changed Bob's permissions: + Store, − CRM"`)
+		p.check("then Bob's invitation", sentences+`[1] === "Demo Owner invited bob@example.com"`)
+		first := `document.querySelector("#panel-history .history-item time")`
+		p.check("a relative time", first+`.firstChild.textContent === "just now"`)
+		p.check("with the exact time for machines, the pointer and screen readers", `(() => { const t = `+first+`; return !isNaN(Date.parse(t.getAttribute("datetime"))) && t.title.length > 8 && t.querySelector(".sr-only").textContent.includes(t.title) })()`)
+		p.check("the item reads as a sentence with its time", `document.querySelector("#panel-history .history-text").innerText.replace(/\s+/g, " ").startsWith("Demo Owner changed Bob's permissions: + Store, − CRM · just now")`)
+		p.screenshot(fmt.Sprintf("history-tab-%d", width))
+		p.axe(fmt.Sprintf("the History tab at %d px", width))
+		if width == 375 {
+			p.check("no horizontal overflow", `document.documentElement.scrollWidth <= window.innerWidth`)
+			p.key(kb.ArrowLeft)
+			p.check("ArrowLeft goes back to People", `document.querySelector("#tab-people").getAttribute("aria-selected") === "true" && !document.querySelector("#panel-people").hidden`)
+			continue
+		}
+
+		// Paging to the end.
+		p.click("#history-more")
+		p.waitJS("the rest loads", `document.querySelector("#history-more").closest("[hidden]")`)
+		p.check("every invitation and the change are there", sentences+`.length >= 32`)
+		p.check("the end is said", `document.querySelector("#panel-history .history-end").textContent.includes("beginning of the history")`)
+		p.check("the oldest invitation last of ours", sentences+`.includes("Demo Owner invited u00@demo.test")`)
+
+		// The type filter.
+		p.run("choose Permission changes", evalJS(`(() => { const s = document.querySelector("#history-type"); s.value = "user.permissions_changed"; s.dispatchEvent(new Event("change", {bubbles: true})) })()`))
+		p.check("the filter is labelled Type", `document.querySelector('label[for="history-type"]').textContent === "Type"`)
+		p.waitJS("only permission changes", sentences+`.length === 1 && `+sentences+`[0].includes("changed Bob's permissions")`)
+		p.screenshot("history-filtered")
+		p.axe("the filtered history")
+		p.run("choose Removals", evalJS(`(() => { const s = document.querySelector("#history-type"); s.value = "user.removed"; s.dispatchEvent(new Event("change", {bubbles: true})) })()`))
+		p.waitJS("nothing of the kind yet, said so", `document.querySelector("#panel-history .history-end").textContent === "Nothing of this type has happened yet." && `+sentences+`.length === 0`)
+
+		// Back to People: the team is still there.
+		p.click("#tab-people")
+		p.check("the team shows again", `!document.querySelector("#panel-people").hidden && document.querySelector(`+jsq(row("bob@example.com"))+`)`)
+	}
+}

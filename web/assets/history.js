@@ -133,7 +133,7 @@ export function createHistoryFeed({ api, userId, nameOf, tabName, idPrefix = "hi
     return h("li", { class: "history-item", tabindex: "-1" },
       h("span", { class: `history-icon t-${a.type.replace(/\W/g, "-")}`, "aria-hidden": "true" }, icon(ICON_OF[a.type] || "info")),
       h("p", { class: "history-text" }, h("span", { text: activitySentence(a, { nameOf, tabName }) }),
-        h("span", { class: "history-sep", "aria-hidden": "true", text: " · " }), h("span", { class: "sr-only", text: ", " }), timeAgo(a.at)));
+        h("span", { class: "history-sep", text: " · " }), timeAgo(a.at)));
   }
 
   end.tabIndex = -1;
