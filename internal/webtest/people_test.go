@@ -306,3 +306,67 @@ func TestHistoryTab(t *testing.T) {
 		p.check("the team shows again", `!document.querySelector("#panel-people").hidden && document.querySelector(`+jsq(row("bob@example.com"))+`)`)
 	}
 }
+
+// TestMyProfile checks "My profile" (SPEC §2.5, issue 12 item 5): a
+// manager opens it from the top bar and saves their phone; their own email
+// is read-only with the reason. A member without the Users permission who
+// follows the welcome link lands on their profile, with a short
+// explanation of why there is no team, and saves their name and phone
+// there, at 1280 and 375 px.
+func TestMyProfile(t *testing.T) {
+	stack := localtest.Start(t, "")
+	owner := newAPI(t, stack.URL, local.DemoOwner)
+	owner.invite(`{"email":"mia@demo.test","firstName":"Mia","permissions":["home","crm"]}`)
+
+	p := newPage(t, stack.URL, 1280, 860)
+	p.signInAsManager()
+	p.click("#my-profile")
+	p.waitJS("the profile sidebar opens", `document.querySelector("dialog.sheet[open]")`)
+	p.check("titled My profile", `document.querySelector("#sheet-title").textContent === "My profile"`)
+	p.check("own names filled in", `document.querySelector("#f-firstName").value === "Demo" && document.querySelector("#f-lastName").value === "Owner"`)
+	p.check("own email read-only", `document.querySelector("#f-email").readOnly && document.querySelector("#f-email").value === "owner@demo.test"`)
+	p.check("with the reason", `document.querySelector("#f-email-hint").textContent.includes("the address you sign in with")`)
+	p.check("focus on the first name", p.focused("#f-firstName"))
+	p.screenshot("my-profile-sidebar")
+	p.axe("the My profile sidebar")
+	p.typeInto("#f-phone", "+1 415 555 0111")
+	p.click(`dialog.sheet button[type="submit"]`)
+	p.waitJS("the sidebar closes", `!document.querySelector("dialog.sheet")`)
+	p.toast("Your profile was saved")
+	p.waitJS("the own row shows the phone", `document.querySelector(`+jsq(row(local.DemoOwner)+" .cell-phone")+`).textContent.includes("+1 415-555-0111")`)
+	p.check("focus back on My profile", p.focused("#my-profile"))
+	if me, _ := owner.user(local.DemoOwner); me.Phone == nil || *me.Phone != "+14155550111" {
+		t.Errorf("after saving the own phone: %+v", me)
+	}
+
+	link := welcomeLink(t, owner, "mia@demo.test")
+	for _, width := range []int64{1280, 375} {
+		m := newPage(t, stack.URL, width, 860)
+		m.signInAs("mia@demo.test")
+		m.waitJS("the profile shows", `document.querySelector("h1") && document.querySelector("h1").textContent === "My profile"`)
+		m.run("follow the welcome link", navigateTo(link))
+		m.waitJS("the welcome link lands on My profile", `document.querySelector("h1") && document.querySelector("h1").textContent === "My profile" && document.querySelector("#f-firstName")`)
+		m.check("on the page's address", `location.pathname === "/demo/administration/users"`)
+		m.check("no manager's subtitle", `!document.body.textContent.includes("Invite your team")`)
+		m.check("a short explanation of why there is no team", `document.querySelector("#state-title").textContent === "You don't have access to User Management" && document.querySelector(".state-card").textContent.includes("Users permission")`)
+		m.check("no table, no invite", `!document.querySelector("table.users") && !document.querySelector("#invite-user")`)
+		m.check("her name filled in", `document.querySelector("#f-firstName").value === "Mia"`)
+		m.check("her email read-only, with the reason", `document.querySelector("#f-email").readOnly && document.querySelector("#f-email-hint").textContent.includes("can't change it yourself")`)
+		m.check("My profile in the top bar too", `document.querySelector("#my-profile")`)
+		if width == 375 {
+			m.check("no horizontal overflow", `document.documentElement.scrollWidth <= window.innerWidth`)
+		}
+		m.screenshot(fmt.Sprintf("my-profile-page-%d", width))
+		m.axe(fmt.Sprintf("the My profile page at %d px", width))
+		if width == 375 {
+			continue
+		}
+		m.typeInto("#f-lastName", "Moss")
+		m.typeInto("#f-phone", "+44 20 7946 0958")
+		m.click(`.profile-form button[type="submit"]`)
+		m.toast("Your profile was saved: Mia Moss")
+		if u, _ := owner.user("mia@demo.test"); u.LastName == nil || *u.LastName != "Moss" || u.Phone == nil || *u.Phone != "+442079460958" {
+			t.Errorf("after Mia saved her profile: %+v", u)
+		}
+	}
+}

@@ -21,6 +21,7 @@ import { openResendDialog } from "./dialog-resend.js";
 import { openTransferDialog } from "./dialog-transfer.js";
 import { createHistoryFeed, openHistoryPanel } from "./history.js";
 import { attachTabs } from "./tabs.js";
+import { openProfileSidebar, renderProfilePage } from "./profile.js";
 
 const PAGE_PATH = /^\/([^/]+)\/administration\/users\/?$/;
 const DEFAULT_PAGE_SIZE = 50;
@@ -63,7 +64,10 @@ function createPage(config, businessId) {
   let closeOpenDialog = null;
   const track = (close) => { if (close) closeOpenDialog = close; };
 
-  const account = createAccountArea({ element: document.getElementById("account"), auth, onSignOut: () => showSignIn() });
+  const account = createAccountArea({
+    element: document.getElementById("account"), auth, onSignOut: () => showSignIn(),
+    onProfile: () => openProfileSidebar({ api, context, team }).then(track),
+  });
   const team = createTeamTable({
     view, businessId, api, pageSize, context,
     onInvite: () => track(openInviteSidebar({ api, context, team })),
@@ -162,7 +166,12 @@ function createPage(config, businessId) {
     try { team.put(await api.getUser(previous)); } catch { /* the next load shows it */ }
   }
 
+  // A member without the Users permission gets their own profile, which
+  // they may edit (SPEC §2.5), with a word on why there is no team.
   function renderNoAccess(notMember) {
+    if (!notMember) {
+      return renderProfilePage(view, { api, context, businessLabel: businessLabel(), extra: signInAsSomeoneElse() });
+    }
     view.replaceChildren(breadcrumb(), pageHead(), stateCard("lock",
       notMember ? "You don't have access to this business" : "You don't have access to User Management",
       notMember
