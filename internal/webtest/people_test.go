@@ -370,3 +370,82 @@ func TestMyProfile(t *testing.T) {
 		}
 	}
 }
+
+// TestRolePresets checks role-first permissions (issue 12 item 4): a new
+// invite starts on "Full access" with every tab checked (the seed's
+// default, SPEC §2.2); "Standard" checks every tab but Users and
+// Administration, which sit apart under "Management access" with what
+// they grant; changing a box by hand makes it "Custom"; saving with no tab
+// at all warns first and goes ahead only when saved again; on the
+// caller's own row "Standard" is disabled, as it would take their locked
+// Users away.
+func TestRolePresets(t *testing.T) {
+	stack := localtest.Start(t, "")
+	owner := newAPI(t, stack.URL, local.DemoOwner)
+	owner.invite(`{"email":"sam@demo.test","firstName":"Sam","permissions":["home","conversations","crm","store","automations","reports"]}`)
+	preset := `document.querySelector('dialog input[name="preset"]:checked').value`
+	boxes := `[...document.querySelectorAll('dialog input[name="permissions"]:checked')].map(b => b.value).join()`
+
+	for _, width := range []int64{1280, 375} {
+		p := newPage(t, stack.URL, width, 860)
+		p.signInAsManager()
+		p.click("#invite-user")
+		p.waitJS("the invite sidebar opens", `document.querySelector("dialog.sheet[open]")`)
+		p.check("Full access preselected", preset+` === "full"`)
+		p.check("every tab checked", `document.querySelectorAll('dialog input[name="permissions"]:checked').length === 8`)
+		p.check("the presets are named", `[...document.querySelectorAll("dialog .preset-label")].map(l => l.textContent).join() === "Full access,Standard,Custom"`)
+		p.check("Management access holds Users and Administration", `[...document.querySelectorAll("dialog fieldset.management input")].map(b => b.value).join() === "administration,users" && document.querySelector("dialog fieldset.management legend").textContent === "Management access"`)
+		p.check("with what it grants", `document.querySelector("#management-hint").textContent.includes("invite, edit and remove people")`)
+		if width == 375 {
+			p.check("the sidebar fits", `document.querySelector("dialog.sheet").getBoundingClientRect().width <= window.innerWidth`)
+			p.check("nothing overflows inside", `(() => { const b = document.querySelector(".sheet-body"); return b.scrollWidth <= b.clientWidth })()`)
+			p.screenshot("narrow-role-presets")
+			p.axe("the invite sidebar's presets at 375 px")
+			continue
+		}
+		p.screenshot("role-presets-full")
+		p.axe("the invite sidebar's presets")
+		p.click(`label.preset:has(input[value="standard"])`)
+		p.check("Standard: every tab but management", boxes+` === "home,conversations,crm,store,automations,reports" && `+preset+` === "standard"`)
+		p.click(`label.check:has(input[value="store"])`)
+		p.check("a box changed by hand: Custom", preset+` === "custom"`)
+		p.click(`label.preset:has(input[value="full"])`)
+		p.check("Full access checks everything again", `document.querySelectorAll('dialog input[name="permissions"]:checked').length === 8`)
+
+		// No tab at all: warned, then saved on the second try.
+		p.typeInto("#f-email", "nobody@demo.test")
+		p.run("untick every tab", evalJS(`document.querySelectorAll('dialog input[name="permissions"]').forEach(b => { if (b.checked) b.click() })`))
+		p.check("Custom with none", preset+` === "custom" && `+boxes+` === ""`)
+		p.click(`dialog.sheet button[type="submit"]`)
+		p.waitJS("the warning shows", `!document.querySelector("dialog .zero-warning").hidden`)
+		p.check("it says what happens", `document.querySelector("dialog .zero-warning").textContent.includes("won't see anything")`)
+		p.check("focus on the warning", p.focused("dialog .zero-warning"))
+		p.check("the sidebar stays open", `document.querySelector("dialog.sheet[open]")`)
+		if _, status := owner.user("nobody@demo.test"); status != 404 {
+			t.Errorf("after the warning: GET nobody = %d, want 404 (nothing sent)", status)
+		}
+		p.screenshot("role-presets-zero-warning")
+		p.axe("the zero-tab warning")
+		p.click(`dialog.sheet button[type="submit"]`)
+		p.waitJS("saved on the second try", `!document.querySelector("dialog.sheet")`)
+		p.toast("Invitation sent to nobody@demo.test")
+		if u, status := owner.user("nobody@demo.test"); status != 200 || len(u.Permissions) != 0 {
+			t.Errorf("after confirming: GET nobody = %d %+v, want no tabs", status, u)
+		}
+
+		// Sam holds the Standard set: his sidebar says so.
+		p.openRowAction("sam@demo.test", "Edit permissions")
+		p.waitJS("the permissions sidebar opens", `document.querySelector("dialog.sheet[open]")`)
+		p.check("Standard preselected", preset+` === "standard"`)
+		p.key(kb.Escape)
+		p.waitJS("closed", `!document.querySelector("dialog.sheet")`)
+
+		// The caller's own row: Standard would take away their locked Users.
+		p.openRowAction(local.DemoOwner, "Edit permissions")
+		p.waitJS("the permissions sidebar opens", `document.querySelector("dialog.sheet[open]")`)
+		p.check("Standard is disabled, with the reason", `(() => { const r = document.querySelector('dialog input[name="preset"][value="standard"]'); return r.disabled && r.getAttribute("aria-describedby").split(" ").includes("lockout-note") })()`)
+		p.check("own Users still locked", `document.querySelector('dialog input[value="users"]').disabled`)
+		p.axe("the own permissions sidebar with presets")
+		p.key(kb.Escape)
+	}
+}

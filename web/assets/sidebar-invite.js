@@ -3,7 +3,7 @@
 import { h, toast } from "./dom.js";
 import { ApiError } from "./api.js";
 import { field, validEmail, showErrors } from "./forms.js";
-import { permissionsFieldset, checkedPermissions } from "./permission-checklist.js";
+import { permissionsFieldset, checkedPermissions, confirmZeroTabs } from "./permission-checklist.js";
 import { openSidebar } from "./sidebar.js";
 
 /** openInviteSidebar opens the sidebar and returns its close(). */
@@ -27,6 +27,7 @@ export function openInviteSidebar({ api, context, team }) {
         showErrors(form, new ApiError(400, "invalid_request", "", { email: email ? "Enter a valid email address, such as ann@example.com." : "Enter the email address of the person to invite." }));
         return false;
       }
+      if (!confirmZeroTabs(form)) return false;
       const req = { email, permissions: checkedPermissions(form) };
       for (const n of ["firstName", "lastName", "phone"]) if (v(n)) req[n] = v(n);
       try {

@@ -2,7 +2,7 @@
 
 import { toast } from "./dom.js";
 import { displayName, userSummary } from "./format.js";
-import { LOCKOUT_TABS, permissionsFieldset, checkedPermissions } from "./permission-checklist.js";
+import { LOCKOUT_TABS, permissionsFieldset, checkedPermissions, confirmZeroTabs } from "./permission-checklist.js";
 import { openSidebar } from "./sidebar.js";
 
 /**
@@ -26,6 +26,7 @@ export function openPermissionsSidebar(email, { api, context, team, handleWriteE
     body: fieldset,
     returnFocus: () => team.actionButton(user.email),
     onSubmit: async (form) => {
+      if (!confirmZeroTabs(form)) return false;
       try {
         const updated = await api.setPermissions(user, checkedPermissions(form));
         team.put(updated);
