@@ -449,3 +449,24 @@ func TestRolePresets(t *testing.T) {
 		p.key(kb.Escape)
 	}
 }
+
+// TestHeaders checks, from inside the page as Chromium loaded it, the
+// headers of the page, a module, the stylesheet and config.json on the
+// local stack (issue 12 item 9): nosniff and Referrer-Policy: same-origin
+// on each, the content security policy on the page; and that the page
+// works under them (the table loads, and no console error: a module the
+// browser refused would show there).
+func TestHeaders(t *testing.T) {
+	stack := localtest.Start(t, "")
+	p := newPage(t, stack.URL, 1280, 860)
+	p.signInAsManager()
+	p.run("read the headers", evalJS(`window.__headers = null; Promise.all(["/demo/administration/users", "/assets/app.js", "/assets/people.css", "/config.json"].map(u =>
+		fetch(u, {cache: "no-store"}).then(r => [u, r.headers.get("x-content-type-options"), r.headers.get("referrer-policy"), r.headers.get("content-security-policy") || ""])))
+		.then(h => { window.__headers = h })`))
+	p.waitJS("the headers are read", `window.__headers`)
+	p.check("nosniff everywhere", `window.__headers.every(h => h[1] === "nosniff")`)
+	p.check("same-origin referrers everywhere", `window.__headers.every(h => h[2] === "same-origin")`)
+	p.check("the page's content security policy", `window.__headers[0][3].includes("default-src 'self'") && window.__headers[0][3].includes("frame-ancestors 'self'")`)
+	p.check("the document's referrer policy", `document.referrer === "" || new URL(document.referrer).origin === location.origin`)
+	p.axe("the page under its headers")
+}
