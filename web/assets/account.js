@@ -24,7 +24,7 @@ export function createAccountArea({ element, auth, onSignOut, onProfile }) {
       h("span", { class: "account-email", text: email }),
       onProfile ? profileButton(onProfile) : null,
       auth.canSignOut ? h("button", {
-        type: "button", class: "btn btn-ghost btn-sm", onclick: () => { auth.signOut(); onSignOut(); },
+        type: "button", class: "btn btn-ghost btn-sm", id: "sign-out", onclick: () => { auth.signOut(); onSignOut(); },
       }, icon("logout"), h("span", { text: "Sign out" })) : null));
   }
 

@@ -72,10 +72,11 @@ export function createApi({ baseUrl, businessId, auth, onUnauthenticated }) {
       return send("GET", `${root}/users?${q}`);
     },
     getUser: (email) => send("GET", userPath(email)),
-    invite: (body) => send("POST", `${root}/users`, { body }),
-    setPermissions: (user, permissions) =>
-      send("PUT", `${userPath(user.email)}/permissions`, { body: { permissions }, headers: ifMatch(user) }),
-    updateContact: (user, patch) => send("PATCH", userPath(user.email), { body: patch, headers: ifMatch(user) }),
+    // The writes a form sends take { signal }, so Cancel can abort them.
+    invite: (body, { signal } = {}) => send("POST", `${root}/users`, { body, signal }),
+    setPermissions: (user, permissions, { signal } = {}) =>
+      send("PUT", `${userPath(user.email)}/permissions`, { body: { permissions }, headers: ifMatch(user), signal }),
+    updateContact: (user, patch, { signal } = {}) => send("PATCH", userPath(user.email), { body: patch, headers: ifMatch(user), signal }),
     remove: (user) => send("DELETE", userPath(user.email), { headers: ifMatch(user) }),
     resendInvitation: (user) => send("POST", `${userPath(user.email)}/invitation`, { headers: ifMatch(user) }),
     transferOwnership: (email) => send("POST", `${root}/owner`, { body: { email } }),

@@ -22,6 +22,7 @@ import { openTransferDialog } from "./dialog-transfer.js";
 import { createHistoryFeed, openHistoryPanel } from "./history.js";
 import { attachTabs } from "./tabs.js";
 import { openProfileSidebar, renderProfilePage } from "./profile.js";
+import { peekDraft } from "./keepwork.js";
 
 const PAGE_PATH = /^\/([^/]+)\/administration\/users\/?$/;
 const DEFAULT_PAGE_SIZE = 50;
@@ -66,11 +67,13 @@ function createPage(config, businessId) {
 
   const account = createAccountArea({
     element: document.getElementById("account"), auth, onSignOut: () => showSignIn(),
-    onProfile: () => openProfileSidebar({ api, context, team }).then(track),
+    onProfile: () => openProfile(),
   });
+  const openProfile = () => openProfileSidebar({ api, context, team }).then(track);
+  const openInvite = () => track(openInviteSidebar({ api, context, team }));
   const team = createTeamTable({
     view, businessId, api, pageSize, context,
-    onInvite: () => track(openInviteSidebar({ api, context, team })),
+    onInvite: () => openInvite(),
     rowActions: {
       editContact: (email) => track(openContactSidebar(email, { api, context, team, handleWriteError })),
       editPermissions: (email) => track(openPermissionsSidebar(email, { api, context, team, handleWriteError })),
@@ -114,6 +117,9 @@ function createPage(config, businessId) {
   }
 
   function onUnauthenticated() {
+    // A form open when the session ended is kept, to come back after the
+    // next sign-in (issue 12: a draft survives an expired session).
+    if (closeOpenDialog && closeOpenDialog.saveDraft) closeOpenDialog.saveDraft();
     if (closeOpenDialog) closeOpenDialog();
     closeMenus();
     auth.signOut();
@@ -155,6 +161,18 @@ function createPage(config, businessId) {
     }
     context.tabs = tabs.value;
     team.showUsers(users.value);
+    restoreDraft();
+  }
+
+  // restoreDraft reopens the form whose draft was kept when the session
+  // ended; the sidebar fills it in (sidebar.js) and says so.
+  function restoreDraft() {
+    const draft = peekDraft(context.me);
+    if (!draft) return;
+    if (draft.kind === "invite") openInvite();
+    else if (draft.kind === "profile") openProfile();
+    else if (draft.kind === "contact") team.userOf(draft.email) && track(openContactSidebar(draft.email, { api, context, team, handleWriteError }));
+    else if (draft.kind === "permissions") team.userOf(draft.email) && track(openPermissionsSidebar(draft.email, { api, context, team, handleWriteError }));
   }
 
   // After a hand-over the caller is no longer the owner: their own row

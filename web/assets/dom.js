@@ -90,9 +90,11 @@ export function focusables(root) {
  * openDialog shows a <dialog> modally (the rest of the page becomes inert),
  * keeps Tab inside it, closes it on Escape, and gives focus back to the
  * element that had it (or to returnFocus()) when it closes. It returns
- * close(); onClose runs once after closing.
+ * close(); onClose runs once after closing. beforeClose(), when given, is
+ * asked first when the person closes it (Escape, a backdrop click): false
+ * keeps it open, so a form can ask before its changes are lost.
  */
-export function openDialog(dialog, { initialFocus, returnFocus, onClose } = {}) {
+export function openDialog(dialog, { initialFocus, returnFocus, onClose, beforeClose } = {}) {
   const opener = document.activeElement;
   document.body.append(dialog);
   dialog.addEventListener("keydown", (e) => {
@@ -121,13 +123,14 @@ export function openDialog(dialog, { initialFocus, returnFocus, onClose } = {}) 
     else setTimeout(finish, 120);
   };
   // Escape fires "cancel"; close through our path so focus is returned the same way.
-  dialog.addEventListener("cancel", (e) => { e.preventDefault(); close(); });
+  const request = () => { if (!beforeClose || beforeClose() !== false) close(); };
+  dialog.addEventListener("cancel", (e) => { e.preventDefault(); request(); });
   // A click on the backdrop closes; the backdrop's clicks target the dialog
   // itself, as do clicks on its padding, so tell them apart by position.
   dialog.addEventListener("click", (e) => {
     if (e.target !== dialog) return;
     const r = dialog.getBoundingClientRect();
-    if (e.clientX < r.left || e.clientX > r.right || e.clientY < r.top || e.clientY > r.bottom) close();
+    if (e.clientX < r.left || e.clientX > r.right || e.clientY < r.top || e.clientY > r.bottom) request();
   });
   dialog.showModal();
   const target = (initialFocus && initialFocus()) || focusables(dialog)[0];

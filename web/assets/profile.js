@@ -29,18 +29,18 @@ function profileFields(me) {
  * as last read.
  */
 function createSaver({ api, get, set }) {
-  return async function save(form) {
+  return async function save(form, signal) {
     const me = get();
     const v = (n) => form.elements[n].value.trim();
     const patch = {};
     for (const n of ["firstName", "lastName", "phone"]) if (v(n) !== (me[n] || "")) patch[n] = v(n);
     if (Object.keys(patch).length === 0) return me;
     try {
-      const updated = await api.updateContact(me, patch);
+      const updated = await api.updateContact(me, patch, { signal });
       set(updated);
       return updated;
     } catch (err) {
-      if (err.status === 401) return null;
+      if (err.status === 401 || err.code === "aborted") return null;
       if (err.status === 412) {
         try {
           set(await api.getUser(me.email));
@@ -72,8 +72,19 @@ export async function openProfileSidebar({ api, context, team }) {
     title: "My profile",
     description: "Your name and phone, as your team sees them.",
     submitLabel: "Save", busyLabel: "Saving…", body: profileFields(me),
-    onSubmit: async (form) => {
-      const saved = await save(form);
+    draft: { kind: "profile" }, me: context.me,
+    afterCancel: async () => {
+      try {
+        const fresh = await api.getUser(me.email);
+        const sent = fresh.version > me.version;
+        me = fresh;
+        return sent ? { sent, message: "It was saved anyway: the cancel came too late." } : { sent, message: "Cancelled: nothing was saved. Your changes are still in the form." };
+      } catch (err) {
+        return { sent: false, message: `Cancelled. We couldn't check whether the change was saved (${err.message}).` };
+      }
+    },
+    onSubmit: async (form, signal) => {
+      const saved = await save(form, signal);
       if (saved) toast("Your profile was saved");
       return !!saved;
     },
