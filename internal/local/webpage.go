@@ -34,12 +34,14 @@ func handleWebPage(mux *http.ServeMux) {
 			return
 		}
 		noCache(w)
+		pageHeaders(w)
 		assets.ServeHTTP(w, r)
 	})
 	mux.HandleFunc("GET /config.json", func(w http.ResponseWriter, r *http.Request) {
 		cfg := webConfig{TokenMode: "local"}
 		cfg.Local.SuggestedEmail = DemoOwner
 		noCache(w)
+		pageHeaders(w)
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(cfg)
 	})
@@ -65,9 +67,27 @@ func handleWebPage(mux *http.ServeMux) {
 			return
 		}
 		noCache(w)
-		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: https:; object-src 'none'; base-uri 'none'; frame-ancestors 'self'")
+		pageHeaders(w)
+		w.Header().Set("Content-Security-Policy", pageCSP)
 		http.ServeFileFS(w, r, files, "index.html")
 	})
+}
+
+// pageCSP is the page's content security policy: its own scripts, styles
+// and API only (no inline code, no eval), pictures from anywhere secure
+// (profileImageUrl), framed only by its own origin. web/README.md gives
+// the deployed equivalent.
+const pageCSP = "default-src 'self'; img-src 'self' data: https:; object-src 'none'; base-uri 'none'; frame-ancestors 'self'"
+
+// pageHeaders sets what every file of the page is served with, as the
+// hosting guide's CloudFront response headers policy does (web/README.md):
+// nosniff, so a file is only ever run or styled as the type it is served
+// as; and a same-origin Referrer-Policy, so the page's address (which names
+// the business) does not leak to other sites, such as the host of a
+// profile picture.
+func pageHeaders(w http.ResponseWriter) {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Referrer-Policy", "same-origin")
 }
 
 // noCache makes browsers revalidate, so an edited file shows on reload.

@@ -76,3 +76,31 @@ func TestWebPageRoutes(t *testing.T) {
 		t.Errorf("API without a token = %d, want 401", resp.StatusCode)
 	}
 }
+
+// TestWebPageHeaders checks the headers every file of the page is served
+// with on the local stack (issue 12): nosniff and a same-origin referrer
+// policy on the page, its assets and its config, and the content security
+// policy on the page.
+func TestWebPageHeaders(t *testing.T) {
+	stack := localtest.Start(t, "")
+	for _, path := range []string{"/demo/administration/users", "/assets/app.js", "/assets/app.css", "/config.json"} {
+		resp, err := http.Get(stack.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("GET %s = %d", path, resp.StatusCode)
+		}
+		if got := resp.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+			t.Errorf("GET %s: X-Content-Type-Options %q, want nosniff", path, got)
+		}
+		if got := resp.Header.Get("Referrer-Policy"); got != "same-origin" {
+			t.Errorf("GET %s: Referrer-Policy %q, want same-origin", path, got)
+		}
+		csp := resp.Header.Get("Content-Security-Policy")
+		if path == "/demo/administration/users" && (!strings.Contains(csp, "default-src 'self'") || !strings.Contains(csp, "frame-ancestors")) {
+			t.Errorf("GET %s: Content-Security-Policy %q, want the page's policy", path, csp)
+		}
+	}
+}

@@ -245,7 +245,7 @@ func (p *page) signInAsManager() {
 // signOut signs out with the account area's button, as a person would.
 func (p *page) signOut() {
 	p.t.Helper()
-	p.click("#account button")
+	p.click("#account #sign-out") // the account area also holds "My profile"
 	p.waitJS("the sign-in screen shows", `document.querySelector("#signin-email")`)
 }
 

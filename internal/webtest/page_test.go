@@ -49,7 +49,9 @@ func TestManagerJourney(t *testing.T) {
 	p.waitJS("the sidebar closes", `!document.querySelector("dialog.sheet")`)
 	p.toast("Invitation sent to ann@example.com")
 	p.waitJS("Ann's row appears", `document.querySelector(`+jsq(row("ann@example.com"))+`)`)
-	p.check("row shows name and phone", `(() => { const r = document.querySelector(`+jsq(row("ann@example.com"))+`).textContent; return r.includes("Ann Lee") && r.includes("+1 (415) 555-0100") })()`)
+	// The phone as the API's phoneDisplay (SPEC §4, issue 12), no longer
+	// the page's own North American format.
+	p.check("row shows name and phone", `(() => { const r = document.querySelector(`+jsq(row("ann@example.com"))+`).textContent; return r.includes("Ann Lee") && r.includes("+1 415-555-0100") })()`)
 	p.check("the invitee's row says Invited, and until when", `document.querySelector(`+jsq(row("ann@example.com")+" .badge")+`).textContent === "Invited · expires in 14 days"`)
 	p.check("focus back on Invite user", p.focused("#invite-user"))
 	ann, _ := owner.user("ann@example.com")
@@ -67,8 +69,12 @@ func TestManagerJourney(t *testing.T) {
 	p.check("email marked invalid", `document.querySelector("#f-email").getAttribute("aria-invalid") === "true"`)
 	p.check("focus on the email field", p.focused("#f-email"))
 	p.screenshot("invite-duplicate-error")
+	// The form holds a typed address: since issue 12, Escape asks before
+	// discarding it, and discarding closes the sidebar.
 	p.key(kb.Escape)
-	p.waitJS("Escape closes the sidebar", `!document.querySelector("dialog.sheet")`)
+	p.waitJS("Escape asks before discarding the typed address", `!document.querySelector("dialog .discard-prompt").hidden`)
+	p.click("#discard-changes")
+	p.waitJS("Discard closes the sidebar", `!document.querySelector("dialog.sheet")`)
 	p.check("focus back on Invite user", p.focused("#invite-user"))
 
 	// Edit permissions: current tabs checked; uncheck CRM; Save.
@@ -167,6 +173,8 @@ func TestKeyboard(t *testing.T) {
 	p.key(kb.ArrowDown)
 	p.check("ArrowDown moves to the next item", `document.activeElement.textContent.startsWith("Edit permissions")`)
 	p.screenshot("row-menu")
+	p.key(kb.ArrowDown)
+	p.check("then View history (SPEC §2.1's menu, issue 12)", `document.activeElement.textContent.startsWith("View history")`)
 	p.key(kb.ArrowDown)
 	p.check("own Remove user is disabled", `document.activeElement.getAttribute("aria-disabled") === "true" && document.activeElement.textContent.includes("can't remove yourself")`)
 	p.key(kb.ArrowDown)

@@ -3,9 +3,13 @@
 
 import { h, icon } from "./dom.js";
 import { avatar } from "./format.js";
+import { profileButton } from "./profile.js";
 
-/** createAccountArea draws into element; onSignOut runs after auth.signOut(). */
-export function createAccountArea({ element, auth, onSignOut }) {
+/**
+ * createAccountArea draws into element; onSignOut runs after auth.signOut(),
+ * onProfile (optional) when "My profile" is chosen.
+ */
+export function createAccountArea({ element, auth, onSignOut, onProfile }) {
   function clear() {
     element.replaceChildren();
   }
@@ -18,8 +22,9 @@ export function createAccountArea({ element, auth, onSignOut }) {
     element.append(h("div", { class: "account" },
       avatar({ email, firstName: null, lastName: null }, "sm"),
       h("span", { class: "account-email", text: email }),
+      onProfile ? profileButton(onProfile) : null,
       auth.canSignOut ? h("button", {
-        type: "button", class: "btn btn-ghost btn-sm", onclick: () => { auth.signOut(); onSignOut(); },
+        type: "button", class: "btn btn-ghost btn-sm", id: "sign-out", onclick: () => { auth.signOut(); onSignOut(); },
       }, icon("logout"), h("span", { text: "Sign out" })) : null));
   }
 

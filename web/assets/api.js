@@ -1,13 +1,18 @@
 // The HTTP API client (SPEC §4): JSON in and out, a bearer token from the
 // auth module, If-Match from a user's version, and errors as ApiError.
 
-/** ApiError is a failed call: status 0 means the network failed. */
+/**
+ * ApiError is a failed call: status 0 means the network failed, or, with
+ * code "aborted", that the caller aborted it. retryAfter is the Retry-After
+ * of a 429 or 503 in seconds (null without one).
+ */
 export class ApiError extends Error {
-  constructor(status, code, message, fields) {
+  constructor(status, code, message, fields, retryAfter = null) {
     super(message);
     this.status = status;
     this.code = code;
     this.fields = fields || {};
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -37,7 +42,7 @@ export function createApi({ baseUrl, businessId, auth, onUnauthenticated }) {
     try {
       resp = await fetch(url, init);
     } catch (e) {
-      if (signal && signal.aborted) throw e; // cancelled by the page, not a network failure
+      if (signal && signal.aborted) throw new ApiError(0, "aborted", "The request was cancelled.");
       throw new ApiError(0, "network", "We couldn't reach the server. Check your connection and try again.");
     }
     if (resp.status === 401 && !retried && (await auth.refresh(token))) {
@@ -51,7 +56,7 @@ export function createApi({ baseUrl, businessId, auth, onUnauthenticated }) {
       const err = new ApiError(resp.status, e.code || "internal",
         e.message || (resp.status >= 500
           ? `Something went wrong on our side (${resp.status}). Please try again in a moment.`
-          : `The request failed (${resp.status}). Please try again.`), e.fields);
+          : `The request failed (${resp.status}). Please try again.`), e.fields, retryAfterOf(resp));
       if (resp.status === 401 && onUnauthenticated) onUnauthenticated(err);
       throw err;
     }
@@ -67,15 +72,32 @@ export function createApi({ baseUrl, businessId, auth, onUnauthenticated }) {
       return send("GET", `${root}/users?${q}`);
     },
     getUser: (email) => send("GET", userPath(email)),
-    invite: (body) => send("POST", `${root}/users`, { body }),
+    // The writes a form sends take { signal }, so Cancel can abort them.
+    invite: (body, { signal } = {}) => send("POST", `${root}/users`, { body, signal }),
     // SPEC §4 "Invite several": at most 50 entries, a result each.
     inviteSeveral: (users) => send("POST", `${root}/invitations`, { body: { users } }),
     // A page of the list with any query parameters (q, status, tab, sort,
     // limit, cursor), for "Export CSV", which passes on the table's.
     listUsersWith: (params, signal) => send("GET", `${root}/users?${new URLSearchParams(params)}`, { signal }),
-    setPermissions: (user, permissions) =>
-      send("PUT", `${userPath(user.email)}/permissions`, { body: { permissions }, headers: ifMatch(user) }),
-    updateContact: (user, patch) => send("PATCH", userPath(user.email), { body: patch, headers: ifMatch(user) }),
+    setPermissions: (user, permissions, { signal } = {}) =>
+      send("PUT", `${userPath(user.email)}/permissions`, { body: { permissions }, headers: ifMatch(user), signal }),
+    updateContact: (user, patch, { signal } = {}) => send("PATCH", userPath(user.email), { body: patch, headers: ifMatch(user), signal }),
     remove: (user) => send("DELETE", userPath(user.email), { headers: ifMatch(user) }),
+    resendInvitation: (user) => send("POST", `${userPath(user.email)}/invitation`, { headers: ifMatch(user) }),
+    transferOwnership: (email) => send("POST", `${root}/owner`, { body: { email } }),
+    /** listActivity pages through the history, newest first (SPEC §4); type and userId filter. */
+    listActivity: ({ type, userId, cursor, limit = 25 } = {}) => {
+      const q = new URLSearchParams({ limit: String(limit) });
+      if (type) q.set("type", type);
+      if (userId) q.set("userId", userId);
+      if (cursor) q.set("cursor", cursor);
+      return send("GET", `${root}/activity?${q}`);
+    },
   };
+}
+
+// retryAfterOf reads Retry-After in seconds (the API never sends a date).
+function retryAfterOf(resp) {
+  const n = Number(resp.headers.get("Retry-After"));
+  return Number.isFinite(n) && n >= 0 && resp.headers.has("Retry-After") ? n : null;
 }

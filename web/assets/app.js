@@ -18,6 +18,12 @@ import { openPermissionsSidebar } from "./sidebar-permissions.js";
 import { openContactSidebar } from "./sidebar-contact.js";
 import { openRemoveDialog } from "./dialog-remove.js";
 import { createBulkActions } from "./bulk-actions.js";
+import { openResendDialog } from "./dialog-resend.js";
+import { openTransferDialog } from "./dialog-transfer.js";
+import { createHistoryFeed, openHistoryPanel } from "./history.js";
+import { attachTabs } from "./tabs.js";
+import { openProfileSidebar, renderProfilePage } from "./profile.js";
+import { peekDraft } from "./keepwork.js";
 
 const PAGE_PATH = /^\/([^/]+)\/administration\/users\/?$/;
 const DEFAULT_PAGE_SIZE = 50;
@@ -53,24 +59,36 @@ function createPage(config, businessId) {
   const view = document.getElementById("view");
   const auth = createAuth(config);
   const api = createApi({ baseUrl: config.apiBaseUrl || "", businessId, auth, onUnauthenticated });
-  const context = { me: "", tabs: [], businessName: "" };
+  const context = { me: "", tabs: [], businessName: "", ownerEmail: "" };
   // Users per request: the API takes 1–100 (SPEC §4).
   const pageSize = Math.min(100, Math.max(1, Math.trunc(Number(config.pageSize)) || DEFAULT_PAGE_SIZE));
   // The sidebar or dialog now open, if any, so an ended session can close it.
   let closeOpenDialog = null;
   const track = (close) => { if (close) closeOpenDialog = close; };
 
-  const account = createAccountArea({ element: document.getElementById("account"), auth, onSignOut: () => showSignIn() });
+  const account = createAccountArea({
+    element: document.getElementById("account"), auth, onSignOut: () => showSignIn(),
+    onProfile: () => openProfile(),
+  });
+  const openProfile = () => openProfileSidebar({ api, context, team }).then(track);
+  const openInvite = () => track(openInviteSidebar({ api, context, team }));
   const bulk = createBulkActions({ api, context, view, businessId, team: () => team, track });
   const team = createTeamTable({
     view, businessId, api, pageSize, context, headActions: bulk.buttons,
-    onInvite: () => track(openInviteSidebar({ api, context, team })),
+    onInvite: () => openInvite(),
     rowActions: {
       editContact: (email) => track(openContactSidebar(email, { api, context, team, handleWriteError })),
       editPermissions: (email) => track(openPermissionsSidebar(email, { api, context, team, handleWriteError })),
       remove: (email) => track(openRemoveDialog(email, { api, team })),
+      history: (email) => track(openHistoryPanel(email, { api, team, context })),
+      resend: (email) => track(openResendDialog(email, { api, team, context })),
+      transfer: (email) => track(openTransferDialog(email, { api, team, context, onTransferred })),
+      callerIsOwner: () => !!context.me && (context.ownerEmail
+        ? context.ownerEmail === context.me
+        : !!(team.userOf(context.me) || {}).isOwner),
     },
   });
+  const tabName = (id) => (context.tabs.find((t) => t.id === id) || { name: id }).name;
   const handleWriteError = createWriteErrorHandler({ api, team });
 
   showBusinessName(businessId);
@@ -101,6 +119,9 @@ function createPage(config, businessId) {
   }
 
   function onUnauthenticated() {
+    // A form open when the session ended is kept, to come back after the
+    // next sign-in (issue 12: a draft survives an expired session).
+    if (closeOpenDialog && closeOpenDialog.saveDraft) closeOpenDialog.saveDraft();
     if (closeOpenDialog) closeOpenDialog();
     closeMenus();
     auth.signOut();
@@ -116,6 +137,8 @@ function createPage(config, businessId) {
     context.me = auth.email();
     account.render();
     team.render();
+    const history = createHistoryFeed({ api, nameOf: team.nameOf, tabName });
+    attachTabs(view, { historyElement: history.element, onShowHistory: () => history.load() });
     team.setLoading(true);
     // The business only names the page: if it fails, the page still works
     // and shows the id, so it is asked for alongside, not before.
@@ -124,6 +147,7 @@ function createPage(config, businessId) {
     account.render();
     if (business.status === "fulfilled" && business.value && business.value.name) {
       context.businessName = business.value.name;
+      context.ownerEmail = business.value.owner ? business.value.owner.email : "";
       showBusinessName(business.value.name);
     }
     if (users.status === "rejected") {
@@ -139,9 +163,35 @@ function createPage(config, businessId) {
     }
     context.tabs = tabs.value;
     team.showUsers(users.value);
+    restoreDraft();
   }
 
+  // restoreDraft reopens the form whose draft was kept when the session
+  // ended; the sidebar fills it in (sidebar.js) and says so.
+  function restoreDraft() {
+    const draft = peekDraft(context.me);
+    if (!draft) return;
+    if (draft.kind === "invite") openInvite();
+    else if (draft.kind === "profile") openProfile();
+    else if (draft.kind === "contact") team.userOf(draft.email) && track(openContactSidebar(draft.email, { api, context, team, handleWriteError }));
+    else if (draft.kind === "permissions") team.userOf(draft.email) && track(openPermissionsSidebar(draft.email, { api, context, team, handleWriteError }));
+  }
+
+  // After a hand-over the caller is no longer the owner: their own row
+  // loses its badge (read again, as the answer names only the new owner).
+  async function onTransferred(owner) {
+    const previous = context.ownerEmail;
+    context.ownerEmail = owner.email;
+    if (!previous || !team.userOf(previous)) return;
+    try { team.put(await api.getUser(previous)); } catch { /* the next load shows it */ }
+  }
+
+  // A member without the Users permission gets their own profile, which
+  // they may edit (SPEC §2.5), with a word on why there is no team.
   function renderNoAccess(notMember) {
+    if (!notMember) {
+      return renderProfilePage(view, { api, context, businessLabel: businessLabel(), extra: signInAsSomeoneElse() });
+    }
     view.replaceChildren(breadcrumb(), pageHead(), stateCard("lock",
       notMember ? "You don't have access to this business" : "You don't have access to User Management",
       notMember

@@ -74,6 +74,9 @@ const ICONS = {
   logout: ["M15 17l5-5-5-5", "M20 12H9", "M12 21H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h7"],
   refresh: ["M20 11a8 8 0 1 0-2.3 5.7", "M20 4v7h-7"],
   info: ["M12 16v-5", "M12 8h.01", "M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18z"],
+  clock: ["M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18z", "M12 7v5l3 2"],
+  key: ["M8 20a4 4 0 1 0 0-8 4 4 0 0 0 0 8z", "M10.8 13.2L20 4", "M17 7l2 2", "M14.5 9.5l2 2"],
+  user: ["M20 21v-1a5 5 0 0 0-5-5H9a5 5 0 0 0-5 5v1", "M12 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8z"],
 };
 
 const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
@@ -87,9 +90,11 @@ export function focusables(root) {
  * openDialog shows a <dialog> modally (the rest of the page becomes inert),
  * keeps Tab inside it, closes it on Escape, and gives focus back to the
  * element that had it (or to returnFocus()) when it closes. It returns
- * close(); onClose runs once after closing.
+ * close(); onClose runs once after closing. beforeClose(), when given, is
+ * asked first when the person closes it (Escape, a backdrop click): false
+ * keeps it open, so a form can ask before its changes are lost.
  */
-export function openDialog(dialog, { initialFocus, returnFocus, onClose } = {}) {
+export function openDialog(dialog, { initialFocus, returnFocus, onClose, beforeClose } = {}) {
   const opener = document.activeElement;
   document.body.append(dialog);
   dialog.addEventListener("keydown", (e) => {
@@ -118,13 +123,14 @@ export function openDialog(dialog, { initialFocus, returnFocus, onClose } = {}) 
     else setTimeout(finish, 120);
   };
   // Escape fires "cancel"; close through our path so focus is returned the same way.
-  dialog.addEventListener("cancel", (e) => { e.preventDefault(); close(); });
+  const request = () => { if (!beforeClose || beforeClose() !== false) close(); };
+  dialog.addEventListener("cancel", (e) => { e.preventDefault(); request(); });
   // A click on the backdrop closes; the backdrop's clicks target the dialog
   // itself, as do clicks on its padding, so tell them apart by position.
   dialog.addEventListener("click", (e) => {
     if (e.target !== dialog) return;
     const r = dialog.getBoundingClientRect();
-    if (e.clientX < r.left || e.clientX > r.right || e.clientY < r.top || e.clientY > r.bottom) close();
+    if (e.clientX < r.left || e.clientX > r.right || e.clientY < r.top || e.clientY > r.bottom) request();
   });
   dialog.showModal();
   const target = (initialFocus && initialFocus()) || focusables(dialog)[0];

@@ -26,9 +26,16 @@ function initials(u) {
 const AVATAR_COLORS = ["#4338ca", "#0f766e", "#b45309", "#be185d", "#1d4ed8", "#6d28d9", "#047857", "#c2410c", "#0e7490", "#a21caf"];
 
 export function avatar(u, size = "") {
-  if (u.profileImageUrl) {
-    return h("img", { class: `avatar ${size}`, src: u.profileImageUrl, alt: "" });
-  }
+  const fallback = initialsAvatar(u, size);
+  if (!u.profileImageUrl) return fallback;
+  // A picture that fails to load (moved, blocked, offline) gives way to the
+  // initials rather than a broken-image icon.
+  const img = h("img", { class: `avatar avatar-img ${size}`, src: u.profileImageUrl, alt: "" });
+  img.addEventListener("error", () => img.replaceWith(fallback), { once: true });
+  return img;
+}
+
+function initialsAvatar(u, size) {
   let hash = 0;
   for (const c of u.email) hash = (hash * 31 + c.charCodeAt(0)) >>> 0;
   const el = h("span", { class: `avatar ${size}`, "aria-hidden": "true", text: initials(u) });

@@ -5,9 +5,10 @@
 
 import { h, icon } from "./dom.js";
 
-export function breadcrumb() {
+/** breadcrumb shows where the page is; current names the page (User Management unless given). */
+export function breadcrumb(current = "User Management") {
   return h("nav", { class: "breadcrumb", "aria-label": "Breadcrumb" },
-    h("ol", {}, h("li", {}, h("span", { text: "Administration" })), h("li", {}, h("span", { "aria-current": "page", text: "User Management" }))));
+    h("ol", {}, h("li", {}, h("span", { text: "Administration" })), h("li", {}, h("span", { "aria-current": "page", text: current }))));
 }
 
 export function pageHead(...actions) {

@@ -46,7 +46,22 @@ export function openContactSidebar(email, { api, context, team, handleWriteError
     submitLabel: "Save", busyLabel: "Saving…", body,
     headerExtra: userSummary(user, isMe),
     returnFocus: () => team.actionButton(user.email) || team.inviteButton(),
-    onSubmit: async (form) => {
+    draft: { kind: "contact", email: user.email }, me: context.me,
+    afterCancel: async () => {
+      try {
+        const fresh = await api.getUser(user.email);
+        if (fresh.version > user.version) {
+          team.put(fresh);
+          user = fresh;
+          return { sent: true, message: `It was saved anyway: the cancel came too late, and ${displayName(fresh)}'s details are updated.` };
+        }
+        return { sent: false, message: "Cancelled: nothing was saved. Your changes are still in the form." };
+      } catch (err) {
+        if (err.status === 404) return { sent: false, message: `${displayName(user)} is no longer a member of this team.` };
+        return { sent: false, message: `Cancelled. We couldn't check whether the change was saved (${err.message}).` };
+      }
+    },
+    onSubmit: async (form, signal) => {
       const v = (n) => form.elements[n].value.trim();
       if (!locked && !validEmail(v("email"))) {
         showErrors(form, new ApiError(400, "invalid_request", "", { email: "Enter a valid email address, such as ann@example.com." }));
@@ -60,7 +75,7 @@ export function openContactSidebar(email, { api, context, team, handleWriteError
       if (!locked && v("email").toLowerCase() !== user.email) patch.email = v("email");
       if (Object.keys(patch).length === 0) return true;
       try {
-        const updated = await api.updateContact(user, patch);
+        const updated = await api.updateContact(user, patch, { signal });
         team.put(updated, { replacing: user.email });
         user = updated;
         toast(`Contact info updated for ${displayName(updated)}`);
@@ -69,6 +84,21 @@ export function openContactSidebar(email, { api, context, team, handleWriteError
         return handleWriteError(err, form, user, (fresh) => {
           user = fresh;
           for (const n of ["firstName", "lastName", "email", "phone"]) form.elements[n].value = fresh[n] || "";
+        }, (fresh) => {
+          // Fields the person left alone take the server's value; those
+          // they changed keep what they typed, to be saved on top.
+          const rows = [];
+          for (const [n, label] of [["firstName", "First name"], ["lastName", "Last name"], ["email", "Email"], ["phone", "Phone"]]) {
+            const typed = form.elements[n].value.trim();
+            const was = n === "email" ? user.email : user[n] || "";
+            const now = n === "email" ? fresh.email : fresh[n] || "";
+            const mine = n === "email" ? typed.toLowerCase() !== was : typed !== was;
+            if (now === was) continue;
+            rows.push({ label, theirs: n === "phone" ? fresh.phoneDisplay || now : now, yours: mine ? typed : null });
+            if (!mine) form.elements[n].value = now;
+          }
+          user = fresh;
+          return rows;
         });
       }
     },

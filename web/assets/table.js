@@ -6,6 +6,7 @@
 import { h, icon, button, setBusy, toast } from "./dom.js";
 import { breadcrumb, pageHead } from "./layout.js";
 import { teamRow, openRowMenu } from "./row.js";
+import { displayName } from "./format.js";
 
 /**
  * createTeamTable returns the table drawn into view. context is the page's
@@ -104,13 +105,19 @@ export function createTeamTable({ view, businessId, api, pageSize, context, onIn
   }
 
   function row(u) {
-    return teamRow(u, { isMe: u.email === context.me, tabs: context.tabs, showMenu: (trigger) => showRowMenu(trigger, u.email) });
+    return teamRow(u, { isMe: u.email === context.me, tabs: context.tabs, showMenu: (trigger) => showRowMenu(trigger, u.email), nameOf });
   }
 
   function showRowMenu(trigger, email) {
     const u = userOf(email);
     if (!u) return;
     openRowMenu(trigger, u, { isMe: u.email === context.me, actions: rowActions });
+  }
+
+  /** nameOf names a teammate by email: their name if the table holds them. */
+  function nameOf(email) {
+    const u = userOf(email);
+    return u ? displayName(u) : email;
   }
 
   function userOf(email) {
@@ -180,5 +187,5 @@ export function createTeamTable({ view, businessId, api, pageSize, context, onIn
     }
   }
 
-  return { render, setLoading, showUsers, userOf, actionButton, inviteButton, put, drop };
+  return { render, setLoading, showUsers, userOf, nameOf, actionButton, inviteButton, put, drop };
 }
