@@ -25,9 +25,9 @@ export function createApi({ baseUrl, businessId, auth, onUnauthenticated }) {
   // invitation at the address, come back as 412 rather than be overwritten.
   const ifMatch = (user) => ({ "If-Match": `"${user.id}.${user.version}"` });
 
-  async function send(method, url, { body, headers } = {}, retried = false) {
+  async function send(method, url, { body, headers, signal } = {}, retried = false) {
     const token = await auth.token();
-    const init = { method, headers: { Accept: "application/json", ...headers }, cache: "no-store" };
+    const init = { method, headers: { Accept: "application/json", ...headers }, cache: "no-store", signal };
     if (token) init.headers.Authorization = `Bearer ${token}`;
     if (body !== undefined) {
       init.headers["Content-Type"] = "application/json";
@@ -37,10 +37,13 @@ export function createApi({ baseUrl, businessId, auth, onUnauthenticated }) {
     try {
       resp = await fetch(url, init);
     } catch {
+      // A request the page itself abandoned (a newer search replaced it)
+      // is not a network failure, and nobody should be told about it.
+      if (signal && signal.aborted) throw new ApiError(0, "aborted", "The request was replaced by a newer one.");
       throw new ApiError(0, "network", "We couldn't reach the server. Check your connection and try again.");
     }
     if (resp.status === 401 && !retried && (await auth.refresh(token))) {
-      return send(method, url, { body, headers }, true);
+      return send(method, url, { body, headers, signal }, true);
     }
     if (resp.status === 204) return null;
     let data = null;
@@ -60,10 +63,12 @@ export function createApi({ baseUrl, businessId, auth, onUnauthenticated }) {
   return {
     getBusiness: () => send("GET", root),
     listTabs: () => send("GET", `${root}/tabs`).then((d) => d.tabs),
-    listUsers: (cursor, limit = 50) => {
-      const q = new URLSearchParams({ limit: String(limit) });
+    // filters holds the listing's q, status, tab and sort (list-query.js
+    // apiParams); signal lets a newer search abandon this one.
+    listUsers: (cursor, limit = 50, filters = {}, { signal } = {}) => {
+      const q = new URLSearchParams({ ...filters, limit: String(limit) });
       if (cursor) q.set("cursor", cursor);
-      return send("GET", `${root}/users?${q}`);
+      return send("GET", `${root}/users?${q}`, { signal });
     },
     getUser: (email) => send("GET", userPath(email)),
     invite: (body) => send("POST", `${root}/users`, { body }),
