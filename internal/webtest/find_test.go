@@ -1,13 +1,19 @@
 package webtest
 
 import (
+	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/businessapp/usermanagement/internal/local"
 	"github.com/businessapp/usermanagement/internal/local/localtest"
+	"github.com/businessapp/usermanagement/web"
 )
 
 // findTeam is the team the find tests look through: besides the owner
@@ -244,4 +250,71 @@ func TestFindNarrowScreen(t *testing.T) {
 	p.check("no horizontal overflow when empty", noOverflow)
 	p.screenshot("find-narrow-empty")
 	p.axe("the narrow empty state")
+}
+
+// TestFindQueryRules checks the rules of web/assets/list-query.js in
+// Chromium, served without the local stack: the count line's words at the
+// sizes the journeys cannot reach in a test's time (thousands, lower
+// bounds), and what a hand-edited or shared link's query turns into.
+func TestFindQueryRules(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /assets/", http.FileServerFS(web.Files()))
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write([]byte(`<!doctype html><html lang="en"><title>list-query.js</title></html>`))
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	p := newPage(t, srv.URL, 800, 600)
+	p.navigate("/")
+	call := func(expr string) string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(p.ctx, waitTimeout)
+		defer cancel()
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`import("/assets/list-query.js").then(m => String(`+expr+`))`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("evaluate %s: %v", expr, err)
+		}
+		return got
+	}
+
+	for _, tt := range []struct{ args, want string }{
+		{`{filtering: false, total: 1234, invited: {n: 12, complete: true}, matches: {n: 50, complete: false}}`, "1,234 people · 12 invited"},
+		{`{filtering: false, total: 100000, invited: {n: 100, complete: false}, matches: {n: 50, complete: false}}`, "100,000 people · 100+ invited"},
+		{`{filtering: false, total: 1, invited: {n: 0, complete: true}, matches: {n: 1, complete: true}}`, "1 person · 0 invited"},
+		{`{filtering: false, total: 5, invited: null, matches: {n: 5, complete: true}}`, "5 people"},
+		{`{filtering: false, total: null, invited: null, matches: {n: 50, complete: false}}`, "50+ people"},
+		{`{filtering: true, total: 1234, invited: null, matches: {n: 3, complete: true}}`, "3 matches"},
+		{`{filtering: true, total: 1234, invited: null, matches: {n: 1, complete: true}}`, "1 match"},
+		{`{filtering: true, total: 1234, invited: null, matches: {n: 0, complete: true}}`, "0 matches"},
+		{`{filtering: true, total: 100000, invited: null, matches: {n: 50, complete: false}}`, "50+ matches"},
+		{`{filtering: true, total: 100000, invited: null, matches: {n: 2150, complete: false}}`, "2,150+ matches"},
+	} {
+		if got := call(`m.countLine(` + tt.args + `)`); got != tt.want {
+			t.Errorf("countLine(%s) = %q, want %q", tt.args, got, tt.want)
+		}
+	}
+
+	for _, tt := range []struct{ search, want string }{
+		{"", `{"q":"","status":"","tab":"","sort":"email"}`},
+		{"?q=ann+lee&status=invited&tab=crm&sort=newest", `{"q":"ann lee","status":"invited","tab":"crm","sort":"newest"}`},
+		{"?status=removed&sort=phone", `{"q":"","status":"","tab":"","sort":"email"}`},
+		{"?q=" + strings.Repeat("a", 120), `{"q":"` + strings.Repeat("a", 100) + `","status":"","tab":"","sort":"email"}`},
+	} {
+		if got := call(`JSON.stringify(m.readQuery(` + jsq(tt.search) + `))`); got != tt.want {
+			t.Errorf("readQuery(%q) = %s, want %s", tt.search, got, tt.want)
+		}
+	}
+
+	for _, tt := range []struct{ query, want string }{
+		{`{q: "", status: "", tab: "", sort: "email"}`, "https://x.test/demo/administration/users?keep=1"},
+		{`{q: " ann@ ", status: "active", tab: "users", sort: "name"}`, "https://x.test/demo/administration/users?keep=1&q=ann%40&status=active&tab=users&sort=name"},
+	} {
+		if got := call(`m.queryURL("https://x.test/demo/administration/users?keep=1&q=old&sort=newest", ` + tt.query + `)`); got != tt.want {
+			t.Errorf("queryURL(%s) = %s, want %s", tt.query, got, tt.want)
+		}
+	}
+	if got := call(`m.knownTab({q: "", status: "", tab: "gone", sort: "email"}, [{id: "crm", name: "CRM"}]).tab`); got != "" {
+		t.Errorf("a tab the business has not enabled is dropped from the query: got %q", got)
+	}
 }

@@ -103,8 +103,10 @@ export function formatCount(n) {
  * ("1,234 people · 12 invited"); filtered, the matches, exact only once the
  * filtered list has been read to its end, else what has been seen so far
  * with a "+" ("50+ matches"), because the API gives the total of the
- * business, not of a filter (SPEC §4). invited is { n, complete } or null
- * while unknown.
+ * business, not of a filter (SPEC §4). total is the API's (null when it
+ * gave none); matches is { n, complete }: the users read up to the end of
+ * the page shown, and whether that is the end of the list; invited is
+ * { n, complete } or null while unknown.
  */
 export function countLine({ filtering, total, invited, matches }) {
   if (filtering) {
@@ -112,7 +114,11 @@ export function countLine({ filtering, total, invited, matches }) {
     if (!matches.complete) return `${formatCount(n)}+ matches`;
     return n === 1 ? "1 match" : `${formatCount(n)} matches`;
   }
-  const people = `${formatCount(total)} ${total === 1 ? "person" : "people"}`;
+  // Without the API's total (a server older than SPEC §4's), count what
+  // has been read, with a "+" while more follow.
+  const known = typeof total === "number";
+  const n = known ? total : matches.n;
+  const people = `${formatCount(n)}${known || matches.complete ? "" : "+"} ${n === 1 ? "person" : "people"}`;
   if (!invited) return people;
   return `${people} · ${formatCount(invited.n)}${invited.complete ? "" : "+"} invited`;
 }

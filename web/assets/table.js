@@ -53,7 +53,7 @@ export function createTeamTable({ view, businessId, api, pageSize, context, onIn
   let offsets = [0];
   let pageIndex = 0;
   let nextCursor = null;
-  let total = 0;
+  let total = null; // the API's count of the whole team, null until given
   let invited = null; // { n, complete } once counted
   const latest = createLatest();
   const invitedCount = createLatest();
@@ -162,7 +162,7 @@ export function createTeamTable({ view, businessId, api, pageSize, context, onIn
       const page = await api.listUsers(next, pageSize - got.length, params, { signal });
       got.push(...page.users);
       next = page.nextCursor;
-      if (typeof page.total === "number") count = page.total;
+      count = typeof page.total === "number" ? page.total : null;
       if (!next || got.length >= pageSize) break;
     }
     return { users: got, nextCursor: next, total: count };
@@ -273,7 +273,9 @@ export function createTeamTable({ view, businessId, api, pageSize, context, onIn
     try {
       const page = await api.listUsers(null, INVITED_LIMIT, { status: "invited" }, { signal: req.signal });
       if (!req.current()) return;
-      invited = { n: page.users.length, complete: !page.nextCursor };
+      // Counted from the users' own status, so that a server which
+      // ignored the filter would still not be miscounted.
+      invited = { n: page.users.filter((u) => u.status === "invited").length, complete: !page.nextCursor };
       updateCount();
     } catch {
       // The count line then shows the people without the invited part.
@@ -292,7 +294,7 @@ export function createTeamTable({ view, businessId, api, pageSize, context, onIn
     els.prev.disabled = pageIndex === 0;
     els.next.disabled = !nextCursor;
     const from = offsets[pageIndex] + 1, to = offsets[pageIndex] + n;
-    const of = !filtering ? ` of ${formatCount(total)}` : !nextCursor ? ` of ${formatCount(to)}` : "";
+    const of = !filtering && total !== null ? ` of ${formatCount(total)}` : !nextCursor ? ` of ${formatCount(to)}` : "";
     els.range.textContent = n === 0 ? `Page ${pageIndex + 1}` : `${formatCount(from)}–${formatCount(to)}${of}`;
     const none = n === 0 && pageIndex === 0;
     els.empty.hidden = !none;
@@ -396,7 +398,7 @@ export function createTeamTable({ view, businessId, api, pageSize, context, onIn
     els.tbody.insertBefore(tr, next ? rows.get(next.email) : null);
     if (highlight) tr.classList.add("flash");
     if (added) {
-      total++;
+      if (total !== null) total++;
       if (invited && user.status === "invited") invited = { ...invited, n: invited.n + 1 };
     }
     updateCount();
@@ -410,7 +412,7 @@ export function createTeamTable({ view, businessId, api, pageSize, context, onIn
     const idx = users.findIndex((u) => u.email === email);
     if (idx >= 0) {
       const [gone] = users.splice(idx, 1);
-      total = Math.max(0, total - 1);
+      if (total !== null) total = Math.max(0, total - 1);
       if (invited && gone.status === "invited") invited = { ...invited, n: Math.max(0, invited.n - 1) };
     }
     const tr = rows.get(email);
