@@ -98,6 +98,12 @@ func TestFindPeople(t *testing.T) {
 	p.check("the range of the first page", `document.querySelector("#page-range").textContent === "1–5 of 16"`)
 	p.screenshot("find-table-1280")
 	p.axe("the table with search, filters and pages")
+	for _, width := range []int64{1024, 1440} {
+		p.run("resize", chromedp.EmulateViewport(width, 900))
+		p.check(fmt.Sprintf("no horizontal overflow at %d px", width), `document.documentElement.scrollWidth <= window.innerWidth`)
+		p.screenshot(fmt.Sprintf("find-table-%d", width))
+	}
+	p.run("resize", chromedp.EmulateViewport(1280, 900))
 
 	// Paging: Next and Previous, never more than a page in the DOM.
 	p.click("#page-next")

@@ -36,10 +36,8 @@ export function createApi({ baseUrl, businessId, auth, onUnauthenticated }) {
     let resp;
     try {
       resp = await fetch(url, init);
-    } catch {
-      // A request the page itself abandoned (a newer search replaced it)
-      // is not a network failure, and nobody should be told about it.
-      if (signal && signal.aborted) throw new ApiError(0, "aborted", "The request was replaced by a newer one.");
+    } catch (e) {
+      if (signal && signal.aborted) throw new ApiError(0, "aborted", "The request was cancelled.");
       throw new ApiError(0, "network", "We couldn't reach the server. Check your connection and try again.");
     }
     if (resp.status === 401 && !retried && (await auth.refresh(token))) {

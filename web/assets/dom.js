@@ -61,6 +61,12 @@ export function setBusy(btn, busy, label) {
 }
 
 const ICONS = {
+  search: ["M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14z", "M20 20l-4-4"],
+  locate: ["M12 19a7 7 0 1 0 0-14 7 7 0 0 0 0 14z", "M12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6z", "M12 2v3", "M12 19v3", "M2 12h3", "M19 12h3"],
+  "arrow-up": ["M12 19V5", "M6 11l6-6 6 6"],
+  "arrow-down": ["M12 5v14", "M6 13l6 6 6-6"],
+  "chevron-left": ["M15 18l-6-6 6-6"],
+  "chevron-right": ["M9 18l6-6-6-6"],
   plus: ["M12 5v14", "M5 12h14"],
   close: ["M6 6l12 12", "M18 6L6 18"],
   dots: ["M12 5.5h.01", "M12 12h.01", "M12 18.5h.01"],
@@ -74,12 +80,6 @@ const ICONS = {
   logout: ["M15 17l5-5-5-5", "M20 12H9", "M12 21H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h7"],
   refresh: ["M20 11a8 8 0 1 0-2.3 5.7", "M20 4v7h-7"],
   info: ["M12 16v-5", "M12 8h.01", "M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18z"],
-  search: ["M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14z", "M20 20l-4-4"],
-  user: ["M20 21v-1a5 5 0 0 0-5-5H9a5 5 0 0 0-5 5v1", "M12 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8z"],
-  "arrow-up": ["M12 19V5", "M6 11l6-6 6 6"],
-  "arrow-down": ["M12 5v14", "M6 13l6 6 6-6"],
-  "chevron-left": ["M15 18l-6-6 6-6"],
-  "chevron-right": ["M9 18l6-6-6-6"],
 };
 
 const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';

@@ -11,7 +11,8 @@ import { MAX_Q } from "./list-query.js";
 const DEBOUNCE_MS = 250;
 
 /**
- * createFindBar returns { element, set(query), setTabs(tabs), flush() }.
+ * createFindBar returns { element, set(query), setTabs(tabs, tab),
+ * setDisabled(disabled), flush() }.
  * onChange(patch) receives the changed parts of the query ({ q }, { status },
  * { tab } or { sort }); onFindMe() asks for the caller's own row.
  */
@@ -46,7 +47,7 @@ export function createFindBar({ query, onChange, onFindMe }) {
       field("find-status", "Status", status),
       field("find-tab", "Access", access),
       field("find-sort", "Sort by", sort, "sort-field"),
-      button("Find my row", { class: "btn btn-secondary btn-sm", id: "find-me", onclick: () => { clearTimeout(timer); onFindMe(); } }, "user")));
+      button("Find my row", { class: "btn btn-secondary btn-sm", id: "find-me", onclick: () => { clearTimeout(timer); onFindMe(); } }, "locate")));
 
   /** flush sends the search now if it differs from what is shown. */
   function flush() {
@@ -75,7 +76,15 @@ export function createFindBar({ query, onChange, onFindMe }) {
     access.value = current;
   }
 
-  return { element, set, setTabs, flush };
+  /**
+   * setDisabled holds the controls while the team's first page loads: a
+   * search sent then would replace that load before the page has its tabs.
+   */
+  function setDisabled(disabled) {
+    for (const el of element.querySelectorAll("input, select, button")) el.disabled = disabled;
+  }
+
+  return { element, set, setTabs, setDisabled, flush };
 }
 
 function select(id, options, value, onchange) {

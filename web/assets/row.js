@@ -35,17 +35,7 @@ export function teamRow(u, { isMe, tabs, showMenu }) {
     h("td", { class: "cell-name", "data-label": "Name" }, name ? h("span", { text: name }) : h("span", { class: "muted", text: "—" })),
     h("td", { class: "cell-phone", "data-label": "Phone" }, u.phone ? h("span", { class: "tabular", text: formatPhone(u.phone) }) : h("span", { class: "muted", text: "—" })),
     h("td", { class: "cell-perms", "data-label": "Permissions" }, permissionSummary(u, tabs)),
-    h("td", { class: "cell-added", "data-label": "Added" }, dateAdded(u)),
     h("td", { class: "cell-actions" }, trigger));
-}
-
-const DAY_FORMAT = new Intl.DateTimeFormat("en", { dateStyle: "medium" });
-
-/** dateAdded is when u joined the team (createdAt), as a date people read. */
-function dateAdded(u) {
-  const at = u.createdAt ? new Date(u.createdAt) : null;
-  if (!at || Number.isNaN(at.getTime())) return h("span", { class: "muted", text: "—" });
-  return h("time", { class: "tabular", datetime: u.createdAt, title: at.toLocaleString("en"), text: DAY_FORMAT.format(at) });
 }
 
 /**

@@ -129,6 +129,7 @@ export function createTeamTable({ view, businessId, api, pageSize, context, onIn
   function setLoading(loading) {
     els.card.setAttribute("aria-busy", loading ? "true" : "false");
     els.invite.disabled = loading;
+    bar.setDisabled(loading);
     if (!loading) return;
     els.count.textContent = "Loading team members…";
     els.tbody.replaceChildren(...Array.from({ length: 4 }, () => h("tr", { class: "skeleton-row", "aria-hidden": "true" },
@@ -351,7 +352,11 @@ export function createTeamTable({ view, businessId, api, pageSize, context, onIn
   }
 
   function row(u) {
-    return teamRow(u, { isMe: u.email === context.me, tabs: context.tabs, showMenu: (trigger) => showRowMenu(trigger, u.email) });
+    const tr = teamRow(u, { isMe: u.email === context.me, tabs: context.tabs, showMenu: (trigger) => showRowMenu(trigger, u.email) });
+    // The Date added column is this table's, for its sort: its cell goes
+    // before the actions.
+    tr.insertBefore(dateAddedCell(u), tr.lastElementChild);
+    return tr;
   }
 
   function showRowMenu(trigger, email) {
@@ -424,4 +429,15 @@ export function createTeamTable({ view, businessId, api, pageSize, context, onIn
   }
 
   return { render, setLoading, firstPage, showUsers, userOf, actionButton, inviteButton, put, drop };
+}
+
+const DAY_FORMAT = new Intl.DateTimeFormat("en", { dateStyle: "medium" });
+
+/** dateAddedCell says when u joined the team (createdAt), as a date people read. */
+function dateAddedCell(u) {
+  const at = u.createdAt ? new Date(u.createdAt) : null;
+  const content = !at || Number.isNaN(at.getTime())
+    ? h("span", { class: "muted", text: "—" })
+    : h("time", { class: "tabular", datetime: u.createdAt, title: at.toLocaleString("en"), text: DAY_FORMAT.format(at) });
+  return h("td", { class: "cell-added", "data-label": "Added" }, content);
 }
