@@ -9,12 +9,12 @@
 // cursors, and Previous goes back through the cursors already seen.
 
 import { h, icon, button } from "./dom.js";
-import { breadcrumb, pageHead } from "./layout.js";
-import { teamRow, openRowMenu } from "./row.js";
 import { createFindBar } from "./find-bar.js";
 import {
   apiParams, compareUsers, countLine, createLatest, formatCount, isFiltering, keepInURL, knownTab, readQuery, sameQuery,
 } from "./list-query.js";
+import { breadcrumb, pageHead } from "./layout.js";
+import { teamRow, openRowMenu } from "./row.js";
 
 // A filtered request may answer with fewer users than asked while more
 // follow (SPEC §4: the server bounds each request's work); the table asks
@@ -29,6 +29,17 @@ const SLOW_MS = 300;
 // At most this many invited people are counted for the count line: one
 // request, and "100+ invited" beyond it.
 const INVITED_LIMIT = 100;
+
+const DAY_FORMAT = new Intl.DateTimeFormat("en", { dateStyle: "medium" });
+
+/** dateAddedCell says when u joined the team (createdAt), as a date people read. */
+function dateAddedCell(u) {
+  const at = u.createdAt ? new Date(u.createdAt) : null;
+  const content = !at || Number.isNaN(at.getTime())
+    ? h("span", { class: "muted", text: "—" })
+    : h("time", { class: "tabular", datetime: u.createdAt, title: at.toLocaleString("en"), text: DAY_FORMAT.format(at) });
+  return h("td", { class: "cell-added", "data-label": "Added" }, content);
+}
 
 const SORT_COLUMNS = [
   { sort: "email", label: "Email", direction: "ascending", cls: "col-user" },
@@ -344,19 +355,23 @@ export function createTeamTable({ view, businessId, api, pageSize, context, onIn
   function renderRows() {
     rows = new Map();
     els.tbody.replaceChildren(...users.map((u) => {
-      const tr = row(u);
+      const tr = rowWithDate(u);
       rows.set(u.email, tr);
       return tr;
     }));
     updateCount();
   }
 
-  function row(u) {
-    const tr = teamRow(u, { isMe: u.email === context.me, tabs: context.tabs, showMenu: (trigger) => showRowMenu(trigger, u.email) });
-    // The Date added column is this table's, for its sort: its cell goes
-    // before the actions.
+  // The Date added column is this table's, for its sort: its cell goes
+  // into the row before the actions.
+  function rowWithDate(u) {
+    const tr = row(u);
     tr.insertBefore(dateAddedCell(u), tr.lastElementChild);
     return tr;
+  }
+
+  function row(u) {
+    return teamRow(u, { isMe: u.email === context.me, tabs: context.tabs, showMenu: (trigger) => showRowMenu(trigger, u.email) });
   }
 
   function showRowMenu(trigger, email) {
@@ -397,7 +412,7 @@ export function createTeamTable({ view, businessId, api, pageSize, context, onIn
     let i = users.findIndex((u) => order(u, user) > 0);
     if (i < 0) i = users.length;
     users.splice(i, 0, user);
-    const tr = row(user);
+    const tr = rowWithDate(user);
     rows.set(user.email, tr);
     const next = users[i + 1];
     els.tbody.insertBefore(tr, next ? rows.get(next.email) : null);
@@ -431,13 +446,3 @@ export function createTeamTable({ view, businessId, api, pageSize, context, onIn
   return { render, setLoading, firstPage, showUsers, userOf, actionButton, inviteButton, put, drop };
 }
 
-const DAY_FORMAT = new Intl.DateTimeFormat("en", { dateStyle: "medium" });
-
-/** dateAddedCell says when u joined the team (createdAt), as a date people read. */
-function dateAddedCell(u) {
-  const at = u.createdAt ? new Date(u.createdAt) : null;
-  const content = !at || Number.isNaN(at.getTime())
-    ? h("span", { class: "muted", text: "—" })
-    : h("time", { class: "tabular", datetime: u.createdAt, title: at.toLocaleString("en"), text: DAY_FORMAT.format(at) });
-  return h("td", { class: "cell-added", "data-label": "Added" }, content);
-}
