@@ -138,6 +138,8 @@ func TestFindPeople(t *testing.T) {
 	p.typeInto("#find-q", "Lee")
 	p.waitJS("Lee by last name (and an email)", rowEmails+` === "ann@example.com,carla.lee@demo.test"`)
 	p.check("two matches", countText+` === "2 matches"`)
+	p.check("a search lists best matches first: no column claims the order, the sort buttons wait",
+		`!document.querySelector("th[aria-sort]") && [...document.querySelectorAll(".sort-btn")].every(b => b.disabled)`)
 	p.typeInto("#find-q", "ann lee")
 	p.waitJS("by full name", rowEmails+` === "ann@example.com"`)
 	p.screenshot("find-search-name")
@@ -158,7 +160,7 @@ func TestFindPeople(t *testing.T) {
 	p.axe("no one matches")
 	p.click("#clear-filters")
 	p.waitJS("everyone again", countText+` === "16 people · 14 invited"`)
-	p.check("the search box is empty", `document.querySelector("#find-q").value === ""`)
+	p.check("the search box is empty, and has focus", `document.querySelector("#find-q").value === ""`+` && `+p.focused("#find-q"))
 	p.check("the URL is plain again", `location.search === ""`)
 
 	// The filters: Status, Access, and both.
@@ -178,7 +180,7 @@ func TestFindPeople(t *testing.T) {
 	p.navigate("/demo/administration/users?status=invited&tab=users")
 	p.waitForTable()
 	p.check("the filters after a reload", `document.querySelector("#find-status").value === "invited" && document.querySelector("#find-tab").value === "users" && `+rowEmails+` === "dave@demo.test"`)
-	p.click("#clear-filters")
+	p.click("#clear-search")
 	p.waitJS("everyone again", countText+` === "16 people · 14 invited"`)
 
 	// Sort by the column headers.

@@ -12,11 +12,12 @@ const DEBOUNCE_MS = 250;
 
 /**
  * createFindBar returns { element, set(query), setTabs(tabs, tab),
- * setDisabled(disabled), flush() }.
+ * setDisabled(disabled), setClearable(on), flush() }.
  * onChange(patch) receives the changed parts of the query ({ q }, { status },
- * { tab } or { sort }); onFindMe() asks for the caller's own row.
+ * { tab } or { sort }); onFindMe() asks for the caller's own row; onClear()
+ * for the whole team again.
  */
-export function createFindBar({ query, onChange, onFindMe }) {
+export function createFindBar({ query, onChange, onFindMe, onClear }) {
   let timer = null;
   const search = h("input", {
     type: "search", id: "find-q", class: "search-input", value: query.q, maxlength: String(MAX_Q),
@@ -38,6 +39,8 @@ export function createFindBar({ query, onChange, onFindMe }) {
   const sort = select("find-sort", [["email", "Email"], ["name", "Name"], ["newest", "Newest first"]], query.sort,
     () => onChange({ sort: sort.value }));
 
+  const clear = button("Clear filters", { class: "btn btn-ghost btn-sm", id: "clear-search", hidden: true, onclick: () => { clearTimeout(timer); onClear(); } }, "close");
+
   const element = h("div", { class: "find-bar", role: "search", "aria-label": "Find people" },
     h("div", { class: "search" },
       h("label", { for: "find-q", class: "sr-only", text: "Search people" }),
@@ -47,7 +50,8 @@ export function createFindBar({ query, onChange, onFindMe }) {
       field("find-status", "Status", status),
       field("find-tab", "Access", access),
       field("find-sort", "Sort by", sort, "sort-field"),
-      button("Find my row", { class: "btn btn-secondary btn-sm", id: "find-me", onclick: () => { clearTimeout(timer); onFindMe(); } }, "locate")));
+      button("Find my row", { class: "btn btn-secondary btn-sm", id: "find-me", onclick: () => { clearTimeout(timer); onFindMe(); } }, "locate"),
+      clear));
 
   /** flush sends the search now if it differs from what is shown. */
   function flush() {
@@ -63,6 +67,14 @@ export function createFindBar({ query, onChange, onFindMe }) {
     status.value = q.status;
     access.value = q.tab;
     sort.value = q.sort;
+    holdSort();
+  }
+
+  // A search lists its matches best first whatever the sort (see
+  // table.js showSort), so the sort choice waits until it is cleared.
+  function holdSort() {
+    sort.disabled = !!search.value.trim();
+    sort.title = sort.disabled ? "Search results are listed best match first" : "";
   }
 
   /**
@@ -82,9 +94,15 @@ export function createFindBar({ query, onChange, onFindMe }) {
    */
   function setDisabled(disabled) {
     for (const el of element.querySelectorAll("input, select, button")) el.disabled = disabled;
+    if (!disabled) holdSort();
   }
 
-  return { element, set, setTabs, setDisabled, flush };
+  /** setClearable shows "Clear filters" while the list is narrowed. */
+  function setClearable(on) {
+    clear.hidden = !on;
+  }
+
+  return { element, set, setTabs, setDisabled, setClearable, flush };
 }
 
 function select(id, options, value, onchange) {

@@ -101,7 +101,7 @@ export function createTeamTable({ view, businessId, api, pageSize, context, onIn
       h("div", { class: "state-icon info" }, icon("users")),
       emptyTitle, emptyText, h("div", { class: "state-actions" }, clear));
     const failure = h("div", { class: "form-banner list-error", role: "alert", hidden: true });
-    bar = createFindBar({ query, onChange: (patch) => setQuery(patch), onFindMe: findMe });
+    bar = createFindBar({ query, onChange: (patch) => setQuery(patch), onFindMe: findMe, onClear: clearFilters });
     const card = h("section", { class: "card", "aria-labelledby": "team-title" },
       h("div", { class: "card-head" },
         h("div", {}, h("h2", { id: "team-title", text: "Team members" }), count)),
@@ -123,11 +123,21 @@ export function createTeamTable({ view, businessId, api, pageSize, context, onIn
     return th;
   }
 
-  /** showSort marks the sorted column with aria-sort (and its arrow); the others carry none. */
+  /**
+   * showSort marks the sorted column with aria-sort (and its arrow); the
+   * others carry none. A search lists its matches best first (emails
+   * starting with the search, then full names, then last names; see
+   * docs/openapi.yaml), whatever the sort: then no column claims the order
+   * and the sort buttons wait, saying why, until the search is cleared.
+   */
   function showSort() {
+    const searching = !!query.q.trim();
     for (const th of els.headers) {
-      if (th.dataset.sort === query.sort) th.setAttribute("aria-sort", th.dataset.direction);
+      if (th.dataset.sort === query.sort && !searching) th.setAttribute("aria-sort", th.dataset.direction);
       else th.removeAttribute("aria-sort");
+      const btn = th.querySelector("button");
+      btn.disabled = searching;
+      btn.title = searching ? "Search results are listed best match first" : "";
     }
   }
 
@@ -170,14 +180,16 @@ export function createTeamTable({ view, businessId, api, pageSize, context, onIn
     const got = [];
     let next = cursor;
     let count = total;
+    let invitedN = null;
     for (let i = 0; i < MAX_REQUESTS_PER_PAGE; i++) {
       const page = await api.listUsers(next, pageSize - got.length, params, { signal });
       got.push(...page.users);
       next = page.nextCursor;
       count = typeof page.total === "number" ? page.total : null;
+      invitedN = typeof page.invited === "number" ? page.invited : null;
       if (!next || got.length >= pageSize) break;
     }
-    return { users: got, nextCursor: next, total: count };
+    return { users: got, nextCursor: next, total: count, invited: invitedN };
   }
 
   /** showUsers ends loading with the first page of the team, once the tabs are known. */
@@ -188,7 +200,7 @@ export function createTeamTable({ view, businessId, api, pageSize, context, onIn
     setLoading(false);
     nameCaption();
     showPage(0, null, page);
-    countInvited();
+    if (!invited) countInvited();
   }
 
   /** showPage makes page (fetched from cursor) the page shown, as page number index. */
@@ -200,6 +212,7 @@ export function createTeamTable({ view, businessId, api, pageSize, context, onIn
     users = page.users;
     nextCursor = page.nextCursor;
     total = page.total;
+    if (page.invited !== null) invited = { n: page.invited, complete: true };
     offsets[index + 1] = offsets[index] + users.length;
     els.failure.hidden = true;
     renderRows();
@@ -276,9 +289,10 @@ export function createTeamTable({ view, businessId, api, pageSize, context, onIn
   }
 
   /**
-   * countInvited counts the invited people for the count line with one
-   * request of up to INVITED_LIMIT: exact when it reaches the end of that
-   * filter, else a lower bound ("100+ invited"); the API has no such count.
+   * countInvited counts the invited people for the count line when the API
+   * did not (a server from before issue 11 gives no invited count): one
+   * request of up to INVITED_LIMIT, exact when it reaches the end of that
+   * filter, else a lower bound ("100+ invited").
    */
   async function countInvited() {
     const req = invitedCount.begin();
@@ -311,6 +325,8 @@ export function createTeamTable({ view, businessId, api, pageSize, context, onIn
     const none = n === 0 && pageIndex === 0;
     els.empty.hidden = !none;
     els.table.hidden = none;
+    // One "Clear filters" at a time: the empty state's when nothing matches.
+    bar.setClearable(filtering && !none);
     if (none) describeEmpty(filtering);
   }
 
@@ -328,8 +344,9 @@ export function createTeamTable({ view, businessId, api, pageSize, context, onIn
       : "Try another status or access, or clear the filters to see everyone.";
   }
 
+  /** clearFilters shows the whole team again; focus goes to the search box. */
   function clearFilters() {
-    setQuery({ q: "", status: "", tab: "" }, { then: () => els.invite.focus() });
+    setQuery({ q: "", status: "", tab: "" }, { then: () => document.getElementById("find-q").focus() });
   }
 
   /**
