@@ -151,6 +151,14 @@ func TestFindPeople(t *testing.T) {
 	p.check("the search box after a reload", `document.querySelector("#find-q").value === "ann lee"`)
 	p.check("the rows after a reload", rowEmails+` === "ann@example.com"`)
 
+	// A link with a filter the API refuses opens the whole team instead.
+	p.navigate("/demo/administration/users?tab=nosuchtab&q=ann")
+	p.waitForTable()
+	p.waitJS("everyone, unfiltered", countText+` === "16 people · 14 invited"`)
+	p.check("the refused query left the URL", `location.search === ""`)
+	p.navigate("/demo/administration/users?q=ann+lee")
+	p.waitForTable()
+
 	// Nobody matches: say so, and offer to clear.
 	p.typeInto("#find-q", "zzz")
 	p.waitJS("the empty state", `!document.querySelector(".empty").hidden`)

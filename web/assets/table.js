@@ -11,7 +11,7 @@
 import { h, icon, button } from "./dom.js";
 import { createFindBar } from "./find-bar.js";
 import {
-  apiParams, compareUsers, countLine, createLatest, formatCount, isFiltering, keepInURL, knownTab, readQuery, sameQuery,
+  apiParams, compareUsers, countLine, createLatest, emptyQuery, formatCount, isFiltering, keepInURL, knownTab, readQuery, sameQuery,
 } from "./list-query.js";
 import { breadcrumb, pageHead } from "./layout.js";
 import { teamRow, openRowMenu } from "./row.js";
@@ -166,8 +166,20 @@ export function createTeamTable({ view, businessId, api, pageSize, context, onIn
    * firstPage fetches the first page of the list the URL asks for; the page
    * (app.js) shows it with showUsers, or its error.
    */
-  function firstPage() {
-    return fetchPage(null, latest.begin().signal);
+  async function firstPage() {
+    const req = latest.begin();
+    try {
+      return await fetchPage(null, req.signal);
+    } catch (err) {
+      if (err.status !== 400 || sameQuery(query, emptyQuery())) throw err;
+      // A link whose filter the API refuses (a tab since disabled, a
+      // value edited by hand) opens the whole team rather than an error.
+      query = emptyQuery();
+      keepInURL(query);
+      bar.set(query);
+      showSort();
+      return fetchPage(null, req.signal);
+    }
   }
 
   /**
