@@ -204,14 +204,19 @@ func TestFindPeople(t *testing.T) {
 
 	// An older, slower answer never replaces a newer one: the answer to
 	// "bob" is held back until after "zoe" has been answered and shown.
+	// While it is held, the page shows it is loading without blanking.
 	p.run("hold back the answer to the search for bob", evalJS(`(() => {
 		const real = window.fetch;
 		window.fetch = (url, init) => String(url).includes("q=bob")
 			? new Promise((res, rej) => { setTimeout(() => real(url).then(res, rej), 1500) })
 			: real(url, init);
 	})()`))
+	before := eval[string](p, rowEmails)
 	p.typeInto("#find-q", "bob")
-	time.Sleep(400 * time.Millisecond) // past the debounce: the search for bob is out
+	// A slow answer dims the rows shown until it comes; it does not blank
+	// them or bring back the skeleton.
+	p.waitJS("the slow search shows it is loading", `document.querySelector(".card.is-loading[aria-busy=true]")`)
+	p.check("the rows stay while it loads", rowEmails+` === `+jsq(before)+` && !document.querySelector(".skeleton-row")`)
 	p.typeInto("#find-q", "zoe")
 	p.waitJS("Zoe is found", rowEmails+` === "zoe@newest.test"`)
 	time.Sleep(1600 * time.Millisecond) // the held answer has arrived by now
