@@ -68,7 +68,7 @@ func (e *env) users(t *testing.T, businessID team.BusinessID) []team.User {
 	var all []team.User
 	cursor := ""
 	for {
-		page, err := e.store.Users(e.ctx, businessID, team.PageRequest{Limit: team.MaxPageSize, Cursor: cursor})
+		page, err := e.store.Users(e.ctx, businessID, team.UserQuery{}, team.PageRequest{Limit: team.MaxPageSize, Cursor: cursor})
 		if err != nil {
 			t.Fatal(err)
 		}

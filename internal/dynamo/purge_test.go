@@ -86,7 +86,7 @@ func TestPurgeResumesAndShowsProgress(t *testing.T) {
 	if err != nil || !st.Deleted || st.Purged || st.PurgedItems != 198 {
 		t.Errorf("state after the cut-off = %+v, %v; want deleted, 198 items removed, not purged", st, err)
 	}
-	page, err := store.Users(ctx, biz, team.PageRequest{Limit: team.MaxPageSize})
+	page, err := store.Users(ctx, biz, team.UserQuery{}, team.PageRequest{Limit: team.MaxPageSize})
 	if err != nil || len(page.Users) != users+1-198 || page.Users[0].Email != "u197@big.test" {
 		t.Errorf("users left after the cut-off start with %v (%v); want users first, in email order", page.Users[:min(1, len(page.Users))], err)
 	}

@@ -20,6 +20,10 @@ import (
 	"github.com/businessapp/usermanagement/internal/team"
 )
 
+// errListingNotBuilt answers filtered and sorted lists until their indexes
+// exist.
+var errListingNotBuilt = errors.New("filters and sorts other than email are not built yet")
+
 // Client is the part of the DynamoDB API the store uses.
 type Client interface {
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
@@ -170,7 +174,10 @@ func (s *Store) get(ctx context.Context, k map[string]types.AttributeValue) (map
 }
 
 // Users implements team.Store.
-func (s *Store) Users(ctx context.Context, businessID team.BusinessID, page team.PageRequest) (team.UserPage, error) {
+func (s *Store) Users(ctx context.Context, businessID team.BusinessID, query team.UserQuery, page team.PageRequest) (team.UserPage, error) {
+	if !query.IsZero() {
+		return team.UserPage{}, fmt.Errorf("dynamo: users: %s: %w", query.Key(), errListingNotBuilt)
+	}
 	items, next, err := s.query(ctx, tableList(businessID, userPrefix, true), page)
 	if err != nil {
 		return team.UserPage{}, fmt.Errorf("dynamo: users: %w", err)

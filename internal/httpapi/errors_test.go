@@ -199,6 +199,27 @@ func TestListsRefuseBadPagingAndOutsiders(t *testing.T) {
 		errorCase{"activity: typed cursor used without the filter", activity("cursor=" + acmeAddedCursor), 400, "invalid_request", []string{"cursor"}},
 		errorCase{"activity: typed cursor used with another type", activity("type=user.removed&cursor=" + acmeAddedCursor), 400, "invalid_request", []string{"cursor"}},
 	)
+	users := func(query string) apiCall {
+		return apiCall{caller: acmeOwner, method: http.MethodGet, path: acmeUsersPath + "?" + query}
+	}
+	cases = append(cases,
+		errorCase{"users: q over 100 characters", users("q=" + strings.Repeat("a", 101)), 400, "invalid_request", []string{"q"}},
+		errorCase{"users: q with a control character", users("q=a%01b"), 400, "invalid_request", []string{"q"}},
+		errorCase{"users: unknown status", users("status=pending"), 400, "invalid_request", []string{"status"}},
+		errorCase{"users: status in another case", users("status=Invited"), 400, "invalid_request", []string{"status"}},
+		errorCase{"users: unknown tab", users("tab=billing"), 400, "invalid_request", []string{"tab"}},
+		// acme did not enable the store tab: nobody can hold it effectively.
+		errorCase{"users: tab not enabled", users("tab=store"), 400, "invalid_request", []string{"tab"}},
+		errorCase{"users: unknown sort", users("sort=age"), 400, "invalid_request", []string{"sort"}},
+		errorCase{"users: every bad value named at once", users("status=x&tab=y&sort=z&limit=0"), 400, "invalid_request",
+			[]string{"status", "tab", "sort", "limit"}},
+		// A cursor is bound to the filters and sort it was issued under.
+		errorCase{"users: unfiltered cursor used with q", users("q=b&cursor=" + acmeUsersCursor), 400, "invalid_request", []string{"cursor"}},
+		errorCase{"users: unfiltered cursor used with a status", users("status=active&cursor=" + acmeUsersCursor), 400, "invalid_request", []string{"cursor"}},
+		errorCase{"users: unfiltered cursor used with a tab", users("tab=home&cursor=" + acmeUsersCursor), 400, "invalid_request", []string{"cursor"}},
+		errorCase{"users: email cursor used with sort=name", users("sort=name&cursor=" + acmeUsersCursor), 400, "invalid_request", []string{"cursor"}},
+		errorCase{"users: email cursor used with sort=newest", users("sort=newest&cursor=" + acmeUsersCursor), 400, "invalid_request", []string{"cursor"}},
+	)
 	runErrorCases(t, cases)
 }
 

@@ -241,7 +241,7 @@ func checkSuccess(t *testing.T, rec *httptest.ResponseRecorder) {
 func checkInvariants(t *testing.T, s *testStack, caller string) {
 	t.Helper()
 	ctx := context.Background()
-	users, err := s.store.Users(ctx, "acme", team.PageRequest{Limit: team.MaxPageSize})
+	users, err := s.store.Users(ctx, "acme", team.UserQuery{}, team.PageRequest{Limit: team.MaxPageSize})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ import (
 type TeamService interface {
 	GetBusiness(ctx context.Context, caller string, businessID team.BusinessID) (team.Business, error)
 	ListTabs(ctx context.Context, caller string, businessID team.BusinessID) ([]team.Tab, error)
-	ListUsers(ctx context.Context, caller string, businessID team.BusinessID, page team.PageRequest) (team.UserPage, error)
+	ListUsers(ctx context.Context, caller string, businessID team.BusinessID, query team.UserQuery, page team.PageRequest) (team.UserPage, error)
 	GetUser(ctx context.Context, caller string, businessID team.BusinessID, email string) (team.User, error)
 	InviteUser(ctx context.Context, caller string, businessID team.BusinessID, in team.Invitation) (team.User, error)
 	SetPermissions(ctx context.Context, caller string, businessID team.BusinessID, email string, tabs []string, pre team.Precondition) (team.User, error)
@@ -48,7 +48,7 @@ func (a *API) getBusiness(r *http.Request) (response, error) {
 		return response{}, err
 	}
 	tabs := b.Tabs.Tabs()
-	out := businessJSON{ID: b.ID.String(), Name: b.Name, Tabs: make([]tabJSON, len(tabs)), Owner: ownerJSON{Email: b.OwnerEmail}, Total: b.Total}
+	out := businessJSON{ID: b.ID.String(), Name: b.Name, Tabs: make([]tabJSON, len(tabs)), Owner: ownerJSON{Email: b.OwnerEmail}, Total: b.Total, Invited: b.Invited}
 	for i, t := range tabs {
 		out.Tabs[i] = tabJSON{ID: string(t.ID), Name: t.Name}
 	}
@@ -72,19 +72,22 @@ func (a *API) listTabs(r *http.Request) (response, error) {
 }
 
 func (a *API) listUsers(r *http.Request) (response, error) {
-	page, err := pageRequest(r)
-	if err != nil {
+	page, pageErr := pageRequest(r)
+	q := r.URL.Query()
+	query, queryErr := team.ParseUserQuery(q.Get("q"), q.Get("status"), q.Get("tab"), q.Get("sort"))
+	if err := team.JoinInvalid(pageErr, queryErr); err != nil {
 		return response{}, err
 	}
 	biz, err := businessID(r)
 	if err != nil {
 		return response{}, err
 	}
-	users, err := a.svc.ListUsers(r.Context(), caller(r), biz, page)
+	users, err := a.svc.ListUsers(r.Context(), caller(r), biz, query, page)
 	if err != nil {
 		return response{}, err
 	}
-	out := usersPageJSON{Users: make([]userJSON, len(users.Users)), NextCursor: cursorJSON(users.NextCursor)}
+	out := usersPageJSON{Users: make([]userJSON, len(users.Users)), NextCursor: cursorJSON(users.NextCursor),
+		Total: users.Total, Invited: users.Invited}
 	for i, u := range users.Users {
 		out.Users[i] = toUserJSON(u)
 	}

@@ -76,13 +76,15 @@ type tabJSON struct {
 }
 
 // businessJSON is GET /v1/businesses/{businessId}: total is the exact
-// number of users.
+// number of users, invited the exact number of them still invited (the
+// page's "1,234 people · 12 invited").
 type businessJSON struct {
-	ID    string    `json:"id"`
-	Name  string    `json:"name"`
-	Tabs  []tabJSON `json:"tabs"`
-	Owner ownerJSON `json:"owner"`
-	Total int64     `json:"total"`
+	ID      string    `json:"id"`
+	Name    string    `json:"name"`
+	Tabs    []tabJSON `json:"tabs"`
+	Owner   ownerJSON `json:"owner"`
+	Total   int64     `json:"total"`
+	Invited int64     `json:"invited"`
 }
 
 type ownerJSON struct {
@@ -93,9 +95,14 @@ type tabsJSON struct {
 	Tabs []tabJSON `json:"tabs"`
 }
 
+// usersPageJSON is a page of GET /v1/businesses/{businessId}/users: total
+// and invited are the business's exact counts, unfiltered, as on the
+// business.
 type usersPageJSON struct {
 	Users      []userJSON `json:"users"`
 	NextCursor *string    `json:"nextCursor"`
+	Total      int64      `json:"total"`
+	Invited    int64      `json:"invited"`
 }
 
 type activityJSON struct {

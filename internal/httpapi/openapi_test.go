@@ -365,7 +365,7 @@ func (f failingService) ListTabs(context.Context, string, team.BusinessID) ([]te
 	return nil, f.err
 }
 
-func (f failingService) ListUsers(context.Context, string, team.BusinessID, team.PageRequest) (team.UserPage, error) {
+func (f failingService) ListUsers(context.Context, string, team.BusinessID, team.UserQuery, team.PageRequest) (team.UserPage, error) {
 	return team.UserPage{}, f.err
 }
 

@@ -25,16 +25,17 @@ func TestGetBusinessReturnsItsOwnerAndExactTotal(t *testing.T) {
 	for i, id := range acmeTabs {
 		tabs[i] = map[string]any{"id": id, "name": names[id]}
 	}
-	want := func(total int) map[string]any {
+	// invited counts the users not yet active (the page's "· 12 invited").
+	want := func(total, invited int) map[string]any {
 		return map[string]any{"id": "acme", "name": "Acme", "tabs": tabs,
-			"owner": map[string]any{"email": acmeOwner}, "total": float64(total)}
+			"owner": map[string]any{"email": acmeOwner}, "total": float64(total), "invited": float64(invited)}
 	}
 	// Any user of the business may read it: the owner, the member and bob.
-	assertJSON(t, s.do(apiCall{caller: acmeMember, method: http.MethodGet, path: "/v1/businesses/acme"}), http.StatusOK, want(3))
+	assertJSON(t, s.do(apiCall{caller: acmeMember, method: http.MethodGet, path: "/v1/businesses/acme"}), http.StatusOK, want(3, 0))
 	s.mustDo(t, apiCall{caller: acmeOwner, method: http.MethodPost, path: acmeUsersPath, body: `{"email":"cy@example.com"}`}, http.StatusCreated)
-	assertJSON(t, s.do(apiCall{caller: acmeOwner, method: http.MethodGet, path: "/v1/businesses/acme"}), http.StatusOK, want(4))
+	assertJSON(t, s.do(apiCall{caller: acmeOwner, method: http.MethodGet, path: "/v1/businesses/acme"}), http.StatusOK, want(4, 1))
 	s.mustDo(t, apiCall{caller: acmeOwner, method: http.MethodDelete, path: bobPath}, http.StatusNoContent)
-	assertJSON(t, s.do(apiCall{caller: acmeMember, method: http.MethodGet, path: "/v1/businesses/acme"}), http.StatusOK, want(3))
+	assertJSON(t, s.do(apiCall{caller: acmeMember, method: http.MethodGet, path: "/v1/businesses/acme"}), http.StatusOK, want(3, 1))
 	assertError(t, s.do(apiCall{caller: globexOwner, method: http.MethodGet, path: "/v1/businesses/acme"}), http.StatusForbidden, "forbidden")
 }
 
@@ -52,6 +53,53 @@ func TestListTabsReturnsEnabledTabsInDisplayOrder(t *testing.T) {
 	}})
 }
 
+// TestListUsersSearchesFiltersAndSorts: the list's parameters reach the
+// store as one query, and the answer carries the exact counts whatever the
+// filter. acme has the owner Olive Owner, Mia Member (home, conversations)
+// and Bob Stone (home, crm), all active, and the two invited below.
+func TestListUsersSearchesFiltersAndSorts(t *testing.T) {
+	s := newTestStack(t)
+	for _, body := range []string{
+		`{"email":"ann@example.com","firstName":"Ann","lastName":"Stone","permissions":["crm"]}`,
+		`{"email":"zoe@example.com","permissions":["users","administration"]}`,
+	} {
+		s.mustDo(t, apiCall{caller: acmeOwner, method: http.MethodPost, path: acmeUsersPath, body: body}, http.StatusCreated)
+	}
+	for _, tc := range []struct {
+		query string
+		want  []string
+	}{
+		{"", []string{"ann@example.com", bob, acmeMember, acmeOwner, "zoe@example.com"}},
+		// Email matches first, then "first last" matches, then last names.
+		{"q=+ST", []string{"ann@example.com", bob}},
+		{"q=bob%20s", []string{bob}},
+		// Olive Owner matches by email and by name, and is listed once.
+		{"q=o", []string{acmeOwner}},
+		{"status=invited", []string{"ann@example.com", "zoe@example.com"}},
+		{"status=active&tab=home", []string{bob, acmeMember, acmeOwner}},
+		{"tab=users", []string{acmeOwner, "zoe@example.com"}},
+		{"tab=crm&q=stone", []string{"ann@example.com", bob}},
+		// Last name, first name; users without a name last.
+		{"sort=name", []string{acmeMember, acmeOwner, "ann@example.com", bob, "zoe@example.com"}},
+		{"sort=name&status=invited", []string{"ann@example.com", "zoe@example.com"}},
+	} {
+		t.Run(tc.query, func(t *testing.T) {
+			body, _ := decodeBody(t, s.mustDo(t, apiCall{caller: acmeOwner, method: http.MethodGet, path: acmeUsersPath + "?" + tc.query}, http.StatusOK)).(map[string]any)
+			var got []string
+			users, _ := body["users"].([]any)
+			for _, u := range users {
+				got = append(got, u.(map[string]any)["email"].(string))
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("users (-want +got):\n%s", diff)
+			}
+			if body["total"] != float64(5) || body["invited"] != float64(2) || body["nextCursor"] != nil {
+				t.Errorf("total %v, invited %v, nextCursor %v; want 5, 2, null", body["total"], body["invited"], body["nextCursor"])
+			}
+		})
+	}
+}
+
 func TestListUsersPagesThroughEveryUserSortedByEmail(t *testing.T) {
 	s := newTestStack(t)
 	// Invited out of order, so that sorting is what puts them in order.
@@ -66,7 +114,7 @@ func TestListUsersPagesThroughEveryUserSortedByEmail(t *testing.T) {
 
 	t.Run("default limit returns everyone on one page", func(t *testing.T) {
 		rec := s.do(apiCall{caller: acmeOwner, method: http.MethodGet, path: acmeUsersPath})
-		assertJSON(t, rec, http.StatusOK, map[string]any{"users": everyone, "nextCursor": nil})
+		assertJSON(t, rec, http.StatusOK, map[string]any{"users": everyone, "nextCursor": nil, "total": float64(5), "invited": float64(2)})
 	})
 
 	for _, limit := range []int{1, 2, 3, 5, 100} {
@@ -78,8 +126,8 @@ func TestListUsersPagesThroughEveryUserSortedByEmail(t *testing.T) {
 					t.Fatalf("paging did not end after %d pages", pages)
 				}
 				body, ok := decodeBody(t, s.mustDo(t, apiCall{caller: acmeOwner, method: http.MethodGet, path: path}, http.StatusOK)).(map[string]any)
-				if !ok || len(body) != 2 {
-					t.Fatalf("page %d is not {\"users\",\"nextCursor\"}: %v", pages, body)
+				if !ok || len(body) != 4 || body["total"] != float64(5) || body["invited"] != float64(2) {
+					t.Fatalf("page %d is not {\"users\",\"nextCursor\",\"total\":5,\"invited\":2}: %v", pages, body)
 				}
 				users, _ := body["users"].([]any)
 				if len(users) == 0 || len(users) > limit {
@@ -393,7 +441,7 @@ func TestUpdateContactMovesTheUserToTheNewEmail(t *testing.T) {
 		http.StatusOK, moved.json())
 	// Exactly one record: the list holds the new email and not the old one.
 	list := decodeBody(t, s.mustDo(t, apiCall{caller: acmeOwner, method: http.MethodGet, path: acmeUsersPath}, http.StatusOK))
-	want := map[string]any{"users": []any{moved.json(), memberBody.json(), ownerBody.json()}, "nextCursor": nil}
+	want := map[string]any{"users": []any{moved.json(), memberBody.json(), ownerBody.json()}, "nextCursor": nil, "total": float64(3), "invited": float64(1)}
 	if diff := cmp.Diff(want, list); diff != "" {
 		t.Errorf("users after the email change (-want +got):\n%s", diff)
 	}

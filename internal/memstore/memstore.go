@@ -6,9 +6,9 @@ package memstore
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -94,7 +94,12 @@ func (s *Store) Business(_ context.Context, id team.BusinessID) (team.Business, 
 	if !ok {
 		return team.Business{}, fmt.Errorf("memstore: business %s: %w", id, team.ErrNotFound)
 	}
-	b.Total = int64(len(s.users[id]))
+	b.Total, b.Invited = int64(len(s.users[id])), 0
+	for _, u := range s.users[id] {
+		if !u.IsActive() {
+			b.Invited++
+		}
+	}
 	return b, nil
 }
 
@@ -138,30 +143,53 @@ func decodeCursor(cursor string, businessID team.BusinessID, list string) (strin
 	return parts[2], nil
 }
 
-// Users implements team.Store.
-func (s *Store) Users(_ context.Context, businessID team.BusinessID, page team.PageRequest) (team.UserPage, error) {
-	after, err := decodeCursor(page.Cursor, businessID, "users")
+// Users implements team.Store: every user the query keeps, sorted by the
+// query's order, from just after the cursor's user. The cursor carries
+// what the order compares (email, names, creation time), so a page starts
+// in the right place even when the last user served has since changed or
+// gone. Its pages are always full, which the contract allows.
+func (s *Store) Users(_ context.Context, businessID team.BusinessID, query team.UserQuery, page team.PageRequest) (team.UserPage, error) {
+	list := "users?" + query.Key()
+	raw, err := decodeCursor(page.Cursor, businessID, list)
 	if err != nil {
 		return team.UserPage{}, err
 	}
+	var after *team.User
+	if raw != "" {
+		var c userCursor
+		if err := json.Unmarshal([]byte(raw), &c); err != nil || c.Email == "" {
+			return team.UserPage{}, fmt.Errorf("memstore: %w", team.ErrInvalidCursor)
+		}
+		after = &team.User{Email: c.Email, FirstName: c.FirstName, LastName: c.LastName, CreatedAt: c.CreatedAt}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	emails := make([]string, 0, len(s.users[businessID]))
-	for e := range s.users[businessID] {
-		if e > after {
-			emails = append(emails, e)
+	var kept []team.User
+	for _, u := range s.users[businessID] {
+		if query.Matches(u) && (after == nil || query.Compare(u, *after) > 0) {
+			kept = append(kept, u)
 		}
 	}
-	sort.Strings(emails)
+	slices.SortFunc(kept, query.Compare)
 	var out team.UserPage
-	for i, e := range emails {
+	for i, u := range kept {
 		if i == page.Limit {
-			out.NextCursor = encodeCursor(businessID, "users", emails[i-1])
+			last := kept[i-1]
+			b, _ := json.Marshal(userCursor{Email: last.Email, FirstName: last.FirstName, LastName: last.LastName, CreatedAt: last.CreatedAt})
+			out.NextCursor = encodeCursor(businessID, list, string(b))
 			break
 		}
-		out.Users = append(out.Users, s.users[businessID][e])
+		out.Users = append(out.Users, u)
 	}
 	return out, nil
+}
+
+// userCursor is what Users' order compares of the last user served.
+type userCursor struct {
+	Email     string    `json:"e"`
+	FirstName string    `json:"f,omitempty"`
+	LastName  string    `json:"l,omitempty"`
+	CreatedAt time.Time `json:"c"`
 }
 
 // Activity implements team.Store. Its cursors are bound to the filter as

@@ -380,21 +380,42 @@ func (s *Service) GetBusiness(ctx context.Context, caller string, businessID Bus
 	return biz, nil
 }
 
-// ListUsers returns a page of users sorted by email. Managers only.
-// Errors: invalid_request (bad limit or cursor), forbidden.
-func (s *Service) ListUsers(ctx context.Context, caller string, businessID BusinessID, page PageRequest) (UserPage, error) {
+// ListUsers returns a page of the users the query (from ParseUserQuery)
+// keeps, in its order, with the business's exact total and invited counts.
+// Managers only. The caller, the business and the page are read at the same
+// time. Errors: invalid_request (bad limit, a tab the business has not
+// enabled, or a cursor not issued for this business and query), forbidden.
+func (s *Service) ListUsers(ctx context.Context, caller string, businessID BusinessID, query UserQuery, page PageRequest) (UserPage, error) {
 	if err := validatePage(page); err != nil {
 		return UserPage{}, err
 	}
+	var (
+		wg     sync.WaitGroup
+		biz    Business
+		bizErr error
+	)
+	wg.Go(func() { biz, bizErr = s.store.Business(ctx, businessID) })
 	me, meErr, users, usersErr := readPair(ctx, s, businessID, caller, func(ctx context.Context) (UserPage, error) {
-		return s.store.Users(ctx, businessID, page)
+		return s.store.Users(ctx, businessID, query, page)
 	})
+	wg.Wait()
 	if _, err := s.authorize(ctx, businessID, me, meErr, true); err != nil {
 		return UserPage{}, err
+	}
+	if errors.Is(bizErr, ErrNotFound) {
+		return UserPage{}, fmt.Errorf("business %s has users but no profile: %w", businessID, bizErr)
+	}
+	if bizErr != nil {
+		return UserPage{}, fmt.Errorf("read business: %w", bizErr)
+	}
+	if query.Tab != "" && !biz.Tabs.Has(query.Tab) {
+		msg := fmt.Sprintf("The tab %q is not enabled for this business. Enabled tabs: %s.", query.Tab, joinTabs(biz.Tabs))
+		return UserPage{}, InvalidField("tab", msg)
 	}
 	if err := pageError(usersErr); err != nil {
 		return UserPage{}, fmt.Errorf("list users: %w", err)
 	}
+	users.Total, users.Invited = biz.Total, biz.Invited
 	return users, nil
 }
 

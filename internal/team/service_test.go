@@ -226,7 +226,7 @@ func (f *fixture) state(t *testing.T) teamState {
 	t.Helper()
 	var s teamState
 	for _, businessID := range []team.BusinessID{acme, globex} {
-		page, err := f.mem.Users(f.ctx, businessID, team.PageRequest{Limit: team.MaxPageSize})
+		page, err := f.mem.Users(f.ctx, businessID, team.UserQuery{}, team.PageRequest{Limit: team.MaxPageSize})
 		if err != nil {
 			t.Fatalf("list %s: %v", businessID, err)
 		}
@@ -384,7 +384,7 @@ func TestListUsersPagesThroughEveryoneSortedByEmail(t *testing.T) {
 	var emails []string
 	page := team.PageRequest{Limit: 2}
 	for pages := 1; ; pages++ {
-		got, err := f.svc.ListUsers(f.ctx, ownerEmail, acme, page)
+		got, err := f.svc.ListUsers(f.ctx, ownerEmail, acme, team.UserQuery{}, page)
 		if err != nil {
 			t.Fatalf("ListUsers page %d: %v", pages, err)
 		}
@@ -413,7 +413,7 @@ func TestListUsersPagesThroughEveryoneSortedByEmail(t *testing.T) {
 
 func TestListUsersRefused(t *testing.T) {
 	f := newFixture(t)
-	first, err := f.svc.ListUsers(f.ctx, ownerEmail, acme, team.PageRequest{Limit: 1})
+	first, err := f.svc.ListUsers(f.ctx, ownerEmail, acme, team.UserQuery{}, team.PageRequest{Limit: 1})
 	if err != nil || first.NextCursor == "" {
 		t.Fatalf("ListUsers first page: cursor %q, error %v", first.NextCursor, err)
 	}
@@ -449,7 +449,9 @@ func TestListUsersRefused(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := inBusiness(tt.businessID, func(id team.BusinessID) (team.UserPage, error) { return f.svc.ListUsers(f.ctx, tt.caller, id, tt.page) })
+			got, err := inBusiness(tt.businessID, func(id team.BusinessID) (team.UserPage, error) {
+				return f.svc.ListUsers(f.ctx, tt.caller, id, team.UserQuery{}, tt.page)
+			})
 			checkRefusal(t, err, tt.want)
 			if len(got.Users) > 0 {
 				t.Errorf("a refused list returned users: %v", got.Users)
@@ -944,13 +946,13 @@ func TestPermissionChangesApplyToTheVeryNextRequest(t *testing.T) {
 	// I4: nothing caches authorisation, so the affected user's next request
 	// already sees the change.
 	f := newFixture(t)
-	if _, err := f.svc.ListUsers(f.ctx, managerEmail, acme, team.PageRequest{Limit: 10}); err != nil {
+	if _, err := f.svc.ListUsers(f.ctx, managerEmail, acme, team.UserQuery{}, team.PageRequest{Limit: 10}); err != nil {
 		t.Fatalf("a manager could not list users before the change: %v", err)
 	}
 	if _, err := f.svc.SetPermissions(f.ctx, ownerEmail, acme, managerEmail, []string{"crm"}, team.AnyVersion); err != nil {
 		t.Fatalf("SetPermissions: %v", err)
 	}
-	_, err := f.svc.ListUsers(f.ctx, managerEmail, acme, team.PageRequest{Limit: 10})
+	_, err := f.svc.ListUsers(f.ctx, managerEmail, acme, team.UserQuery{}, team.PageRequest{Limit: 10})
 	checkRefusal(t, err, wantErr{code: team.CodeForbidden})
 	before := f.state(t)
 	_, err = f.svc.InviteUser(f.ctx, managerEmail, acme, team.Invitation{Email: inviteeEmail})
@@ -970,7 +972,7 @@ func TestPermissionChangesApplyToTheVeryNextRequest(t *testing.T) {
 	if _, err := f.svc.SetPermissions(f.ctx, ownerEmail, acme, memberEmail, []string{"crm", "users"}, team.AnyVersion); err != nil {
 		t.Fatalf("SetPermissions: %v", err)
 	}
-	if _, err := f.svc.ListUsers(f.ctx, memberEmail, acme, team.PageRequest{Limit: 10}); err != nil {
+	if _, err := f.svc.ListUsers(f.ctx, memberEmail, acme, team.UserQuery{}, team.PageRequest{Limit: 10}); err != nil {
 		t.Errorf("a member just made a manager could not list users: %v", err)
 	}
 }
@@ -1129,7 +1131,7 @@ func TestUpdateContactEmailChangeIsSeenEverywhere(t *testing.T) {
 	if diff := cmp.Diff(got, fetched); diff != "" {
 		t.Errorf("the user read back differs from the one returned (-returned +read):\n%s", diff)
 	}
-	page, err := f.svc.ListUsers(f.ctx, ownerEmail, acme, team.PageRequest{Limit: 10})
+	page, err := f.svc.ListUsers(f.ctx, ownerEmail, acme, team.UserQuery{}, team.PageRequest{Limit: 10})
 	if err != nil {
 		t.Fatalf("ListUsers: %v", err)
 	}

@@ -18,6 +18,10 @@ type Business struct {
 	// Total is the exact number of users of the business, read with the
 	// profile (0 when writing a Business).
 	Total int64
+	// Invited is the exact number of those users whose status is
+	// StatusInvited, read with Total the same way (0 when writing a
+	// Business).
+	Invited int64
 }
 
 // User is a person who can sign in to a business. Optional fields are "" when
@@ -195,10 +199,15 @@ const (
 	MaxPageSize     = 100
 )
 
-// UserPage is one page of users sorted by email.
+// UserPage is one page of a list of users.
 type UserPage struct {
 	Users      []User
 	NextCursor string // "" on the last page
+	// Total and Invited are the business's exact counts (Business.Total
+	// and Business.Invited), unfiltered. The Service sets them; stores
+	// leave them 0.
+	Total   int64
+	Invited int64
 }
 
 // ActivityPage is one page of activity, newest first.
@@ -296,8 +305,14 @@ type Store interface {
 	// when the business does not exist or no longer does (deleted, while
 	// its users are still being removed). Errors: ErrNotFound.
 	Member(ctx context.Context, businessID BusinessID, email string) (User, error)
-	// Users returns a page of users sorted by email. Errors: ErrInvalidCursor.
-	Users(ctx context.Context, businessID BusinessID, page PageRequest) (UserPage, error)
+	// Users returns a page of the users the query keeps (UserQuery.Matches),
+	// in the query's order (UserQuery.Compare). A cursor is valid only with
+	// the business and query (UserQuery.Key) it was issued for. A filtered
+	// page may hold fewer than page.Limit users while NextCursor is not ""
+	// (the store bounds the work of one call); paging until NextCursor is
+	// "" returns every kept user exactly once, provided nobody changes
+	// meanwhile. Errors: ErrInvalidCursor.
+	Users(ctx context.Context, businessID BusinessID, query UserQuery, page PageRequest) (UserPage, error)
 	// Activity returns a page of the activity the filter keeps, newest
 	// first. A cursor is valid only with the business and filter it was
 	// issued for. A filtered page may hold fewer than page.Limit records

@@ -266,8 +266,8 @@ func TestNarrowScreen(t *testing.T) {
 	p.check("still no horizontal overflow", noOverflow)
 }
 
-// TestPagingAndConflicts checks paging through a team with "Load more"
-// (two users a page here, so five users take three pages), and an edit
+// TestPagingAndConflicts checks paging through a team with Next and
+// Previous (two users a page here, so five users take three pages), and an edit
 // that someone else got in before: the 412 is explained, the form shows
 // the other person's change, and saving again works.
 func TestPagingAndConflicts(t *testing.T) {
@@ -284,14 +284,29 @@ func TestPagingAndConflicts(t *testing.T) {
 	p.waitJS("the sign-in screen shows", `document.querySelector(".account-choice")`)
 	p.click(".account-choice")
 	p.waitForTable()
+	// Issue 11 (SPEC §2.1, findable at 100,000) turned "Load more", which
+	// kept every row loaded so far, into pages that keep one page of rows
+	// in the DOM, and the count line into the whole team's count.
 	rows := `document.querySelectorAll("tbody tr[data-email]").length`
-	p.check("first page", rows+` === 2 && document.querySelector("#team-count").textContent === "Showing the first 2 people"`)
-	p.click("#load-more")
-	p.waitJS("second page", rows+` === 4`)
-	p.click("#load-more")
-	p.waitJS("last page", rows+` === 5`)
-	p.check("no more to load", `document.querySelector("#load-more").closest("[hidden]") && document.querySelector("#team-count").textContent === "5 people with access"`)
-	p.check("in email order", `[...document.querySelectorAll("tbody tr[data-email]")].map(r => r.dataset.email).join() === "a@demo.test,b@demo.test,c@demo.test,d@demo.test,owner@demo.test"`)
+	emails := `[...document.querySelectorAll("tbody tr[data-email]")].map(r => r.dataset.email).join()`
+	rangeText := `document.querySelector("#page-range").textContent`
+	p.waitJS("the count line", `document.querySelector("#team-count").textContent === "5 people · 4 invited"`)
+	p.check("first page", rows+` === 2 && `+rangeText+` === "1–2 of 5" && document.querySelector("#page-prev").disabled`)
+	seen := eval[string](p, emails)
+	p.click("#page-next")
+	p.waitJS("second page", rangeText+` === "3–4 of 5"`)
+	p.check("two rows", rows+` === 2`)
+	seen += "," + eval[string](p, emails)
+	p.click("#page-next")
+	p.waitJS("last page", rangeText+` === "5–5 of 5"`)
+	p.check("one row", rows+` === 1`)
+	seen += "," + eval[string](p, emails)
+	p.check("no more pages", `document.querySelector("#page-next").disabled && document.querySelector("#team-count").textContent === "5 people · 4 invited"`)
+	if want := "a@demo.test,b@demo.test,c@demo.test,d@demo.test,owner@demo.test"; seen != want {
+		t.Errorf("the pages in order: %s, want everyone once in email order: %s", seen, want)
+	}
+	p.click("#page-prev")
+	p.waitJS("back to the second page", rangeText+` === "3–4 of 5"`)
 
 	p.openRowAction("c@demo.test", "Edit contact info")
 	p.waitJS("the contact sidebar opens", `document.querySelector("dialog.sheet[open]")`)

@@ -66,10 +66,12 @@ export function createApi({ baseUrl, businessId, auth, onUnauthenticated }) {
   return {
     getBusiness: () => send("GET", root),
     listTabs: () => send("GET", `${root}/tabs`).then((d) => d.tabs),
-    listUsers: (cursor, limit = 50) => {
-      const q = new URLSearchParams({ limit: String(limit) });
+    // filters holds the listing's q, status, tab and sort (list-query.js
+    // apiParams); signal lets a newer search abandon this one.
+    listUsers: (cursor, limit = 50, filters = {}, { signal } = {}) => {
+      const q = new URLSearchParams({ ...filters, limit: String(limit) });
       if (cursor) q.set("cursor", cursor);
-      return send("GET", `${root}/users?${q}`);
+      return send("GET", `${root}/users?${q}`, { signal });
     },
     getUser: (email) => send("GET", userPath(email)),
     // The writes a form sends take { signal }, so Cancel can abort them.

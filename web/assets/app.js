@@ -142,7 +142,7 @@ function createPage(config, businessId) {
     team.setLoading(true);
     // The business only names the page: if it fails, the page still works
     // and shows the id, so it is asked for alongside, not before.
-    const [tabs, users, business] = await Promise.allSettled([api.listTabs(), api.listUsers(null, pageSize), api.getBusiness()]);
+    const [tabs, users, business] = await Promise.allSettled([api.listTabs(), team.firstPage(), api.getBusiness()]);
     context.me = auth.email(); // in host mode known once the first token arrived
     account.render();
     if (business.status === "fulfilled" && business.value && business.value.name) {

@@ -61,6 +61,12 @@ export function setBusy(btn, busy, label) {
 }
 
 const ICONS = {
+  search: ["M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14z", "M20 20l-4-4"],
+  locate: ["M12 19a7 7 0 1 0 0-14 7 7 0 0 0 0 14z", "M12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6z", "M12 2v3", "M12 19v3", "M2 12h3", "M19 12h3"],
+  "arrow-up": ["M12 19V5", "M6 11l6-6 6 6"],
+  "arrow-down": ["M12 5v14", "M6 13l6 6 6-6"],
+  "chevron-left": ["M15 18l-6-6 6-6"],
+  "chevron-right": ["M9 18l6-6-6-6"],
   plus: ["M12 5v14", "M5 12h14"],
   close: ["M6 6l12 12", "M18 6L6 18"],
   dots: ["M12 5.5h.01", "M12 12h.01", "M12 18.5h.01"],

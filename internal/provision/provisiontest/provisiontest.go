@@ -88,7 +88,7 @@ func (f *fixture) delete(t *testing.T, rev int64) provision.Outcome {
 // users lists every user of the business as stored.
 func (f *fixture) users(t *testing.T) []team.User {
 	t.Helper()
-	page, err := f.store.Users(f.ctx, f.biz, team.PageRequest{Limit: team.MaxPageSize})
+	page, err := f.store.Users(f.ctx, f.biz, team.UserQuery{}, team.PageRequest{Limit: team.MaxPageSize})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +244,7 @@ func Run(t *testing.T, newStore func(*testing.T) Store) {
 			}
 			// Bob's first request makes him active, so he may be handed
 			// ownership.
-			if _, err := f.team.ListUsers(f.ctx, "bob@acme.test", f.biz, team.PageRequest{Limit: 1}); err != nil {
+			if _, err := f.team.ListUsers(f.ctx, "bob@acme.test", f.biz, team.UserQuery{}, team.PageRequest{Limit: 1}); err != nil {
 				t.Fatal(err)
 			}
 			var wg sync.WaitGroup
@@ -281,7 +281,7 @@ func Run(t *testing.T, newStore func(*testing.T) Store) {
 			t.Errorf("delete = %s, want applied", got)
 		}
 		for _, who := range []string{"ann@acme.test", "bo@acme.test"} {
-			_, err := f.team.ListUsers(f.ctx, who, f.biz, team.PageRequest{Limit: 10})
+			_, err := f.team.ListUsers(f.ctx, who, f.biz, team.UserQuery{}, team.PageRequest{Limit: 10})
 			var te *team.Error
 			if !errors.As(err, &te) || te.Code != team.CodeForbidden {
 				t.Errorf("%s lists users after deletion: %v, want forbidden", who, err)

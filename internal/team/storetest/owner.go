@@ -149,7 +149,7 @@ func runOwnerAndTotal(t *testing.T, newStore func(t *testing.T) Store) {
 		}
 		users := 0
 		for cursor := ""; ; {
-			page, err := f.store.Users(f.ctx, f.biz.ID, team.PageRequest{Limit: team.MaxPageSize, Cursor: cursor})
+			page, err := f.store.Users(f.ctx, f.biz.ID, team.UserQuery{}, team.PageRequest{Limit: team.MaxPageSize, Cursor: cursor})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -178,7 +178,7 @@ func runOwnerAndTotal(t *testing.T, newStore func(t *testing.T) Store) {
 	// business names the one marked.
 	owners := func(t *testing.T, f *fixture) []team.User {
 		t.Helper()
-		page, err := f.store.Users(f.ctx, f.biz.ID, team.PageRequest{Limit: team.MaxPageSize})
+		page, err := f.store.Users(f.ctx, f.biz.ID, team.UserQuery{}, team.PageRequest{Limit: team.MaxPageSize})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -394,7 +394,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		var got []string
 		cursor, pages := "", 0
 		for {
-			page, err := f.store.Users(f.ctx, "acme", team.PageRequest{Limit: 3, Cursor: cursor})
+			page, err := f.store.Users(f.ctx, "acme", team.UserQuery{}, team.PageRequest{Limit: 3, Cursor: cursor})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -423,18 +423,18 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		for _, e := range []string{"x@acme.test", "y@acme.test"} {
 			a.mustCreate(t, ownerMail, team.User{Email: e})
 		}
-		page, err := store.Users(a.ctx, "acme", team.PageRequest{Limit: 1})
+		page, err := store.Users(a.ctx, "acme", team.UserQuery{}, team.PageRequest{Limit: 1})
 		if err != nil || page.NextCursor == "" {
 			t.Fatalf("first page: %v, cursor %q", err, page.NextCursor)
 		}
-		if _, err := store.Users(a.ctx, "globex", team.PageRequest{Limit: 1, Cursor: page.NextCursor}); !errors.Is(err, team.ErrInvalidCursor) {
+		if _, err := store.Users(a.ctx, "globex", team.UserQuery{}, team.PageRequest{Limit: 1, Cursor: page.NextCursor}); !errors.Is(err, team.ErrInvalidCursor) {
 			t.Errorf("acme cursor on globex = %v, want ErrInvalidCursor", err)
 		}
 		if _, err := store.Activity(a.ctx, "acme", team.ActivityFilter{}, team.PageRequest{Limit: 1, Cursor: page.NextCursor}); !errors.Is(err, team.ErrInvalidCursor) {
 			t.Errorf("users cursor on activity = %v, want ErrInvalidCursor", err)
 		}
 		for _, bad := range []string{"garbage!", "e30", "eyJiIjoiYWNtZSJ9"} {
-			if _, err := store.Users(a.ctx, "acme", team.PageRequest{Limit: 1, Cursor: bad}); !errors.Is(err, team.ErrInvalidCursor) {
+			if _, err := store.Users(a.ctx, "acme", team.UserQuery{}, team.PageRequest{Limit: 1, Cursor: bad}); !errors.Is(err, team.ErrInvalidCursor) {
 				t.Errorf("cursor %q = %v, want ErrInvalidCursor", bad, err)
 			}
 		}
