@@ -4,7 +4,8 @@
 
 import { h, icon, openMenu, closeMenus } from "./dom.js";
 import { fullName, displayName, avatar, formatPhone } from "./format.js";
-import { statusBadge, permissionsCell, isManager } from "./status.js";
+import { statusBadge, isManager } from "./status.js";
+import { permissionCell } from "./perm-summary.js";
 
 /**
  * teamRow builds the <tr> for user u. showMenu(trigger) opens the row's
@@ -31,11 +32,12 @@ export function teamRow(u, { isMe, tabs, showMenu, nameOf }) {
       h("div", { class: "user-text" },
         h("span", { class: "user-email" }, h("span", { class: "email", title: u.email, text: u.email }), isMe ? h("span", { class: "badge", text: "You" }) : null,
           u.isOwner ? h("span", { class: "badge badge-owner", text: "Owner" }) : null,
+          isManager(u) ? h("span", { class: "role-badge", text: "Manager" }) : null,
           statusBadge(u, { nameOf })),
         name ? h("span", { class: "user-name-mobile", text: name }) : null))),
     h("td", { class: "cell-name", "data-label": "Name" }, name ? h("span", { text: name }) : h("span", { class: "muted", text: "—" })),
     h("td", { class: "cell-phone", "data-label": "Phone" }, u.phone ? h("span", { class: "tabular", text: u.phoneDisplay || formatPhone(u.phone) }) : h("span", { class: "muted", text: "—" })),
-    h("td", { class: "cell-perms", "data-label": "Permissions" }, permissionsCell(u, tabs)),
+    h("td", { class: "cell-perms", "data-label": "Permissions" }, permissionCell(u, tabs)),
     h("td", { class: "cell-actions" }, trigger));
 }
 

@@ -1,13 +1,12 @@
 // What the table says about a person beyond their contact details: where
 // their invitation stands and who sent it (SPEC §2.1, §2.3), whether they
-// are a manager, and which tabs they hold. Every explanation is a
+// are a manager. Every explanation is a
 // toggletip, so keyboard and touch users reach what a pointer reaches.
 
 import { h } from "./dom.js";
 import { invitationStatus } from "./format.js";
 import { relativeTime, exactTime } from "./time.js";
 import { toggletip } from "./toggletip.js";
-import { permissionCell } from "./perm-summary.js";
 
 /**
  * statusBadge marks a user who has not signed in yet: "Invited · expires in
@@ -31,15 +30,4 @@ export function statusBadge(u, { nameOf = (e) => e, now = Date.now() } = {}) {
 /** isManager reports whether u holds the Users permission (SPEC §2). */
 export function isManager(u) {
   return (u.permissions || []).includes("users");
-}
-
-/**
- * permissionsCell shows a "Manager" badge for holders of Users, then the
- * tabs on one line: one named, more as a count that opens the whole list
- * in place by click, tap or keyboard (perm-summary.js; the first version
- * hid the list in a title only a mouse could read).
- */
-export function permissionsCell(u, tabs) {
-  const role = isManager(u) ? h("span", { class: "role-badge", text: "Manager" }) : null;
-  return h("span", { class: "perm-cell" }, role, permissionCell(u, tabs));
 }
