@@ -28,6 +28,7 @@ var slow3G = network.Conditions{Latency: 400 * 5, DownloadThroughput: 500 * 1000
 const marksScript = `window.__marks = {};
 new MutationObserver(() => {
   const m = window.__marks, now = performance.now();
+  if (!m.boot && document.querySelector(".boot")) m.boot = now;
   if (!m.signin && document.querySelector(".signin")) m.signin = now;
   if (!m.rows && document.querySelector("tbody tr[data-email]")) m.rows = now;
 }).observe(document, {childList: true, subtree: true});
@@ -36,7 +37,7 @@ new PerformanceObserver((list) => {
 }).observe({type: "paint", buffered: true});`
 
 // loadStats is what a cold load cost: the first paint (index.html's
-// skeleton), the sign-in card, and the requests and bytes on the wire
+// skeleton; see slowLoad for when Chromium records none), the sign-in card, and the requests and bytes on the wire
 // (transferSize: after compression, with headers).
 type loadStats struct {
 	FirstPaint float64 `json:"firstPaint"`
@@ -44,6 +45,7 @@ type loadStats struct {
 	Requests   int     `json:"requests"`
 	Bytes      int     `json:"bytes"`
 	Protocol   string  `json:"protocol"`
+	PaintFrom  string  `json:"paintFrom"` // "paint timing", or "stylesheets and skeleton" when Chromium recorded none
 }
 
 // slowLoad opens the page cold at base on Slow 3G, signs in as the seeded
@@ -82,7 +84,14 @@ func slowLoad(t *testing.T, base string) (loadStats, float64) {
 		const fp = performance.getEntriesByName("first-paint")[0] || performance.getEntriesByName("first-contentful-paint")[0];
 		const nav = performance.getEntriesByType("navigation")[0];
 		const entries = [nav, ...performance.getEntriesByType("resource")];
-		return {firstPaint: fp ? fp.startTime : (window.__marks.paint || -1), signin: window.__marks.signin, protocol: nav.nextHopProtocol,
+		// Chromium now and then records no paint timing for a page loaded
+		// through the TLS front; then the first paint is taken as the moment
+		// both stylesheets and the skeleton were there, which is when it can
+		// paint.
+		const css = performance.getEntriesByType("resource").filter(e => e.name.endsWith(".css")).map(e => e.responseEnd);
+		const ready = css.length === 2 && window.__marks.boot ? Math.max(window.__marks.boot, ...css) : -1;
+		const timed = fp ? fp.startTime : window.__marks.paint;
+		return {firstPaint: timed || ready, paintFrom: timed ? "paint timing" : "stylesheets and skeleton", signin: window.__marks.signin, protocol: nav.nextHopProtocol,
 			requests: entries.length, bytes: entries.reduce((n, e) => n + (e.transferSize || 0), 0)};
 	})()`)
 	p.run("sign in", evalJS(`window.__marks.click = performance.now(); document.querySelector(".account-choice").click()`))
@@ -121,8 +130,8 @@ func TestSlowNetwork(t *testing.T) {
 
 	for _, c := range []struct{ name, base string }{{"local stack, HTTP/1.1", stack.URL}, {"HTTP/2 front", front.URL}} {
 		stats, rows := slowLoad(t, c.base)
-		t.Logf("Slow 3G, %s (%s): first paint %.0f ms, sign-in card %.0f ms; cold load %d requests, %d bytes; first rows %.0f ms after signing in",
-			c.name, stats.Protocol, stats.FirstPaint, stats.SignIn, stats.Requests, stats.Bytes, rows)
+		t.Logf("Slow 3G, %s (%s): first paint %.0f ms (%s), sign-in card %.0f ms; cold load %d requests, %d bytes; first rows %.0f ms after signing in",
+			c.name, stats.Protocol, stats.FirstPaint, stats.PaintFrom, stats.SignIn, stats.Requests, stats.Bytes, rows)
 		if stats.FirstPaint < 0 || stats.FirstPaint > 6500 {
 			t.Errorf("%s: first paint at %.0f ms, want within 6.5 s", c.name, stats.FirstPaint)
 		}
