@@ -1,9 +1,14 @@
 package local
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"io/fs"
+	"mime"
 	"net/http"
+	"path"
+	"strconv"
 	"strings"
 
 	"github.com/businessapp/usermanagement/internal/team"
@@ -28,13 +33,18 @@ type webConfig struct {
 func handleWebPage(mux *http.ServeMux) {
 	files := web.Files()
 	assets := http.FileServerFS(files)
+	gz := gzipFiles(files)
 	mux.HandleFunc("GET /assets/", func(w http.ResponseWriter, r *http.Request) {
-		if name := strings.TrimPrefix(r.URL.Path, "/"); strings.HasSuffix(name, "/") || !fileExists(files, name) {
+		name := strings.TrimPrefix(r.URL.Path, "/")
+		if strings.HasSuffix(name, "/") || !fileExists(files, name) {
 			notFound(w, "There is no such file.") // and no directory listings
 			return
 		}
 		noCache(w)
 		pageHeaders(w)
+		if serveGzip(w, r, gz, name) {
+			return
+		}
 		assets.ServeHTTP(w, r)
 	})
 	mux.HandleFunc("GET /config.json", func(w http.ResponseWriter, r *http.Request) {
@@ -69,6 +79,9 @@ func handleWebPage(mux *http.ServeMux) {
 		noCache(w)
 		pageHeaders(w)
 		w.Header().Set("Content-Security-Policy", pageCSP)
+		if serveGzip(w, r, gz, "index.html") {
+			return
+		}
 		http.ServeFileFS(w, r, files, "index.html")
 	})
 }
@@ -88,6 +101,70 @@ const pageCSP = "default-src 'self'; img-src 'self' data: https:; object-src 'no
 func pageHeaders(w http.ResponseWriter) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Referrer-Policy", "same-origin")
+}
+
+// gzipFiles compresses every file of fsys once, when the stack starts (the
+// page is a few dozen small files): on a slow network the bytes of the
+// modules were a second of the wait (docs/PERFORMANCE.md), and CloudFront
+// compresses them the same way when hosted (web/README.md).
+func gzipFiles(fsys fs.FS) map[string][]byte {
+	out := map[string][]byte{}
+	_ = fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		raw, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return err
+		}
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression) // the level is valid
+		if _, err := zw.Write(raw); err != nil {
+			return err
+		}
+		if err := zw.Close(); err != nil {
+			return err
+		}
+		out[name] = buf.Bytes()
+		return nil
+	})
+	return out
+}
+
+// serveGzip answers with the compressed copy of name when the client
+// accepts gzip and there is one, and reports whether it did.
+func serveGzip(w http.ResponseWriter, r *http.Request, gz map[string][]byte, name string) bool {
+	body, ok := gz[name]
+	w.Header().Add("Vary", "Accept-Encoding")
+	if !ok || !acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		return false
+	}
+	ctype := mime.TypeByExtension(path.Ext(name))
+	if ctype == "" {
+		ctype = "application/octet-stream"
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Encoding", "gzip")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	if r.Method == http.MethodHead {
+		return true
+	}
+	_, _ = w.Write(body)
+	return true
+}
+
+// acceptsGzip reports whether an Accept-Encoding header allows gzip (and
+// does not refuse it with q=0).
+func acceptsGzip(header string) bool {
+	for part := range strings.SplitSeq(header, ",") {
+		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if !strings.EqualFold(strings.TrimSpace(coding), "gzip") {
+			continue
+		}
+		q := strings.ReplaceAll(strings.TrimSpace(params), " ", "")
+		return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
+	}
+	return false
 }
 
 // noCache makes browsers revalidate, so an edited file shows on reload.

@@ -93,7 +93,10 @@ func TestHostProvidesToken(t *testing.T) {
 	p.waitForTable()
 	p.check("own row marked from the token's email", `document.querySelector(`+jsq(row(local.DemoOwner)+" .badge")+`)`)
 	p.check("asked once, then once more after the 401", `window.tokenRequests.join() === "initial,expired"`)
-	p.check("no local sign-out in host mode", `!document.querySelector(".account .btn")`)
+	// Since issue 12 the account area also holds "My profile", a button too:
+	// what host mode must not show is the sign-out.
+	p.check("no local sign-out in host mode", `!document.querySelector(".account #sign-out") && ![...document.querySelectorAll(".account button")].some(b => b.textContent.includes("Sign out"))`)
+	p.check("My profile is there in host mode too", `document.querySelector(".account #my-profile")`)
 }
 
 // TestHostHandsTokenByMessage checks the postMessage handshake: the page in

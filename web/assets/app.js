@@ -34,7 +34,10 @@ async function main() {
   try {
     // config.json sits at the site root, next to the assets folder, so the
     // same files work wherever they are hosted.
-    const resp = await fetch(new URL("../config.json", import.meta.url), { cache: "no-store" });
+    // Not "no-store": index.html preloads it, and the preload is used only
+    // by a request it matches. It is served with Cache-Control: no-cache,
+    // so a changed config still shows on the next load.
+    const resp = await fetch(new URL("../config.json", import.meta.url));
     if (!resp.ok) throw new Error(`config.json: ${resp.status}`);
     config = await resp.json();
   } catch (e) {

@@ -29,7 +29,9 @@ export function openResendDialog(email, { api, team, context }) {
       } catch (err) {
         if (err.status === 401) return true;
         if (err.status === 429) {
-          say(`Too many invitations were sent a moment ago. You can resend it ${retryText(err.retryAfter)}.`);
+          // Two limits answer 429 (SPEC §4): one resend per person every
+          // five minutes, and the business's hourly email budget.
+          say(`It can't be sent again yet: invitation emails are limited, so that they don't pile up or look like spam. You can resend it ${retryText(err.retryAfter)}.`);
           return false;
         }
         if (err.status === 404) {
