@@ -65,3 +65,35 @@ func TestModulesResolve(t *testing.T) {
 		}
 	}
 }
+
+// modulePreload matches index.html's modulepreload links.
+var modulePreload = regexp.MustCompile(`<link rel="modulepreload" href="/(assets/[^"]+\.js)">`)
+
+// TestEveryModuleIsPreloaded checks that index.html asks for every module
+// up front (issue 12: on a slow network, discovering imports one level at a
+// time was most of the wait), so a module added later is not fetched last.
+func TestEveryModuleIsPreloaded(t *testing.T) {
+	files := Files()
+	modules, err := fs.Glob(files, "assets/*.js")
+	if err != nil || len(modules) == 0 {
+		t.Fatalf("no modules under assets/: %v", err)
+	}
+	html, err := fs.ReadFile(files, "index.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	preloaded := map[string]bool{}
+	for _, m := range modulePreload.FindAllStringSubmatch(string(html), -1) {
+		preloaded[m[1]] = true
+	}
+	for _, m := range modules {
+		// The entry is index.html's <script type="module">, fetched at once.
+		if m != "assets/app.js" && !preloaded[m] {
+			t.Errorf("index.html has no <link rel=\"modulepreload\" href=\"/%s\">", m)
+		}
+		delete(preloaded, m)
+	}
+	for m := range preloaded {
+		t.Errorf("index.html preloads %s, which is not a module of the page", m)
+	}
+}
