@@ -135,15 +135,27 @@ func (c *checker) verdicts(ctx context.Context, d drainResult) []verdict {
 
 type listedUser struct {
 	Email       string   `json:"email"`
+	FirstName   *string  `json:"firstName"`
+	LastName    *string  `json:"lastName"`
+	Status      string   `json:"status"`
 	Permissions []string `json:"permissions"`
 }
 
 // listAll reads every page of a business's users as its owner.
 func (c *checker) listAll(ctx context.Context, t *tenant) ([]listedUser, error) {
+	return c.list(ctx, t, "")
+}
+
+// list reads every page of a business's users under a query string (q=,
+// status=, tab=, sort=; "" for the plain list) as its owner.
+func (c *checker) list(ctx context.Context, t *tenant, query string) ([]listedUser, error) {
 	var users []listedUser
 	cursor := ""
 	for {
 		path := t.path("/users?limit=100")
+		if query != "" {
+			path += "&" + query
+		}
 		if cursor != "" {
 			path += "&cursor=" + url.QueryEscape(cursor)
 		}
@@ -153,7 +165,7 @@ func (c *checker) listAll(ctx context.Context, t *tenant) ([]listedUser, error) 
 			NextCursor *string
 		}
 		if r.status != http.StatusOK || r.decode(&page) != nil {
-			return nil, fmt.Errorf("list users of %s: %s", t.id, r.outcome())
+			return nil, fmt.Errorf("list users of %s (%s): %s", t.id, query, r.outcome())
 		}
 		users = append(users, page.Users...)
 		if page.NextCursor == nil {
@@ -163,10 +175,107 @@ func (c *checker) listAll(ctx context.Context, t *tenant) ([]listedUser, error) 
 	}
 }
 
+// indexProblems checks the user list's indexes (issue 11) against the plain
+// list of a business, its users: every user is found by a prefix of their
+// own email and by their name; every tab's list and every status's list,
+// and the lists by name and by newest, hold exactly the users the plain
+// list says (so nobody removed is on any); and a search for the address of
+// anyone the run removed and did not invite again finds nobody. It returns
+// what it found wrong, and how many lists it read.
+func (c *checker) indexProblems(ctx context.Context, t *tenant, users []listedUser) ([]string, int) {
+	var problems []string
+	reads := 0
+	emails := func(list []listedUser) []string {
+		out := make([]string, len(list))
+		for i, u := range list {
+			out[i] = u.Email
+		}
+		slices.Sort(out)
+		return out
+	}
+	find := func(query, email string) bool {
+		reads++
+		found, err := c.list(ctx, t, query)
+		if err != nil {
+			problems = append(problems, err.Error())
+			return false
+		}
+		return slices.ContainsFunc(found, func(u listedUser) bool { return u.Email == email })
+	}
+	same := func(query string, want []listedUser) {
+		reads++
+		got, err := c.list(ctx, t, query)
+		if err != nil {
+			problems = append(problems, err.Error())
+			return
+		}
+		if g, w := emails(got), emails(want); !slices.Equal(g, w) {
+			problems = append(problems, fmt.Sprintf("%s ?%s: %d users, want the %d of the plain list", t.id, query, len(g), len(w)))
+		}
+	}
+	holders := map[string][]listedUser{}
+	byStatus := map[string][]listedUser{}
+	for _, u := range users {
+		for _, tab := range u.Permissions {
+			holders[tab] = append(holders[tab], u)
+		}
+		byStatus[u.Status] = append(byStatus[u.Status], u)
+		local, _, _ := strings.Cut(u.Email, "@")
+		if !find("q="+url.QueryEscape(local[:min(len(local), 6)]), u.Email) {
+			problems = append(problems, fmt.Sprintf("%s: %s not found by a prefix of its email", t.id, u.Email))
+		}
+		name := strings.TrimSpace(deref(u.FirstName) + " " + deref(u.LastName))
+		if name != "" && !find("q="+url.QueryEscape(name), u.Email) {
+			problems = append(problems, fmt.Sprintf("%s: %s not found by its name %q", t.id, u.Email, name))
+		}
+		if last := deref(u.LastName); last != "" && !find("q="+url.QueryEscape(last), u.Email) {
+			problems = append(problems, fmt.Sprintf("%s: %s not found by its last name", t.id, u.Email))
+		}
+	}
+	for tab, want := range holders {
+		same("tab="+tab, want)
+		same("tab="+tab+"&sort=name", want)
+	}
+	for status, want := range byStatus {
+		same("status="+status, want)
+	}
+	same("sort=name", users)
+	same("sort=newest", users)
+	present := map[string]bool{}
+	for _, u := range users {
+		present[u.Email] = true
+	}
+	c.ledger.mu.Lock()
+	var removed []string
+	for k := range c.ledger.removals {
+		if k.business == t.id && !present[k.email] {
+			removed = append(removed, k.email)
+		}
+	}
+	c.ledger.mu.Unlock()
+	for _, email := range removed {
+		if find("q="+url.QueryEscape(email), email) {
+			problems = append(problems, fmt.Sprintf("%s: %s was removed but a search finds it", t.id, email))
+		}
+	}
+	return problems, reads
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
 // finalState lists every business: emails are unique once normalised (I1),
-// every business keeps a manager (I3), and of two managers who raced to
-// remove each other at least one is still there.
+// every business keeps a manager (I3), of two managers who raced to remove
+// each other at least one is still there, and the list's indexes agree
+// with the plain list (indexProblems).
 func (c *checker) finalState(ctx context.Context) []verdict {
+	indexed := verdict{name: "the list's indexes find every user, and nobody removed", ok: true}
+	var indexIssues []string
+	indexReads := 0
 	unique := verdict{name: "no duplicate users", ok: true}
 	managed := verdict{name: "every business has a manager", ok: true}
 	pairs := verdict{name: "managers who raced to remove each other: one stays", ok: true}
@@ -193,6 +302,8 @@ func (c *checker) finalState(ctx context.Context) []verdict {
 		if managers == 0 {
 			unmanaged = append(unmanaged, t.id)
 		}
+		issues, reads := c.indexProblems(ctx, t, users)
+		indexIssues, indexReads = append(indexIssues, issues...), indexReads+reads
 		c.ledger.mu.Lock()
 		for _, p := range c.ledger.pairs[t.id] {
 			pairCount++
@@ -214,7 +325,14 @@ func (c *checker) finalState(ctx context.Context) []verdict {
 	if !pairs.ok {
 		pairs.detail = "both gone: " + strings.Join(lostPairs, "; ")
 	}
-	return []verdict{unique, managed, pairs}
+	indexed.ok, indexed.detail = len(indexIssues) == 0, fmt.Sprintf("%d users checked with %d lists", total, indexReads)
+	if !indexed.ok {
+		if len(indexIssues) > 10 {
+			indexIssues = append(indexIssues[:10], fmt.Sprintf("and %d more", len(indexIssues)-10))
+		}
+		indexed.detail = strings.Join(indexIssues, "; ")
+	}
+	return []verdict{unique, managed, pairs, indexed}
 }
 
 // welcomeEmails checks that every committed invite produced exactly one

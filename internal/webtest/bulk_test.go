@@ -172,18 +172,31 @@ func seedTeam(t *testing.T, stack *local.Stack, n int, user func(i int) team.Use
 			batch = out.UnprocessedItems[stack.TableName]
 		}
 	}
+	var invited int64
 	for i := range n {
-		item, err := dynamo.UserItem(user(i))
+		u := user(i)
+		if u.Status == team.StatusInvited {
+			invited++
+		}
+		item, err := dynamo.UserItem(u)
 		if err != nil {
 			t.Fatal(err)
 		}
-		batch = append(batch, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
-		if len(batch) == 25 {
-			flush()
+		// The list's index items too, so that a search or a tab finds
+		// the seeded people as it finds invited ones.
+		index, err := dynamo.UserIndexItems(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range append([]map[string]types.AttributeValue{item}, index...) {
+			batch = append(batch, types.WriteRequest{PutRequest: &types.PutRequest{Item: it}})
+			if len(batch) == 25 {
+				flush()
+			}
 		}
 	}
 	flush()
-	u := dynamo.UserCountUpdate(stack.TableName, local.DemoBusiness, 0, int64(n)).Update
+	u := dynamo.UserCountUpdate(stack.TableName, local.DemoBusiness, 0, int64(n), invited).Update
 	if _, err := client.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(stack.TableName), Key: u.Key,
 		UpdateExpression: u.UpdateExpression, ExpressionAttributeNames: u.ExpressionAttributeNames, ExpressionAttributeValues: u.ExpressionAttributeValues}); err != nil {
 		t.Fatal(err)
