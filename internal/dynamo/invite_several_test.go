@@ -3,6 +3,7 @@ package dynamo_test
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 
 	"github.com/businessapp/usermanagement/internal/dynamo"
@@ -52,6 +53,9 @@ func TestInviteSeveralOnDynamoDB(t *testing.T) {
 	}
 }
 
+// benchRuns numbers the businesses BenchmarkInviteSeveral50 creates.
+var benchRuns atomic.Int64
+
 // BenchmarkInviteSeveral50 times one request of fifty new invitations on
 // DynamoDB Local, one entry at a time and a few at a time.
 func BenchmarkInviteSeveral50(b *testing.B) {
@@ -62,11 +66,10 @@ func BenchmarkInviteSeveral50(b *testing.B) {
 			svc := team.NewService(store, team.SystemClock{}, team.ULIDSource{}, phone.Normalizer{},
 				team.WithEmailBudget(unlimitedForTests), team.WithInviteSeveralWorkers(workers))
 			ctx := context.Background()
-			run := 0
 			for b.Loop() {
 				b.StopTimer()
-				run++
-				biz := team.BusinessID(fmt.Sprintf("bench-%d-%d", workers, run))
+				// A new business each time, also across -count runs.
+				biz := team.BusinessID(fmt.Sprintf("bench-%d-%d", workers, benchRuns.Add(1)))
 				if err := store.CreateBusiness(ctx, team.Business{ID: biz, Name: "Bench", Tabs: allTabs},
 					team.User{BusinessID: biz, ID: "usr_owner", Email: "owner@bench.test", Permissions: allTabs, Version: 1}); err != nil {
 					b.Fatal(err)

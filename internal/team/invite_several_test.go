@@ -71,6 +71,10 @@ func TestInviteSeveral(t *testing.T) {
 				if !ok || stored.ID != r.User.ID || stored.InvitedBy != tt.caller {
 					t.Errorf("entry %d: returned %+v, stored %+v (found %t)", i, r.User, stored, ok)
 				}
+				// No permissions sent: every tab enabled for acme.
+				if want := tt.in[i].Permissions; want == nil && !cmp.Equal(stored.Permissions, acmeTabs) {
+					t.Errorf("entry %d: default permissions %v, want acme's tabs %v", i, stored.Permissions, acmeTabs)
+				}
 			}
 		})
 	}
@@ -157,5 +161,29 @@ func TestInviteSeveralStopsStartingEntriesBeforeTheDeadline(t *testing.T) {
 	}
 	if invited == 0 || notAttempted == 0 {
 		t.Errorf("%d invited, %d not attempted; want some of each", invited, notAttempted)
+	}
+}
+
+// TestInviteSeveralCallerLosesAccessMidway: the caller is decided on once
+// up front, but each entry's transaction checks them again, as the single
+// invite's does: a manager demoted while the entries go out gets forbidden
+// on the entries after, and nothing is written for them.
+func TestInviteSeveralCallerLosesAccessMidway(t *testing.T) {
+	f := newFixture(t)
+	svc := team.NewService(f.store, f.clock, f.ids, phone.Normalizer{}, team.WithInviteSeveralWorkers(1))
+	demoted := f.seeded[managerEmail]
+	demoted.Permissions = team.Permissions{team.TabCRM}
+	f.store.beforeNextApply = func() { f.mem.SeedUser(demoted) }
+	results, err := svc.InviteSeveral(f.ctx, managerEmail, acme, invitations("ann@example.com", "bea@example.com"))
+	if err != nil {
+		t.Fatalf("InviteSeveral: %v", err)
+	}
+	if d := cmp.Diff([]team.Code{team.CodeForbidden, team.CodeForbidden}, outcomes(results)); d != "" {
+		t.Errorf("outcomes (-want +got):\n%s", d)
+	}
+	for _, email := range []string{"ann@example.com", "bea@example.com"} {
+		if _, ok := f.stored(t, acme, email); ok {
+			t.Errorf("%s was written", email)
+		}
 	}
 }

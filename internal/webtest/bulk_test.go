@@ -493,3 +493,47 @@ func TestLayoutAtDesktopWidths(t *testing.T) {
 		})
 	}
 }
+
+// TestInviteSeveralSendsAgainWhatWasNotSent: entries the server did not
+// attempt before its deadline (503, "Not attempted") are reported as not
+// sent, and one action sends just those again. The first answer is cut
+// short in the page (the server is asked for the first entry only, and
+// the rest answered as the API answers entries it had no time for).
+func TestInviteSeveralSendsAgainWhatWasNotSent(t *testing.T) {
+	stack := localtest.Start(t, "")
+	p := newPage(t, stack.URL, 1280, 860)
+	if _, err := chromedp.Call(p.ctx, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: `
+		window.invitationBodies = [];
+		const realFetch = window.fetch.bind(window);
+		window.fetch = async (url, init) => {
+			if (!String(url).endsWith("/invitations")) return realFetch(url, init);
+			const users = JSON.parse(init.body).users;
+			window.invitationBodies.push(users.map(u => u.email));
+			if (window.invitationBodies.length > 1) return realFetch(url, init);
+			const resp = await realFetch(url, {...init, body: JSON.stringify({users: users.slice(0, 1)})});
+			const answer = await resp.json();
+			for (const u of users.slice(1)) answer.results.push({email: u.email, status: 503, error: {code: "unavailable",
+				message: "Not attempted: the request ran out of time before this invitation; nothing was written for it, so send it again."}});
+			return new Response(JSON.stringify(answer), {status: 200, headers: {"Content-Type": "application/json"}});
+		};`}); err != nil {
+		t.Fatal(err)
+	}
+	p.signInAsManager()
+	p.click("#invite-several-open")
+	p.waitJS("the sidebar opens", `document.querySelector("dialog#invite-several[open]")`)
+	p.setTextarea("#f-people", "a@example.com\nb@example.com\nc@example.com\n")
+	p.click("#invite-several-preview")
+	p.click("#invite-several-send")
+	p.waitJS("the results show", `document.querySelector("#invite-several-done")`)
+	p.check("one invited, two not sent", `document.querySelector("#result-summary").textContent === "1 invited · 2 not sent."`)
+	p.check("the not-sent say why", bulkStatus("b@example.com")+`.startsWith("Not attempted")`)
+	p.check("offered again", `document.querySelector("#invite-several-retry").textContent === "Send 2 invitations again"`)
+	p.axe("invite several: some not sent")
+	p.click("#invite-several-retry")
+	p.waitJS("the second results show", `document.querySelector("#invite-several-done") && !document.querySelector("#invite-several-retry")`)
+	p.check("only those were sent again", `JSON.stringify(window.invitationBodies[1]) === '["b@example.com","c@example.com"]'`)
+	p.check("all three invited", `document.querySelector("#result-summary").textContent === "3 invited."`)
+	p.click("#invite-several-done")
+	p.waitJS("the sidebar closes", `!document.querySelector("dialog#invite-several")`)
+	p.check("all three in the table", `["a@example.com", "b@example.com", "c@example.com"].every(e => document.querySelector('tr[data-email="' + e + '"]'))`)
+}

@@ -18,6 +18,10 @@ function outcomeOf(result) {
     case 409: return { kind: "warn", text: "Already a user" };
     case 400: return { kind: "error", text: `Invalid: ${result.error ? result.error.message : "refused"}` };
     case 429: return { kind: "warn", text: "Rate limited: the hour's invitations are used up; try again later" };
+    // 503: the server ran out of time (the entry was not attempted, or
+    // its outcome is unknown: sending it again answers "Already a user"
+    // if it was made).
+    case 503: return { kind: "error", text: result.error ? result.error.message : "Not sent: the server ran out of time", retry: true };
     default: return { kind: "error", text: result.error ? result.error.message : `Not sent (${result.status})` };
   }
 }
@@ -55,7 +59,7 @@ export function openInviteSeveralSidebar({ api, context, team, returnFocus }) {
   let cancelled = false;
 
   function setFooter(...buttons) {
-    footer.replaceChildren(...buttons);
+    footer.replaceChildren(...buttons.filter(Boolean));
   }
 
   function showInput() {
@@ -86,15 +90,23 @@ export function openInviteSeveralSidebar({ api, context, team, returnFocus }) {
       h("p", { class: "hint", text: tabNames.length ? `Each gets: ${tabNames.join(", ")}.` : "They get no tabs." }),
       previewTable(rows.map((r) => ({ r, status: r.problem ? { kind: "error", text: r.problem } : { kind: "ok", text: "Ready" } })), "Preview of the people to invite"));
     inputStep.hidden = true; previewStep.hidden = false; resultStep.hidden = true;
-    const send = button(ready ? `Send ${plural(ready, "invitation")}` : "Nothing to send", { class: "btn btn-primary", id: "invite-several-send", onclick: () => sendAll(tabs) });
+    const send = button(ready ? `Send ${plural(ready, "invitation")}` : "Nothing to send", { class: "btn btn-primary", id: "invite-several-send", onclick: () => sendAll(tabs, rows.filter((r) => !r.problem)) });
     send.disabled = ready === 0;
     setFooter(button("Back", { class: "btn btn-secondary", onclick: showInput }), send);
     previewStep.querySelector("#preview-summary").focus();
   }
 
-  async function sendAll(permissions) {
-    const toSend = rows.filter((r) => !r.problem);
-    const results = new Map(); // row → outcome
+  // What happened to each row, kept across a first send and its retries.
+  const results = new Map(); // row → outcome
+
+  /**
+   * sendAll sends the rows of toSend in batches of BATCH_SIZE and shows
+   * every row's outcome. Rows not sent (the server ran out of time before
+   * them, a batch failed, or Stop) can be sent again from the results.
+   */
+  async function sendAll(permissions, toSend) {
+    cancelled = false;
+    for (const r of toSend) results.delete(r);
     for (const r of rows) if (r.problem) results.set(r, { kind: "error", text: `Invalid: ${r.problem}` });
     const bar = h("div", { class: "progress-track" }, h("div", { class: "progress-fill" }));
     const progress = h("div", {
@@ -111,12 +123,15 @@ export function openInviteSeveralSidebar({ api, context, team, returnFocus }) {
     stop.focus();
 
     let done = 0;
+    const notSent = { kind: "muted", text: "Not sent", retry: true };
     const draw = () => {
       progress.setAttribute("aria-valuenow", String(done));
       progress.setAttribute("aria-valuetext", `${done} of ${toSend.length} sent`);
       bar.firstChild.style.width = toSend.length ? `${(100 * done) / toSend.length}%` : "0";
       progressText.textContent = `${done} of ${toSend.length} sent`;
-      list.replaceChildren(previewTable(rows.map((r) => ({ r, status: results.get(r) || { kind: "muted", text: done < toSend.length ? "Waiting…" : "Not sent" } })), "What happened to each person"));
+      list.replaceChildren(previewTable(rows.map((r) => ({
+        r, status: results.get(r) || (toSend.includes(r) && !cancelled ? { kind: "muted", text: "Waiting…" } : notSent),
+      })), "What happened to each person"));
     };
     draw();
     for (let i = 0; i < toSend.length && !cancelled; i += BATCH_SIZE) {
@@ -136,14 +151,16 @@ export function openInviteSeveralSidebar({ api, context, team, returnFocus }) {
         });
       } catch (err) {
         if (err.status === 401) return; // the page shows sign-in
-        for (const r of batch) results.set(r, { kind: "error", text: `Not sent: ${err.message}` });
+        for (const r of batch) results.set(r, { kind: "error", text: `Not sent: ${err.message}`, retry: true });
         cancelled = true; // a refused batch says the rest would be refused too
       }
       done += batch.length;
       draw();
       live.textContent = `${done} of ${toSend.length} sent.`;
     }
-    const count = (pred) => [...results.values()].filter(pred).length;
+    draw();
+    const outcome = (r) => results.get(r) || notSent;
+    const count = (pred) => rows.filter((r) => pred(outcome(r))).length;
     const invited = count((o) => o.text === "Invited");
     const existing = count((o) => o.text === "Already a user");
     const invalid = count((o) => o.text.startsWith("Invalid"));
@@ -157,9 +174,13 @@ export function openInviteSeveralSidebar({ api, context, team, returnFocus }) {
     const summary = resultStep.querySelector("#result-summary");
     summary.textContent = parts.join(" · ") + ".";
     if (invited) toast(`${plural(invited, "invitation")} sent`);
-    setFooter(button("Done", { class: "btn btn-primary", id: "invite-several-done", onclick: () => close() }));
+    const again = rows.filter((r) => !r.problem && outcome(r).retry);
+    setFooter(
+      again.length ? button(`Send ${plural(again.length, "invitation")} again`, { class: "btn btn-secondary", id: "invite-several-retry", onclick: () => sendAll(permissions, again) }) : null,
+      button("Done", { class: "btn btn-primary", id: "invite-several-done", onclick: () => close() }));
     summary.focus();
   }
+
 
   const close = openDialog(dialog, {
     returnFocus,
