@@ -49,10 +49,12 @@ const SORT_COLUMNS = [
 /**
  * createTeamTable returns the table drawn into view. context is the page's
  * shared { me, tabs, businessName }; onInvite opens the invite sidebar; rowActions is what
- * a row's menu can do (see openRowMenu). The list's query (search, filters,
- * sort) starts from the page's URL and is kept there.
+ * a row's menu can do (see openRowMenu); headActions, when given, returns
+ * more buttons for the heading.
  */
-export function createTeamTable({ view, businessId, api, pageSize, context, onInvite, rowActions }) {
+export function createTeamTable({ view, businessId, api, pageSize, context, onInvite, rowActions, headActions }) {
+  // The list's query (search, filters, sort) starts from the page's URL
+  // and is kept there (list-query.js).
   let query = readQuery(location.search);
   let users = [];
   let rows = new Map(); // email → <tr>
@@ -109,7 +111,10 @@ export function createTeamTable({ view, businessId, api, pageSize, context, onIn
       failure,
       h("div", { class: "table-wrap" }, table, empty),
       footer);
-    view.replaceChildren(breadcrumb(), pageHead(invite), card, status);
+    // headActions() gives the heading's other buttons (Invite several,
+    // Export CSV), drawn anew with the table.
+    const actions = headActions ? h("div", { class: "head-actions" }, ...headActions(), invite) : invite;
+    view.replaceChildren(breadcrumb(), pageHead(actions), card, status);
     els = { invite, tbody, count, prev, next, range, footer, status, card, table, empty, emptyTitle, emptyText, clear, caption, failure, headers: [...headers, added] };
     nameCaption();
     showSort();
