@@ -64,7 +64,8 @@ const (
 	largeTeam = 100_000
 )
 
-// BenchmarkScale lists a page of users, and invites a user, in a business
+// BenchmarkScale lists a page of users, invites a user, and lists users in
+// every shape of issue 11 (listingShapes), in a business
 // of 1,000 users and in one of 100,000, both in one table as they would be
 // in production. Seeding 100,000 users takes a while (about 20 s into
 // DynamoDB Local on two cores), so it happens once per engine and run.
@@ -75,6 +76,7 @@ func BenchmarkScale(b *testing.B) {
 			for _, size := range []int{smallTeam, largeTeam} {
 				start := time.Now()
 				f.createBusiness(b, teamOf(size), size)
+				f.seedHandful(b, teamOf(size))
 				b.Logf("seeded %d users into %s in %s", size, e.name, time.Since(start).Round(time.Millisecond))
 			}
 			for _, name := range []string{"ListUsers", "InviteUser"} {
@@ -86,6 +88,14 @@ func BenchmarkScale(b *testing.B) {
 				}
 				small, large := find(operations(teamOf(smallTeam)), name), find(operations(teamOf(largeTeam)), name)
 				compareAtScale(b, f, name, small, large)
+			}
+			// Every shape of the list (issue 11), full path only: the
+			// plain page's floor is ListUsers' above.
+			for _, shape := range listingShapes {
+				if e.queryWalksTable {
+					continue
+				}
+				compareListing(b, f, shape.name, shape.query)
 			}
 		})
 	}

@@ -178,13 +178,27 @@ func (f *fixture) user(businessID, email string) team.User {
 // not through the API: the point is a large team, fast.
 func (f *fixture) seedUsers(tb testing.TB, businessID string, n int, email func(i int) string) {
 	tb.Helper()
-	items := make([]map[string]types.AttributeValue, n)
+	f.seedExact(tb, n, func(i int) team.User { return f.user(businessID, email(i)) })
+}
+
+// seedExact writes n users as user(i) makes them straight into the table,
+// each with the user list's index items the store keeps for it
+// (dynamo.UserIndexItems), so that every list finds them as it would find
+// users invited through the API.
+func (f *fixture) seedExact(tb testing.TB, n int, user func(i int) team.User) {
+	tb.Helper()
+	items := make([]map[string]types.AttributeValue, 0, 4*n)
 	for i := range n {
-		item, err := dynamo.UserItem(f.user(businessID, email(i)))
+		u := user(i)
+		item, err := dynamo.UserItem(u)
 		if err != nil {
 			tb.Fatal(err)
 		}
-		items[i] = item
+		index, err := dynamo.UserIndexItems(u)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		items = append(append(items, item), index...)
 	}
 	f.seed(tb, items)
 }

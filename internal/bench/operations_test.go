@@ -59,7 +59,7 @@ func operations(businessID string) []operation {
 		{name: "ListUsers", full: get(base + "/users?limit=" + strconv.Itoa(pageSize)), floor: floorReadPair(businessID, func(f *fixture) any {
 			pk, prefix := dynamo.UsersRange(team.BusinessID(businessID))
 			return pageQuery(f.table, pk, prefix, true)
-		})},
+		}, func(f *fixture) any { return businessQuery(f.table, businessID) })},
 		{name: "GetUser", full: get(base + "/users/" + seededEmail(businessID, 1)), floor: floorReadPair(businessID, func(f *fixture) any {
 			return getInput(f.table, dynamo.UserKey(team.BusinessID(businessID), seededEmail(businessID, 1)))
 		})},
@@ -200,33 +200,44 @@ func historyQuery(table string, businessID team.BusinessID, userID string) *dyna
 
 func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
 
-// floorReadPair is the floor of a read: the caller's GetItem and the read
-// of the data (a *GetItemInput or *QueryInput), sent concurrently.
-func floorReadPair(businessID string, data func(f *fixture) any) prepare {
+// floorReadPair is the floor of a read: the caller's GetItem and the reads
+// of the data (each a *GetItemInput or *QueryInput), sent concurrently (a
+// list of users also reads the business, for its total).
+func floorReadPair(businessID string, data ...func(f *fixture) any) prepare {
 	return func(tb testing.TB, f *fixture, n int) func(int) error {
 		me := getInput(f.table, dynamo.UserKey(team.BusinessID(businessID), ownerOf(businessID)))
-		other := data(f)
+		others := make([]any, len(data))
+		for i, d := range data {
+			others[i] = d(f)
+		}
 		ctx := context.Background()
 		return func(int) error {
-			var (
-				wg    sync.WaitGroup
-				meErr error
-			)
-			wg.Go(func() { meErr = found(f.client.GetItem(ctx, me)) })
-			var err error
-			switch in := other.(type) {
-			case *dynamodb.GetItemInput:
-				err = found(f.client.GetItem(ctx, in))
-			case *dynamodb.QueryInput:
-				var out *dynamodb.QueryOutput
-				if out, err = f.client.Query(ctx, in); err == nil && len(out.Items) == 0 {
-					err = errors.New("query found nothing")
-				}
+			var wg sync.WaitGroup
+			errs := make([]error, len(others)+1)
+			wg.Go(func() { errs[0] = found(f.client.GetItem(ctx, me)) })
+			for k, other := range others[1:] {
+				wg.Go(func() { errs[k+2] = read(ctx, f, other) })
 			}
+			errs[1] = read(ctx, f, others[0])
 			wg.Wait()
-			return errors.Join(meErr, err)
+			return errors.Join(errs...)
 		}
 	}
+}
+
+// read sends one read of a floor and requires it to find something.
+func read(ctx context.Context, f *fixture, in any) error {
+	switch in := in.(type) {
+	case *dynamodb.GetItemInput:
+		return found(f.client.GetItem(ctx, in))
+	case *dynamodb.QueryInput:
+		out, err := f.client.Query(ctx, in)
+		if err == nil && len(out.Items) == 0 {
+			err = errors.New("query found nothing")
+		}
+		return err
+	}
+	return fmt.Errorf("not a read: %T", in)
 }
 
 func found(out *dynamodb.GetItemOutput, err error) error {
@@ -334,6 +345,17 @@ func (f *fixture) activity(tb testing.TB, kind team.ActivityType, u team.User, c
 	return id, item
 }
 
+// indexWrites are the writes of the user list's index items that a change
+// of the user from before to after sends, as the store builds them.
+func indexWrites(tb testing.TB, table string, before, after *team.User) []types.TransactWriteItem {
+	tb.Helper()
+	writes, err := dynamo.UserIndexWrites(table, before, after)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return writes
+}
+
 func userItem(tb testing.TB, u team.User) map[string]types.AttributeValue {
 	tb.Helper()
 	item, err := dynamo.UserItem(u)
@@ -358,9 +380,10 @@ func floorInvite(businessID string) prepare {
 			u.Permissions = granted
 			u.Status, u.InvitationSentAt, u.InvitationExpiresAt = team.StatusInvited, f.now, f.now.Add(team.DefaultInvitationTTL)
 			id, act := f.activity(tb, team.ActivityUserAdded, u, team.Changes{Permissions: &team.PermissionsChange{From: team.Permissions{}, To: granted}})
-			inputs[i] = transactInput(id, actorCheck(f.table, businessID), tabsCheck(f.table, businessID, granted),
-				putNew(f.table, userItem(tb, u)), dynamo.UserCountUpdate(f.table, team.BusinessID(businessID), i%dynamo.UserCountShards, 1),
-				putNew(f.table, act))
+			items := []types.TransactWriteItem{actorCheck(f.table, businessID), tabsCheck(f.table, businessID, granted), putNew(f.table, userItem(tb, u))}
+			items = append(items, indexWrites(tb, f.table, nil, &u)...)
+			items = append(items, dynamo.UserCountUpdate(f.table, team.BusinessID(businessID), i%dynamo.UserCountShards, 1, 1), putNew(f.table, act))
+			inputs[i] = transactInput(id, items...)
 		}
 		me := getInput(f.table, dynamo.UserKey(team.BusinessID(businessID), ownerOf(businessID)))
 		budgetQuery, err := dynamo.EmailBudgetQuery(f.table, team.BusinessID(businessID))
@@ -435,7 +458,9 @@ func floorSetPermissions(businessID string) prepare {
 			}
 			puts[i] = &types.Put{TableName: aws.String(f.table), Item: userItem(tb, after),
 				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}
-			items = append(items, types.TransactWriteItem{Put: puts[i]}, putNew(f.table, act))
+			items = append(items, types.TransactWriteItem{Put: puts[i]})
+			items = append(items, indexWrites(tb, f.table, &before, &after)...)
+			items = append(items, putNew(f.table, act))
 			inputs[i] = transactInput(id, items...)
 		}
 		return floorUpdate(f, businessID, email, func(i int, item map[string]types.AttributeValue) *dynamodb.TransactWriteItemsInput {
@@ -463,7 +488,9 @@ func floorUpdateContact(businessID string) prepare {
 				team.Changes{FirstName: &team.FieldChange{From: before.FirstName, To: after.FirstName}})
 			puts[i] = &types.Put{TableName: aws.String(f.table), Item: userItem(tb, after),
 				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}
-			inputs[i] = transactInput(id, actorCheck(f.table, businessID), types.TransactWriteItem{Put: puts[i]}, putNew(f.table, act))
+			items := []types.TransactWriteItem{actorCheck(f.table, businessID), {Put: puts[i]}}
+			items = append(items, indexWrites(tb, f.table, &before, &after)...)
+			inputs[i] = transactInput(id, append(items, putNew(f.table, act))...)
 		}
 		return floorUpdate(f, businessID, email, func(i int, item map[string]types.AttributeValue) *dynamodb.TransactWriteItemsInput {
 			puts[i].ConditionExpression, puts[i].ExpressionAttributeNames, puts[i].ExpressionAttributeValues = versioned(item)
@@ -484,8 +511,11 @@ func floorRemove(businessID string) prepare {
 			id, act := f.activity(tb, team.ActivityUserRemoved, f.user(businessID, email), team.Changes{})
 			deletes[i] = &types.Delete{TableName: aws.String(f.table), Key: dynamo.UserKey(team.BusinessID(businessID), email),
 				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}
-			inputs[i] = transactInput(id, actorCheck(f.table, businessID), types.TransactWriteItem{Delete: deletes[i]},
-				dynamo.UserCountUpdate(f.table, team.BusinessID(businessID), i%dynamo.UserCountShards, -1), putNew(f.table, act))
+			u := f.user(businessID, email)
+			items := []types.TransactWriteItem{actorCheck(f.table, businessID), {Delete: deletes[i]}}
+			items = append(items, indexWrites(tb, f.table, &u, nil)...)
+			items = append(items, dynamo.UserCountUpdate(f.table, team.BusinessID(businessID), i%dynamo.UserCountShards, -1, 0), putNew(f.table, act))
+			inputs[i] = transactInput(id, items...)
 		}
 		ctx := context.Background()
 		return func(i int) error {

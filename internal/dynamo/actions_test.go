@@ -49,6 +49,8 @@ func actionsOf(params any) []string {
 		return []string{httpapi.ActionGetItem}
 	case *dynamodb.QueryInput:
 		return []string{httpapi.ActionQuery}
+	case *dynamodb.BatchGetItemInput:
+		return []string{httpapi.ActionBatchGetItem}
 	case *dynamodb.TransactWriteItemsInput:
 		var out []string
 		for _, item := range p.TransactItems {
@@ -174,6 +176,14 @@ func TestEachRouteCallsExactlyItsActions(t *testing.T) {
 		{owner, "https://example.com/b.png", "GET", "/v1/businesses/acme/tabs", "", 200},
 		{firstOf(httpapi.OpListUsers), "", "GET", users + "?limit=2", "", 200},
 		{owner, "https://example.com/c.png", "GET", users, "", 200},
+		// Every shape of the list: a search and a tab read index items
+		// and the users they name; a status and the other sorts read the
+		// list's indexes.
+		{owner, "", "GET", users + "?q=first", "", 200},
+		{owner, "", "GET", users + "?tab=crm", "", 200},
+		{owner, "", "GET", users + "?tab=crm&sort=name", "", 200},
+		{owner, "", "GET", users + "?status=invited&sort=newest", "", 200},
+		{owner, "", "GET", users + "?sort=name", "", 200},
 		{firstOf(httpapi.OpGetUser), "", "GET", users + "/amy@acme.test", "", 200},
 		{owner, "https://example.com/d.png", "GET", users + "/" + owner, "", 200},
 		{firstOf(httpapi.OpListActivity), "", "GET", "/v1/businesses/acme/activity", "", 200},

@@ -110,6 +110,18 @@ func (r *recordingClient) Query(ctx context.Context, in *dynamodb.QueryInput, op
 	return r.next.Query(ctx, in, opts...)
 }
 
+func (r *recordingClient) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	var keys []string
+	for table, ka := range in.RequestItems {
+		for _, k := range ka.Keys {
+			keys = append(keys, table+attrsString(k))
+		}
+	}
+	sort.Strings(keys)
+	r.add("BatchGetItem", strings.Join(keys, " "))
+	return r.next.BatchGetItem(ctx, in, opts...)
+}
+
 func (r *recordingClient) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
 	var items []string
 	for _, it := range in.TransactItems {

@@ -25,6 +25,8 @@ func decodeUser(item map[string]types.AttributeValue) (userRecord, error) {
 		Owner:  d.bool(attrOwner),
 		Status: d.str(attrStatus), InvitationExpiresAt: d.optTime(attrExpiresAt),
 		InvitationSentAt: d.optTime(attrSentAt), ActivatedAt: d.optTime(attrActivatedAt),
+		StatusPK: d.str(AttrStatusPK), NamePK: d.str(AttrNamePK), NameSK: d.str(AttrNameSK),
+		NewestPK: d.str(AttrNewestPK), NewestSK: d.str(AttrNewestSK),
 		ProfileImageURL: d.str(attrPicture), PhoneDisplay: d.str(attrPhoneDisplay),
 	}
 	if err := d.failed(); err != nil {

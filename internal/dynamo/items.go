@@ -53,10 +53,38 @@ func BusinessQuery(table string, businessID team.BusinessID) (*dynamodb.QueryInp
 }
 
 // UserCountUpdate returns the transaction item with which the Store adds
-// delta (+1 for an invite, -1 for a removal) to shard of a business's user
-// count (0 <= shard < UserCountShards).
-func UserCountUpdate(table string, businessID team.BusinessID, shard int, delta int64) types.TransactWriteItem {
-	return counterUpdate(table, businessPK(businessID), shard, delta)
+// users (+1 for an invite, -1 for a removal) to shard of a business's user
+// count and invited to its count of invited users (0 <= shard <
+// UserCountShards; users and invited not both 0).
+func UserCountUpdate(table string, businessID team.BusinessID, shard int, users, invited int64) types.TransactWriteItem {
+	return counterUpdate(table, businessPK(businessID), shard, users, invited)
+}
+
+// UserIndexItems returns the user list's index items the Store keeps for a
+// user (keys.go: one per tab held, one per search term), for seeding a
+// table beside UserItem.
+func UserIndexItems(u team.User) ([]map[string]types.AttributeValue, error) {
+	writes, err := userIndexWrites("", nil, &u)
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: %w", err)
+	}
+	items := make([]map[string]types.AttributeValue, len(writes))
+	for i, w := range writes {
+		items[i] = w.Put.Item
+	}
+	return items, nil
+}
+
+// UserIndexWrites returns the transaction items with which the Store takes
+// a user's index items from those of before to those of after (either may
+// be nil), in the order the Store sends them: after the user's own item,
+// before the user count's shard.
+func UserIndexWrites(table string, before, after *team.User) ([]types.TransactWriteItem, error) {
+	writes, err := userIndexWrites(table, before, after)
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: %w", err)
+	}
+	return writes, nil
 }
 
 // UserCountShards is how many items a business's user count is spread over.

@@ -24,12 +24,35 @@
 //	index    partition key (attribute)                      holds
 //	ByUser   BUSINESS#<id>#USER#<user id>   (ByUserPK)      one user's history, through email changes
 //	ByType   BUSINESS#<id>#TYPE#<type>      (ByTypePK)      one type of activity
+//
+// The user list (SPEC §4 "Listing") reads three more indexes and three
+// kinds of index items, all written in the transaction that writes the
+// user (listing.go explains which list reads what):
+//
+//	PK               SK                                 item
+//	BUSINESS#<id>    XTAB#<tab>#<email>                 one per tab the user holds
+//	BUSINESS#<id>    XFULL#<"first last">\x01<email>     the user's full name, lower-cased (one name if only one)
+//	BUSINESS#<id>    XLAST#<last>\x01<email>             the last name, lower-cased, when the user has both names
+//
+// "X" sorts after "USER#", and after every other prefix, so no existing
+// range (COUNT#..PROFILE, RATE#, USER#, ACTIVITY#) reads them. \x01
+// separates a name from the email because names hold no control
+// characters: it sorts below every character a name can hold, so the key
+// orders by the name and then by the email, as team.UserQuery.Compare does.
+//
+//	index      partition key (attribute)                     sort key (attribute)                 holds
+//	ByStatus   BUSINESS#<id>#STATUS#<status>  (StatusPK)     SK (USER#<email>)                    user items: one status by email
+//	ByName     BUSINESS#<id>#STATUS#<status>  (NamePK)       <0|1><last>\x01<first>\x01<email> (NameSK)  user items: one status by name
+//	           BUSINESS#<id>#TAB#<tab>        (NamePK)       the same                             XTAB# items: one tab's holders by name
+//	ByNewest   BUSINESS#<id>#STATUS#<status>  (NewestPK)     <createdAt, fixed width>\x01<email> (NewestSK)  user items: one status by creation
+//	           BUSINESS#<id>#TAB#<tab>        (NewestPK)     the same                             XTAB# items: one tab's holders by creation
 package dynamo
 
 import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/oklog/ulid/v2"
 
@@ -52,6 +75,15 @@ const (
 	IndexByType = "ByType"
 )
 
+// The global secondary indexes of the user list (the package comment's
+// second index table). All three project every attribute, so a list of
+// users read from them needs no reads back from the table.
+const (
+	IndexByStatus = "ByStatus"
+	IndexByName   = "ByName"
+	IndexByNewest = "ByNewest"
+)
+
 // Key prefixes of the item types.
 const (
 	businessPrefix = "BUSINESS#"
@@ -65,6 +97,27 @@ const (
 	// other or as another business's.
 	byUserInfix = "#USER#"
 	byTypeInfix = "#TYPE#"
+	// The user list's index items and index partitions.
+	tabPrefix      = "XTAB#"
+	fullTermPrefix = "XFULL#"
+	lastTermPrefix = "XLAST#"
+	statusInfix    = "#STATUS#"
+	tabInfix       = "#TAB#"
+	// termSeparator ends a name in a key: below every character a name can
+	// hold (names have no control characters), so keys order by the name
+	// first.
+	termSeparator = "\x01"
+)
+
+// Bounds on the name parts of index keys: DynamoDB limits a sort key to
+// 1024 bytes, an email takes up to 254 and a name up to 100 characters of
+// up to 4 bytes each. Names longer than this (in bytes) are cut, at a
+// character boundary, in keys only: such names order by their first
+// maxKeyNameBytes bytes and then by email, and q (at most 100 characters)
+// still finds them.
+const (
+	maxKeyNameBytes = 300
+	maxKeyTermBytes = 600
 )
 
 // Values of the entity attribute, which tells item types apart in stream
@@ -74,6 +127,9 @@ const (
 	EntityUser     = "user"
 	EntityActivity = "activity"
 	EntityRate     = "rate"
+	// EntityUserIndex marks the user list's index items (XTAB#, XFULL#,
+	// XLAST#).
+	EntityUserIndex = "userindex"
 )
 
 // counterShards is how many items the user count is spread over.
@@ -151,4 +207,69 @@ func activitySKRange(since, until time.Time) (lo, hi string, ok bool) {
 		return "", "", false
 	}
 	return activitySK(first.String()), activitySK(last.String()), true
+}
+
+// statusPK is the index partition of the users of one status (ByStatus,
+// ByName, ByNewest).
+func statusPK(businessID team.BusinessID, status team.UserStatus) string {
+	return businessPK(businessID) + statusInfix + string(status)
+}
+
+// tabPK is the index partition of one tab's holders (ByName, ByNewest).
+func tabPK(businessID team.BusinessID, tab team.TabID) string {
+	return businessPK(businessID) + tabInfix + string(tab)
+}
+
+// tabSK is the sort key of the index item that lists a user among the
+// tab's holders; tabRange is the prefix of all of them.
+func tabSK(tab team.TabID, email string) string { return tabRange(tab) + email }
+func tabRange(tab team.TabID) string            { return tabPrefix + string(tab) + "#" }
+
+// fullTermSK and lastTermSK are the sort keys of a user's search terms;
+// "" when the user has no such term. The prefix functions give what a q
+// matches the start of.
+func fullTermSK(term, email string) string {
+	if term == "" {
+		return ""
+	}
+	return fullTermPrefix + cut(term, maxKeyTermBytes) + termSeparator + email
+}
+
+func lastTermSK(term, email string) string {
+	if term == "" {
+		return ""
+	}
+	return lastTermPrefix + cut(term, maxKeyTermBytes) + termSeparator + email
+}
+
+func emailSearchRange(q string) string    { return userPrefix + q }
+func fullTermSearchRange(q string) string { return fullTermPrefix + q }
+func lastTermSearchRange(q string) string { return lastTermPrefix + q }
+
+// nameSK is the ByName sort key of a user: team.NameOrder, then the email.
+func nameSK(u team.User) string {
+	hasName, primary, secondary := team.NameOrder(u)
+	marker := "1"
+	if hasName {
+		marker = "0"
+	}
+	return marker + cut(primary, maxKeyNameBytes) + termSeparator + cut(secondary, maxKeyNameBytes) + termSeparator + u.Email
+}
+
+// newestSK is the ByNewest sort key of a user: the creation instant in a
+// fixed-width UTC form (so that text order is time order), then the email;
+// read backwards it is team.SortNewest.
+func newestSK(u team.User) string {
+	return u.CreatedAt.UTC().Format("2006-01-02T15:04:05.000000000Z") + termSeparator + u.Email
+}
+
+// cut shortens s to at most n bytes without splitting a character.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

@@ -146,8 +146,19 @@ func (s *Store) provisionInput(p provision.Plan) (*dynamodb.TransactWriteItemsIn
 			put.ExpressionAttributeValues = map[string]types.AttributeValue{":id": str(p.OwnerBefore.ID), ":v": num(p.OwnerBefore.Version)}
 		}
 		items, roles = append(items, types.TransactWriteItem{Put: put}), append(roles, provOwner)
+		indexItems, err := userIndexWrites(s.table, p.OwnerBefore, &owner)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, item := range indexItems {
+			items, roles = append(items, item), append(roles, provOther)
+		}
+		users := int64(0)
 		if p.OwnerBefore == nil {
-			items, roles = append(items, counterUpdate(s.table, pk, rand.N(counterShards), 1)), append(roles, provOther)
+			users = 1
+		}
+		if invited := invitedCount(&owner) - invitedCount(p.OwnerBefore); users != 0 || invited != 0 {
+			items, roles = append(items, counterUpdate(s.table, pk, rand.N(counterShards), users, invited)), append(roles, provOther)
 		}
 	}
 	if d := p.Demote; d != nil {

@@ -49,8 +49,10 @@ const (
 	attrOwnerID    = "ownerId"
 	attrOwnerEmail = "ownerEmail"
 	attrOwner      = "owner"
-	// attrUsers is a counter shard's part of the business's user count.
-	attrUsers = "users"
+	// attrUsers is a counter shard's part of the business's user count,
+	// attrInvited its part of the count of invited users.
+	attrUsers   = "users"
+	attrInvited = "invited"
 
 	// attrPhoneDisplay is left out of users stored before it existed.
 	attrPhoneDisplay = "phoneDisplay"
@@ -68,6 +70,16 @@ const (
 const (
 	AttrByUserPK = "ByUserPK"
 	AttrByTypePK = "ByTypePK"
+)
+
+// The key attributes of the user list's indexes (keys.go builds their
+// values). ByStatus's sort key is the table's SK.
+const (
+	AttrStatusPK = "StatusPK"
+	AttrNamePK   = "NamePK"
+	AttrNameSK   = "NameSK"
+	AttrNewestPK = "NewestPK"
+	AttrNewestSK = "NewestSK"
 )
 
 // rateRecord is one shard of a business's email budget (rate.go): slot
@@ -125,6 +137,10 @@ type counterRecord struct {
 	PK    string `dynamodbav:"PK"`
 	SK    string `dynamodbav:"SK"`
 	Users int64  `dynamodbav:"users"`
+	// Invited is the shard's part of the count of invited users, kept by
+	// the same transactions the same way (absent on shards written before
+	// it was counted).
+	Invited int64 `dynamodbav:"invited,omitempty"`
 }
 
 type userRecord struct {
@@ -154,6 +170,55 @@ type userRecord struct {
 
 	// PhoneDisplay is absent on users stored before it existed.
 	PhoneDisplay string `dynamodbav:"phoneDisplay,omitempty"`
+
+	// The keys of the user list's indexes (keys.go): the user's status
+	// partition of ByStatus, ByName and ByNewest and their sort keys.
+	// Absent on users stored before the indexes, who are missing from
+	// those lists until their next write.
+	StatusPK string `dynamodbav:"StatusPK,omitempty"`
+	NamePK   string `dynamodbav:"NamePK,omitempty"`
+	NameSK   string `dynamodbav:"NameSK,omitempty"`
+	NewestPK string `dynamodbav:"NewestPK,omitempty"`
+	NewestSK string `dynamodbav:"NewestSK,omitempty"`
+}
+
+// userIndexRecord is one index item of the user list (keys.go): a tab the
+// user holds, or one of the user's search terms. It names the user by
+// email, which is how a list reads the user back; a tab's item also
+// carries the user's keys in ByName and ByNewest, under the tab's
+// partition, so that one tab's holders can be listed in those orders.
+type userIndexRecord struct {
+	PK       string `dynamodbav:"PK"`
+	SK       string `dynamodbav:"SK"`
+	Entity   string `dynamodbav:"entity"`
+	Email    string `dynamodbav:"email"`
+	NamePK   string `dynamodbav:"NamePK,omitempty"`
+	NameSK   string `dynamodbav:"NameSK,omitempty"`
+	NewestPK string `dynamodbav:"NewestPK,omitempty"`
+	NewestSK string `dynamodbav:"NewestSK,omitempty"`
+}
+
+// userIndexRecords returns the index items of the user, by sort key: one
+// per tab held (every stored grant, also of tabs the business has since
+// disabled: the list filter only accepts enabled tabs) and one per search
+// term. A write of the user deletes the items of the user as read that are
+// not here and puts those that are new or changed.
+func userIndexRecords(u team.User) map[string]userIndexRecord {
+	pk := businessPK(u.BusinessID)
+	out := make(map[string]userIndexRecord, len(u.Permissions)+2)
+	name, newest := nameSK(u), newestSK(u)
+	for _, tab := range u.Permissions {
+		sk := tabSK(tab, u.Email)
+		out[sk] = userIndexRecord{PK: pk, SK: sk, Entity: EntityUserIndex, Email: u.Email,
+			NamePK: tabPK(u.BusinessID, tab), NameSK: name, NewestPK: tabPK(u.BusinessID, tab), NewestSK: newest}
+	}
+	full, last := team.SearchTerms(u)
+	for _, sk := range []string{fullTermSK(full, u.Email), lastTermSK(last, u.Email)} {
+		if sk != "" {
+			out[sk] = userIndexRecord{PK: pk, SK: sk, Entity: EntityUserIndex, Email: u.Email}
+		}
+	}
+	return out
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -179,6 +244,9 @@ func toUserRecord(u team.User) userRecord {
 		Status: string(u.Status), InvitationExpiresAt: timePtr(u.InvitationExpiresAt),
 		InvitationSentAt: timePtr(u.InvitationSentAt), ActivatedAt: timePtr(u.ActivatedAt),
 		ProfileImageURL: u.ProfileImageURL, PhoneDisplay: u.PhoneDisplay,
+		StatusPK: statusPK(u.BusinessID, u.EffectiveStatus()),
+		NamePK:   statusPK(u.BusinessID, u.EffectiveStatus()), NameSK: nameSK(u),
+		NewestPK: statusPK(u.BusinessID, u.EffectiveStatus()), NewestSK: newestSK(u),
 	}
 }
 

@@ -16,9 +16,10 @@ func TestRecordTagsAreAttributeNames(t *testing.T) {
 		attrBusinessID, attrEmail, attrFirstName, attrLastName, attrPhone, attrPermissions, attrInvitedBy,
 		attrVersion, attrType, attrActor, attrActorID, attrStatus, attrExpiresAt, attrSentAt, attrActivatedAt, attrPicture,
 		attrTarget, attrAt, attrChanges, attrFrom, attrTo, attrSlots, AttrByUserPK, AttrByTypePK,
-		attrOwnerID, attrOwnerEmail, attrOwner, attrUsers, attrPhoneDisplay, attrRevision, attrDeleted, attrDeletedAt, attrPurged, attrPurgedItems}
+		attrOwnerID, attrOwnerEmail, attrOwner, attrUsers, attrPhoneDisplay, attrRevision, attrDeleted, attrDeletedAt, attrPurged, attrPurgedItems,
+		attrInvited, AttrStatusPK, AttrNamePK, AttrNameSK, AttrNewestPK, AttrNewestSK}
 	for _, record := range []any{profileRecord{}, rateRecord{}, userRecord{}, activityRecord{}, personRecord{},
-		changesRecord{}, permissionsChangeRecord{}, fieldChangeRecord{}, counterRecord{}} {
+		changesRecord{}, permissionsChangeRecord{}, fieldChangeRecord{}, counterRecord{}, userIndexRecord{}} {
 		typ := reflect.TypeOf(record)
 		for i := range typ.NumField() {
 			f := typ.Field(i)

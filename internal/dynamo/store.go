@@ -20,15 +20,13 @@ import (
 	"github.com/businessapp/usermanagement/internal/team"
 )
 
-// errListingNotBuilt answers filtered and sorted lists until their indexes
-// exist.
-var errListingNotBuilt = errors.New("filters and sorts other than email are not built yet")
-
 // Client is the part of the DynamoDB API the store uses.
 type Client interface {
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+	// BatchGetItem reads back the users a list's index items name.
+	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
 }
 
 var _ Client = (*dynamodb.Client)(nil)
@@ -83,14 +81,15 @@ func (s *Store) Business(ctx context.Context, businessID team.BusinessID) (team.
 		return team.Business{}, fmt.Errorf("dynamo: business %s: %w", businessID, requestError(err))
 	}
 	var (
-		b     team.Business
-		found bool
-		total int64
+		b              team.Business
+		found          bool
+		total, invited int64
 	)
 	for _, item := range out.Items {
 		d := itemDecoder{item: item}
 		if d.str(AttrSK) != profileSK {
 			total += d.int(attrUsers)
+			invited += d.int(attrInvited)
 			if err := d.failed(); err != nil {
 				return team.Business{}, fmt.Errorf("dynamo: business %s: decode counter: %w", businessID, err)
 			}
@@ -107,7 +106,7 @@ func (s *Store) Business(ctx context.Context, businessID team.BusinessID) (team.
 	if !found {
 		return team.Business{}, fmt.Errorf("dynamo: business %s: %w", businessID, team.ErrNotFound)
 	}
-	b.Total = total
+	b.Total, b.Invited = total, invited
 	return b, nil
 }
 
@@ -135,26 +134,6 @@ func (s *Store) get(ctx context.Context, k map[string]types.AttributeValue) (map
 		return nil, team.ErrNotFound
 	}
 	return out.Item, nil
-}
-
-// Users implements team.Store.
-func (s *Store) Users(ctx context.Context, businessID team.BusinessID, query team.UserQuery, page team.PageRequest) (team.UserPage, error) {
-	if !query.IsZero() {
-		return team.UserPage{}, fmt.Errorf("dynamo: users: %s: %w", query.Key(), errListingNotBuilt)
-	}
-	items, next, err := s.query(ctx, tableList(businessID, userPrefix, true), page)
-	if err != nil {
-		return team.UserPage{}, fmt.Errorf("dynamo: users: %w", err)
-	}
-	out := team.UserPage{Users: make([]team.User, 0, len(items)), NextCursor: next}
-	for _, item := range items {
-		r, err := decodeUser(item)
-		if err != nil {
-			return team.UserPage{}, fmt.Errorf("dynamo: decode user: %w", err)
-		}
-		out.Users = append(out.Users, r.user())
-	}
-	return out, nil
 }
 
 // Activity implements team.Store. Unfiltered, it reads the business's
@@ -329,12 +308,17 @@ func (s *Store) CreateBusiness(ctx context.Context, b team.Business, owner team.
 	if err != nil {
 		return fmt.Errorf("dynamo: encode owner: %w", err)
 	}
+	indexItems, err := userIndexWrites(s.table, nil, &owner)
+	if err != nil {
+		return fmt.Errorf("dynamo: encode owner: %w", err)
+	}
 	notExists := "attribute_not_exists(" + AttrPK + ")"
-	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+	items := []types.TransactWriteItem{
 		{Put: &types.Put{TableName: &s.table, Item: profile, ConditionExpression: &notExists}},
 		{Put: &types.Put{TableName: &s.table, Item: user}},
-		counterUpdate(s.table, businessPK(b.ID), rand.N(counterShards), 1),
-	}})
+		counterUpdate(s.table, businessPK(b.ID), rand.N(counterShards), 1, invitedCount(&owner)),
+	}
+	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: append(items, indexItems...)})
 	var canceled *types.TransactionCanceledException
 	if errors.As(err, &canceled) && len(canceled.CancellationReasons) > 0 &&
 		aws.ToString(canceled.CancellationReasons[0].Code) == "ConditionalCheckFailed" {

@@ -16,6 +16,15 @@ func TestContract(t *testing.T) {
 	})
 }
 
+// TestListingContract plays the listing contract on DynamoDB Local: every
+// filter and sort, paged to its end, against a brute-force answer.
+func TestListingContract(t *testing.T) {
+	client := dynamotest.Client(t)
+	storetest.RunListing(t, func(t *testing.T) storetest.Store {
+		return dynamo.NewStore(client, dynamotest.NewTable(t, client))
+	})
+}
+
 // TestProvisioningContract plays the provisioning contract on DynamoDB
 // Local: repeated and older events change nothing, ownership moves in one
 // transaction, deletion ends access and removes the data.

@@ -21,6 +21,11 @@ func TableDefinition(name string) *dynamodb.CreateTableInput {
 			{AttributeName: aws.String(AttrSK), AttributeType: types.ScalarAttributeTypeS},
 			{AttributeName: aws.String(AttrByUserPK), AttributeType: types.ScalarAttributeTypeS},
 			{AttributeName: aws.String(AttrByTypePK), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String(AttrStatusPK), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String(AttrNamePK), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String(AttrNameSK), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String(AttrNewestPK), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String(AttrNewestSK), AttributeType: types.ScalarAttributeTypeS},
 		},
 		KeySchema: []types.KeySchemaElement{
 			{AttributeName: aws.String(AttrPK), KeyType: types.KeyTypeHash},
@@ -30,9 +35,17 @@ func TableDefinition(name string) *dynamodb.CreateTableInput {
 		// a page of history is one Query with no reads back from the table;
 		// only activity items carry the index keys, so nothing else is
 		// copied.
+		//
+		// The user list (keys.go, listing.go): user items carry the keys of
+		// all three, the list's tab items those of ByName and ByNewest. They
+		// project every attribute, so a page of users read from them needs
+		// no reads back from the table.
 		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{
 			activityIndex(IndexByUser, AttrByUserPK),
 			activityIndex(IndexByType, AttrByTypePK),
+			index(IndexByStatus, AttrStatusPK, AttrSK),
+			index(IndexByName, AttrNamePK, AttrNameSK),
+			index(IndexByNewest, AttrNewestPK, AttrNewestSK),
 		},
 		BillingMode: types.BillingModePayPerRequest,
 		StreamSpecification: &types.StreamSpecification{
@@ -42,12 +55,14 @@ func TableDefinition(name string) *dynamodb.CreateTableInput {
 	}
 }
 
-func activityIndex(name, pk string) types.GlobalSecondaryIndex {
+func activityIndex(name, pk string) types.GlobalSecondaryIndex { return index(name, pk, AttrSK) }
+
+func index(name, pk, sk string) types.GlobalSecondaryIndex {
 	return types.GlobalSecondaryIndex{
 		IndexName: aws.String(name),
 		KeySchema: []types.KeySchemaElement{
 			{AttributeName: aws.String(pk), KeyType: types.KeyTypeHash},
-			{AttributeName: aws.String(AttrSK), KeyType: types.KeyTypeRange},
+			{AttributeName: aws.String(sk), KeyType: types.KeyTypeRange},
 		},
 		Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
 	}

@@ -3,7 +3,9 @@ package dynamo
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"time"
 
@@ -28,6 +30,7 @@ const (
 	roleRateSlot             // the email budget slot is still free (rate.go)
 	roleActivity             // the activity record
 	roleCounter              // a shard of the user count (no condition)
+	roleIndex                // an index item of the user list (no condition)
 )
 
 // transaction is a built TransactWriteItems with the role of each item.
@@ -150,8 +153,16 @@ func (s *Store) transaction(m team.Mutation) (*transaction, error) {
 		}})
 	}
 
-	if counted := countDelta(m); counted != 0 {
-		add(roleCounter, counterUpdate(s.table, pk, rand.N(counterShards), counted))
+	indexItems, err := userIndexWrites(s.table, m.Before, m.After)
+	if err != nil {
+		return nil, err
+	}
+	for _, item := range indexItems {
+		add(roleIndex, item)
+	}
+
+	if users, invited := countDelta(m); users != 0 || invited != 0 {
+		add(roleCounter, counterUpdate(s.table, pk, rand.N(counterShards), users, invited))
 	}
 
 	if m.SkipActivity {
@@ -273,28 +284,88 @@ func otherCancellation(reasons []types.CancellationReason, err error) (mapped er
 
 // countDelta is what a mutation changes the user count by: one more for a
 // new user, one fewer for a removal, nothing for a change (an email change
-// replaces one item by another).
-func countDelta(m team.Mutation) int64 {
+// replaces one item by another); and the count of invited users: one more
+// for each invited user written, one fewer for each replaced or removed
+// (an invite, an activation, a removal of an invited user, a manager's
+// change of an active user's email, which invites them again).
+func countDelta(m team.Mutation) (users, invited int64) {
 	switch {
 	case m.Before == nil && m.After != nil:
-		return 1
+		users = 1
 	case m.Before != nil && m.After == nil:
-		return -1
+		users = -1
 	}
-	return 0
+	return users, invitedCount(m.After) - invitedCount(m.Before)
 }
 
-// counterUpdate adds delta to one shard of the business's user count. ADD
+// invitedCount is 1 for an invited user, 0 for an active one or none.
+func invitedCount(u *team.User) int64 {
+	if u == nil || u.IsActive() {
+		return 0
+	}
+	return 1
+}
+
+// counterUpdate adds users to one shard of the business's user count and
+// invited to its count of invited users (either may be 0, not both). ADD
 // creates the shard at 0 when it is missing and needs no condition, so it
 // never fails a transaction; it only conflicts with another transaction on
 // the same shard in flight, which Apply retries.
-func counterUpdate(table, pk string, shard int, delta int64) types.TransactWriteItem {
+func counterUpdate(table, pk string, shard int, users, invited int64) types.TransactWriteItem {
+	update, names, values := "", map[string]string{}, map[string]types.AttributeValue{}
+	for _, c := range []struct {
+		attr, name, value string
+		delta             int64
+	}{{attrUsers, "#users", ":d", users}, {attrInvited, "#invited", ":i", invited}} {
+		if c.delta == 0 {
+			continue
+		}
+		if update != "" {
+			update += ", "
+		}
+		update += c.name + " " + c.value
+		names[c.name] = c.attr
+		values[c.value] = &types.AttributeValueMemberN{Value: strconv.FormatInt(c.delta, 10)}
+	}
 	return types.TransactWriteItem{Update: &types.Update{
 		TableName: &table, Key: key(pk, counterSK(shard)),
-		UpdateExpression:          aws.String("ADD #users :d"),
-		ExpressionAttributeNames:  map[string]string{"#users": attrUsers},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":d": &types.AttributeValueMemberN{Value: strconv.FormatInt(delta, 10)}},
+		UpdateExpression:         aws.String("ADD " + update),
+		ExpressionAttributeNames: names, ExpressionAttributeValues: values,
 	}}
+}
+
+// userIndexWrites returns the writes that take the user list's index items
+// (userIndexRecords) from those of before to those of after (either may be
+// nil): deletes of the items only before has, puts of the items after has
+// that are new or differ. Unchanged items are not written, so a change that
+// touches neither the email, the names nor the permissions writes none.
+// The order is the sort keys', so that a transaction is the same every
+// time it is built.
+func userIndexWrites(table string, before, after *team.User) ([]types.TransactWriteItem, error) {
+	var old, now map[string]userIndexRecord
+	if before != nil {
+		old = userIndexRecords(*before)
+	}
+	if after != nil {
+		now = userIndexRecords(*after)
+	}
+	var out []types.TransactWriteItem
+	for _, sk := range slices.Sorted(maps.Keys(old)) {
+		if _, kept := now[sk]; !kept {
+			out = append(out, types.TransactWriteItem{Delete: &types.Delete{TableName: &table, Key: key(old[sk].PK, sk)}})
+		}
+	}
+	for _, sk := range slices.Sorted(maps.Keys(now)) {
+		if prev, ok := old[sk]; ok && prev == now[sk] {
+			continue
+		}
+		item, err := attributevalue.MarshalMap(now[sk])
+		if err != nil {
+			return nil, fmt.Errorf("encode index item: %w", err)
+		}
+		out = append(out, types.TransactWriteItem{Put: &types.Put{TableName: &table, Item: item}})
+	}
+	return out, nil
 }
 
 func tabsNotEnabled(profile map[string]types.AttributeValue) error {

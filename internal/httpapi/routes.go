@@ -94,6 +94,7 @@ const (
 	ActionPutItem            = "dynamodb:PutItem"
 	ActionDeleteItem         = "dynamodb:DeleteItem"
 	ActionUpdateItem         = "dynamodb:UpdateItem"
+	ActionBatchGetItem       = "dynamodb:BatchGetItem"
 )
 
 // Every route may write its caller's own item: the first request of an
@@ -105,7 +106,15 @@ const (
 // every route through its paths on DynamoDB Local, records the actions the
 // requests need and compares them with the row.
 var (
-	getBusinessActions = []string{ActionGetItem, ActionQuery, ActionPutItem}
+	// The activation also takes one off the business's count of invited
+	// users (an UpdateItem of a counter shard), so every route may update.
+	getBusinessActions = []string{ActionGetItem, ActionQuery, ActionPutItem, ActionUpdateItem}
+	// A list reads the index items of a search or a tab and the users they
+	// name (BatchGetItem).
+	listUsersActions = []string{ActionGetItem, ActionQuery, ActionBatchGetItem, ActionPutItem, ActionUpdateItem}
+	// A permission change deletes the index items of the tabs it takes
+	// away (internal/dynamo/keys.go).
+	setPermissionsActions = []string{ActionGetItem, ActionConditionCheckItem, ActionPutItem, ActionDeleteItem, ActionUpdateItem}
 	// An invite reads the business's email-budget shards (and, for the
 	// default permissions, the business), checks the caller and the tabs,
 	// puts the user and its activity, and updates a shard of the user
@@ -125,13 +134,13 @@ var (
 var routes = []Route{
 	{OpGetBusiness, http.MethodGet, "/v1/businesses/{businessId}", false, getBusinessActions, (*API).getBusiness},
 	{OpListTabs, http.MethodGet, "/v1/businesses/{businessId}/tabs", false, getBusinessActions, (*API).listTabs},
-	{OpListUsers, http.MethodGet, "/v1/businesses/{businessId}/users", false, []string{ActionGetItem, ActionQuery, ActionPutItem}, (*API).listUsers},
-	{OpGetUser, http.MethodGet, "/v1/businesses/{businessId}/users/{email}", false, []string{ActionGetItem, ActionPutItem}, (*API).getUser},
+	{OpListUsers, http.MethodGet, "/v1/businesses/{businessId}/users", false, listUsersActions, (*API).listUsers},
+	{OpGetUser, http.MethodGet, "/v1/businesses/{businessId}/users/{email}", false, []string{ActionGetItem, ActionPutItem, ActionUpdateItem}, (*API).getUser},
 	{OpInviteUser, http.MethodPost, "/v1/businesses/{businessId}/users", true, inviteActions, (*API).inviteUser},
-	{OpSetPermissions, http.MethodPut, "/v1/businesses/{businessId}/users/{email}/permissions", false, []string{ActionGetItem, ActionConditionCheckItem, ActionPutItem}, (*API).setPermissions},
+	{OpSetPermissions, http.MethodPut, "/v1/businesses/{businessId}/users/{email}/permissions", false, setPermissionsActions, (*API).setPermissions},
 	{OpUpdateContact, http.MethodPatch, "/v1/businesses/{businessId}/users/{email}", true, updateContactActions, (*API).updateContact},
 	{OpRemoveUser, http.MethodDelete, "/v1/businesses/{businessId}/users/{email}", false, removeActions, (*API).removeUser},
-	{OpListActivity, http.MethodGet, "/v1/businesses/{businessId}/activity", false, []string{ActionGetItem, ActionQuery, ActionPutItem}, (*API).listActivity},
+	{OpListActivity, http.MethodGet, "/v1/businesses/{businessId}/activity", false, []string{ActionGetItem, ActionQuery, ActionPutItem, ActionUpdateItem}, (*API).listActivity},
 	{OpTransferOwnership, http.MethodPost, "/v1/businesses/{businessId}/owner", false, transferActions, (*API).transferOwnership},
 	{OpResendInvitation, http.MethodPost, "/v1/businesses/{businessId}/users/{email}/invitation", false, inviteActions, (*API).resendInvitation},
 }
@@ -143,6 +152,7 @@ var routes = []Route{
 // the table.
 var indexesQueried = map[string][]string{
 	OpListActivity: {"ByUser", "ByType"},
+	OpListUsers:    {"ByStatus", "ByName", "ByNewest"},
 }
 
 // Indexes returns the table's indexes the operation queries.

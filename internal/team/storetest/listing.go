@@ -34,8 +34,8 @@ var listingSeed = []struct {
 	{"lee@acme.test", "Bo", "Lee", team.StatusActive, team.Permissions{team.TabHome}, 2},
 	{"zed@acme.test", "Zed", "", team.StatusInvited, team.Permissions{}, 3},
 	{"noname@acme.test", "", "", team.StatusActive, team.Permissions{team.TabCRM}, 4},
-	{"lonely@acme.test", "", "Annex", team.StatusInvited, team.Permissions{team.TabUsers, team.TabHome}, 5},
-	{"carl@acme.test", "Carl", "Ann", team.StatusActive, team.Permissions{team.TabCRM, team.TabHome}, 6},
+	{"lonely@acme.test", "", "Annex", team.StatusInvited, team.Permissions{team.TabHome, team.TabUsers}, 5},
+	{"carl@acme.test", "Carl", "Ann", team.StatusActive, team.Permissions{team.TabHome, team.TabCRM}, 6},
 	{"dup1@acme.test", "Lee", "Lee", team.StatusInvited, team.Permissions{team.TabCRM}, 7},
 	{"dup2@acme.test", "Lee", "Lee", team.StatusActive, team.Permissions{team.TabCRM}, 7},
 	{"mary.ann@acme.test", "Mary Ann", "Ólafsdóttir", team.StatusActive, team.Permissions{team.TabConversations}, 8},
@@ -180,8 +180,8 @@ func RunListing(t *testing.T, newStore func(t *testing.T) Store) {
 			emails := make([]string, len(got))
 			for i, u := range got {
 				emails[i] = u.Email
-				if w := l.want[u.Email]; !cmp.Equal(u, w) {
-					t.Errorf("%s: user %s = %+v, want %+v", q.Key(), u.Email, u, w)
+				if diff := cmp.Diff(l.want[u.Email], u); diff != "" {
+					t.Errorf("%s: user %s (-want +got):\n%s", q.Key(), u.Email, diff)
 				}
 			}
 			if diff := cmp.Diff(want, emails); diff != "" {
