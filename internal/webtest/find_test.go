@@ -208,7 +208,9 @@ func TestFindPeople(t *testing.T) {
 	p.run("hold back the answer to the search for bob", evalJS(`(() => {
 		const real = window.fetch;
 		window.fetch = (url, init) => String(url).includes("q=bob")
-			? new Promise((res, rej) => { setTimeout(() => real(url).then(res, rej), 1500) })
+			// Without the abort signal, so that the answer does arrive,
+			// late, and the page itself must drop it.
+			? new Promise((res, rej) => { setTimeout(() => real(url, { ...init, signal: undefined }).then(res, rej), 1500) })
 			: real(url, init);
 	})()`))
 	before := eval[string](p, rowEmails)
