@@ -51,10 +51,11 @@ const SORT_COLUMNS = [
  * createTeamTable returns the table drawn into view. context is the page's
  * shared { me, tabs, businessName }; onInvite opens the invite sidebar; rowActions is what
  * a row's menu can do (see openRowMenu); headActions, when given, returns
- * more buttons for the heading. The list's query (search, filters, sort)
- * starts from the page's URL and is kept there.
+ * more buttons for the heading.
  */
 export function createTeamTable({ view, businessId, api, pageSize, context, onInvite, rowActions, headActions }) {
+  // The list's query (search, filters, sort) starts from the page's URL
+  // and is kept there (list-query.js).
   let query = readQuery(location.search);
   let users = [];
   let rows = new Map(); // email → <tr>
