@@ -19,7 +19,7 @@ run: deps
 
 ## test: every test, with DynamoDB Local started for the integration tier
 test: deps browser-deps aws-tools vet
-	REQUIRE_DYNAMODB=1 REQUIRE_BROWSER=1 REQUIRE_AWS_TOOLS=1 $(GO) run ./cmd/withdynamodb $(GO) test -race -count=1 ./...
+	REQUIRE_DYNAMODB=1 REQUIRE_BROWSER=1 REQUIRE_AWS_TOOLS=1 $(GO) run ./cmd/withdynamodb $(GO) test -race -count=1 -timeout 20m ./...
 	$(MAKE) fuzz
 
 ## fuzz: the request-decoding fuzz target, briefly (FUZZTIME, default 10s)

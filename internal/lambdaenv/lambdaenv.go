@@ -264,7 +264,7 @@ func NewAPI(db dynamo.Client, settings RouteSettings, log *slog.Logger, phones t
 // notingStore tells the request being served about every user the service
 // reads (httpapi.NoteUser), so that the request's log line can name the
 // caller by user id: the service reads the caller's user on every request
-// to authorise it, and the API knows the caller only by email.
+// to authorise it (Member), and the API knows the caller only by email.
 type notingStore struct{ team.Store }
 
 var _ team.Store = notingStore{}
@@ -272,6 +272,16 @@ var _ team.Store = notingStore{}
 // User reads a user through the store and notes it. Errors: the store's.
 func (s notingStore) User(ctx context.Context, businessID team.BusinessID, email string) (team.User, error) {
 	u, err := s.Store.User(ctx, businessID, email)
+	if err == nil {
+		httpapi.NoteUser(ctx, u)
+	}
+	return u, err
+}
+
+// Member reads a user with the business, as the service reads its
+// caller, and notes it. Errors: the store's.
+func (s notingStore) Member(ctx context.Context, businessID team.BusinessID, email string) (team.User, error) {
+	u, err := s.Store.Member(ctx, businessID, email)
 	if err == nil {
 		httpapi.NoteUser(ctx, u)
 	}

@@ -144,7 +144,11 @@ func TestInviteSeveralStopsStartingEntriesBeforeTheDeadline(t *testing.T) {
 	if err != nil {
 		t.Fatalf("InviteSeveral: %v", err)
 	}
-	var invited, notAttempted int
+	// Three honest outcomes: invited; not attempted (nothing written); or
+	// started in time but still in flight at the deadline (unavailable,
+	// its outcome unknown), which a busy machine makes of some entries
+	// of the first waves.
+	var invited, notAttempted, inFlight int
 	for i, r := range results {
 		_, stored := f.stored(t, acme, in[i].Email)
 		switch {
@@ -155,12 +159,14 @@ func TestInviteSeveralStopsStartingEntriesBeforeTheDeadline(t *testing.T) {
 			if team.ErrorCode(r.Err) != team.CodeUnavailable {
 				t.Errorf("entry %d: not attempted with code %s, want unavailable", i, team.ErrorCode(r.Err))
 			}
+		case r.Err != nil && !errors.Is(r.Err, team.ErrNotAttempted) && team.ErrorCode(r.Err) == team.CodeUnavailable:
+			inFlight++
 		default:
-			t.Errorf("entry %d: error %v, stored %t: neither invited nor cleanly not attempted", i, r.Err, stored)
+			t.Errorf("entry %d: error %v, stored %t: neither invited, nor cleanly not attempted, nor unavailable at the deadline", i, r.Err, stored)
 		}
 	}
-	if invited == 0 || notAttempted == 0 {
-		t.Errorf("%d invited, %d not attempted; want some of each", invited, notAttempted)
+	if notAttempted == 0 || invited+inFlight == 0 {
+		t.Errorf("%d invited, %d in flight at the deadline, %d not attempted; want entries started and entries not attempted", invited, inFlight, notAttempted)
 	}
 }
 
