@@ -117,7 +117,7 @@ func tabsJSON() []any {
 // here each starts from the world as it stands before it.
 var samples = []sample{
 	{function: "get-business", annInvited: true, status: 200,
-		body: map[string]any{"id": "demo", "name": businessName, "tabs": tabsJSON(), "owner": map[string]any{"email": owner}, "total": 2.0}},
+		body: map[string]any{"id": "demo", "name": businessName, "tabs": tabsJSON(), "owner": map[string]any{"email": owner}, "total": 2.0, "invited": 1.0}},
 	// Ann is not a manager in this world, so ownership cannot go to her.
 	{function: "transfer-ownership", annInvited: true, status: 422,
 		body: map[string]any{"error": map[string]any{"code": "owner_protected",
@@ -143,7 +143,7 @@ var samples = []sample{
 			"permissions": jsonTabIDs(), "profileImageUrl": nil, "invitedBy": nil,
 			"createdAt": "<time>", "updatedAt": "<time>", "version": 1.0, "isOwner": true,
 			"status": "active", "invitationExpiresAt": nil, "activatedAt": nil,
-		}}, "nextCursor": nil}},
+		}}, "nextCursor": nil, "total": 2.0, "invited": 1.0}},
 	{function: "list-activity", annInvited: true, status: 200,
 		body: map[string]any{"activity": []any{map[string]any{
 			"id": "<id>", "type": "user.added", "actor": map[string]any{"id": ownerID, "email": owner},
