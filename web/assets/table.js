@@ -20,8 +20,10 @@ import { displayName } from "./format.js";
 // A filtered request may answer with fewer users than asked while more
 // follow (SPEC §4: the server bounds each request's work); the table asks
 // again to fill its page, but at most this many times, then shows what it
-// has with "Next page".
+// has with "Next page". While it has found no one it keeps asking longer,
+// so that "No one matches" is rarely a page of nothing with more to come.
 const MAX_REQUESTS_PER_PAGE = 5;
+const MAX_REQUESTS_WHILE_EMPTY = 20;
 
 // The loading look appears only when an answer takes longer than this, so
 // a quick search does not make the table blink.
@@ -191,7 +193,8 @@ export function createTeamTable({ view, businessId, api, pageSize, context, onIn
   /**
    * fetchPage reads one page of the list from cursor: up to pageSize users,
    * asking again while a filtered answer comes back short with more to
-   * follow (at most MAX_REQUESTS_PER_PAGE requests).
+   * follow (at most MAX_REQUESTS_PER_PAGE requests, or
+   * MAX_REQUESTS_WHILE_EMPTY while none has matched).
    */
   async function fetchPage(cursor, signal) {
     const params = apiParams(query);
@@ -199,7 +202,7 @@ export function createTeamTable({ view, businessId, api, pageSize, context, onIn
     let next = cursor;
     let count = total;
     let invitedN = null;
-    for (let i = 0; i < MAX_REQUESTS_PER_PAGE; i++) {
+    for (let i = 0; i < (got.length ? MAX_REQUESTS_PER_PAGE : MAX_REQUESTS_WHILE_EMPTY); i++) {
       const page = await api.listUsers(next, pageSize - got.length, params, { signal });
       got.push(...page.users);
       next = page.nextCursor;
@@ -339,8 +342,11 @@ export function createTeamTable({ view, businessId, api, pageSize, context, onIn
     els.next.disabled = !nextCursor;
     const from = offsets[pageIndex] + 1, to = offsets[pageIndex] + n;
     const of = !filtering && total !== null ? ` of ${formatCount(total)}` : !nextCursor ? ` of ${formatCount(to)}` : "";
-    els.range.textContent = n === 0 ? `Page ${pageIndex + 1}` : `${formatCount(from)}–${formatCount(to)}${of}`;
-    const none = n === 0 && pageIndex === 0;
+    els.range.textContent = n > 0 ? `${formatCount(from)}–${formatCount(to)}${of}`
+      : nextCursor ? "None found yet: more to search" : `Page ${pageIndex + 1}`;
+    // The empty state says no one matches only once the list has ended;
+    // before that the (empty) table stays, with Next to search on.
+    const none = n === 0 && pageIndex === 0 && !nextCursor;
     els.empty.hidden = !none;
     els.table.hidden = none;
     // One "Clear filters" at a time: the empty state's when nothing matches.
