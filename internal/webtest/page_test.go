@@ -16,7 +16,10 @@ import (
 // sign in, invite (and the duplicate error on the email field), edit
 // permissions, edit contact info, remove with confirmation, the welcome
 // email; with axe-core and screenshots of the table, the invite sidebar and
-// the remove dialog.
+// the remove dialog. Its invitee has an address no other test uses: kumo,
+// the SES emulator, keeps one outbox per process, so /dev/emails of every
+// stack a test binary starts lists every stack's mail, and the welcome link
+// checked here must be this stack's.
 func TestManagerJourney(t *testing.T) {
 	stack := localtest.Start(t, "")
 	p := newPage(t, stack.URL, 1280, 860)
@@ -39,7 +42,7 @@ func TestManagerJourney(t *testing.T) {
 	p.check("every enabled tab checked", `(() => { const b = [...document.querySelectorAll('dialog input[name="permissions"]')]; return b.length === 8 && b.every(x => x.checked) })()`)
 	p.typeInto("#f-firstName", "Ann")
 	p.typeInto("#f-lastName", "Lee")
-	p.typeInto("#f-email", "Ann@Example.com")
+	p.typeInto("#f-email", "Ann@Journey.test")
 	p.typeInto("#f-phone", "+1 (415) 555-0100")
 	p.click(`label.check:has(input[value="store"])`)
 	p.check("store unchecked", `!document.querySelector('input[value="store"]').checked`)
@@ -47,14 +50,14 @@ func TestManagerJourney(t *testing.T) {
 	p.axe("the invite sidebar")
 	p.click(`dialog.sheet button[type="submit"]`)
 	p.waitJS("the sidebar closes", `!document.querySelector("dialog.sheet")`)
-	p.toast("Invitation sent to ann@example.com")
-	p.waitJS("Ann's row appears", `document.querySelector(`+jsq(row("ann@example.com"))+`)`)
+	p.toast("Invitation sent to ann@journey.test")
+	p.waitJS("Ann's row appears", `document.querySelector(`+jsq(row("ann@journey.test"))+`)`)
 	// The phone as the API's phoneDisplay (SPEC §4, issue 12), no longer
 	// the page's own North American format.
-	p.check("row shows name and phone", `(() => { const r = document.querySelector(`+jsq(row("ann@example.com"))+`).textContent; return r.includes("Ann Lee") && r.includes("+1 415-555-0100") })()`)
-	p.check("the invitee's row says Invited, and until when", `document.querySelector(`+jsq(row("ann@example.com")+" .badge")+`).textContent === "Invited · expires in 14 days"`)
+	p.check("row shows name and phone", `(() => { const r = document.querySelector(`+jsq(row("ann@journey.test"))+`).textContent; return r.includes("Ann Lee") && r.includes("+1 415-555-0100") })()`)
+	p.check("the invitee's row says Invited, and until when", `document.querySelector(`+jsq(row("ann@journey.test")+" .badge")+`).textContent === "Invited · expires in 14 days"`)
 	p.check("focus back on Invite user", p.focused("#invite-user"))
-	ann, _ := owner.user("ann@example.com")
+	ann, _ := owner.user("ann@journey.test")
 	if slices.Contains(ann.Permissions, "store") || !slices.Contains(ann.Permissions, "crm") || len(ann.Permissions) != 7 {
 		t.Errorf("invited with permissions %v, want every tab but store", ann.Permissions)
 	}
@@ -62,7 +65,7 @@ func TestManagerJourney(t *testing.T) {
 	// The same address again: the API's error on the email field.
 	p.click("#invite-user")
 	p.waitJS("the invite sidebar opens", `document.querySelector("dialog.sheet[open]")`)
-	p.typeInto("#f-email", "ann@example.com")
+	p.typeInto("#f-email", "ann@journey.test")
 	p.click(`dialog.sheet button[type="submit"]`)
 	p.waitJS("the email field shows the duplicate error", `!document.querySelector("#f-email-error").hidden`)
 	p.check("says it already belongs", `document.querySelector("#f-email-error").textContent.includes("already belongs")`)
@@ -78,7 +81,7 @@ func TestManagerJourney(t *testing.T) {
 	p.check("focus back on Invite user", p.focused("#invite-user"))
 
 	// Edit permissions: current tabs checked; uncheck CRM; Save.
-	p.openRowAction("ann@example.com", "Edit permissions")
+	p.openRowAction("ann@journey.test", "Edit permissions")
 	p.waitJS("the permissions sidebar opens", `document.querySelector("dialog.sheet[open]")`)
 	p.check("current tabs checked", `!document.querySelector('input[value="store"]').checked && document.querySelector('input[value="crm"]').checked`)
 	p.check("nothing locked for someone else", `!document.querySelector('dialog input[name="permissions"]:disabled')`)
@@ -86,27 +89,27 @@ func TestManagerJourney(t *testing.T) {
 	p.click(`dialog.sheet button[type="submit"]`)
 	p.waitJS("the sidebar closes", `!document.querySelector("dialog.sheet")`)
 	p.toast("Permissions updated for Ann Lee")
-	p.check("focus back on Ann's actions", p.focused(row("ann@example.com")+" .row-actions"))
-	if ann, _ = owner.user("ann@example.com"); slices.Contains(ann.Permissions, "crm") || ann.Version != 2 {
+	p.check("focus back on Ann's actions", p.focused(row("ann@journey.test")+" .row-actions"))
+	if ann, _ = owner.user("ann@journey.test"); slices.Contains(ann.Permissions, "crm") || ann.Version != 2 {
 		t.Errorf("after edit: permissions %v version %d, want no crm at version 2", ann.Permissions, ann.Version)
 	}
 
 	// Edit contact info.
-	p.openRowAction("ann@example.com", "Edit contact info")
+	p.openRowAction("ann@journey.test", "Edit contact info")
 	p.waitJS("the contact sidebar opens", `document.querySelector("dialog.sheet[open]")`)
-	p.check("fields filled in", `document.querySelector("#f-firstName").value === "Ann" && document.querySelector("#f-email").value === "ann@example.com"`)
+	p.check("fields filled in", `document.querySelector("#f-firstName").value === "Ann" && document.querySelector("#f-email").value === "ann@journey.test"`)
 	p.typeInto("#f-lastName", "Leigh")
 	p.typeInto("#f-phone", "+44 20 7946 0958")
 	p.click(`dialog.sheet button[type="submit"]`)
 	p.waitJS("the sidebar closes", `!document.querySelector("dialog.sheet")`)
 	p.toast("Contact info updated for Ann Leigh")
-	p.waitJS("the row shows the new name", `document.querySelector(`+jsq(row("ann@example.com"))+`).textContent.includes("Ann Leigh")`)
-	if ann, _ = owner.user("ann@example.com"); ann.LastName == nil || *ann.LastName != "Leigh" || ann.Phone == nil || *ann.Phone != "+442079460958" {
+	p.waitJS("the row shows the new name", `document.querySelector(`+jsq(row("ann@journey.test"))+`).textContent.includes("Ann Leigh")`)
+	if ann, _ = owner.user("ann@journey.test"); ann.LastName == nil || *ann.LastName != "Leigh" || ann.Phone == nil || *ann.Phone != "+442079460958" {
 		t.Errorf("after contact edit: %+v", ann)
 	}
 
 	// Remove, after a confirmation naming the user.
-	p.openRowAction("ann@example.com", "Remove user")
+	p.openRowAction("ann@journey.test", "Remove user")
 	p.waitJS("the remove dialog opens", `document.querySelector("dialog.modal[open]")`)
 	p.check("the dialog names the user", `document.querySelector("#remove-title").textContent === "Remove Ann Leigh?"`)
 	p.check("focus on Cancel, the safe choice", `document.activeElement.textContent === "Cancel"`)
@@ -115,13 +118,13 @@ func TestManagerJourney(t *testing.T) {
 	p.click("#confirm-remove")
 	p.waitJS("the dialog closes", `!document.querySelector("dialog.modal")`)
 	p.toast("Ann Leigh was removed from the team")
-	p.check("Ann's row is gone", `!document.querySelector(`+jsq(row("ann@example.com"))+`)`)
-	if _, status := owner.user("ann@example.com"); status != 404 {
+	p.check("Ann's row is gone", `!document.querySelector(`+jsq(row("ann@journey.test"))+`)`)
+	if _, status := owner.user("ann@journey.test"); status != 404 {
 		t.Errorf("after remove: GET = %d, want 404", status)
 	}
 
 	// The welcome email arrived, and its link leads back to this page.
-	link := welcomeLink(t, owner, "ann@example.com")
+	link := welcomeLink(t, owner, "ann@journey.test")
 	if link != stack.URL+"/demo" {
 		t.Errorf("welcome email links to %q, want %s/demo", link, stack.URL)
 	}
