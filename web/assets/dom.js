@@ -190,8 +190,15 @@ export function openMenu(trigger, items, { label } = {}) {
   const outside = (e) => { if (!menu.contains(e.target) && e.target !== trigger && !trigger.contains(e.target)) close(false); };
   const onScroll = () => close(false);
   document.addEventListener("mousedown", outside, true);
-  window.addEventListener("resize", onScroll);
-  window.addEventListener("scroll", onScroll, true);
+  // Scrolling closes the menu, but not the scroll that brought its button
+  // into view just before (focusing a button below the fold scrolls to
+  // it, and that scroll's event can arrive after Enter opened the menu):
+  // the listeners start two frames later.
+  requestAnimationFrame(() => requestAnimationFrame(() => {
+    if (closed) return;
+    window.addEventListener("resize", onScroll);
+    window.addEventListener("scroll", onScroll, true);
+  }));
 
   let closed = false;
   function close(refocus) {
