@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -40,7 +39,7 @@ func TestEachRouteCallsExactlyItsActions(t *testing.T) {
 		team.User{BusinessID: "acme", ID: "usr_owner", Email: "owner@acme.test", Permissions: allTabs, CreatedAt: now, UpdatedAt: now, Version: 1}); err != nil {
 		t.Fatal(err)
 	}
-	clock := &shiftedClock{}
+	clock := &dynamotest.Clock{}
 	api := httpapi.New(team.NewService(store, clock, team.ULIDSource{}, phone.Normalizer{}),
 		slog.New(slog.NewTextHandler(io.Discard, nil))).Mux()
 
@@ -61,7 +60,7 @@ func TestEachRouteCallsExactlyItsActions(t *testing.T) {
 		t.Helper()
 		if s == (step{}) {
 			// A pause: time passes for the service, no request is made.
-			clock.shift(6 * time.Minute)
+			clock.Pass(6 * time.Minute)
 			return
 		}
 		req := httptest.NewRequest(s.method, s.path, strings.NewReader(s.body))
@@ -160,23 +159,4 @@ func TestEachRouteCallsExactlyItsActions(t *testing.T) {
 			t.Errorf("%s: the route's DynamoDBActions (-) differ from what its requests need (+):\n%s", r.Operation, diff)
 		}
 	}
-}
-
-// shiftedClock is the system clock moved on by the steps that need time to
-// pass (a resend five minutes after the invite).
-type shiftedClock struct {
-	mu     sync.Mutex
-	offset time.Duration
-}
-
-func (c *shiftedClock) shift(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.offset += d
-}
-
-func (c *shiftedClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().UTC().Add(c.offset)
 }

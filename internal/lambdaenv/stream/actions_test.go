@@ -86,7 +86,7 @@ func TestConsumerCallsExactlyItsActions(t *testing.T) {
 		team.User{BusinessID: "acme", ID: "usr_owner", Email: owner, Permissions: tabs, CreatedAt: now, UpdatedAt: now, Version: 1}); err != nil {
 		t.Fatal(err)
 	}
-	clock := &laterClock{}
+	clock := &dynamotest.Clock{}
 	api := httpapi.New(team.NewService(store, clock, team.ULIDSource{}, phone.Normalizer{}), slog.New(slog.NewTextHandler(io.Discard, nil))).Mux()
 	users := "/v1/businesses/acme/users"
 	steps := []struct {
@@ -107,7 +107,7 @@ func TestConsumerCallsExactlyItsActions(t *testing.T) {
 	activities := 0
 	for _, s := range steps {
 		if s.method == "" {
-			clock.pass(6 * time.Minute)
+			clock.Pass(6 * time.Minute)
 			continue
 		}
 		req := httptest.NewRequest(s.method, s.path, strings.NewReader(s.body))
@@ -196,24 +196,4 @@ func TestConsumerCallsExactlyItsActions(t *testing.T) {
 // (!GetAtt UsersTable.Arn), not its stream or an index.
 func isTableArn(resource any) bool {
 	return fmt.Sprint(resource) == fmt.Sprint(map[string]any{"Fn::GetAtt": []any{"UsersTable", "Arn"}})
-}
-
-// laterClock is the system clock, moved on by pass: a resend must wait
-// five minutes after the invite.
-type laterClock struct {
-	mu     sync.Mutex
-	offset time.Duration
-}
-
-func (c *laterClock) pass(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.offset += d
-}
-
-// Now implements team.Clock.
-func (c *laterClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().UTC().Add(c.offset)
 }
