@@ -22,6 +22,7 @@ const (
 	unitOverhead   = "full/floor"
 	unitSmallNs    = "small-ns/op"
 	unitScale      = "large/small"
+	unitScaleP50   = "p50-large/small"
 )
 
 func writeTables(w io.Writer, set *resultSet, lim limits) {
@@ -41,15 +42,21 @@ func writeTables(w io.Writer, set *resultSet, lim limits) {
 	}
 	if bs := set.with(unitScale); len(bs) > 0 {
 		keys := labelKeys(bs, "small", "large")
-		fmt.Fprintf(w, "\nScale: the larger team over the smaller, measured interleaved; medians of %s; marked when over %.1f×\n\n",
+		fmt.Fprintf(w, "\nScale: the larger team over the smaller, measured interleaved; medians of %s; marked when over %.1f×. "+
+			"\"ratio\" compares the mean times of a run, \"p50 ratio\" the median single requests\n\n",
 			runs(bs), lim.scale)
 		small, large := bs[0].get("small"), bs[0].get("large")
-		cols := append(headers(keys), thousands(small)+" users", thousands(large)+" users", "ratio", "range over runs", "time spread")
+		cols := append(headers(keys), thousands(small)+" users", thousands(large)+" users", "ratio", "range over runs", "p50 ratio", "p50 range over runs", "time spread")
 		var rows [][]string
 		for _, b := range bs {
+			// Results from before the p50 was reported have none.
+			p50, p50Range := "–", "–"
+			if b.has(unitScaleP50) {
+				p50, p50Range = mark(b.median(unitScaleP50), lim.scale), ratioRange(b, unitScaleP50)
+			}
 			rows = append(rows, append(labels(b, keys),
 				duration(b.median(unitSmallNs)), duration(b.median(unitNs)),
-				mark(b.median(unitScale), lim.scale), ratioRange(b, unitScale), percent(b.spread(unitNs))))
+				mark(b.median(unitScale), lim.scale), ratioRange(b, unitScale), p50, p50Range, percent(b.spread(unitNs))))
 		}
 		writeMarkdown(w, cols, rows)
 	}

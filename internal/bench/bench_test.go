@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 )
@@ -20,6 +21,9 @@ import (
 //	    ns/op, B/op, allocs/op                    in the business of L users
 //	    small-ns/op                               in the business of S users
 //	    large/small                               the ratio of the two times
+//	    p50-large/small                           the ratio of the two medians
+//	                                              (of single steps: what the
+//	                                              issue 11 goal is stated in)
 //
 // cmd/benchtable turns them into the tables of docs/PERFORMANCE.md;
 // benchstat summarises any of them over -count runs.
@@ -133,6 +137,7 @@ func compareAtScale(b *testing.B, f *fixture, name string, small, large operatio
 			atLarge.report(b, "")
 			b.ReportMetric(atSmall.nsPerOp(), "small-ns/op")
 			b.ReportMetric(atLarge.ratio(atSmall), "large/small")
+			b.ReportMetric(atLarge.medianRatio(atSmall), "p50-large/small")
 		})
 	}
 }
@@ -151,6 +156,22 @@ type totals struct {
 	n             int
 	elapsed       time.Duration
 	allocs, bytes uint64
+	// steps are the times of the single steps, for their median: a
+	// request that waited on the machine (a garbage collection, another
+	// process) moves the mean, not the median.
+	steps []time.Duration
+}
+
+// medianRatio is the ratio of the two sides' median step times.
+func (t totals) medianRatio(other totals) float64 {
+	return float64(median(t.steps)) / float64(median(other.steps))
+}
+
+// median of ds (the upper of the two middle values when len is even).
+func median(ds []time.Duration) time.Duration {
+	sorted := slices.Clone(ds)
+	slices.Sort(sorted)
+	return sorted[len(sorted)/2]
 }
 
 func (t totals) nsPerOp() float64 { return float64(t.elapsed.Nanoseconds()) / float64(t.n) }
@@ -194,6 +215,7 @@ func measureSides(b *testing.B, f *fixture, sides ...prepare) []totals {
 			}
 			out[s].n++
 			out[s].elapsed += elapsed
+			out[s].steps = append(out[s].steps, elapsed)
 			out[s].allocs += after.Mallocs - before.Mallocs
 			out[s].bytes += after.TotalAlloc - before.TotalAlloc
 		}

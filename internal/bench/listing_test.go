@@ -81,6 +81,7 @@ func compareListing(b *testing.B, f *fixture, shape, query string) {
 		atLarge.report(b, "")
 		b.ReportMetric(atSmall.nsPerOp(), "small-ns/op")
 		b.ReportMetric(atLarge.ratio(atSmall), "large/small")
+		b.ReportMetric(atLarge.medianRatio(atSmall), "p50-large/small")
 		b.ReportMetric(float64(itemsLarge), "items/op")
 		b.ReportMetric(float64(itemsSmall), "small-items/op")
 	})
