@@ -67,14 +67,22 @@ type item struct {
 	activity team.Activity
 	state    State
 	failed   error // retryable failure: hand the record back to Lambda
+	// The retryable failures of the emails and of the event, kept apart
+	// because the emails are recorded while the event goes; deliver joins
+	// them into failed.
+	emailFailed, eventFailed error
 	// What this delivery did about the email and the event, and how long
 	// after the commit each was accepted, for the logs and metrics.
 	email, event       outcome
 	emailLag, eventLag time.Duration
 	// What this delivery did, for redelivery's report: the email went out,
 	// the event was accepted, or one was refused for good.
-	emailSent, eventPut, refused bool
+	emailSent, eventPut        bool
+	emailRefused, eventRefused bool
 }
+
+// refused reports whether the record's email or event was refused for good.
+func (it *item) refused() bool { return it.emailRefused || it.eventRefused }
 
 // Deliver delivers a batch of records in stream order and returns the IDs
 // of the records that failed for a retryable reason, in batch order, so
@@ -99,6 +107,15 @@ func (c *Consumer) Deliver(ctx context.Context, records []Record) (retry []strin
 // deliver delivers a batch and returns how each decodable record went, in
 // batch order: Deliver reports the failures to Lambda, Redeliver counts
 // what went out.
+//
+// Every step that waits on another service starts as soon as what it needs
+// is known, because the delivery lag is the sum of the round trips made
+// one after the other: the business and inviter lookups go with the ledger
+// read, and the events go as soon as SES has answered, while the emails
+// are recorded (an activity's email and event have marks of their own).
+// An activity's event still waits for its email's answer, so that an
+// email to be retried holds its event back, and the batch's events go in
+// batch order, in as few PutEvents calls as it needs.
 func (c *Consumer) deliver(ctx context.Context, records []Record) []*item {
 	var items []*item
 	for _, rec := range records {
@@ -108,9 +125,21 @@ func (c *Consumer) deliver(ctx context.Context, records []Record) []*item {
 		}
 		items = append(items, &item{record: rec, activity: rec.Activity})
 	}
+	lookups := &directoryMemo{dir: c.d.Directory, businesses: map[team.BusinessID]*memo[team.Business]{}, users: map[string]*memo[team.User]{}}
+	var prefetch sync.WaitGroup
+	// The batch's goroutines end with it, whatever the ledger says.
+	defer prefetch.Wait()
+	lookups.prefetch(ctx, &prefetch, items)
 	c.readStates(ctx, items)
-	c.sendEmails(ctx, items)
-	c.putEvents(ctx, items)
+	sends := c.sendEmails(ctx, lookups, items)
+	var both sync.WaitGroup
+	both.Go(func() { c.recordEmails(ctx, sends) })
+	both.Go(func() { c.putEvents(ctx, items) })
+	both.Wait()
+	emailOutcomes(sends)
+	for _, it := range items {
+		it.failed = errors.Join(it.failed, it.emailFailed, it.eventFailed)
+	}
 	return items
 }
 
@@ -167,24 +196,32 @@ func (c *Consumer) readStates(ctx context.Context, items []*item) {
 	}
 }
 
-// sendEmails sends the batch's emails concurrently: a batch is at most a
-// few records, and sending them one after the other would make the
-// stream's delivery lag grow with every invite in a burst. Which activity
-// sends which email is the downstream table's to say. Each email is sent
-// and recorded on its own, so that when one of an activity's two emails
-// fails, the retry sends that one alone.
-func (c *Consumer) sendEmails(ctx context.Context, items []*item) {
-	lookups := &directoryMemo{dir: c.d.Directory, businesses: map[team.BusinessID]*memo[team.Business]{}, users: map[string]*memo[team.User]{}}
-	type send struct {
-		it   *item
-		kind EmailKind
-		done outcome
-		lag  time.Duration
-		err  error
-	}
+// emailSend is one email of a batch: whom it is for, what SES answered,
+// and what became of it once recorded.
+type emailSend struct {
+	it   *item
+	kind EmailKind
+	// The answer: the provider's message id and when it came, or why the
+	// email was not sent (render or send).
+	messageID string
+	at        time.Time
+	err       error
+	// What became of the email, and a retryable failure to record it.
+	done     outcome
+	recorded error
+}
+
+// sendEmails sends the batch's emails concurrently and returns once SES has
+// answered each, before anything is recorded: a batch is at most a few
+// records, and sending them one after the other would make the stream's
+// delivery lag grow with every invite in a burst. Which activity sends
+// which email is the downstream table's to say. An activity whose email
+// failed for a retryable reason gets emailFailed here, before the events
+// go: its event waits for the retry, as it always has.
+func (c *Consumer) sendEmails(ctx context.Context, lookups *directoryMemo, items []*item) []*emailSend {
 	var (
 		wg    sync.WaitGroup
-		sends []*send
+		sends []*emailSend
 	)
 	for _, it := range items {
 		if it.failed != nil {
@@ -194,58 +231,82 @@ func (c *Consumer) sendEmails(ctx context.Context, items []*item) {
 			if _, ok := kind.recipient(it.activity); !ok || it.state.EmailDone(kind) {
 				continue
 			}
-			s := &send{it: it, kind: kind}
+			s := &emailSend{it: it, kind: kind}
 			sends = append(sends, s)
-			wg.Go(func() { s.done, s.lag, s.err = c.sendEmail(ctx, lookups, it.activity, kind) })
+			wg.Go(func() {
+				var email WelcomeEmail
+				email, s.err = c.render(ctx, lookups, it.activity, kind)
+				if s.err == nil {
+					s.messageID, s.err = c.d.Mailer.Send(ctx, email)
+				}
+				s.at = c.d.Clock.Now()
+			})
 		}
 	}
 	wg.Wait()
-	// An activity's email outcome, for the logs and metrics, is its worst
-	// email's: failed over rejected over sent; its lag is its last email's.
+	for _, s := range sends {
+		if s.err != nil && !errors.Is(s.err, ErrPermanent) {
+			s.done = outcomeFailed
+			s.it.emailFailed = errors.Join(s.it.emailFailed, fmt.Errorf("send %s email: %w", s.kind, s.err))
+		}
+	}
+	return sends
+}
+
+// recordEmails records each answered email on the ledger, each on its own,
+// so that when one of an activity's two emails fails, the retry sends that
+// one alone. It runs while the events go, and touches only the sends.
+func (c *Consumer) recordEmails(ctx context.Context, sends []*emailSend) {
+	var wg sync.WaitGroup
+	for _, s := range sends {
+		if s.done == outcomeFailed {
+			continue
+		}
+		wg.Go(func() { s.done, s.recorded = c.recordEmail(ctx, s) })
+	}
+	wg.Wait()
+}
+
+// recordEmail records one email SES answered and returns what became of
+// it, and a retryable failure to record it; a permanent refusal is logged
+// too.
+func (c *Consumer) recordEmail(ctx context.Context, s *emailSend) (outcome, error) {
+	a := s.it.activity
+	if s.err == nil {
+		if err := c.d.Ledger.EmailSent(ctx, a.BusinessID, a.ID, s.kind, s.messageID, s.at); err != nil {
+			// The email went out but is not recorded: the retry may send
+			// it once more, the one duplicate I6 allows.
+			return outcomeSent, fmt.Errorf("record sent %s email: %w", s.kind, err)
+		}
+		return outcomeSent, nil
+	}
+	c.d.Log.ErrorContext(ctx, "email refused for good", slog.String("activityId", a.ID), slog.String("kind", string(s.kind)), slog.Any("error", s.err))
+	if err := c.d.Ledger.EmailFailed(ctx, a.BusinessID, a.ID, s.kind, s.err.Error(), s.at); err != nil {
+		return outcomeRejected, fmt.Errorf("record %s email failure: %w", s.kind, err)
+	}
+	return outcomeRejected, nil
+}
+
+// emailOutcomes folds each email's outcome into its activity's, for the
+// logs, the metrics and redelivery's report: an activity's email outcome
+// is its worst email's (failed over rejected over sent); its lag is its
+// last email's.
+func emailOutcomes(sends []*emailSend) {
 	rank := map[outcome]int{outcomeNone: 0, outcomeSent: 1, outcomeRejected: 2, outcomeFailed: 3}
 	for _, s := range sends {
-		if s.err != nil {
-			s.it.failed = errors.Join(s.it.failed, s.err)
+		if s.recorded != nil {
+			s.it.emailFailed = errors.Join(s.it.emailFailed, s.recorded)
 		}
 		switch s.done {
 		case outcomeSent:
 			s.it.emailSent = true
-			s.it.emailLag = max(s.it.emailLag, s.lag)
+			s.it.emailLag = max(s.it.emailLag, s.at.Sub(s.it.activity.At))
 		case outcomeRejected:
-			s.it.refused = true
+			s.it.emailRefused = true
 		}
 		if rank[s.done] > rank[s.it.email] {
 			s.it.email = s.done
 		}
-	}
-}
-
-// sendEmail sends one email of an activity and records it. It returns what
-// became of the email, how long after the commit SES accepted it, and a
-// retryable failure; a permanent one is recorded and logged instead.
-func (c *Consumer) sendEmail(ctx context.Context, lookups *directoryMemo, a team.Activity, kind EmailKind) (outcome, time.Duration, error) {
-	email, err := c.render(ctx, lookups, a, kind)
-	var id string
-	if err == nil {
-		id, err = c.d.Mailer.Send(ctx, email)
-	}
-	now := c.d.Clock.Now()
-	switch {
-	case err == nil:
-		if err := c.d.Ledger.EmailSent(ctx, a.BusinessID, a.ID, kind, id, now); err != nil {
-			// The email went out but is not recorded: the retry may send
-			// it once more, the one duplicate I6 allows.
-			return outcomeSent, now.Sub(a.At), fmt.Errorf("record sent %s email: %w", kind, err)
-		}
-		return outcomeSent, now.Sub(a.At), nil
-	case errors.Is(err, ErrPermanent):
-		c.d.Log.ErrorContext(ctx, "email refused for good", slog.String("activityId", a.ID), slog.String("kind", string(kind)), slog.Any("error", err))
-		if err := c.d.Ledger.EmailFailed(ctx, a.BusinessID, a.ID, kind, err.Error(), now); err != nil {
-			return outcomeRejected, 0, fmt.Errorf("record %s email failure: %w", kind, err)
-		}
-		return outcomeRejected, 0, nil
-	default:
-		return outcomeFailed, 0, fmt.Errorf("send %s email: %w", kind, err)
 	}
 }
 
@@ -284,6 +345,22 @@ func lookup[K comparable, T any](mu *sync.Mutex, m map[K]*memo[T], k K, read fun
 	mu.Unlock()
 	e.once.Do(func() { e.value, e.err = read() })
 	return e.value, e.err
+}
+
+// prefetch starts reading, in the background, the business and the actor
+// of every activity that sends an email, so that the reads overlap the
+// ledger's; the emails then find them in the memo. It reads for records
+// whose emails turn out to be done too (a batch delivered again), which
+// costs a read and sends nothing. wg tells when the reads are over.
+func (m *directoryMemo) prefetch(ctx context.Context, wg *sync.WaitGroup, items []*item) {
+	for _, it := range items {
+		if len(downstream[it.activity.Type].Emails) == 0 {
+			continue
+		}
+		a := it.activity
+		wg.Go(func() { _, _ = m.business(ctx, a.BusinessID) })
+		wg.Go(func() { _, _ = m.user(ctx, a.BusinessID, a.Actor) })
+	}
 }
 
 func (m *directoryMemo) business(ctx context.Context, id team.BusinessID) (team.Business, error) {
@@ -357,7 +434,7 @@ func (c *Consumer) putEvents(ctx context.Context, items []*item) {
 	var batch []Event
 	now := c.d.Clock.Now()
 	for _, it := range items {
-		if it.failed != nil || it.state.EventDone {
+		if it.failed != nil || it.emailFailed != nil || it.state.EventDone {
 			continue
 		}
 		ev, err := EventOf(it.activity)
@@ -387,14 +464,14 @@ func (c *Consumer) putEvents(ctx context.Context, items []*item) {
 			it.eventPut = true
 			wg.Go(func() {
 				if err := c.d.Ledger.EventPut(ctx, it.activity.BusinessID, it.activity.ID, now); err != nil {
-					it.failed = fmt.Errorf("record put event: %w", err)
+					it.eventFailed = fmt.Errorf("record put event: %w", err)
 				}
 			})
 		case errors.Is(entryErr, ErrPermanent):
 			wg.Go(func() { c.eventFailed(ctx, it, entryErr, now) })
 		default:
 			it.event = outcomeFailed
-			it.failed = fmt.Errorf("put event: %w", entryErr)
+			it.eventFailed = fmt.Errorf("put event: %w", entryErr)
 		}
 	}
 }
@@ -402,8 +479,8 @@ func (c *Consumer) putEvents(ctx context.Context, items []*item) {
 func (c *Consumer) eventFailed(ctx context.Context, it *item, cause error, now time.Time) {
 	it.event = outcomeRejected
 	c.d.Log.ErrorContext(ctx, "event refused for good", slog.String("activityId", it.activity.ID), slog.Any("error", cause))
-	it.refused = true
+	it.eventRefused = true
 	if err := c.d.Ledger.EventFailed(ctx, it.activity.BusinessID, it.activity.ID, cause.Error(), now); err != nil {
-		it.failed = fmt.Errorf("record event failure: %w", err)
+		it.eventFailed = fmt.Errorf("record event failure: %w", err)
 	}
 }

@@ -112,7 +112,7 @@ func (c *Consumer) Redeliver(ctx context.Context, backlog Backlog, q BacklogQuer
 			if it.eventPut {
 				report.EventsPut++
 			}
-			if it.refused {
+			if it.refused() {
 				report.Refused++
 			}
 			if it.failed != nil && !blocked[biz] {

@@ -61,7 +61,7 @@ func startEmulators(ctx context.Context) (*emulators, error) {
 		ses:         sesv2.NewFromConfig(cfg, func(o *sesv2.Options) { o.BaseEndpoint = endpoint(srv.URL) }),
 		eventbridge: eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.BaseEndpoint = endpoint(srv.URL) }),
 	}
-	e.accepted = &acceptClock{Client: e.eventbridge, at: map[string]time.Time{}}
+	e.accepted = &acceptClock{Client: e.eventbridge, at: map[string]*acceptStamp{}}
 	if _, err := e.eventbridge.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(localBus)}); err != nil && !alreadyExists(err) {
 		srv.Close()
 		return nil, fmt.Errorf("create the event bus: %w", err)
@@ -114,41 +114,82 @@ type PutEvent struct {
 // acceptClock is the EventBridge client the local consumer puts events
 // with: it passes every call to kumo and notes when each event was
 // accepted, by the eventId of its detail (SPEC §5).
+//
+// kumo lists an event as delivered while its PutEvents call is still
+// running, so the time is noted before the call and withdrawn if the entry
+// fails: noted after the call, a GET /dev/events in between would list an
+// accepted event without its time (make load's TestSmoke then counted it
+// as not measured).
 type acceptClock struct {
 	eventbus.Client
 	mu sync.Mutex
-	at map[string]time.Time
+	at map[string]*acceptStamp
+}
+
+// acceptStamp is the time noted for one event id, and what became of the
+// calls that put it.
+type acceptStamp struct {
+	at time.Time
+	// accepted is set once a call that put the event returned with the
+	// entry accepted: the time then stays, whatever later puts of the same
+	// event (a retried batch) do.
+	accepted bool
+	// pending counts the calls putting the event that have not returned:
+	// the time is withdrawn only when none is left and none succeeded.
+	pending int
 }
 
 var _ eventbus.Client = (*acceptClock)(nil)
 
 // PutEvents implements eventbus.Client.
 func (c *acceptClock) PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, optFns ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error) {
-	out, err := c.Client.PutEvents(ctx, in, optFns...)
-	if err != nil {
-		return out, err
+	ids := make([]string, len(in.Entries))
+	for i, entry := range in.Entries {
+		ids[i] = eventID(aws.ToString(entry.Detail))
 	}
 	now := time.Now().UTC()
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	for i, entry := range in.Entries {
-		if i >= len(out.Entries) || out.Entries[i].ErrorCode != nil {
+	for _, id := range ids {
+		if id == "" {
 			continue
 		}
-		if id := eventID(aws.ToString(entry.Detail)); id != "" {
-			c.at[id] = now
+		s, ok := c.at[id]
+		if !ok {
+			s = &acceptStamp{at: now}
+			c.at[id] = s
+		}
+		s.pending++
+	}
+	c.mu.Unlock()
+
+	out, err := c.Client.PutEvents(ctx, in, optFns...)
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, id := range ids {
+		s, ok := c.at[id]
+		if id == "" || !ok {
+			continue
+		}
+		s.pending--
+		if err == nil && out != nil && i < len(out.Entries) && out.Entries[i].ErrorCode == nil {
+			s.accepted = true
+		}
+		if !s.accepted && s.pending == 0 {
+			delete(c.at, id)
 		}
 	}
-	return out, nil
+	return out, err
 }
 
 // acceptedAt returns when the event with detail was accepted, nil when it
-// was not seen.
+// was not seen. An event whose call is still running has its time already.
 func (c *acceptClock) acceptedAt(detail string) *time.Time {
 	id := eventID(detail)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if at, ok := c.at[id]; ok && id != "" {
+	if s, ok := c.at[id]; ok && id != "" {
+		at := s.at
 		return &at
 	}
 	return nil
