@@ -195,7 +195,9 @@ func (s *Stack) start(ctx context.Context, cfg Config) (http.Handler, error) {
 	mux.HandleFunc("POST /dev/platform-events", dev.platformEvents)
 	mux.HandleFunc("GET /dev/emails", s.listEmails)
 	mux.HandleFunc("GET /dev/events", s.listEvents)
-	handleWebPage(mux)
+	if err := handleWebPage(mux); err != nil {
+		return nil, err
+	}
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintf(w, "Business App User Management (local stack)\n\nWeb page: %[1]s/%[2]s/administration/users\nAPI: %[1]s/v1/businesses/%[2]s/users (see README.md)\nToken: POST %s/dev/token {\"email\":\"%s\"}\nWelcome emails: %s/dev/emails\nEvents: %s/dev/events\n",

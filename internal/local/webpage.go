@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"mime"
 	"net/http"
@@ -30,7 +31,14 @@ type webConfig struct {
 // /{businessId}/administration/users, its assets under /assets/, its
 // config.json, and /{businessId} (where welcome emails link) redirecting to
 // the page.
-func handleWebPage(mux *http.ServeMux) {
+//
+// It returns the error of web.InlineStyleSource when the page's inline style
+// cannot be allowed by its content security policy (a broken index.html).
+func handleWebPage(mux *http.ServeMux) error {
+	csp, err := pageCSP()
+	if err != nil {
+		return err
+	}
 	files := web.Files()
 	assets := http.FileServerFS(files)
 	gz := gzipFiles(files)
@@ -78,19 +86,30 @@ func handleWebPage(mux *http.ServeMux) {
 		}
 		noCache(w)
 		pageHeaders(w)
-		w.Header().Set("Content-Security-Policy", pageCSP)
+		w.Header().Set("Content-Security-Policy", csp)
 		if serveGzip(w, r, gz, "index.html") {
 			return
 		}
 		http.ServeFileFS(w, r, files, "index.html")
 	})
+	return nil
 }
 
-// pageCSP is the page's content security policy: its own scripts, styles
-// and API only (no inline code, no eval), pictures from anywhere secure
-// (profileImageUrl), framed only by its own origin. web/README.md gives
-// the deployed equivalent.
-const pageCSP = "default-src 'self'; img-src 'self' data: https:; object-src 'none'; base-uri 'none'; frame-ancestors 'self'"
+// pageCSP returns the page's content security policy: its own scripts,
+// styles and API only (no inline script, no eval), pictures from anywhere
+// secure (profileImageUrl), framed only by its own origin. The one inline
+// style allowed is index.html's first-paint block, by its hash, computed from
+// the embedded file so that an edit to it cannot leave the policy behind.
+// web/README.md gives the deployed equivalent.
+//
+// It returns the error of web.InlineStyleSource.
+func pageCSP() (string, error) {
+	style, err := web.InlineStyleSource()
+	if err != nil {
+		return "", fmt.Errorf("the page's content security policy: %w", err)
+	}
+	return "default-src 'self'; style-src 'self' " + style + "; img-src 'self' data: https:; object-src 'none'; base-uri 'none'; frame-ancestors 'self'", nil
+}
 
 // pageHeaders sets what every file of the page is served with, as the
 // hosting guide's CloudFront response headers policy does (web/README.md):

@@ -82,9 +82,15 @@ func TestWebPageRoutes(t *testing.T) {
 // TestWebPageHeaders checks the headers every file of the page is served
 // with on the local stack (issue 12): nosniff and a same-origin referrer
 // policy on the page, its assets and its config, and the content security
-// policy on the page.
+// policy on the page, which allows index.html's inline first-paint style
+// by its hash (the browser would otherwise ignore it, and the skeleton
+// would paint unstyled) and no other inline style.
 func TestWebPageHeaders(t *testing.T) {
 	stack := localtest.Start(t, "")
+	inlineStyle, err := web.InlineStyleSource()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, path := range []string{"/demo/administration/users", "/assets/app.js", "/assets/app.css", "/config.json"} {
 		resp, err := http.Get(stack.URL + path)
 		if err != nil {
@@ -103,6 +109,9 @@ func TestWebPageHeaders(t *testing.T) {
 		csp := resp.Header.Get("Content-Security-Policy")
 		if path == "/demo/administration/users" && (!strings.Contains(csp, "default-src 'self'") || !strings.Contains(csp, "frame-ancestors")) {
 			t.Errorf("GET %s: Content-Security-Policy %q, want the page's policy", path, csp)
+		}
+		if path == "/demo/administration/users" && (!strings.Contains(csp, "style-src 'self' "+inlineStyle+";") || strings.Contains(csp, "unsafe-inline")) {
+			t.Errorf("GET %s: Content-Security-Policy %q, want style-src 'self' %s (index.html's inline style) and no 'unsafe-inline'", path, csp, inlineStyle)
 		}
 	}
 }

@@ -1,5 +1,5 @@
 // How a team member is shown: their name, initials and avatar, their phone
-// number, a summary of their permissions, and the header that says whose
+// number, their invitation status, and the header that says whose
 // details a sidebar holds. Every part of the page shows people through these
 // functions, so a person looks the same in the table, the sidebars and the
 // account area.
@@ -76,15 +76,6 @@ export function invitationStatus(u, now = Date.now()) {
 
 function plural(n, unit) {
   return `${n} ${unit}${n === 1 ? "" : "s"}`;
-}
-
-export function permissionSummary(user, tabs) {
-  const names = tabs.filter((t) => user.permissions.includes(t.id)).map((t) => t.name);
-  if (names.length === 0) return h("span", { class: "muted", text: "No tabs" });
-  if (names.length === tabs.length) return h("span", { class: "pill pill-strong", text: "All tabs" });
-  const shown = names.slice(0, 2).join(", ");
-  return h("span", { title: names.join(", ") }, shown,
-    names.length > 2 ? h("span", { class: "pill", text: `+${names.length - 2}` }) : null);
 }
 
 /** userSummary is the top of a sidebar that edits one person: who it is. */
