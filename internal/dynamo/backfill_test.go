@@ -28,7 +28,7 @@ import (
 // They are spelled out attribute by attribute, not built with today's
 // records, because that is what an upgraded table holds.
 type firstVersion struct {
-	t      *testing.T
+	t      testing.TB
 	client *dynamodb.Client
 	table  string
 	biz    team.BusinessID
@@ -60,6 +60,11 @@ func (f firstVersion) profile(tabs ...team.TabID) {
 // user writes a first-version user created minutes after backfillT0 at
 // version 2 (it was changed once).
 func (f firstVersion) user(email, first, last, phone string, minutes int, tabs ...team.TabID) {
+	f.put(f.userItem(email, first, last, phone, minutes, tabs...))
+}
+
+// userItem is the item user writes.
+func (f firstVersion) userItem(email, first, last, phone string, minutes int, tabs ...team.TabID) map[string]types.AttributeValue {
 	at := backfillT0.Add(time.Duration(minutes) * time.Minute).Format(time.RFC3339Nano)
 	item := map[string]types.AttributeValue{
 		"PK": s("BUSINESS#" + f.biz.String()), "SK": s("USER#" + email), "entity": s("user"),
@@ -78,7 +83,7 @@ func (f firstVersion) user(email, first, last, phone string, minutes int, tabs .
 		}
 		item["permissions"] = &types.AttributeValueMemberSS{Value: ss}
 	}
-	f.put(item)
+	return item
 }
 
 // snapshot returns every item of the table, sorted, for comparing a table
@@ -507,5 +512,47 @@ func TestBackfillRecountWaitsForQuiet(t *testing.T) {
 	}
 	if b, _ := store.Business(ctx, biz); b.Total != 1 {
 		t.Errorf("total %d after the recount, want 1", b.Total)
+	}
+}
+
+// BenchmarkBackfill upgrades b.N first-version users of one business (two
+// tabs and both names each) and reports the time per user: the run's rate
+// is one user per transaction round trip, since it sends one at a time.
+//
+//	go run ./cmd/withdynamodb go test -run '^$' -bench BenchmarkBackfill -benchtime 1000x ./internal/dynamo
+func BenchmarkBackfill(b *testing.B) {
+	client := dynamotest.Client(b)
+	table := dynamotest.NewTable(b, client)
+	ctx := context.Background()
+	const biz = team.BusinessID("acme")
+	old := firstVersion{t: b, client: client, table: table, biz: biz}
+	old.profile(team.TabHome, team.TabCRM, team.TabUsers)
+	var batch []types.WriteRequest
+	flush := func() {
+		for len(batch) > 0 {
+			out, err := client.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{table: batch}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			batch = out.UnprocessedItems[table]
+		}
+	}
+	for i := range b.N {
+		batch = append(batch, types.WriteRequest{PutRequest: &types.PutRequest{
+			Item: old.userItem(fmt.Sprintf("user%07d@acme.test", i), "First", fmt.Sprint("Last", i), "", i%1000, team.TabCRM, team.TabHome)}})
+		if len(batch) == 25 {
+			flush()
+		}
+	}
+	flush()
+	backfill := dynamo.NewBackfill(client, table, team.ULIDSource{}, fixedClock{time.Now()}, nil)
+	b.ResetTimer()
+	r, err := backfill.BackfillBusiness(ctx, biz, dynamo.BackfillOptions{})
+	b.StopTimer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if r.Updated != b.N || r.CounterUsers != int64(b.N) {
+		b.Fatalf("report = %+v, want %d users updated and counted", r, b.N)
 	}
 }
