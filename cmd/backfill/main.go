@@ -51,7 +51,13 @@ type options struct {
 	all      bool
 	dryRun   bool
 	table    string
+	workers  int
 }
+
+// defaultWorkers keeps a few transactions in flight: several times the
+// rate of one at a time (BenchmarkBackfill), and still a trickle beside
+// the API's own writes.
+const defaultWorkers = 4
 
 func parse(args []string, stderr io.Writer) (options, error) {
 	var (
@@ -64,8 +70,9 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.all, "all", false, "upgrade every business (finds them with a Scan of the whole table)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "report what would change, and write nothing")
 	fs.StringVar(&o.table, "table", "", "the table (default: TABLE_NAME)")
+	fs.IntVar(&o.workers, "workers", defaultWorkers, "how many users of a business to upgrade at once, each in its own transaction")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: backfill (-business ID | -all) [-dry-run] [-table NAME]")
+		fmt.Fprintln(stderr, "usage: backfill (-business ID | -all) [-dry-run] [-table NAME] [-workers N]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -76,6 +83,9 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	}
 	if (business == "") == !o.all {
 		return options{}, errors.New("name one business with -business, or every business with -all")
+	}
+	if o.workers < 1 || o.workers > 64 {
+		return options{}, errors.New("-workers must be between 1 and 64")
 	}
 	o.business = team.BusinessID(business)
 	return o, nil
@@ -106,7 +116,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "backfill: table %s, %s%s\n", table, scope, mode)
 	var reports []dynamo.BusinessBackfill
-	opts := dynamo.BackfillOptions{DryRun: o.dryRun, Progress: func(r dynamo.BusinessBackfill) {
+	opts := dynamo.BackfillOptions{DryRun: o.dryRun, Workers: o.workers, Progress: func(r dynamo.BusinessBackfill) {
 		reports = append(reports, r)
 		business(stdout, r, o.dryRun)
 	}}

@@ -28,6 +28,8 @@ func TestFlags(t *testing.T) {
 		{[]string{"-all", "extra"}, false},                     // stray argument
 		{[]string{"-all", "-dry-run=maybe"}, false},            // not a boolean
 		{[]string{"-business", "acme", "-since", "1h"}, false}, // no such flag
+		{[]string{"-all", "-workers", "8"}, true},
+		{[]string{"-all", "-workers", "0"}, false},
 	} {
 		if _, err := parse(tc.args, io.Discard); (err == nil) != tc.ok {
 			t.Errorf("parse(%q) error = %v, want ok=%t", tc.args, err, tc.ok)

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -97,6 +98,10 @@ const defaultQuietMargin = time.Minute
 type BackfillOptions struct {
 	// DryRun reads and reports what a run would write, and writes nothing.
 	DryRun bool
+	// Workers is how many users of a business are upgraded at once (each
+	// in its own transaction); 0 is 1. Users are independent, so more
+	// workers only shorten the run; each adds one transaction in flight.
+	Workers int
 	// Progress, when set, is called with each business's report as soon
 	// as the business is done.
 	Progress func(BusinessBackfill)
@@ -232,29 +237,79 @@ func (b *Backfill) business(ctx context.Context, businessID team.BusinessID, o B
 	if err != nil {
 		return rep, err
 	}
-	err = b.queryAll(ctx, businessID, userRange(), func(item map[string]types.AttributeValue) error {
-		r, err := decodeUser(item)
-		if err != nil {
-			return fmt.Errorf("decode user: %w", err)
-		}
-		rep.Scanned++
-		u, err := b.upgrade(ctx, r, existing, o.DryRun, &rep)
-		if err != nil {
-			return err
-		}
-		if u != nil {
-			rep.Users++
-			rep.Invited += invitedCount(u)
-		}
-		return nil
-	})
-	if err != nil {
+	if err := b.upgradeAll(ctx, businessID, existing, o, &rep); err != nil {
 		return rep, err
 	}
 	if err := b.checkCounts(ctx, businessID, o.DryRun, &rep); err != nil {
 		return rep, err
 	}
 	return rep, nil
+}
+
+// upgradeAll reads the business's users in pages and hands them to
+// o.Workers workers, each upgrading one user at a time; the first error
+// stops the reading and the workers.
+func (b *Backfill) upgradeAll(ctx context.Context, businessID team.BusinessID, existing map[string]userIndexRecord, o BackfillOptions, rep *BusinessBackfill) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+		users    = make(chan userRecord)
+	)
+	for range max(o.Workers, 1) {
+		wg.Go(func() {
+			for r := range users {
+				var one BusinessBackfill
+				u, err := b.upgrade(ctx, r, existing, o.DryRun, &one)
+				mu.Lock()
+				rep.add(one, u)
+				if err != nil && firstErr == nil {
+					firstErr = err
+					cancel()
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	err := b.queryAll(ctx, businessID, userRange(), func(item map[string]types.AttributeValue) error {
+		r, err := decodeUser(item)
+		if err != nil {
+			return fmt.Errorf("decode user: %w", err)
+		}
+		mu.Lock()
+		rep.Scanned++
+		mu.Unlock()
+		select {
+		case users <- r:
+			return nil
+		case <-ctx.Done():
+			return requestError(ctx.Err())
+		}
+	})
+	close(users)
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	return err
+}
+
+// add counts one user's upgrade (one) into the business's report; u is
+// the user as stored at the end, nil when skipped or gone.
+func (r *BusinessBackfill) add(one BusinessBackfill, u *team.User) {
+	r.Updated += one.Updated
+	r.Current += one.Current
+	r.Skipped += one.Skipped
+	r.SkippedIDs = append(r.SkippedIDs, one.SkippedIDs...)
+	r.IDsGiven += one.IDsGiven
+	r.IndexItems += one.IndexItems
+	r.Counted += one.Counted
+	if u != nil {
+		r.Users++
+		r.Invited += invitedCount(u)
+	}
 }
 
 // indexItems reads every index item of the business's user list, by sort

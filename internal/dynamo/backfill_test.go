@@ -276,7 +276,7 @@ func TestBackfillUpgradesFirstVersionItems(t *testing.T) {
 		t.Errorf("dry run report = %+v; want 5 scanned, 4 to update (ids and counts), 1 current, index items to write, no owner", dry)
 	}
 
-	run, err := backfill.BackfillBusiness(ctx, biz, dynamo.BackfillOptions{})
+	run, err := backfill.BackfillBusiness(ctx, biz, dynamo.BackfillOptions{Workers: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -442,7 +442,7 @@ func TestBackfillRunsTwiceAtOnce(t *testing.T) {
 	}
 	other := dynamo.NewBackfill(client, table, team.ULIDSource{}, fixedClock{time.Now()}, nil)
 	hooked := &hookClient{Client: client, hook: func() {
-		if _, err := other.BackfillBusiness(ctx, biz, dynamo.BackfillOptions{}); err != nil {
+		if _, err := other.BackfillBusiness(ctx, biz, dynamo.BackfillOptions{Workers: 4}); err != nil {
 			t.Errorf("the other run: %v", err)
 		}
 	}}
@@ -516,11 +516,17 @@ func TestBackfillRecountWaitsForQuiet(t *testing.T) {
 }
 
 // BenchmarkBackfill upgrades b.N first-version users of one business (two
-// tabs and both names each) and reports the time per user: the run's rate
-// is one user per transaction round trip, since it sends one at a time.
+// tabs and both names each) and reports the time per user, with one
+// transaction in flight at a time and with several.
 //
 //	go run ./cmd/withdynamodb go test -run '^$' -bench BenchmarkBackfill -benchtime 1000x ./internal/dynamo
 func BenchmarkBackfill(b *testing.B) {
+	for _, workers := range []int{1, 4} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) { benchmarkBackfill(b, workers) })
+	}
+}
+
+func benchmarkBackfill(b *testing.B, workers int) {
 	client := dynamotest.Client(b)
 	table := dynamotest.NewTable(b, client)
 	ctx := context.Background()
@@ -547,7 +553,7 @@ func BenchmarkBackfill(b *testing.B) {
 	flush()
 	backfill := dynamo.NewBackfill(client, table, team.ULIDSource{}, fixedClock{time.Now()}, nil)
 	b.ResetTimer()
-	r, err := backfill.BackfillBusiness(ctx, biz, dynamo.BackfillOptions{})
+	r, err := backfill.BackfillBusiness(ctx, biz, dynamo.BackfillOptions{Workers: workers})
 	b.StopTimer()
 	if err != nil {
 		b.Fatal(err)
