@@ -99,8 +99,10 @@ type BackfillOptions struct {
 	// DryRun reads and reports what a run would write, and writes nothing.
 	DryRun bool
 	// Workers is how many users of a business are upgraded at once (each
-	// in its own transaction); 0 is 1. Users are independent, so more
-	// workers only shorten the run; each adds one transaction in flight.
+	// in its own transaction); 0 is 1. Users are independent, so the
+	// result is the same whatever the number; whether more are faster
+	// depends on the database (cmd/backfill's defaultWorkers says what
+	// was measured).
 	Workers int
 	// Progress, when set, is called with each business's report as soon
 	// as the business is done.
