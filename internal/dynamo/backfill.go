@@ -489,7 +489,7 @@ func (b *Backfill) tally(w userUpgrade, rep *BusinessBackfill) {
 	}
 }
 
-// upgradeInput is the user's one transaction: the user item (written, or
+// upgradeInput is the user's one transaction: the user item (updated, or
 // checked when only its index items are missing) conditioned on the
 // version and id read, first, so that its failure is reason 0; the index
 // items; and, for a user given an id, one more user on a random counter
@@ -509,12 +509,26 @@ func (b *Backfill) upgradeInput(r userRecord, w userUpgrade) (*dynamodb.Transact
 	}
 	var items []types.TransactWriteItem
 	if w.writeUser {
-		item, err := attributevalue.MarshalMap(toUserRecord(w.user))
-		if err != nil {
-			return nil, fmt.Errorf("encode user: %w", err)
+		// SET only what the upgrade adds, rather than a Put of the whole
+		// record: whatever else the item holds stays as written.
+		want := toUserRecord(w.user)
+		set := expression.Set(expression.Name(attrID), expression.Value(want.ID)).
+			Set(expression.Name(attrStatus), expression.Value(want.Status)).
+			Set(expression.Name(attrVersion), expression.Value(want.Version)).
+			Set(expression.Name(AttrStatusPK), expression.Value(want.StatusPK)).
+			Set(expression.Name(AttrNamePK), expression.Value(want.NamePK)).
+			Set(expression.Name(AttrNameSK), expression.Value(want.NameSK)).
+			Set(expression.Name(AttrNewestPK), expression.Value(want.NewestPK)).
+			Set(expression.Name(AttrNewestSK), expression.Value(want.NewestSK))
+		if want.PhoneDisplay != "" {
+			set = set.Set(expression.Name(attrPhoneDisplay), expression.Value(want.PhoneDisplay))
 		}
-		items = append(items, types.TransactWriteItem{Put: &types.Put{
-			TableName: &b.table, Item: item,
+		expr, err := expression.NewBuilder().WithCondition(version.And(id)).WithUpdate(set).Build()
+		if err != nil {
+			return nil, fmt.Errorf("build update: %w", err)
+		}
+		items = append(items, types.TransactWriteItem{Update: &types.Update{
+			TableName: &b.table, Key: key(r.PK, r.SK), UpdateExpression: expr.Update(),
 			ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 		}})
 	} else {

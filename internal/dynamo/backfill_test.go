@@ -219,6 +219,12 @@ func TestBackfillUpgradesFirstVersionItems(t *testing.T) {
 	old.user("bob@acme.test", "Bob", "", "+14155550100", 1, team.TabHome)
 	old.user("cy@acme.test", "Cy", "Kim", "", 2, team.TabCRM)
 	old.user("dee@acme.test", "", "", "", 3)
+	// An attribute today's records do not know: the backfill must not drop
+	// what it does not own.
+	if _, err := client.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &table, Key: dynamo.UserKey(biz, "dee@acme.test"),
+		UpdateExpression: aws.String("SET nickname = :n"), ExpressionAttributeValues: map[string]types.AttributeValue{":n": s("Dee-Dee")}}); err != nil {
+		t.Fatal(err)
+	}
 
 	// Since the upgrade, Ann (a manager of the first version, who counts as
 	// active) invited Eve through today's code: counted and indexed.
@@ -301,6 +307,13 @@ func TestBackfillUpgradesFirstVersionItems(t *testing.T) {
 		if !strings.HasPrefix(u.ID, team.UserIDPrefix) || u.Version != wantVersion || u.EffectiveStatus() == "" {
 			t.Errorf("%s after the backfill: id %q, version %d; want a user id and version %d", email, u.ID, u.Version, wantVersion)
 		}
+	}
+	dee, err := client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &table, Key: dynamo.UserKey(biz, "dee@acme.test"), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := dee.Item["nickname"].(*types.AttributeValueMemberS); got == nil || got.Value != "Dee-Dee" {
+		t.Errorf("Dee's nickname after the backfill = %#v, want it kept", dee.Item["nickname"])
 	}
 	if got := users["bob@acme.test"].PhoneDisplay; got != "display +14155550100" {
 		t.Errorf("Bob's phoneDisplay = %q, want it filled", got)
