@@ -51,6 +51,17 @@ import (
 // a difference left by some other history is corrected only under the
 // guards of fixCounts.
 
+// BackfillIAMActions are the IAM actions the backfill needs on the table
+// (not on its indexes, which it never reads): its requests, and the actions
+// DynamoDB checks for the items of its transactions. Scan is needed only
+// by BackfillAll, and a dry run needs only the reads (GetItem, Query,
+// Scan). TestBackfillIAMActions records what a run calls and holds this
+// list to it; the README's "Upgrading an existing deployment" repeats it.
+var BackfillIAMActions = []string{
+	"dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem",
+	"dynamodb:Query", "dynamodb:Scan", "dynamodb:TransactWriteItems", "dynamodb:UpdateItem",
+}
+
 // BackfillClient is the part of the DynamoDB API the backfill uses. Scan
 // is used only to find every business (BackfillAll).
 type BackfillClient interface {

@@ -575,3 +575,111 @@ func benchmarkBackfill(b *testing.B, workers int) {
 		b.Fatalf("report = %+v, want %d users updated and counted", r, b.N)
 	}
 }
+
+// actionRecorder records the IAM actions a client's requests need: one per
+// request, and one per kind of item in a transaction.
+type actionRecorder struct {
+	*dynamodb.Client
+	mu      sync.Mutex
+	actions map[string]bool
+}
+
+func (c *actionRecorder) note(actions ...string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, a := range actions {
+		c.actions["dynamodb:"+a] = true
+	}
+}
+
+func (c *actionRecorder) GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	c.note("GetItem")
+	return c.Client.GetItem(ctx, in, opts...)
+}
+
+func (c *actionRecorder) Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	c.note("Query")
+	if in.IndexName != nil {
+		c.note("Query on an index")
+	}
+	return c.Client.Query(ctx, in, opts...)
+}
+
+func (c *actionRecorder) Scan(ctx context.Context, in *dynamodb.ScanInput, opts ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
+	c.note("Scan")
+	return c.Client.Scan(ctx, in, opts...)
+}
+
+func (c *actionRecorder) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	c.note("TransactWriteItems")
+	for _, item := range in.TransactItems {
+		switch {
+		case item.Put != nil:
+			c.note("PutItem")
+		case item.Update != nil:
+			c.note("UpdateItem")
+		case item.Delete != nil:
+			c.note("DeleteItem")
+		case item.ConditionCheck != nil:
+			c.note("ConditionCheckItem")
+		}
+	}
+	return c.Client.TransactWriteItems(ctx, in, opts...)
+}
+
+// TestBackfillIAMActions runs the backfill over every kind of work it does
+// (a first-version user; a user in today's shape but for a stale index
+// item; counters that need the recount; every business) and requires the
+// IAM actions its requests needed to be exactly dynamo.BackfillIAMActions,
+// which the README gives the operator's role.
+func TestBackfillIAMActions(t *testing.T) {
+	client := dynamotest.Client(t)
+	table := dynamotest.NewTable(t, client)
+	store := dynamo.NewStore(client, table)
+	ctx := context.Background()
+	const biz = team.BusinessID("acme")
+	old := firstVersion{t: t, client: client, table: table, biz: biz}
+	old.profile(team.TabCRM, team.TabUsers)
+	old.user("ann@acme.test", "Ann", "Lee", "", 0, team.TabCRM, team.TabUsers)
+	// Bo is in today's shape (written by today's code, so counted), but
+	// an index item of a name he no longer has is left over.
+	bo := team.User{BusinessID: biz, ID: "usr_bo", Email: "bo@acme.test", FirstName: "Bo", Permissions: team.Permissions{team.TabCRM},
+		CreatedAt: backfillT0, UpdatedAt: backfillT0, Version: 1, Status: team.StatusActive}
+	if err := store.Apply(ctx, team.Mutation{BusinessID: biz, Actor: "ann@acme.test", After: &bo, SkipActivity: true,
+		Activity: team.Activity{ID: team.ULIDSource{}.NewID(time.Now())}}); err != nil {
+		t.Fatal(err)
+	}
+	stale, err := dynamo.UserIndexItems(team.User{BusinessID: biz, Email: bo.Email, FirstName: "Bob"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.put(stale[0])
+	// Cy has an id but no shard counted her: the recount must.
+	old.user("cy@acme.test", "Cy", "", "", 2, team.TabCRM)
+	if _, err := client.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &table, Key: dynamo.UserKey(biz, "cy@acme.test"),
+		UpdateExpression: aws.String("SET id = :id"), ExpressionAttributeValues: map[string]types.AttributeValue{":id": s("usr_cy")}}); err != nil {
+		t.Fatal(err)
+	}
+
+	rec := &actionRecorder{Client: client, actions: map[string]bool{}}
+	reports, err := dynamo.NewBackfill(rec, table, team.ULIDSource{}, fixedClock{time.Now()}, nil).BackfillAll(ctx, dynamo.BackfillOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(reports) != 1 || reports[0].Updated != 3 || !reports[0].CountsFixed || reports[0].CounterUsers != 3 {
+		t.Fatalf("reports = %+v; want acme with 3 users updated and its counters fixed to 3", reports)
+	}
+	if got := listAll(t, store, biz, team.UserQuery{Q: "bob"}); len(got) != 0 {
+		t.Errorf("q=bob after the backfill = %q: the stale index item should be gone", got)
+	}
+	got := slices.Sorted(func(yield func(string) bool) {
+		for a := range rec.actions {
+			if !yield(a) {
+				return
+			}
+		}
+	})
+	if diff := cmp.Diff(dynamo.BackfillIAMActions, got); diff != "" {
+		t.Errorf("IAM actions (-documented +called):\n%s", diff)
+	}
+}
