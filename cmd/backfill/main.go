@@ -52,6 +52,7 @@ type options struct {
 	dryRun   bool
 	table    string
 	workers  int
+	after    team.BusinessID
 }
 
 // defaultWorkers is one transaction in flight. More did not help where
@@ -65,18 +66,19 @@ const defaultWorkers = 1
 
 func parse(args []string, stderr io.Writer) (options, error) {
 	var (
-		o        options
-		business string
+		o               options
+		business, after string
 	)
 	fs := flag.NewFlagSet("backfill", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&business, "business", "", "the business to upgrade")
 	fs.BoolVar(&o.all, "all", false, "upgrade every business (finds them with a Scan of the whole table)")
+	fs.StringVar(&after, "after", "", "with -all, start after this business (to resume a run that stopped: the last one it reported)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "report what would change, and write nothing")
 	fs.StringVar(&o.table, "table", "", "the table (default: TABLE_NAME)")
 	fs.IntVar(&o.workers, "workers", defaultWorkers, "how many users of a business to upgrade at once, each in its own transaction")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: backfill (-business ID | -all) [-dry-run] [-table NAME] [-workers N]")
+		fmt.Fprintln(stderr, "usage: backfill (-business ID | -all [-after ID]) [-dry-run] [-table NAME] [-workers N]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -88,6 +90,10 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	if (business == "") == !o.all {
 		return options{}, errors.New("name one business with -business, or every business with -all")
 	}
+	if after != "" && !o.all {
+		return options{}, errors.New("-after goes with -all")
+	}
+	o.after = team.BusinessID(after)
 	if o.workers < 1 || o.workers > 64 {
 		return options{}, errors.New("-workers must be between 1 and 64")
 	}
@@ -120,7 +126,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "backfill: table %s, %s%s\n", table, scope, mode)
 	var reports []dynamo.BusinessBackfill
-	opts := dynamo.BackfillOptions{DryRun: o.dryRun, Workers: o.workers, Progress: func(r dynamo.BusinessBackfill) {
+	opts := dynamo.BackfillOptions{DryRun: o.dryRun, Workers: o.workers, After: o.after, Progress: func(r dynamo.BusinessBackfill) {
 		reports = append(reports, r)
 		business(stdout, r, o.dryRun)
 	}}
@@ -133,6 +139,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "backfill:", err)
 		fmt.Fprintln(stdout, "NOT DONE: the error above stopped the run; what was written stays, and running again resumes")
+		if o.all && len(reports) > 0 {
+			fmt.Fprintf(stdout, "to skip the businesses done: backfill -all -after %s\n", reports[len(reports)-1].BusinessID)
+		}
 		return 1
 	}
 	if !done {

@@ -30,6 +30,8 @@ func TestFlags(t *testing.T) {
 		{[]string{"-business", "acme", "-since", "1h"}, false}, // no such flag
 		{[]string{"-all", "-workers", "8"}, true},
 		{[]string{"-all", "-workers", "0"}, false},
+		{[]string{"-all", "-after", "acme"}, true},
+		{[]string{"-business", "globex", "-after", "acme"}, false}, // -after resumes -all only
 	} {
 		if _, err := parse(tc.args, io.Discard); (err == nil) != tc.ok {
 			t.Errorf("parse(%q) error = %v, want ok=%t", tc.args, err, tc.ok)
@@ -102,5 +104,8 @@ func TestRunUpgradesAndThenFindsNothing(t *testing.T) {
 	}
 	if _, code := backfill("-business", "globex"); code != 1 {
 		t.Errorf("backfill of a business that does not exist exited %d, want 1", code)
+	}
+	if out, code := backfill("-all", "-after", "acme"); code != 0 || !strings.Contains(out, "total: 0 businesses") {
+		t.Errorf("backfill -all -after acme exited %d; want 0 with no business read", code)
 	}
 }

@@ -118,6 +118,10 @@ type BackfillOptions struct {
 	// Progress, when set, is called with each business's report as soon
 	// as the business is done.
 	Progress func(BusinessBackfill)
+	// After, for BackfillAll, skips the businesses whose ids sort at or
+	// before it: a run that stopped resumes after the last business it
+	// reported done, without reading those again.
+	After team.BusinessID
 }
 
 // BusinessBackfill is what a run found and did in one business.
@@ -176,10 +180,10 @@ func (b *Backfill) BackfillBusiness(ctx context.Context, businessID team.Busines
 	return r, nil
 }
 
-// BackfillAll upgrades every business of the table, found with a Scan of
-// the profiles (which reads the whole table once). It stops at the first
-// error, returning the reports of the businesses done; the errors are
-// BackfillBusiness's.
+// BackfillAll upgrades every business of the table (after o.After, if
+// set), in order of id, found with a Scan of the profiles (which reads the
+// whole table once). It stops at the first error, returning the reports
+// of the businesses done; the errors are BackfillBusiness's.
 func (b *Backfill) BackfillAll(ctx context.Context, o BackfillOptions) ([]BusinessBackfill, error) {
 	ids, err := b.businesses(ctx)
 	if err != nil {
@@ -187,6 +191,9 @@ func (b *Backfill) BackfillAll(ctx context.Context, o BackfillOptions) ([]Busine
 	}
 	var out []BusinessBackfill
 	for _, id := range ids {
+		if o.After != "" && id <= o.After {
+			continue
+		}
 		r, err := b.BackfillBusiness(ctx, id, o)
 		if err != nil {
 			return out, err
