@@ -41,15 +41,16 @@ import (
 // time, and a run that stops part-way is resumed by running it again.
 //
 // Counting. A user without an id was written by a version that kept no
-// count (ids and the count came in the same release, and today's code
-// cannot write an id-less user, so none can have been counted since), and
-// the transaction that gives the user an id also adds them to one random
+// count (ids came before the count, with issue 10), and today's code
+// cannot write an id-less user, so none can have been counted since; the
+// transaction that gives the user an id also adds them to one random
 // counter shard. The condition attribute_not_exists(id) makes that happen
 // exactly once, whatever runs concurrently: the count is fixed per user,
 // in the user's own transaction, and races no invite or removal. After the
 // users, the backfill compares the shards with a recount of what it read;
-// a difference left by some other history is corrected only under the
-// guards of fixCounts.
+// a difference left by some other history (users given ids by a version
+// that did not count them yet, if one was ever deployed) is corrected only
+// under the guards of fixCounts.
 
 // BackfillIAMActions are the IAM actions the backfill needs on the table
 // (not on its indexes, which it never reads): its requests, and the actions
