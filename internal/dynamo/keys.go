@@ -98,11 +98,13 @@ const (
 	byUserInfix = "#USER#"
 	byTypeInfix = "#TYPE#"
 	// The user list's index items and index partitions.
-	tabPrefix      = "XTAB#"
-	fullTermPrefix = "XFULL#"
-	lastTermPrefix = "XLAST#"
-	statusInfix    = "#STATUS#"
-	tabInfix       = "#TAB#"
+	// indexItemPrefix starts the sort key of every index item below.
+	indexItemPrefix = "X"
+	tabPrefix       = "XTAB#"
+	fullTermPrefix  = "XFULL#"
+	lastTermPrefix  = "XLAST#"
+	statusInfix     = "#STATUS#"
+	tabInfix        = "#TAB#"
 	// termSeparator ends a name in a key: below every character a name can
 	// hold (names have no control characters), so keys order by the name
 	// first.
@@ -241,6 +243,15 @@ func lastTermSK(term, email string) string {
 	}
 	return lastTermPrefix + cut(term, maxKeyTermBytes) + termSeparator + email
 }
+
+// userIndexItemsRange is the sort-key prefix every index item of the user
+// list starts with (XTAB#, XFULL#, XLAST#): one Query on it reads all of a
+// business's index items, which is how the backfill (backfill.go) finds
+// the ones users written before the indexes lack.
+func userIndexItemsRange() string { return indexItemPrefix }
+
+// userRange is the sort-key prefix of a business's user items.
+func userRange() string { return userPrefix }
 
 func emailSearchRange(q string) string    { return userPrefix + q }
 func fullTermSearchRange(q string) string { return fullTermPrefix + q }

@@ -174,7 +174,7 @@ type userRecord struct {
 	// The keys of the user list's indexes (keys.go): the user's status
 	// partition of ByStatus, ByName and ByNewest and their sort keys.
 	// Absent on users stored before the indexes, who are missing from
-	// those lists until their next write.
+	// those lists until the backfill (backfill.go) upgrades them.
 	StatusPK string `dynamodbav:"StatusPK,omitempty"`
 	NamePK   string `dynamodbav:"NamePK,omitempty"`
 	NameSK   string `dynamodbav:"NameSK,omitempty"`

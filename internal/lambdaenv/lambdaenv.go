@@ -368,6 +368,10 @@ type ProvisionSettings struct {
 	InvitationTTL time.Duration
 }
 
+// TableNameFromEnv returns TABLE_NAME, the table an operator's command
+// works on when no flag names one ("" when unset).
+func TableNameFromEnv() string { return os.Getenv(EnvTableName) }
+
 // ProvisionSettingsFromEnv reads the provisioning function's settings.
 func ProvisionSettingsFromEnv() (ProvisionSettings, error) {
 	s := ProvisionSettings{TableName: os.Getenv(EnvTableName), Source: os.Getenv(EnvPlatformEventSource)}

@@ -65,7 +65,8 @@ type User struct {
 	// 415-555-0100"), computed where the phone is parsed (a write) so that
 	// reads never load the phone library. "" when there is no phone, and
 	// for users stored before the field existed until their contact info
-	// is next changed: reads derive nothing.
+	// is next changed or the backfill (cmd/backfill) fills it: reads
+	// derive nothing.
 	PhoneDisplay string
 }
 
