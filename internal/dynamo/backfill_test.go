@@ -86,6 +86,19 @@ func (f firstVersion) userItem(email, first, last, phone string, minutes int, ta
 	return item
 }
 
+// activity writes a first-version activity record: no actor or target id,
+// none of the history's keys and no delivery marks (that version had
+// none).
+func (f firstVersion) activity(id string, typ team.ActivityType, target string, at time.Time) {
+	f.put(map[string]types.AttributeValue{
+		"PK": s("BUSINESS#" + f.biz.String()), "SK": s("ACTIVITY#" + id), "entity": s("activity"),
+		"id": s(id), "businessId": s(f.biz.String()), "type": s(string(typ)), "actor": s("founder@acme.test"),
+		"target":  &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"email": s(target), "firstName": s(""), "lastName": s(""), "phone": s("")}},
+		"at":      s(at.Format(time.RFC3339Nano)),
+		"changes": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{}},
+	})
+}
+
 // snapshot returns every item of the table, sorted, for comparing a table
 // before and after a run that must not write.
 func snapshot(t *testing.T, client *dynamodb.Client, table string) []string {

@@ -72,7 +72,19 @@ func (b *Backlog) Undelivered(ctx context.Context, q delivery.BacklogQuery, page
 
 // undelivered is the filter of records whose event, or whose due email,
 // is not recorded as done (delivered or refused for good).
+//
+// Only records the second version wrote can be undelivered: they are the
+// ones with a history key (AttrByTypePK, on every record it writes). The
+// first version kept no delivery marks, so its records, which it delivered
+// itself, carry none; without this a redelivery over an upgraded table
+// would put an event for every change ever recorded and send a welcome
+// email for every invite.
 func undelivered(emailTypes []team.ActivityType) expression.ConditionBuilder {
+	return expression.AttributeExists(expression.Name(AttrByTypePK)).And(unmarked(emailTypes))
+}
+
+// unmarked is the filter of records missing a delivery mark they need.
+func unmarked(emailTypes []team.ActivityType) expression.ConditionBuilder {
 	// A change of email sends a welcome to the new address (under the
 	// welcome's mark) and a notice to the old one (under its own).
 	emailChanged := expression.AttributeExists(expression.Name(attrChanges + "." + attrEmail)).And(
