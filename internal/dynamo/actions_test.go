@@ -32,7 +32,7 @@ import (
 func TestEachRouteCallsExactlyItsActions(t *testing.T) {
 	rec := &dynamotest.Actions{}
 	client := dynamotest.Client(t, rec.Install)
-	store := dynamo.NewStore(client, dynamotest.NewTable(t, client))
+	store := dynamo.NewStore(client, dynamotest.NewTableWithoutStream(t, client))
 	now := time.Now().UTC()
 	if err := store.CreateBusiness(context.Background(),
 		team.Business{ID: "acme", Name: "Acme", Tabs: allTabs, CreatedAt: now},

@@ -153,7 +153,7 @@ func (r *recordingClient) TransactWriteItems(ctx context.Context, in *dynamodb.T
 // /users/{email} (such as resending an invitation) is covered as it lands.
 func TestStrangersCannotTellWhetherATargetExists(t *testing.T) {
 	rec := &recordingClient{next: dynamotest.Client(t)}
-	store := dynamo.NewStore(rec, dynamotest.NewTable(t, rec.next.(*dynamodb.Client)))
+	store := dynamo.NewStore(rec, dynamotest.NewTableWithoutStream(t, rec.next.(*dynamodb.Client)))
 	ctx := context.Background()
 	now := time.Now().UTC()
 	for _, b := range []struct{ id, owner string }{{"acme", "owner@acme.test"}, {"globex", "boss@globex.test"}} {

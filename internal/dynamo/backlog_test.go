@@ -18,7 +18,7 @@ import (
 // range asked for; what the ledger marked done is not found again.
 func TestBacklogFindsUndeliveredActivityInTheTable(t *testing.T) {
 	client := dynamotest.Client(t)
-	table := dynamotest.NewTable(t, client)
+	table := dynamotest.NewTableWithoutStream(t, client)
 	store, ledger, backlog := dynamo.NewStore(client, table), dynamo.NewLedger(client, table), dynamo.NewBacklog(client, table)
 	ctx := context.Background()
 	t0 := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)

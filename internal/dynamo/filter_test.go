@@ -21,7 +21,7 @@ import (
 // list still holds every matching record exactly once, newest first.
 func TestTypeAndUserFilterBoundsItsWork(t *testing.T) {
 	client := dynamotest.Client(t)
-	table := dynamotest.NewTable(t, client)
+	table := dynamotest.NewTableWithoutStream(t, client)
 	store := dynamo.NewStore(client, table)
 	ctx := context.Background()
 	const userID = "usr_01JD000000000000000000BUSY"

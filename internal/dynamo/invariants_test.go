@@ -33,7 +33,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	client := dynamotest.Client(t)
-	store := dynamo.NewStore(client, dynamotest.NewTable(t, client))
+	store := dynamo.NewStore(client, dynamotest.NewTableWithoutStream(t, client))
 	// These tests race many invites in one business within the hour: they
 	// set a budget of their own that does not limit them (SPEC §4: tests
 	// set their own INVITE_RATE). The limit has its own race test.

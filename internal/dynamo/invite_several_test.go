@@ -60,7 +60,7 @@ var benchRuns atomic.Int64
 // DynamoDB Local, one entry at a time and a few at a time.
 func BenchmarkInviteSeveral50(b *testing.B) {
 	client := dynamotest.Client(b)
-	store := dynamo.NewStore(client, dynamotest.NewTable(b, client))
+	store := dynamo.NewStore(client, dynamotest.NewTableWithoutStream(b, client))
 	for _, workers := range []int{1, 2, 4, 8} {
 		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
 			svc := team.NewService(store, team.SystemClock{}, team.ULIDSource{}, phone.Normalizer{},

@@ -19,7 +19,7 @@ import (
 
 func TestLedgerRecordsFirstOutcomeOnce(t *testing.T) {
 	client := dynamotest.Client(t)
-	table := dynamotest.NewTable(t, client)
+	table := dynamotest.NewTableWithoutStream(t, client)
 	store, ledger := dynamo.NewStore(client, table), dynamo.NewLedger(client, table)
 	ctx := context.Background()
 	now := time.Now().UTC()
@@ -74,7 +74,7 @@ func TestLedgerRecordsFirstOutcomeOnce(t *testing.T) {
 // the records that are gone told apart, however many keys and repeats.
 func TestLedgerReadsABatchsStates(t *testing.T) {
 	client := dynamotest.Client(t)
-	table := dynamotest.NewTable(t, client)
+	table := dynamotest.NewTableWithoutStream(t, client)
 	store, ledger := dynamo.NewStore(client, table), dynamo.NewLedger(client, table)
 	ctx := context.Background()
 	now := time.Now().UTC()
@@ -133,7 +133,7 @@ func TestLedgerReadsABatchsStates(t *testing.T) {
 // one of them failed sends only that one.
 func TestLedgerRecordsEachEmailKindApart(t *testing.T) {
 	client := dynamotest.Client(t)
-	table := dynamotest.NewTable(t, client)
+	table := dynamotest.NewTableWithoutStream(t, client)
 	store, ledger := dynamo.NewStore(client, table), dynamo.NewLedger(client, table)
 	ctx := context.Background()
 	now := time.Now().UTC()

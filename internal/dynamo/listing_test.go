@@ -31,7 +31,7 @@ const maxRequestReads = 250
 func TestListingMatchesBruteForce(t *testing.T) {
 	base := dynamotest.Client(t)
 	counter := &dynamotest.ReadCounter{Client: base}
-	store := dynamo.NewStore(counter, dynamotest.NewTable(t, base))
+	store := dynamo.NewStore(counter, dynamotest.NewTableWithoutStream(t, base))
 	ctx := context.Background()
 	const biz = team.BusinessID("acme")
 	t0 := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)

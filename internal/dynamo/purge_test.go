@@ -43,7 +43,7 @@ func (c *cutOffClient) TransactWriteItems(ctx context.Context, in *dynamodb.Tran
 // but the tombstone.
 func TestPurgeResumesAndShowsProgress(t *testing.T) {
 	client := dynamotest.Client(t)
-	table := dynamotest.NewTable(t, client)
+	table := dynamotest.NewTableWithoutStream(t, client)
 	ctx := context.Background()
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	store := dynamo.NewStore(client, table)

@@ -27,7 +27,7 @@ import (
 func TestConcurrentInvitesNeverExceedTheEmailBudget(t *testing.T) {
 	const rate, invites = 10, 30
 	client := dynamotest.Client(t)
-	table := dynamotest.NewTable(t, client)
+	table := dynamotest.NewTableWithoutStream(t, client)
 	store := dynamo.NewStore(client, table)
 	ctx := context.Background()
 	now := time.Now().UTC()

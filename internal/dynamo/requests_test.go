@@ -92,7 +92,7 @@ func TestRequestsPerOperation(t *testing.T) {
 	var counter dynamotest.Counter
 	gate := &overlapGate{}
 	client := dynamotest.Client(t, counter.Install, gate.install)
-	store := dynamo.NewStore(client, dynamotest.NewTable(t, client))
+	store := dynamo.NewStore(client, dynamotest.NewTableWithoutStream(t, client))
 	now := time.Now().UTC()
 	if err := store.CreateBusiness(context.Background(),
 		team.Business{ID: "acme", Name: "Acme", Tabs: allTabs, CreatedAt: now},

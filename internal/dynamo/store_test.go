@@ -12,7 +12,7 @@ import (
 func TestContract(t *testing.T) {
 	client := dynamotest.Client(t)
 	storetest.Run(t, func(t *testing.T) storetest.Store {
-		return dynamo.NewStore(client, dynamotest.NewTable(t, client))
+		return dynamo.NewStore(client, dynamotest.NewTableWithoutStream(t, client))
 	})
 }
 
@@ -21,7 +21,7 @@ func TestContract(t *testing.T) {
 func TestListingContract(t *testing.T) {
 	client := dynamotest.Client(t)
 	storetest.RunListing(t, func(t *testing.T) storetest.Store {
-		return dynamo.NewStore(client, dynamotest.NewTable(t, client))
+		return dynamo.NewStore(client, dynamotest.NewTableWithoutStream(t, client))
 	})
 }
 
@@ -30,6 +30,6 @@ func TestListingContract(t *testing.T) {
 // transaction, deletion ends access and removes the data.
 func TestProvisioningContract(t *testing.T) {
 	client := dynamotest.Client(t)
-	table := dynamotest.NewTable(t, client)
+	table := dynamotest.NewTableWithoutStream(t, client)
 	provisiontest.Run(t, func(t *testing.T) provisiontest.Store { return dynamo.NewStore(client, table) })
 }

@@ -50,12 +50,39 @@ type page struct {
 	base string
 }
 
-// newPage starts Chromium with a fresh profile and opens a tab sized
-// width×height. Animations are off (prefers-reduced-motion), so waits see
-// final states.
-func newPage(t *testing.T, base string, width, height int64) *page {
+// TestMain stops the shared browser (sharedBrowser) after the last test.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	browser.mu.Lock()
+	if browser.stop != nil {
+		browser.stop()
+	}
+	browser.mu.Unlock()
+	os.Exit(code)
+}
+
+// browser is the one Chromium process the package's tests share. Starting
+// Chromium took about two seconds of a busy two-core machine per test, and
+// there are forty pages; each page gets a browser context of its own
+// (chromedp.WithNewBrowserContext: its own cookies, storage and cache, like
+// the fresh profile each test used to start), so tests still see nothing of
+// each other.
+var browser struct {
+	mu   sync.Mutex
+	ctx  context.Context // the browser's first tab, which owns the process
+	stop func()
+}
+
+// sharedBrowser starts the shared Chromium (exe) on first use and returns
+// the context that new tabs derive from. A browser that failed to start is
+// tried again by the next test, which then fails with its own message.
+func sharedBrowser(t *testing.T, exe string) context.Context {
 	t.Helper()
-	exe := findChromium(t)
+	browser.mu.Lock()
+	defer browser.mu.Unlock()
+	if browser.ctx != nil {
+		return browser.ctx
+	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
 		chromedp.Flag("headless", true),
@@ -67,18 +94,37 @@ func newPage(t *testing.T, base string, width, height int64) *page {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("no-default-browser-check", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(int(width), int(height)),
+		// Each page sets its own viewport (newPage); this is only the
+		// window the pages are drawn in. Without chromedp.UserDataDir
+		// the browser gets a temporary profile, removed when it stops.
+		chromedp.WindowSize(1280, 900),
 	}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
-	p := &page{t: t, ctx: ctx, base: base}
 	// The first call starts the browser, which lives as long as the context
 	// of that call: so no timeout on it.
 	if err := chromedp.Do(ctx); err != nil {
+		cancelCtx()
+		cancelAlloc()
 		t.Fatalf("start Chromium (%s): %v", exe, err)
 	}
+	browser.ctx, browser.stop = ctx, func() { cancelCtx(); cancelAlloc() }
+	return ctx
+}
+
+// newPage opens a tab sized width×height in a browser context of its own
+// (a fresh profile, as far as the page can tell) of the shared Chromium.
+// Animations are off (prefers-reduced-motion), so waits see final states.
+func newPage(t *testing.T, base string, width, height int64) *page {
+	t.Helper()
+	exe := findChromium(t)
+	ctx, cancelCtx := chromedp.NewContext(sharedBrowser(t, exe), chromedp.WithNewBrowserContext())
+	t.Cleanup(cancelCtx)
+	// This call opens the tab.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("open a tab in Chromium (%s): %v", exe, err)
+	}
+	p := &page{t: t, ctx: ctx, base: base}
 	var viewport []chromedp.EmulateViewportOption
 	if width < 600 {
 		viewport = append(viewport, chromedp.EmulateMobile)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -41,10 +42,48 @@ func NewTable(t testing.TB, client *dynamodb.Client) string {
 	if _, err := dynamo.EnsureTable(context.Background(), client, name); err != nil {
 		t.Fatalf("create table: %v", err)
 	}
+	deleteAtEnd(t, client, name)
+	return name
+}
+
+// NewTableWithoutStream is NewTable without the table's stream, for tests
+// that never read the stream: everything else (keys, indexes, projections,
+// billing) is the production definition.
+//
+// DynamoDB Local makes every write to a table with a stream look up the
+// stream's description, with a query (in SQLite, "SELECT MIN(SequenceNumber)
+// FROM <stream records> WHERE StreamID = ?", which a profile of its JVM
+// showed taking most of its time) whose cost grows with the stream records
+// it holds, of every table, including the tables earlier tests deleted. A
+// write's cost therefore grows with all the writes made before it in the
+// same DynamoDB Local, which `make test` shares between all packages: late
+// in internal/dynamo's tests, whose tables take thousands of writes, one
+// transaction took 100–600 ms. A table without a stream writes no stream
+// records and never runs that query.
+func NewTableWithoutStream(t testing.TB, client *dynamodb.Client) string {
+	t.Helper()
+	ctx := context.Background()
+	name := "test-" + rand.Text()
+	def := dynamo.TableDefinition(name)
+	def.StreamSpecification = nil
+	if _, err := client.CreateTable(ctx, def); err != nil {
+		t.Fatalf("create table: %v", err)
+	}
+	deleteAtEnd(t, client, name)
+	waiter := dynamodb.NewTableExistsWaiter(client, func(o *dynamodb.TableExistsWaiterOptions) {
+		o.MinDelay = 50 * time.Millisecond
+		o.MaxDelay = time.Second
+	})
+	if err := waiter.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, time.Minute); err != nil {
+		t.Fatalf("wait for table %s: %v", name, err)
+	}
+	return name
+}
+
+func deleteAtEnd(t testing.TB, client *dynamodb.Client, name string) {
 	t.Cleanup(func() {
 		_, _ = client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)})
 	})
-	return name
 }
 
 // Counter counts DynamoDB requests by operation name. Install it with
