@@ -222,7 +222,7 @@ var backfillSearches = []string{"", "a", "ann", "ann l", "lee", "kim", "dee", "e
 // a dry run and a second run write nothing.
 func TestBackfillUpgradesFirstVersionItems(t *testing.T) {
 	client := dynamotest.Client(t)
-	table := dynamotest.NewTable(t, client)
+	table := dynamotest.NewTableWithoutStream(t, client)
 	store := dynamo.NewStore(client, table)
 	ctx := context.Background()
 	const biz = team.BusinessID("acme")
@@ -386,7 +386,7 @@ func (c *hookClient) TransactWriteItems(ctx context.Context, in *dynamodb.Transa
 // only, and by her tab.
 func TestBackfillConcurrentChangeWins(t *testing.T) {
 	client := dynamotest.Client(t)
-	table := dynamotest.NewTable(t, client)
+	table := dynamotest.NewTableWithoutStream(t, client)
 	store := dynamo.NewStore(client, table)
 	ctx := context.Background()
 	const biz = team.BusinessID("acme")
@@ -457,7 +457,7 @@ func TestBackfillConcurrentChangeWins(t *testing.T) {
 // one's read of the team and its first write: every user is counted once.
 func TestBackfillRunsTwiceAtOnce(t *testing.T) {
 	client := dynamotest.Client(t)
-	table := dynamotest.NewTable(t, client)
+	table := dynamotest.NewTableWithoutStream(t, client)
 	store := dynamo.NewStore(client, table)
 	ctx := context.Background()
 	const biz = team.BusinessID("acme")
@@ -498,7 +498,7 @@ func TestBackfillRunsTwiceAtOnce(t *testing.T) {
 // writes nothing to the counters.
 func TestBackfillRecountWaitsForQuiet(t *testing.T) {
 	client := dynamotest.Client(t)
-	table := dynamotest.NewTable(t, client)
+	table := dynamotest.NewTableWithoutStream(t, client)
 	store := dynamo.NewStore(client, table)
 	ctx := context.Background()
 	const biz = team.BusinessID("acme")
@@ -554,7 +554,7 @@ func BenchmarkBackfill(b *testing.B) {
 
 func benchmarkBackfill(b *testing.B, workers int) {
 	client := dynamotest.Client(b)
-	table := dynamotest.NewTable(b, client)
+	table := dynamotest.NewTableWithoutStream(b, client)
 	ctx := context.Background()
 	const biz = team.BusinessID("acme")
 	old := firstVersion{t: b, client: client, table: table, biz: biz}
@@ -647,7 +647,7 @@ func (c *actionRecorder) TransactWriteItems(ctx context.Context, in *dynamodb.Tr
 // which the README gives the operator's role.
 func TestBackfillIAMActions(t *testing.T) {
 	client := dynamotest.Client(t)
-	table := dynamotest.NewTable(t, client)
+	table := dynamotest.NewTableWithoutStream(t, client)
 	store := dynamo.NewStore(client, table)
 	ctx := context.Background()
 	const biz = team.BusinessID("acme")
