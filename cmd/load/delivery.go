@@ -15,9 +15,11 @@ type deliveredEvent struct {
 	DetailType string          `json:"detailType"`
 	Detail     json.RawMessage `json:"detail"`
 	Time       string          `json:"time"`
-	// AcceptedAt is when the bus accepted the event (null from a stack
-	// that did not see it go out).
-	AcceptedAt *time.Time `json:"acceptedAt"`
+	// CommittedAt is when the activity it tells of committed, and
+	// AcceptedAt when the bus accepted the event (each null from a stack
+	// that did not see it happen).
+	CommittedAt *time.Time `json:"committedAt"`
+	AcceptedAt  *time.Time `json:"acceptedAt"`
 }
 
 func (e deliveredEvent) same(o deliveredEvent) bool {

@@ -54,6 +54,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/oklog/ulid/v2"
 
 	"github.com/businessapp/usermanagement/internal/team"
@@ -283,4 +284,20 @@ func cut(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// ActivityIDsPut returns the ids of the activity records a transaction
+// puts, in its order: the local stack notes when each committed, which is
+// what make load measures the delivery lag from.
+func ActivityIDsPut(in *dynamodb.TransactWriteItemsInput) []string {
+	var ids []string
+	for _, item := range in.TransactItems {
+		if item.Put == nil {
+			continue
+		}
+		if _, id, ok := activityKey(stringAttribute(item.Put.Item, AttrPK), stringAttribute(item.Put.Item, AttrSK)); ok {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }

@@ -112,5 +112,8 @@ func (s *Stack) listEvents(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, err)
 		return
 	}
+	for i := range evs {
+		evs[i].CommittedAt = s.commits.committedAt(eventID(string(evs[i].Detail)))
+	}
 	writeJSON(w, http.StatusOK, evs)
 }

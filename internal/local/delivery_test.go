@@ -144,3 +144,51 @@ func TestConcurrentInvitesMakeOneEmailAndOneEvent(t *testing.T) {
 		t.Errorf("events = %v, want one UserAdded", got)
 	}
 }
+
+// GET /dev/events says when each change committed (its transaction
+// answered) and when the bus accepted its event, for make load's lags: a
+// change made through the API and one made by provisioning (a business's
+// owner), in order: occurredAt, then the commit, before the API's answer,
+// then the bus.
+func TestDevEventsTellWhenEachChangeCommitted(t *testing.T) {
+	stack := localtest.Start(t, "")
+	c := &client{t: t, base: stack.URL}
+	expect(t, "create a business", c.do("POST", "/dev/businesses", `{"id":"initech","name":"Initech","tabs":["users"],"owner":{"email":"bill@initech.test"}}`, nil), 201)
+	provisioned := time.Now()
+	c.signIn(local.DemoOwner)
+	expect(t, "invite", c.do("POST", "/v1/businesses/demo/users", `{"email":"timed@example.com"}`, nil), 201)
+	answered := time.Now()
+
+	for _, tc := range []struct {
+		business, email string
+		answered        time.Time
+	}{{"initech", "bill@initech.test", provisioned}, {"demo", "timed@example.com", answered}} {
+		var event *local.PutEvent
+		eventually(t, "the UserAdded event of "+tc.email, func() bool {
+			var all []local.PutEvent
+			c.do("GET", "/dev/events", "", &all)
+			for _, e := range all {
+				var d detail
+				if json.Unmarshal(e.Detail, &d) == nil && e.DetailType == "UserAdded" && d.BusinessID == tc.business && d.User.Email == tc.email {
+					event = &e
+				}
+			}
+			return event != nil
+		})
+		if event == nil {
+			continue
+		}
+		var d struct{ OccurredAt time.Time }
+		if err := json.Unmarshal(event.Detail, &d); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case event.CommittedAt == nil || event.AcceptedAt == nil:
+			t.Errorf("%s: committedAt %v, acceptedAt %v: want both", tc.email, event.CommittedAt, event.AcceptedAt)
+		case event.CommittedAt.Before(d.OccurredAt) || event.CommittedAt.After(tc.answered):
+			t.Errorf("%s: committed at %s, want between occurredAt %s and the answer %s", tc.email, event.CommittedAt, d.OccurredAt, tc.answered)
+		case event.AcceptedAt.Before(*event.CommittedAt):
+			t.Errorf("%s: accepted at %s, before its commit at %s", tc.email, event.AcceptedAt, event.CommittedAt)
+		}
+	}
+}

@@ -105,10 +105,13 @@ type PutEvent struct {
 	DetailType string          `json:"detailType"`
 	Detail     json.RawMessage `json:"detail"`
 	Time       string          `json:"time"`
-	// AcceptedAt is when the bus accepted the event, null when the local
-	// stack did not see it go out (an event put by another process): what
-	// make load measures the commit-to-event lag by.
-	AcceptedAt *time.Time `json:"acceptedAt"`
+	// CommittedAt is when the activity the event tells of committed (its
+	// transaction returned), and AcceptedAt when the bus accepted the
+	// event; each is null when the local stack did not see it happen (a
+	// write or a put by another process). make load measures the
+	// commit-to-event lag, and the commit-to-email lag, by them.
+	CommittedAt *time.Time `json:"committedAt"`
+	AcceptedAt  *time.Time `json:"acceptedAt"`
 }
 
 // acceptClock is the EventBridge client the local consumer puts events

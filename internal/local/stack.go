@@ -86,6 +86,7 @@ type Stack struct {
 	done                        chan error
 	ddb                         *dynamodblocal.Process
 	emulators                   *emulators
+	commits                     *commitClock
 	poller                      chan struct{} // closed when the stream poller has stopped
 	stopPolling                 context.CancelFunc
 	stopOnce                    sync.Once
@@ -137,7 +138,10 @@ func (s *Stack) start(ctx context.Context, cfg Config) (http.Handler, error) {
 		endpoint = s.ddb.Endpoint
 	}
 	s.DynamoDBEndpoint, s.TableName = endpoint, cfg.TableName
-	client := dynamodblocal.NewClient(endpoint)
+	// Every client that commits activity (the API's, provisioning's and
+	// the seed's) notes when it did, for GET /dev/events' committedAt.
+	s.commits = newCommitClock()
+	client := dynamodblocal.NewClient(endpoint, s.commits.Install)
 	if _, err := dynamo.EnsureTable(ctx, client, cfg.TableName); err != nil {
 		return nil, err
 	}
@@ -183,7 +187,7 @@ func (s *Stack) start(ctx context.Context, cfg Config) (http.Handler, error) {
 	// setup above keeps the SDK's defaults: creating a table may be slow).
 	settings := lambdaenv.RouteSettings{TableName: cfg.TableName, EmailClaim: cfg.EmailClaim, RequestTimeout: cfg.RequestTimeout,
 		InviteRate: cfg.InviteRate, InvitationTTL: cfg.InvitationTTL}
-	apiClient := dynamodblocal.NewClient(endpoint, lambdaenv.DynamoDBOptions(cfg.RequestTimeout))
+	apiClient := dynamodblocal.NewClient(endpoint, lambdaenv.DynamoDBOptions(cfg.RequestTimeout), s.commits.Install)
 	api, err := lambdaenv.NewAPI(apiClient, settings, cfg.Log, phone.Normalizer{}, httpapi.WithMetrics(rec))
 	if err != nil {
 		return nil, err
