@@ -624,7 +624,8 @@ func (c *actionRecorder) Scan(ctx context.Context, in *dynamodb.ScanInput, opts 
 }
 
 func (c *actionRecorder) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
-	c.note("TransactWriteItems")
+	// IAM authorises a transaction by the actions of its items; it has no
+	// action of its own (as dynamotest.Actions records it too).
 	for _, item := range in.TransactItems {
 		switch {
 		case item.Put != nil:
