@@ -34,6 +34,16 @@ type firstVersion struct {
 	biz    team.BusinessID
 }
 
+// newFirstVersion returns a business of a new table (no stream: nothing
+// here reads it) whose profile the first version wrote, with these tabs.
+func newFirstVersion(tb testing.TB, biz team.BusinessID, tabs ...team.TabID) firstVersion {
+	tb.Helper()
+	client := dynamotest.Client(tb)
+	f := firstVersion{t: tb, client: client, table: dynamotest.NewTableWithoutStream(tb, client), biz: biz}
+	f.profile(tabs...)
+	return f
+}
+
 var backfillT0 = time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
 
 func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
@@ -221,13 +231,10 @@ var backfillSearches = []string{"", "a", "ann", "ann l", "lee", "kim", "dee", "e
 // the team, the counts are exact, the old users can be changed, and that
 // a dry run and a second run write nothing.
 func TestBackfillUpgradesFirstVersionItems(t *testing.T) {
-	client := dynamotest.Client(t)
-	table := dynamotest.NewTableWithoutStream(t, client)
+	old := newFirstVersion(t, "acme", team.TabHome, team.TabCRM, team.TabUsers)
+	client, table, biz := old.client, old.table, old.biz
 	store := dynamo.NewStore(client, table)
 	ctx := context.Background()
-	const biz = team.BusinessID("acme")
-	old := firstVersion{t: t, client: client, table: table, biz: biz}
-	old.profile(team.TabHome, team.TabCRM, team.TabUsers)
 	old.user("ann@acme.test", "Ann", "Lee", "", 0, team.TabCRM, team.TabUsers)
 	old.user("bob@acme.test", "Bob", "", "+14155550100", 1, team.TabHome)
 	old.user("cy@acme.test", "Cy", "Kim", "", 2, team.TabCRM)
@@ -385,13 +392,10 @@ func (c *hookClient) TransactWriteItems(ctx context.Context, in *dynamodb.Transa
 // change her; her change of name must leave her found by the new name
 // only, and by her tab.
 func TestBackfillConcurrentChangeWins(t *testing.T) {
-	client := dynamotest.Client(t)
-	table := dynamotest.NewTableWithoutStream(t, client)
+	old := newFirstVersion(t, "acme", team.TabCRM, team.TabUsers)
+	client, table, biz := old.client, old.table, old.biz
 	store := dynamo.NewStore(client, table)
 	ctx := context.Background()
-	const biz = team.BusinessID("acme")
-	old := firstVersion{t: t, client: client, table: table, biz: biz}
-	old.profile(team.TabCRM, team.TabUsers)
 	old.user("ann@acme.test", "Ann", "Lee", "", 0, team.TabCRM, team.TabUsers)
 	old.user("fay@acme.test", "Fay", "Moss", "", 1, team.TabCRM)
 	if _, err := client.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &table, Key: dynamo.UserKey(biz, "fay@acme.test"),
@@ -456,13 +460,10 @@ func TestBackfillConcurrentChangeWins(t *testing.T) {
 // TestBackfillRunsTwiceAtOnce starts a second backfill between the first
 // one's read of the team and its first write: every user is counted once.
 func TestBackfillRunsTwiceAtOnce(t *testing.T) {
-	client := dynamotest.Client(t)
-	table := dynamotest.NewTableWithoutStream(t, client)
+	old := newFirstVersion(t, "acme", team.TabCRM, team.TabUsers)
+	client, table, biz := old.client, old.table, old.biz
 	store := dynamo.NewStore(client, table)
 	ctx := context.Background()
-	const biz = team.BusinessID("acme")
-	old := firstVersion{t: t, client: client, table: table, biz: biz}
-	old.profile(team.TabCRM, team.TabUsers)
 	for i := range 5 {
 		old.user(fmt.Sprintf("u%d@acme.test", i), "User", fmt.Sprint(i), "", i, team.TabCRM)
 	}
@@ -497,13 +498,10 @@ func TestBackfillRunsTwiceAtOnce(t *testing.T) {
 // before the recount; otherwise the run reports the business busy and
 // writes nothing to the counters.
 func TestBackfillRecountWaitsForQuiet(t *testing.T) {
-	client := dynamotest.Client(t)
-	table := dynamotest.NewTableWithoutStream(t, client)
+	old := newFirstVersion(t, "acme", team.TabCRM, team.TabUsers)
+	client, table, biz := old.client, old.table, old.biz
 	store := dynamo.NewStore(client, table)
 	ctx := context.Background()
-	const biz = team.BusinessID("acme")
-	old := firstVersion{t: t, client: client, table: table, biz: biz}
-	old.profile(team.TabCRM, team.TabUsers)
 	old.user("ann@acme.test", "Ann", "Lee", "", 0, team.TabCRM, team.TabUsers)
 	if _, err := client.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &table, Key: dynamo.UserKey(biz, "ann@acme.test"),
 		UpdateExpression: aws.String("SET id = :id"), ExpressionAttributeValues: map[string]types.AttributeValue{":id": s("usr_ann")}}); err != nil {
@@ -553,12 +551,9 @@ func BenchmarkBackfill(b *testing.B) {
 }
 
 func benchmarkBackfill(b *testing.B, workers int) {
-	client := dynamotest.Client(b)
-	table := dynamotest.NewTableWithoutStream(b, client)
+	old := newFirstVersion(b, "acme", team.TabHome, team.TabCRM, team.TabUsers)
+	client, table, biz := old.client, old.table, old.biz
 	ctx := context.Background()
-	const biz = team.BusinessID("acme")
-	old := firstVersion{t: b, client: client, table: table, biz: biz}
-	old.profile(team.TabHome, team.TabCRM, team.TabUsers)
 	var batch []types.WriteRequest
 	flush := func() {
 		for len(batch) > 0 {
@@ -647,13 +642,10 @@ func (c *actionRecorder) TransactWriteItems(ctx context.Context, in *dynamodb.Tr
 // IAM actions its requests needed to be exactly dynamo.BackfillIAMActions,
 // which the README gives the operator's role.
 func TestBackfillIAMActions(t *testing.T) {
-	client := dynamotest.Client(t)
-	table := dynamotest.NewTableWithoutStream(t, client)
+	old := newFirstVersion(t, "acme", team.TabCRM, team.TabUsers)
+	client, table, biz := old.client, old.table, old.biz
 	store := dynamo.NewStore(client, table)
 	ctx := context.Background()
-	const biz = team.BusinessID("acme")
-	old := firstVersion{t: t, client: client, table: table, biz: biz}
-	old.profile(team.TabCRM, team.TabUsers)
 	old.user("ann@acme.test", "Ann", "Lee", "", 0, team.TabCRM, team.TabUsers)
 	// Bo is in today's shape (written by today's code, so counted), but
 	// an index item of a name he no longer has is left over.
