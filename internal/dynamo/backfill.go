@@ -55,10 +55,10 @@ import (
 // BackfillIAMActions are the IAM actions the backfill needs on the table
 // (not on its indexes, which it never reads): its requests, and the actions
 // DynamoDB checks for the items of its transactions (IAM has no action of
-// TransactWriteItems' own). Scan is needed only
-// by BackfillAll, and a dry run needs only the reads (GetItem, Query,
-// Scan). TestBackfillIAMActions records what a run calls and holds this
-// list to it; the README's "Upgrading an existing deployment" repeats it.
+// TransactWriteItems' own). Scan is needed only by BackfillAll, and a dry
+// run needs only the reads (GetItem, Query, Scan). TestBackfillIAMActions
+// records what a run calls and holds this list to it; the README's
+// "Upgrading an existing deployment" repeats it.
 var BackfillIAMActions = []string{
 	"dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem",
 	"dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem",
