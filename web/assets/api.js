@@ -57,7 +57,11 @@ export function createApi({ baseUrl, businessId, auth, onUnauthenticated }) {
         e.message || (resp.status >= 500
           ? `Something went wrong on our side (${resp.status}). Please try again in a moment.`
           : `The request failed (${resp.status}). Please try again.`), e.fields, retryAfterOf(resp));
-      if (resp.status === 401 && onUnauthenticated) onUnauthenticated(err);
+      // A 401 ends the session only while it is still the session the
+      // request was sent in: one that comes back after the person signed
+      // in again (a request of the old session still in flight) must not
+      // sign them out of the new one.
+      if (resp.status === 401 && onUnauthenticated && (await auth.token()) === token) onUnauthenticated(err);
       throw err;
     }
     return data;
