@@ -107,9 +107,11 @@ const (
 // changed picture claim is recorded; both Put the caller's item (and the
 // activation its activity record) in a transaction. So even the reads are
 // allowed dynamodb:PutItem. Each row lists exactly the actions its code
-// calls: internal/dynamo's TestEachRouteCallsExactlyItsActions drives
-// every route through its paths on DynamoDB Local, records the actions the
-// requests need and compares them with the row.
+// calls: internal/sampleevents' TestEachRouteCallsExactlyItsActions drives
+// every route by its sample event (as it is, with a new picture claim, as
+// its caller's first request) and through the branches the sample does not
+// take, on DynamoDB Local, records the actions the requests need and
+// compares them with the row.
 var (
 	// The activation also takes one off the business's count of invited
 	// users (an UpdateItem of a counter shard), so every route may update.

@@ -10,4 +10,9 @@
 // Local and kumo through AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL.
 // Both check the answer documented in docs/openapi.yaml (or, for the stream
 // consumer, an empty BatchItemFailures, the welcome email and the event).
+//
+// The route events also derive each route function's DynamoDB permissions
+// (TestEachRouteCallsExactlyItsActions): the IAM actions their requests
+// need, with those of the branches a sample does not take, must be exactly
+// the route table's.
 package sampleevents

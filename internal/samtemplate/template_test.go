@@ -810,7 +810,7 @@ func containsFold(list []string, s string) bool {
 
 // TestFunctionsWriteOnlyWhatTheirRouteDoes checks that no policy of a
 // route's function allows a write its route does not make (the route's
-// actions are derived from its code: internal/dynamo's
+// actions are derived from its code: internal/sampleevents'
 // TestEachRouteCallsExactlyItsActions), directly or through a wildcard.
 func TestFunctionsWriteOnlyWhatTheirRouteDoes(t *testing.T) {
 	fns := functionsByID(t)

@@ -59,7 +59,7 @@ func (b *acceptingBus) count() int {
 
 // TestConsumerCallsExactlyItsActions derives the stream consumer's
 // DynamoDB permissions from its code, as the route functions' are
-// (internal/dynamo's TestEachRouteCallsExactlyItsActions): it commits
+// (internal/sampleevents' TestEachRouteCallsExactlyItsActions): it commits
 // activity of every type through the API, lets the consumer deliver it
 // from DynamoDB Local's stream, records the IAM actions of the consumer's
 // requests, and requires DeliverActivityFunction's role in template.yaml to
