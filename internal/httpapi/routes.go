@@ -160,7 +160,8 @@ var routes = []Route{
 // queries (internal/dynamo/keys.go): IAM authorises a Query on an index by
 // the index's ARN, not the table's, so the operation's function is allowed
 // dynamodb:Query on exactly these. A test checks that each is an index of
-// the table.
+// the table, and internal/sampleevents' TestEachRouteCallsExactlyItsActions
+// that the route's requests query exactly these.
 var indexesQueried = map[string][]string{
 	OpListActivity: {"ByUser", "ByType"},
 	OpListUsers:    {"ByStatus", "ByName", "ByNewest"},

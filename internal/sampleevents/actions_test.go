@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/businessapp/usermanagement/internal/dynamo"
 	"github.com/businessapp/usermanagement/internal/dynamo/dynamotest"
@@ -28,10 +29,11 @@ import (
 
 // TestEachRouteCallsExactlyItsActions derives each function's DynamoDB
 // permissions from the code: it records, on DynamoDB Local, the IAM
-// actions that each route's requests need, and requires them to be exactly
-// the route's DynamoDBActions, from which template.yaml's policies are
-// generated. A missing action would fail in AWS with AccessDenied; an extra
-// one is a permission no code uses.
+// actions that each route's requests need and the secondary indexes they
+// query, and requires them to be exactly the route's DynamoDBActions and
+// Indexes, from which template.yaml's policies are generated. A missing
+// action or index would fail in AWS with AccessDenied; an extra one is a
+// permission no code uses.
 //
 // Every route is driven by its sample event, in the world the event is
 // written for and through the wiring its Lambda runs (lambdaenv), three
@@ -43,8 +45,9 @@ import (
 // the store, are driven by driveBranches below.
 func TestEachRouteCallsExactlyItsActions(t *testing.T) {
 	var (
-		mu   sync.Mutex
-		need = map[string]map[string]bool{}
+		mu      sync.Mutex
+		need    = map[string]map[string]bool{}
+		queried = map[string]map[string]bool{}
 	)
 	// record drives requests on a client of their own, so that worlds can
 	// be driven at the same time, and adds the actions they needed to the
@@ -56,10 +59,13 @@ func TestEachRouteCallsExactlyItsActions(t *testing.T) {
 		defer mu.Unlock()
 		for _, op := range operations {
 			if need[op] == nil {
-				need[op] = map[string]bool{}
+				need[op], queried[op] = map[string]bool{}, map[string]bool{}
 			}
 			for _, action := range rec.Of(op) {
 				need[op][action] = true
+			}
+			for _, index := range rec.IndexesOf(op) {
+				queried[op][index] = true
 			}
 		}
 	}
@@ -103,6 +109,11 @@ func TestEachRouteCallsExactlyItsActions(t *testing.T) {
 		want := slices.Sorted(slices.Values(r.DynamoDBActions))
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("%s: the route's DynamoDBActions (-) differ from what its requests need (+):\n%s", r.Operation, diff)
+		}
+		gotIndexes := slices.Sorted(maps.Keys(queried[r.Operation]))
+		wantIndexes := slices.Sorted(slices.Values(r.Indexes()))
+		if diff := cmp.Diff(wantIndexes, gotIndexes, cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("%s: the indexes the route may query (routes.go's indexesQueried, -) differ from those its requests query (+):\n%s", r.Operation, diff)
 		}
 	}
 }
@@ -261,11 +272,13 @@ func driveBranches(t *testing.T, db *dynamodb.Client, rec *dynamotest.Actions) {
 		{acmeOwner, "", "POST", users, `{"email":"ben@acme.test","permissions":["crm"]}`, 201},
 		// Every shape of the list: a page that ends before the users do;
 		// a search and a tab read index items and the users they name; a
-		// status and the other sorts read the list's indexes.
+		// status (ByStatus, or under another sort that sort's index) and
+		// the other sorts read the list's indexes.
 		{acmeOwner, "", "GET", users + "?limit=2", "", 200},
 		{acmeOwner, "", "GET", users + "?q=ben", "", 200},
 		{acmeOwner, "", "GET", users + "?tab=crm", "", 200},
 		{acmeOwner, "", "GET", users + "?tab=crm&sort=name", "", 200},
+		{acmeOwner, "", "GET", users + "?status=active", "", 200},
 		{acmeOwner, "", "GET", users + "?status=invited&sort=newest", "", 200},
 		{acmeOwner, "", "GET", users + "?sort=name", "", 200},
 		// A user reading themselves reads only their own record.
