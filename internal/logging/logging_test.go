@@ -28,6 +28,8 @@ func TestRedact(t *testing.T) {
 		{"activity 01JDQ8G0Y5T2M3N4P5Q6R7S8T9 of usr_01JDQ8G0Y5T2M3N4P5Q6R7S8T9", "activity 01JDQ8G0Y5T2M3N4P5Q6R7S8T9 of usr_01JDQ8G0Y5T2M3N4P5Q6R7S8T9"},
 		{"sequence 100000000012345678901, status 503, 12 ms", "sequence 100000000012345678901, status 503, 12 ms"},
 		{"version 3 of demo", "version 3 of demo"},
+		{"request c6af9ac6-7b61-11e6-9a41-93e8deadbeef", "request c6af9ac6-7b61-11e6-9a41-93e8deadbeef"},
+		{"request JKJa+mPLvHcESHA=", "request JKJa+mPLvHcESHA="},
 	} {
 		if got := logging.Redact(c.in); got != c.want {
 			t.Errorf("Redact(%q)\n = %q\nwant %q", c.in, got, c.want)
