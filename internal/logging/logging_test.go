@@ -69,13 +69,15 @@ func TestLoggerRedactsEverything(t *testing.T) {
 }
 
 // BenchmarkRequestLine is the cost of one request's log line through the
-// redacting logger, with the attributes the API logs.
+// redacting logger, with the attributes the API logs (in Lambda, the
+// invocation's id too: a UUID).
 func BenchmarkRequestLine(b *testing.B) {
 	log := logging.New(io.Discard, slog.LevelInfo)
 	b.ReportAllocs()
 	for b.Loop() {
 		log.LogAttrs(context.Background(), slog.LevelInfo, "request", slog.String("requestId", "JKJaXmPLvHcESHA="),
 			slog.String("operation", "InviteUser"), slog.Int("status", 201), slog.Float64("latencyMs", 41.7),
-			slog.String("businessId", "demo"), slog.String("userId", "usr_01JD8X4B7K9QZ0M5N2P3R4S6T7"))
+			slog.String("businessId", "demo"), slog.String("userId", "usr_01JD8X4B7K9QZ0M5N2P3R4S6T7"),
+			slog.String("lambdaRequestId", "8476a536-e9f4-11e8-9739-2dfe598c3fcd"))
 	}
 }
