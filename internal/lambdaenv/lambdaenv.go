@@ -24,7 +24,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -303,9 +302,15 @@ func DynamoDBOptions(requestTimeout time.Duration) func(*dynamodb.Options) {
 			so.MaxAttempts = 3
 			so.MaxBackoff = 100 * time.Millisecond
 		})
-		o.HTTPClient = awshttp.NewBuildableClient().WithDialerOptions(func(d *net.Dialer) {
-			d.Timeout = time.Second
-		}).WithTransportOptions(func(t *http.Transport) {
+		// The SDK's own dialer with a shorter connect timeout, set in the
+		// same WithTransportOptions as the rest: each of the client's With
+		// methods clones its transport, and a clone first sets up HTTP/2
+		// on the transport it copies, work every start did three times
+		// with WithDialerOptions before WithTransportOptions.
+		dialer := awshttp.NewBuildableClient().GetDialer()
+		dialer.Timeout = time.Second
+		o.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+			t.DialContext = dialer.DialContext
 			t.TLSHandshakeTimeout = time.Second
 			t.ResponseHeaderTimeout = requestTimeout / 3
 		})

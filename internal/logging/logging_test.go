@@ -28,6 +28,8 @@ func TestRedact(t *testing.T) {
 		{"activity 01JDQ8G0Y5T2M3N4P5Q6R7S8T9 of usr_01JDQ8G0Y5T2M3N4P5Q6R7S8T9", "activity 01JDQ8G0Y5T2M3N4P5Q6R7S8T9 of usr_01JDQ8G0Y5T2M3N4P5Q6R7S8T9"},
 		{"sequence 100000000012345678901, status 503, 12 ms", "sequence 100000000012345678901, status 503, 12 ms"},
 		{"version 3 of demo", "version 3 of demo"},
+		{"request c6af9ac6-7b61-11e6-9a41-93e8deadbeef", "request c6af9ac6-7b61-11e6-9a41-93e8deadbeef"},
+		{"request JKJa+mPLvHcESHA=", "request JKJa+mPLvHcESHA="},
 	} {
 		if got := logging.Redact(c.in); got != c.want {
 			t.Errorf("Redact(%q)\n = %q\nwant %q", c.in, got, c.want)
@@ -67,13 +69,15 @@ func TestLoggerRedactsEverything(t *testing.T) {
 }
 
 // BenchmarkRequestLine is the cost of one request's log line through the
-// redacting logger, with the attributes the API logs.
+// redacting logger, with the attributes the API logs (in Lambda, the
+// invocation's id too: a UUID).
 func BenchmarkRequestLine(b *testing.B) {
 	log := logging.New(io.Discard, slog.LevelInfo)
 	b.ReportAllocs()
 	for b.Loop() {
 		log.LogAttrs(context.Background(), slog.LevelInfo, "request", slog.String("requestId", "JKJaXmPLvHcESHA="),
 			slog.String("operation", "InviteUser"), slog.Int("status", 201), slog.Float64("latencyMs", 41.7),
-			slog.String("businessId", "demo"), slog.String("userId", "usr_01JD8X4B7K9QZ0M5N2P3R4S6T7"))
+			slog.String("businessId", "demo"), slog.String("userId", "usr_01JD8X4B7K9QZ0M5N2P3R4S6T7"),
+			slog.String("lambdaRequestId", "8476a536-e9f4-11e8-9739-2dfe598c3fcd"))
 	}
 }
