@@ -9,7 +9,8 @@
 // Like the mapping, it reads every shard from TRIM_HORIZON, a parent shard
 // before its children, and delivers each shard's records in stream order,
 // one batch at a time, or with a ParallelizationFactor several batches at
-// once, each partition key's records in order. Shards are read
+// once, each partition key's records in order; with ReadAhead it keeps
+// reading while batches are delivered. Shards are read
 // concurrently, so a handler must be safe for concurrent use, as a Lambda
 // function is. Delivery is at least
 // once: nothing is checkpointed, so a restarted poller delivers the stream's
@@ -49,7 +50,8 @@ type Config struct {
 	// TableName is the table whose stream is read. It is required.
 	TableName string
 	// BatchSize is the most records one invocation receives; default 10.
-	// A batch never spans two GetRecords pages, so batches can be smaller.
+	// Without ReadAhead a batch never spans two GetRecords pages, so
+	// batches can be smaller.
 	BatchSize int
 	// PollInterval is how long a shard's reader waits after finding no new
 	// records; default 100ms, so a change reaches the handler well within
