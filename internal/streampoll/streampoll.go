@@ -77,8 +77,8 @@ type Config struct {
 	// committed while a batch is delivered no longer waits for every lane
 	// of that page and for the next GetRecords before its own delivery
 	// starts. Order per partition key, retries and OnFailure are as without
-	// it; the reader stops reading ahead while readAheadLimit records per
-	// lane wait undelivered, so a lane that keeps failing still holds the
+	// it; the reader pauses while two batches per lane, counted over all
+	// lanes, wait undelivered, so a lane that keeps failing still holds the
 	// shard back. Default false: a page is delivered, then the next is
 	// read, and batches never span two pages.
 	ReadAhead bool
@@ -577,9 +577,13 @@ type lanes struct {
 	// stopped is set when ctx is done or the reader is done; lanes then
 	// take no further batch.
 	stopped bool
-	ctx     context.Context
-	done    sync.WaitGroup
-	stop    func() bool
+	// ctx is the poller's; its end stops the lanes (through stop's
+	// AfterFunc) and is the error waitPending returns then.
+	ctx context.Context
+	// done tells when every lane's goroutine has returned.
+	done sync.WaitGroup
+	// stop releases the AfterFunc that sets stopped when ctx ends.
+	stop func() bool
 }
 
 // startLanes starts a shard's lanes; they run until ctx is done or a batch
