@@ -149,3 +149,30 @@ type Ledger interface {
 	// EventFailed records a permanent event failure and why.
 	EventFailed(ctx context.Context, businessID team.BusinessID, activityID, reason string, at time.Time) error
 }
+
+// Outcome is one delivery outcome of an activity, for OutcomeRecorder: an
+// email of a kind sent (with its message id) or refused for good, or the
+// event put or refused for good (Email empty).
+type Outcome struct {
+	// Email is the kind of email recorded; empty for the event.
+	Email EmailKind
+	// Failed marks a permanent refusal, with Reason; otherwise the email
+	// went out with MessageID, or the bus accepted the event.
+	Failed    bool
+	MessageID string
+	Reason    string
+	At        time.Time
+}
+
+// OutcomeRecorder is a Ledger that records several outcomes of one
+// activity in one write. The consumer records an activity's emails and
+// its event with it when the ledger has it: an invite then costs one
+// conditional write instead of two, in round trips, capacity and stream
+// records. A ledger without it gets one call per outcome.
+type OutcomeRecorder interface {
+	// RecordOutcomes records each outcome as the Ledger's single-outcome
+	// methods would: an outcome whose mark is set already keeps the first
+	// one, and that is not an error. Errors: the store's write errors,
+	// for all the outcomes (none may be recorded then).
+	RecordOutcomes(ctx context.Context, businessID team.BusinessID, activityID string, outcomes []Outcome) error
+}

@@ -180,6 +180,80 @@ func (l *Ledger) EventFailed(ctx context.Context, businessID team.BusinessID, ac
 	})
 }
 
+var _ delivery.OutcomeRecorder = (*Ledger)(nil)
+
+// RecordOutcomes implements delivery.OutcomeRecorder: one conditional
+// UpdateItem sets every outcome's mark, on the condition that none of them
+// is set. When one is (a batch delivered again, or redelivery racing the
+// stream), each outcome is recorded on its own, so that the marks already
+// there keep their first outcome and the others are still written.
+func (l *Ledger) RecordOutcomes(ctx context.Context, businessID team.BusinessID, activityID string, outcomes []delivery.Outcome) error {
+	var statuses []string
+	values := map[string]any{}
+	for _, o := range outcomes {
+		status, v, err := outcomeMark(o)
+		if err != nil {
+			return err
+		}
+		if slices.Contains(statuses, status) {
+			// Two outcomes for one mark: only the first may be kept.
+			return l.markEach(ctx, businessID, activityID, outcomes)
+		}
+		statuses = append(statuses, status)
+		for name, value := range v {
+			values[name] = value
+		}
+	}
+	if len(statuses) == 0 {
+		return nil
+	}
+	err := l.write(ctx, businessID, activityID, statuses, values)
+	var done *types.ConditionalCheckFailedException
+	if errors.As(err, &done) && len(statuses) > 1 {
+		return l.markEach(ctx, businessID, activityID, outcomes)
+	}
+	if errors.As(err, &done) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("dynamo: mark %v: %w", statuses, requestError(err))
+	}
+	return nil
+}
+
+// markEach records outcomes one write each.
+func (l *Ledger) markEach(ctx context.Context, businessID team.BusinessID, activityID string, outcomes []delivery.Outcome) error {
+	for _, o := range outcomes {
+		status, values, err := outcomeMark(o)
+		if err != nil {
+			return err
+		}
+		if err := l.mark(ctx, businessID, activityID, status, values); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// outcomeMark is the status attribute and the attributes that record an
+// outcome, as EmailSent, EmailFailed, EventPut and EventFailed write them.
+func outcomeMark(o delivery.Outcome) (string, map[string]any, error) {
+	if o.Email == "" {
+		if o.Failed {
+			return attrEventStatus, map[string]any{attrEventStatus: "failed", attrEventError: truncate(o.Reason), attrEventAt: o.At}, nil
+		}
+		return attrEventStatus, map[string]any{attrEventStatus: "put", attrEventAt: o.At}, nil
+	}
+	m, err := markOf(o.Email)
+	if err != nil {
+		return "", nil, err
+	}
+	if o.Failed {
+		return m.status, map[string]any{m.status: "failed", m.reason: truncate(o.Reason), m.at: o.At}, nil
+	}
+	return m.status, map[string]any{m.status: "sent", m.messageID: o.MessageID, m.at: o.At}, nil
+}
+
 // truncate keeps failure reasons from growing an item without bound.
 func truncate(s string) string {
 	const max = 1000
@@ -193,6 +267,22 @@ func truncate(s string) string {
 // A failed condition means the outcome was recorded before (a retried
 // batch): that is success, not an error.
 func (l *Ledger) mark(ctx context.Context, businessID team.BusinessID, activityID, status string, values map[string]any) error {
+	err := l.write(ctx, businessID, activityID, []string{status}, values)
+	var done *types.ConditionalCheckFailedException
+	if errors.As(err, &done) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("dynamo: mark %s: %w", status, requestError(err))
+	}
+	return nil
+}
+
+// write sets attributes on an activity record if it exists and none of
+// the statuses is set yet, in one conditional UpdateItem. It returns the
+// client's error as it is, a *types.ConditionalCheckFailedException when
+// the condition failed.
+func (l *Ledger) write(ctx context.Context, businessID team.BusinessID, activityID string, statuses []string, values map[string]any) error {
 	var update expression.UpdateBuilder
 	for name, v := range values {
 		if t, ok := v.(time.Time); ok {
@@ -200,7 +290,10 @@ func (l *Ledger) mark(ctx context.Context, businessID team.BusinessID, activityI
 		}
 		update = update.Set(expression.Name(name), expression.Value(v))
 	}
-	cond := expression.AttributeExists(expression.Name(AttrPK)).And(expression.AttributeNotExists(expression.Name(status)))
+	cond := expression.AttributeExists(expression.Name(AttrPK))
+	for _, status := range statuses {
+		cond = cond.And(expression.AttributeNotExists(expression.Name(status)))
+	}
 	expr, err := expression.NewBuilder().WithUpdate(update).WithCondition(cond).Build()
 	if err != nil {
 		return fmt.Errorf("dynamo: build delivery mark: %w", err)
@@ -210,12 +303,5 @@ func (l *Ledger) mark(ctx context.Context, businessID team.BusinessID, activityI
 		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 	})
-	var done *types.ConditionalCheckFailedException
-	if errors.As(err, &done) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("dynamo: mark %s: %w", status, requestError(err))
-	}
-	return nil
+	return err
 }

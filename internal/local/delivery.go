@@ -76,8 +76,13 @@ func (s *Stack) runDelivery(ctx context.Context, cfg Config, endpoint string, co
 		BatchSize:             cmp.Or(cfg.StreamBatchSize, streamBatchSize),
 		ParallelizationFactor: cmp.Or(cfg.StreamParallelizationFactor, streamParallelizationFactor),
 		PollInterval:          streamPollInterval,
-		MaxRetryAttempts:      cmp.Or(cfg.StreamRetryAttempts, streamRetryAttempts),
-		Filter:                streamlambda.IsActivityInsert,
+		// Keep reading while batches are delivered, so that a record
+		// committed meanwhile waits only for its own lane, not for the
+		// page's slowest batch and another GetRecords (docs/PERFORMANCE.md,
+		// "Where the lag goes").
+		ReadAhead:        true,
+		MaxRetryAttempts: cmp.Or(cfg.StreamRetryAttempts, streamRetryAttempts),
+		Filter:           streamlambda.IsActivityInsert,
 		OnFailure: func(records []events.DynamoDBEventRecord, reason error) {
 			// The activity ids say which records `go run ./cmd/redeliver`
 			// will find undelivered; in AWS the queue holds only pointers.

@@ -9,7 +9,8 @@
 // Like the mapping, it reads every shard from TRIM_HORIZON, a parent shard
 // before its children, and delivers each shard's records in stream order,
 // one batch at a time, or with a ParallelizationFactor several batches at
-// once, each partition key's records in order. Shards are read
+// once, each partition key's records in order; with ReadAhead it keeps
+// reading while batches are delivered. Shards are read
 // concurrently, so a handler must be safe for concurrent use, as a Lambda
 // function is. Delivery is at least
 // once: nothing is checkpointed, so a restarted poller delivers the stream's
@@ -17,6 +18,7 @@
 package streampoll
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -48,7 +50,8 @@ type Config struct {
 	// TableName is the table whose stream is read. It is required.
 	TableName string
 	// BatchSize is the most records one invocation receives; default 10.
-	// A batch never spans two GetRecords pages, so batches can be smaller.
+	// Without ReadAhead a batch never spans two GetRecords pages, so
+	// batches can be smaller.
 	BatchSize int
 	// PollInterval is how long a shard's reader waits after finding no new
 	// records; default 100ms, so a change reaches the handler well within
@@ -66,6 +69,19 @@ type Config struct {
 	// one partition key (here, of one business) keep their order. It needs
 	// the table's key schema; default 1, one batch at a time.
 	ParallelizationFactor int
+	// ReadAhead keeps a shard's reader reading while batches are being
+	// delivered, instead of waiting for a page's last batch before the
+	// next GetRecords. Each lane then delivers, as soon as its previous
+	// batch is done, a batch of up to BatchSize of the records read for it
+	// so far, which may come from several GetRecords pages. A record
+	// committed while a batch is delivered no longer waits for every lane
+	// of that page and for the next GetRecords before its own delivery
+	// starts. Order per partition key, retries and OnFailure are as without
+	// it; the reader pauses while two batches per lane, counted over all
+	// lanes, wait undelivered, so a lane that keeps failing still holds the
+	// shard back. Default false: a page is delivered, then the next is
+	// read, and batches never span two pages.
+	ReadAhead bool
 	// RetryBackoff is the wait before the first retry of a batch; it doubles
 	// with each further retry, up to maxRetryBackoff. Default 100ms.
 	RetryBackoff time.Duration
@@ -108,6 +124,11 @@ const (
 	maxErrorBackoff = 5 * time.Second
 	// getRecordsLimit is the most records DynamoDB Streams returns per call.
 	getRecordsLimit = 1000
+	// readAheadBatches is how many batches per lane a reader with
+	// ReadAhead may have read and not yet delivered before it waits: enough
+	// that a busy lane finds its next batch full, few enough that a failing
+	// lane stops the shard's reading soon, as it would without ReadAhead.
+	readAheadBatches = 2
 )
 
 // DescribeTableAPI is what the poller needs of a DynamoDB client: finding
@@ -341,8 +362,18 @@ func (p *Poller) readShard(ctx context.Context, streamARN, shardID string, redis
 		p.stopReading(ctx, log, err)
 		return
 	}
+	lanes := p.startLanes(ctx, log)
+	// The reader returns only once its lanes have delivered what it read,
+	// or the poller stops: a child shard's reader starts after its parent's
+	// returns, and Run waits for every handler call in progress.
+	defer lanes.close()
 	failures := 0
 	for {
+		// Without ReadAhead the next page waits for every batch of the
+		// last; with it, only for the lanes to have room.
+		if err := lanes.waitPending(p.readAheadLimit()); err != nil {
+			return
+		}
 		out, err := p.streams.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{
 			ShardIterator: iterator,
 			Limit:         aws.Int32(getRecordsLimit),
@@ -379,11 +410,12 @@ func (p *Poller) readShard(ctx context.Context, streamARN, shardID string, redis
 			continue
 		}
 		failures = 0
-		if err := p.deliverPage(ctx, log, &position, out.Records); err != nil {
-			return
-		}
+		p.dispatchPage(log, lanes, &position, out.Records)
 		iterator = out.NextShardIterator
 		if iterator == nil {
+			if err := lanes.waitPending(0); err != nil {
+				return
+			}
 			log.Debug("shard closed and read to its end")
 			if p.shardFinished != nil {
 				p.shardFinished(shardID)
@@ -480,10 +512,21 @@ func (p *Poller) shardIterator(ctx context.Context, log *slog.Logger, position *
 	}
 }
 
-// deliverPage converts, filters and delivers the records of one GetRecords
-// page in batches of at most BatchSize, in order. It returns an error only
-// when ctx is done; the position then stays where it was.
-func (p *Poller) deliverPage(ctx context.Context, log *slog.Logger, position *shardPosition, page []types.Record) error {
+// readAheadLimit is how many records a reader may have read and not yet
+// delivered when it reads the next page: none without ReadAhead.
+func (p *Poller) readAheadLimit() int {
+	if !p.cfg.ReadAhead {
+		return 0
+	}
+	return readAheadBatches * p.cfg.BatchSize * p.cfg.ParallelizationFactor
+}
+
+// dispatchPage converts and filters the records of one GetRecords page and
+// queues them on their lanes, in order. The page counts as handled from
+// then on: its records will be delivered (or given up on) before the
+// reader stops, unless the poller is stopping, and a new iterator starts
+// after them.
+func (p *Poller) dispatchPage(log *slog.Logger, lanes *lanes, position *shardPosition, page []types.Record) {
 	selected := make([]events.DynamoDBEventRecord, 0, len(page))
 	for _, raw := range page {
 		record, err := eventRecord(position.streamARN, raw)
@@ -501,49 +544,134 @@ func (p *Poller) deliverPage(ctx context.Context, log *slog.Logger, position *sh
 		}
 		selected = append(selected, record)
 	}
-	if err := p.deliverLanes(ctx, log, selected); err != nil {
-		return err
-	}
+	lanes.enqueue(selected, p.laneOf)
 	if n := len(page); n > 0 && page[n-1].Dynamodb != nil && page[n-1].Dynamodb.SequenceNumber != nil {
 		position.lastSequence = *page[n-1].Dynamodb.SequenceNumber
+	}
+}
+
+// laneOf is the lane of a record: with a ParallelizationFactor of n, the
+// hash of its partition key modulo n, so that one key's records always
+// share a lane and keep their order, as the mapping keeps them.
+func (p *Poller) laneOf(r events.DynamoDBEventRecord) int {
+	n := p.cfg.ParallelizationFactor
+	if n <= 1 {
+		return 0
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(partitionValue(r.Change.Keys[p.partitionKey])))
+	return int(h.Sum32() % uint32(n))
+}
+
+// lanes are a shard's delivery lanes: ParallelizationFactor goroutines,
+// each delivering the records queued for it in order, batch after batch,
+// in batches of at most BatchSize.
+type lanes struct {
+	mu sync.Mutex
+	// changed is broadcast when records are queued, when a batch is done,
+	// and when the poller stops.
+	changed *sync.Cond
+	queues  [][]events.DynamoDBEventRecord
+	// pending counts the records queued or being delivered.
+	pending int
+	// stopped is set when ctx is done or the reader is done; lanes then
+	// take no further batch.
+	stopped bool
+	// ctx is the poller's; its end stops the lanes (through stop's
+	// AfterFunc) and is the error waitPending returns then.
+	ctx context.Context
+	// done tells when every lane's goroutine has returned.
+	done sync.WaitGroup
+	// stop releases the AfterFunc that sets stopped when ctx ends.
+	stop func() bool
+}
+
+// startLanes starts a shard's lanes; they run until ctx is done or a batch
+// stops because of it.
+func (p *Poller) startLanes(ctx context.Context, log *slog.Logger) *lanes {
+	l := &lanes{queues: make([][]events.DynamoDBEventRecord, p.cfg.ParallelizationFactor), ctx: ctx}
+	l.changed = sync.NewCond(&l.mu)
+	l.stop = context.AfterFunc(ctx, func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.stopped = true
+		l.changed.Broadcast()
+	})
+	for i := range l.queues {
+		l.done.Go(func() {
+			l.run(i, func(batch []events.DynamoDBEventRecord) error { return p.deliverBatch(ctx, log, batch) }, p.cfg.BatchSize)
+		})
+	}
+	return l
+}
+
+// run is lane i: it takes the oldest records queued for it, at most
+// batchSize, delivers them, and repeats, until the poller stops.
+func (l *lanes) run(i int, deliver func([]events.DynamoDBEventRecord) error, batchSize int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for {
+		for len(l.queues[i]) == 0 && !l.stopped {
+			l.changed.Wait()
+		}
+		if l.stopped {
+			return
+		}
+		n := min(len(l.queues[i]), batchSize)
+		batch := slices.Clone(l.queues[i][:n])
+		l.queues[i] = l.queues[i][n:]
+		l.mu.Unlock()
+		err := deliver(batch)
+		l.mu.Lock()
+		l.pending -= n
+		l.changed.Broadcast()
+		if err != nil {
+			// Only a stopping poller ends a delivery with an error.
+			l.stopped = true
+			return
+		}
+	}
+}
+
+// enqueue queues records on their lanes, in order.
+func (l *lanes) enqueue(records []events.DynamoDBEventRecord, laneOf func(events.DynamoDBEventRecord) int) {
+	if len(records) == 0 {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, r := range records {
+		i := laneOf(r)
+		l.queues[i] = append(l.queues[i], r)
+	}
+	l.pending += len(records)
+	l.changed.Broadcast()
+}
+
+// waitPending waits until at most limit records are queued or being
+// delivered, and returns ctx's error if the poller stops first.
+func (l *lanes) waitPending(limit int) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for l.pending > limit && !l.stopped {
+		l.changed.Wait()
+	}
+	if l.stopped {
+		return cmp.Or(l.ctx.Err(), context.Canceled)
 	}
 	return nil
 }
 
-// deliverLanes delivers a page's selected records in batches of at most
-// BatchSize: with a ParallelizationFactor of n, in n lanes at once, each
-// lane holding the records of the partition keys that hash to it, in
-// order, as the mapping keeps each key's records in order. The next page
-// waits for every lane. It returns an error only when ctx is done.
-func (p *Poller) deliverLanes(ctx context.Context, log *slog.Logger, records []events.DynamoDBEventRecord) error {
-	n := p.cfg.ParallelizationFactor
-	lanes := make([][]events.DynamoDBEventRecord, n)
-	for _, r := range records {
-		i := 0
-		if n > 1 {
-			h := fnv.New32a()
-			_, _ = h.Write([]byte(partitionValue(r.Change.Keys[p.partitionKey])))
-			i = int(h.Sum32() % uint32(n))
-		}
-		lanes[i] = append(lanes[i], r)
-	}
-	var wg sync.WaitGroup
-	stopped := make([]error, n)
-	for i, lane := range lanes {
-		if len(lane) == 0 {
-			continue
-		}
-		wg.Go(func() {
-			for batch := range slices.Chunk(lane, p.cfg.BatchSize) {
-				if err := p.deliverBatch(ctx, log, batch); err != nil {
-					stopped[i] = err
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	return errors.Join(stopped...)
+// close lets the lanes deliver what is queued, unless the poller stops
+// first, then stops them and waits for them to return.
+func (l *lanes) close() {
+	_ = l.waitPending(0)
+	l.mu.Lock()
+	l.stopped = true
+	l.changed.Broadcast()
+	l.mu.Unlock()
+	l.done.Wait()
+	l.stop()
 }
 
 // partitionValue is a key attribute's value as the bytes lanes hash.
