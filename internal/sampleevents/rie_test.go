@@ -126,7 +126,8 @@ func (e *emulator) stop() {
 // the first invoke, as a cold start in Lambda does.
 func startEmulator(t testing.TB, rie, bootstrap string, env []string) *emulator {
 	t.Helper()
-	apiPort, runtimePort := freePort(t), freePort(t)
+	ports := freePorts(t, 2)
+	apiPort, runtimePort := ports[0], ports[1]
 	cmd := exec.Command(rie,
 		"--runtime-interface-emulator-address", "127.0.0.1:"+apiPort,
 		// Its own Runtime API port: the default, 9001, is one for the
@@ -193,15 +194,23 @@ func (e *emulator) invoke(t testing.TB, event []byte, out any) {
 	}
 }
 
-func freePort(t testing.TB) string {
+// freePorts returns n distinct loopback ports that were free a moment ago.
+func freePorts(t testing.TB, n int) []string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	// Every listener stays open until all n ports are chosen: closed one by
+	// one, the kernel may hand the same port out twice, and the emulator
+	// then panics binding its Runtime API to the port it already serves on.
+	var ports []string
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		_, port, _ := net.SplitHostPort(l.Addr().String())
+		ports = append(ports, port)
 	}
-	defer l.Close()
-	_, port, _ := net.SplitHostPort(l.Addr().String())
-	return port
+	return ports
 }
 
 // syncBuffer collects a process's output, written from its pipes'
