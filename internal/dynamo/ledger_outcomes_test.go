@@ -3,17 +3,12 @@ package dynamo_test
 import (
 	"context"
 	"testing"
-	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/businessapp/usermanagement/internal/delivery"
 	"github.com/businessapp/usermanagement/internal/dynamo"
-	"github.com/businessapp/usermanagement/internal/dynamo/dynamotest"
-	"github.com/businessapp/usermanagement/internal/team"
 )
 
 // countingUpdates counts the UpdateItem calls that reach DynamoDB.
@@ -32,43 +27,13 @@ func (c *countingUpdates) UpdateItem(ctx context.Context, in *dynamodb.UpdateIte
 // outcome while the others are still recorded; and a record that is gone
 // is no error.
 func TestLedgerRecordsAnActivitysOutcomesInOneWrite(t *testing.T) {
-	client := dynamotest.Client(t)
-	table := dynamotest.NewTableWithoutStream(t, client)
-	counting := &countingUpdates{LedgerClient: client}
-	store, ledger := dynamo.NewStore(client, table), dynamo.NewLedger(counting, table)
+	w := newLedgerWorld(t)
+	counting := &countingUpdates{LedgerClient: w.client}
+	ledger := dynamo.NewLedger(counting, w.table)
 	ctx := context.Background()
-	now := time.Now().UTC()
-	owner := team.User{BusinessID: "acme", ID: "usr_owner", Email: "owner@acme.test", Permissions: team.Permissions{team.TabUsers}, CreatedAt: now, UpdatedAt: now, Version: 1}
-	if err := store.CreateBusiness(ctx, team.Business{ID: "acme", Name: "Acme", Tabs: team.Permissions{team.TabUsers}, CreatedAt: now}, owner); err != nil {
-		t.Fatal(err)
-	}
-	invite := func(email string) string {
-		t.Helper()
-		u := team.User{BusinessID: "acme", Email: email, Permissions: team.Permissions{}, CreatedAt: now, UpdatedAt: now, Version: 1}
-		act := team.Activity{ID: team.ULIDSource{}.NewID(now), BusinessID: "acme", Type: team.ActivityUserAdded, Actor: owner.Email, At: now}
-		if err := store.Apply(ctx, team.Mutation{BusinessID: "acme", Actor: owner.Email, After: &u, Activity: act}); err != nil {
-			t.Fatal(err)
-		}
-		return act.ID
-	}
-	item := func(id string) map[string]string {
-		t.Helper()
-		out, err := client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true),
-			Key: map[string]types.AttributeValue{
-				"PK": &types.AttributeValueMemberS{Value: "BUSINESS#acme"},
-				"SK": &types.AttributeValueMemberS{Value: "ACTIVITY#" + id},
-			}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		marks := map[string]string{}
-		for _, name := range []string{"emailStatus", "emailMessageId", "emailError", "eventStatus", "eventError"} {
-			if s, ok := out.Item[name].(*types.AttributeValueMemberS); ok {
-				marks[name] = s.Value
-			}
-		}
-		return marks
-	}
+	now := w.now
+	invite := func(email string) string { return w.invite(t, email) }
+	item := func(id string) map[string]string { return w.activityMarks(t, id) }
 	sent := delivery.Outcome{Email: delivery.EmailWelcomeToTarget, MessageID: "msg-1", At: now}
 	put := delivery.Outcome{At: now}
 

@@ -17,53 +17,91 @@ import (
 	"github.com/businessapp/usermanagement/internal/team"
 )
 
-func TestLedgerRecordsFirstOutcomeOnce(t *testing.T) {
+// ledgerWorld is a table holding business acme and its owner, for the
+// ledger's tests: they record outcomes on the activities invites write.
+type ledgerWorld struct {
+	client *dynamodb.Client
+	table  string
+	store  *dynamo.Store
+	owner  team.User
+	now    time.Time
+}
+
+// newLedgerWorld makes a new table with business acme and its owner.
+func newLedgerWorld(t *testing.T) *ledgerWorld {
+	t.Helper()
 	client := dynamotest.Client(t)
-	table := dynamotest.NewTableWithoutStream(t, client)
-	store, ledger := dynamo.NewStore(client, table), dynamo.NewLedger(client, table)
+	w := &ledgerWorld{client: client, table: dynamotest.NewTableWithoutStream(t, client), now: time.Now().UTC()}
+	w.store = dynamo.NewStore(client, w.table)
+	w.owner = team.User{BusinessID: "acme", ID: "usr_owner", Email: "owner@acme.test", Permissions: team.Permissions{team.TabUsers}, CreatedAt: w.now, UpdatedAt: w.now, Version: 1}
+	if err := w.store.CreateBusiness(context.Background(), team.Business{ID: "acme", Name: "Acme", Tabs: team.Permissions{team.TabUsers}, CreatedAt: w.now}, w.owner); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// invite invites email to acme and returns the id of the activity it wrote.
+func (w *ledgerWorld) invite(t *testing.T, email string) string {
+	t.Helper()
+	u := team.User{BusinessID: "acme", Email: email, Permissions: team.Permissions{}, CreatedAt: w.now, UpdatedAt: w.now, Version: 1}
+	act := team.Activity{ID: team.ULIDSource{}.NewID(w.now), BusinessID: "acme", Type: team.ActivityUserAdded, Actor: w.owner.Email, At: w.now}
+	if err := w.store.Apply(context.Background(), team.Mutation{BusinessID: "acme", Actor: w.owner.Email, After: &u, Activity: act}); err != nil {
+		t.Fatal(err)
+	}
+	return act.ID
+}
+
+// activityMarks reads the delivery marks on an activity's record as they
+// are stored: by the storage attribute names, which the tests hold to
+// what the ledger's methods mean.
+func (w *ledgerWorld) activityMarks(t *testing.T, activityID string) map[string]string {
+	t.Helper()
+	out, err := w.client.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(w.table), ConsistentRead: aws.Bool(true),
+		Key: map[string]types.AttributeValue{
+			"PK": &types.AttributeValueMemberS{Value: "BUSINESS#acme"},
+			"SK": &types.AttributeValueMemberS{Value: "ACTIVITY#" + activityID},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	marks := map[string]string{}
+	for _, name := range []string{"emailStatus", "emailMessageId", "emailError", "eventStatus", "eventError"} {
+		if s, ok := out.Item[name].(*types.AttributeValueMemberS); ok {
+			marks[name] = s.Value
+		}
+	}
+	return marks
+}
+
+func TestLedgerRecordsFirstOutcomeOnce(t *testing.T) {
+	w := newLedgerWorld(t)
+	ledger, now := dynamo.NewLedger(w.client, w.table), w.now
 	ctx := context.Background()
-	now := time.Now().UTC()
-	owner := team.User{BusinessID: "acme", ID: "usr_owner", Email: "owner@acme.test", Permissions: team.Permissions{team.TabUsers}, CreatedAt: now, UpdatedAt: now, Version: 1}
-	if err := store.CreateBusiness(ctx, team.Business{ID: "acme", Name: "Acme", Tabs: team.Permissions{team.TabUsers}, CreatedAt: now}, owner); err != nil {
-		t.Fatal(err)
-	}
-	u := team.User{BusinessID: "acme", Email: "ann@acme.test", Permissions: team.Permissions{}, CreatedAt: now, UpdatedAt: now, Version: 1}
-	act := team.Activity{ID: team.ULIDSource{}.NewID(now), BusinessID: "acme", Type: team.ActivityUserAdded, Actor: owner.Email, At: now}
-	if err := store.Apply(ctx, team.Mutation{BusinessID: "acme", Actor: owner.Email, After: &u, Activity: act}); err != nil {
-		t.Fatal(err)
-	}
-	st, err := ledger.State(ctx, "acme", act.ID)
+	id := w.invite(t, "ann@acme.test")
+	st, err := ledger.State(ctx, "acme", id)
 	if err != nil || st.EmailDone(delivery.EmailWelcomeToTarget) || st.EventDone {
 		t.Fatalf("fresh state = %+v, %v; want nothing delivered", st, err)
 	}
 	for _, mark := range []func() error{
 		func() error {
-			return ledger.EmailSent(ctx, "acme", act.ID, delivery.EmailWelcomeToTarget, "msg-1", now)
+			return ledger.EmailSent(ctx, "acme", id, delivery.EmailWelcomeToTarget, "msg-1", now)
 		},
 		func() error {
-			return ledger.EmailFailed(ctx, "acme", act.ID, delivery.EmailWelcomeToTarget, "too late", now)
+			return ledger.EmailFailed(ctx, "acme", id, delivery.EmailWelcomeToTarget, "too late", now)
 		},
-		func() error { return ledger.EventPut(ctx, "acme", act.ID, now) },
-		func() error { return ledger.EventPut(ctx, "acme", act.ID, now) },
+		func() error { return ledger.EventPut(ctx, "acme", id, now) },
+		func() error { return ledger.EventPut(ctx, "acme", id, now) },
 	} {
 		if err := mark(); err != nil {
 			t.Fatalf("mark: %v (a repeated mark must succeed quietly)", err)
 		}
 	}
-	st, err = ledger.State(ctx, "acme", act.ID)
+	st, err = ledger.State(ctx, "acme", id)
 	if err != nil || !st.EmailDone(delivery.EmailWelcomeToTarget) || !st.EventDone {
 		t.Fatalf("state = %+v, %v; want both done", st, err)
 	}
-	out, err := client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true),
-		Key: map[string]types.AttributeValue{
-			"PK": &types.AttributeValueMemberS{Value: "BUSINESS#acme"},
-			"SK": &types.AttributeValueMemberS{Value: "ACTIVITY#" + act.ID},
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s, _ := out.Item["emailStatus"].(*types.AttributeValueMemberS); s == nil || s.Value != "sent" {
-		t.Errorf("email status = %v, want the first outcome (sent) kept", out.Item["emailStatus"])
+	if got := w.activityMarks(t, id)["emailStatus"]; got != "sent" {
+		t.Errorf("email status = %q, want the first outcome (sent) kept", got)
 	}
 	if _, err := ledger.State(ctx, "acme", "missing"); err == nil {
 		t.Errorf("State of a missing record succeeded")
@@ -73,15 +111,10 @@ func TestLedgerRecordsFirstOutcomeOnce(t *testing.T) {
 // A batch's delivery states are read in one go, in the order asked, with
 // the records that are gone told apart, however many keys and repeats.
 func TestLedgerReadsABatchsStates(t *testing.T) {
-	client := dynamotest.Client(t)
-	table := dynamotest.NewTableWithoutStream(t, client)
-	store, ledger := dynamo.NewStore(client, table), dynamo.NewLedger(client, table)
+	w := newLedgerWorld(t)
+	client, table, store, owner, now := w.client, w.table, w.store, w.owner, w.now
+	ledger := dynamo.NewLedger(client, table)
 	ctx := context.Background()
-	now := time.Now().UTC()
-	owner := team.User{BusinessID: "acme", ID: "usr_owner", Email: "owner@acme.test", Permissions: team.Permissions{team.TabUsers}, CreatedAt: now, UpdatedAt: now, Version: 1}
-	if err := store.CreateBusiness(ctx, team.Business{ID: "acme", Name: "Acme", Tabs: team.Permissions{team.TabUsers}, CreatedAt: now}, owner); err != nil {
-		t.Fatal(err)
-	}
 	// 120 activities: more than one BatchGetItem holds.
 	var refs []delivery.ActivityRef
 	var want []delivery.State
@@ -132,15 +165,10 @@ func TestLedgerReadsABatchsStates(t *testing.T) {
 // mark neither hides nor is hidden by the welcome email's, so a retry after
 // one of them failed sends only that one.
 func TestLedgerRecordsEachEmailKindApart(t *testing.T) {
-	client := dynamotest.Client(t)
-	table := dynamotest.NewTableWithoutStream(t, client)
-	store, ledger := dynamo.NewStore(client, table), dynamo.NewLedger(client, table)
+	w := newLedgerWorld(t)
+	client, table, store, owner, now := w.client, w.table, w.store, w.owner, w.now
+	ledger := dynamo.NewLedger(client, table)
 	ctx := context.Background()
-	now := time.Now().UTC()
-	owner := team.User{BusinessID: "acme", ID: "usr_owner", Email: "owner@acme.test", Permissions: team.Permissions{team.TabUsers}, CreatedAt: now, UpdatedAt: now, Version: 1}
-	if err := store.CreateBusiness(ctx, team.Business{ID: "acme", Name: "Acme", Tabs: team.Permissions{team.TabUsers}, CreatedAt: now}, owner); err != nil {
-		t.Fatal(err)
-	}
 	u := team.User{BusinessID: "acme", ID: "usr_ann", Email: "ann@acme.test", Permissions: team.Permissions{}, CreatedAt: now, UpdatedAt: now, Version: 1}
 	moved := u
 	moved.Email, moved.Version = "anne@acme.test", 2
