@@ -1,15 +1,9 @@
 package webtest
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"testing"
-
-	"github.com/chromedp/chromedp"
-
-	"github.com/businessapp/usermanagement/web"
 )
 
 // TestStaleUnauthorizedKeepsTheNewSession runs the page's API client
@@ -20,21 +14,13 @@ import (
 // (CI saw TestFormsKeepWork's re-signed-in owner sent back to sign-in).
 // Either way the caller gets the 401.
 func TestStaleUnauthorizedKeepsTheNewSession(t *testing.T) {
-	mux := http.NewServeMux()
-	mux.Handle("GET /assets/", http.FileServerFS(web.Files()))
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = w.Write([]byte(`<!doctype html><html lang="en"><title>api.js</title></html>`))
+	p := modulePage(t, func(mux *http.ServeMux) {
+		mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte(`{"error":{"code":"unauthenticated","message":"Sign in again."}}`))
+		})
 	})
-	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusUnauthorized)
-		_, _ = w.Write([]byte(`{"error":{"code":"unauthenticated","message":"Sign in again."}}`))
-	})
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	p := newPage(t, srv.URL, 800, 600)
-	p.navigate("/")
 
 	for _, tt := range []struct {
 		name string
@@ -57,12 +43,7 @@ func TestStaleUnauthorizedKeepsTheNewSession(t *testing.T) {
 				try { await api.listTabs(); } catch (e) { status = e.status; }
 				return JSON.stringify({ ended, status });
 			})()`
-			ctx, cancel := context.WithTimeout(p.ctx, waitTimeout)
-			defer cancel()
-			out, err := chromedp.Run(ctx, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
-			if err != nil {
-				t.Fatalf("evaluate: %v", err)
-			}
+			out := awaitJS(t, p, js)
 			var got struct {
 				Ended  int `json:"ended"`
 				Status int `json:"status"`

@@ -5,8 +5,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -26,7 +24,6 @@ import (
 	"github.com/businessapp/usermanagement/internal/local"
 	"github.com/businessapp/usermanagement/internal/local/localtest"
 	"github.com/businessapp/usermanagement/internal/team"
-	"github.com/businessapp/usermanagement/web"
 )
 
 // setTextarea puts text into a textarea as a paste would, with the input
@@ -336,7 +333,7 @@ func TestExportCSVFilteredCountsWithoutATotal(t *testing.T) {
 // TestExportCSVBuilder checks web/assets/csv.js on its own, in Chromium:
 // RFC 4180 quoting, the formula guards, and the reading of pasted lists.
 func TestExportCSVBuilder(t *testing.T) {
-	p := moduleOnlyPage(t)
+	p := modulePage(t, nil)
 	call := func(js string) any {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(p.ctx, waitTimeout)
@@ -408,23 +405,6 @@ func TestExportCSVBuilder(t *testing.T) {
 			t.Errorf("%s (-want +got):\n%s", tt.name, d)
 		}
 	}
-}
-
-// moduleOnlyPage opens a blank page that can import the page's modules
-// from /assets/, without the local stack.
-func moduleOnlyPage(t *testing.T) *page {
-	t.Helper()
-	mux := http.NewServeMux()
-	mux.Handle("GET /assets/", http.FileServerFS(web.Files()))
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = w.Write([]byte(`<!doctype html><html lang="en"><title>modules</title></html>`))
-	})
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	p := newPage(t, srv.URL, 800, 600)
-	p.navigate("/")
-	return p
 }
 
 // TestLayoutAtDesktopWidths looks at the table at 768, 1024, 1280 and 1440

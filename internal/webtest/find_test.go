@@ -3,8 +3,6 @@ package webtest
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +11,6 @@ import (
 
 	"github.com/businessapp/usermanagement/internal/local"
 	"github.com/businessapp/usermanagement/internal/local/localtest"
-	"github.com/businessapp/usermanagement/web"
 )
 
 // findTeam is the team the find tests look through: besides the owner
@@ -280,16 +277,7 @@ func TestFindNarrowScreen(t *testing.T) {
 // sizes the journeys cannot reach in a test's time (thousands, lower
 // bounds), and what a hand-edited or shared link's query turns into.
 func TestFindQueryRules(t *testing.T) {
-	mux := http.NewServeMux()
-	mux.Handle("GET /assets/", http.FileServerFS(web.Files()))
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = w.Write([]byte(`<!doctype html><html lang="en"><title>list-query.js</title></html>`))
-	})
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	p := newPage(t, srv.URL, 800, 600)
-	p.navigate("/")
+	p := modulePage(t, nil)
 	call := func(expr string) string {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(p.ctx, waitTimeout)

@@ -1,16 +1,10 @@
 package webtest
 
 import (
-	"context"
 	"encoding/json"
-	"net/http"
-	"net/http/httptest"
 	"testing"
 
-	"github.com/chromedp/chromedp"
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/businessapp/usermanagement/web"
 )
 
 // TestInvitationStatusWording checks the words of the table's status badge
@@ -19,16 +13,7 @@ import (
 // instant of expiry. It runs the page's own module in Chromium, served
 // without the local stack.
 func TestInvitationStatusWording(t *testing.T) {
-	mux := http.NewServeMux()
-	mux.Handle("GET /assets/", http.FileServerFS(web.Files()))
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = w.Write([]byte(`<!doctype html><html lang="en"><title>format.js</title></html>`))
-	})
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	p := newPage(t, srv.URL, 800, 600)
-	p.navigate("/")
+	p := modulePage(t, nil)
 
 	const now = "2026-11-27T10:00:00Z"
 	for _, tt := range []struct {
@@ -53,12 +38,7 @@ func TestInvitationStatusWording(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			user, _ := json.Marshal(map[string]any{"email": "ann@example.com", "status": tt.status, "invitationExpiresAt": tt.expiresAt})
 			js := `import("/assets/format.js").then(m => JSON.stringify(m.invitationStatus(` + string(user) + `, Date.parse(` + jsq(now) + `))))`
-			ctx, cancel := context.WithTimeout(p.ctx, waitTimeout)
-			defer cancel()
-			got, err := chromedp.Run(ctx, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
-			if err != nil {
-				t.Fatalf("evaluate: %v", err)
-			}
+			got := awaitJS(t, p, js)
 			var gotV, wantV any
 			if err := json.Unmarshal([]byte(got), &gotV); err != nil {
 				t.Fatalf("invitationStatus(%s) = %s: %v", user, got, err)

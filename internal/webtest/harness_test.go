@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,8 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/businessapp/usermanagement/web"
 )
 
 // waitTimeout bounds every wait for the page; generous because CI runs the
@@ -221,6 +224,43 @@ func eval[T any](p *page, js string) T {
 		p.t.Fatalf("evaluate %s: %v\n%s", js, err, p.describe())
 	}
 	return v
+}
+
+// modulePage opens a blank page that can import the page's own modules
+// (web/assets), served without the local stack: for tests of one module
+// at the edges the browser journeys cannot reach in a test's time. routes,
+// if not nil, adds the server's other handlers (an API that answers as the
+// test needs).
+func modulePage(t *testing.T, routes func(*http.ServeMux)) *page {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.Handle("GET /assets/", http.FileServerFS(web.Files()))
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write([]byte(`<!doctype html><html lang="en"><title>module test</title></html>`))
+	})
+	if routes != nil {
+		routes(mux)
+	}
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	p := newPage(t, srv.URL, 800, 600)
+	p.navigate("/")
+	return p
+}
+
+// awaitJS evaluates a JS expression that gives a string, or a promise of
+// one, and fails t (the test or subtest that runs it, unlike eval's
+// p.t) when it cannot.
+func awaitJS(t *testing.T, p *page, js string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, waitTimeout)
+	defer cancel()
+	out, err := chromedp.Run(ctx, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("evaluate: %v", err)
+	}
+	return out
 }
 
 // waitJS polls a JS boolean expression until it holds.
