@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,7 +20,8 @@ import (
 // email budget and sends the transaction: measured from it, a lag would
 // also hold the API's commit. That part is reported on its own (commit).
 type lagStats struct {
-	email, event []time.Duration
+	// email and event are sorted by lag.
+	email, event []lagSample
 	// commit is, for each event, how long after its occurredAt the
 	// activity committed.
 	commit []time.Duration
@@ -27,6 +29,13 @@ type lagStats struct {
 	// the stack did not time (a -target stack of another version): the
 	// bus's acceptance, or the commit (then measured from occurredAt).
 	unmatchedEmails, untimedEvents, uncommittedEvents int
+}
+
+// lagSample is one delivery's lag and when the change it delivers committed,
+// so that the lags can also be read by when in the load they arose.
+type lagSample struct {
+	committed time.Time
+	lag       time.Duration
 }
 
 // emailCommits are the detail-types whose commit sends a welcome email to
@@ -55,7 +64,7 @@ func lags(d drainResult) lagStats {
 		if e.AcceptedAt == nil {
 			ls.untimedEvents++
 		} else {
-			ls.event = append(ls.event, e.AcceptedAt.Sub(committed))
+			ls.event = append(ls.event, lagSample{committed, e.AcceptedAt.Sub(committed)})
 		}
 		if slices.Contains(emailCommits, e.DetailType) {
 			to := strings.ToLower(det.User.Email)
@@ -79,15 +88,21 @@ func lags(d drainResult) lagStats {
 			ls.unmatchedEmails++
 			continue
 		}
-		ls.email = append(ls.email, m.SentAt.Sub(ts[i-1]))
+		ls.email = append(ls.email, lagSample{ts[i-1], m.SentAt.Sub(ts[i-1])})
 	}
-	slices.Sort(ls.email)
-	slices.Sort(ls.event)
+	byLag := func(a, b lagSample) int { return cmp.Compare(a.lag, b.lag) }
+	slices.SortStableFunc(ls.email, byLag)
+	slices.SortStableFunc(ls.event, byLag)
 	slices.Sort(ls.commit)
 	return ls
 }
 
-func (ls lagStats) print(w io.Writer) {
+// print writes the lags of the whole run, then the same by quarter of the
+// load (start, and how long it lasted), by when each change committed: a
+// consumer that keeps up shows about the same lag in every quarter, one that
+// falls behind a lag that grows, and a slow start (a cold emulator) a first
+// quarter above the rest.
+func (ls lagStats) print(w io.Writer, start time.Time, length time.Duration) {
 	fmt.Fprintln(w, "\ndelivery lag after commit, during the load:")
 	line := func(what string, sorted []time.Duration) {
 		if len(sorted) == 0 {
@@ -97,12 +112,50 @@ func (ls lagStats) print(w io.Writer) {
 		fmt.Fprintf(w, "  %-16s %5d  p50 %s  p90 %s  p99 %s  max %s\n", what, len(sorted),
 			ms(percentile(sorted, 0.50)), ms(percentile(sorted, 0.90)), ms(percentile(sorted, 0.99)), ms(sorted[len(sorted)-1]))
 	}
-	line("welcome emails", ls.email)
-	line("events", ls.event)
+	line("welcome emails", lagsOf(ls.email))
+	line("events", lagsOf(ls.event))
 	if ls.unmatchedEmails > 0 || ls.untimedEvents > 0 || ls.uncommittedEvents > 0 {
 		fmt.Fprintf(w, "  (not measured: %d emails without a commit seen, %d events the stack did not time, %d commits the stack did not time, measured from occurredAt)\n",
 			ls.unmatchedEmails, ls.untimedEvents, ls.uncommittedEvents)
 	}
+	if len(ls.email)+len(ls.event) > 0 && length > 0 {
+		fmt.Fprintln(w, "by when the change committed, in quarters of the load (the owners' invites of the set-up count in the first):")
+		emails, events := byQuarter(ls.email, start, length), byQuarter(ls.event, start, length)
+		quarter := length / 4
+		for q := range 4 {
+			from, to := time.Duration(q)*quarter, time.Duration(q+1)*quarter
+			fmt.Fprintf(w, "  %5.1f–%5.1f s   emails %s   events %s\n", from.Seconds(), to.Seconds(), quarterLine(emails[q]), quarterLine(events[q]))
+		}
+	}
 	fmt.Fprintln(w, "before that, the API's own commit (occurredAt, stamped before the budget read and the transaction, to the transaction's answer):")
 	line("commits", ls.commit)
+}
+
+// lagsOf returns the samples' lags, in the samples' order.
+func lagsOf(samples []lagSample) []time.Duration {
+	lags := make([]time.Duration, len(samples))
+	for i, s := range samples {
+		lags[i] = s.lag
+	}
+	return lags
+}
+
+// byQuarter splits samples sorted by lag into the four quarters of the load
+// by commit time, each still sorted by lag. A commit before the start (the
+// set-up) counts in the first quarter, one after the end (a write answered
+// past its deadline that committed later) in the last.
+func byQuarter(samples []lagSample, start time.Time, length time.Duration) [4][]time.Duration {
+	var quarters [4][]time.Duration
+	for _, s := range samples {
+		q := min(max(int(4*s.committed.Sub(start)/length), 0), 3)
+		quarters[q] = append(quarters[q], s.lag)
+	}
+	return quarters
+}
+
+func quarterLine(sorted []time.Duration) string {
+	if len(sorted) == 0 {
+		return fmt.Sprintf("%5d", 0) + strings.Repeat(" ", 28)
+	}
+	return fmt.Sprintf("%5d  p50 %9s  p99 %9s", len(sorted), ms(percentile(sorted, 0.50)), ms(percentile(sorted, 0.99)))
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,12 +42,60 @@ func TestLagsMeasureFromTheCommitEachDeliveryAnswers(t *testing.T) {
 	}
 	got := lags(d)
 	want := lagStats{
-		email:           []time.Duration{50 * time.Millisecond, 50 * time.Millisecond, 200 * time.Millisecond, 600 * time.Millisecond},
-		event:           []time.Duration{10 * time.Millisecond, 40 * time.Millisecond, 90 * time.Millisecond, 500 * time.Millisecond},
+		// Each lag keeps its commit's time; the lags are sorted, and equal
+		// ones stay in the order they were sent.
+		email: []lagSample{
+			{at(300), 50 * time.Millisecond}, {at(2020), 50 * time.Millisecond},
+			{at(3000), 200 * time.Millisecond}, {at(4000), 600 * time.Millisecond},
+		},
+		event: []lagSample{
+			{at(2020), 10 * time.Millisecond}, {at(300), 40 * time.Millisecond},
+			{at(1010), 90 * time.Millisecond}, {at(4000), 500 * time.Millisecond},
+		},
 		commit:          []time.Duration{0, 10 * time.Millisecond, 20 * time.Millisecond, 300 * time.Millisecond},
 		unmatchedEmails: 1, untimedEvents: 1, uncommittedEvents: 1,
 	}
-	if diff := cmp.Diff(want, got, cmp.AllowUnexported(lagStats{})); diff != "" {
+	if diff := cmp.Diff(want, got, cmp.AllowUnexported(lagStats{}, lagSample{})); diff != "" {
 		t.Errorf("lags (-want +got):\n%s", diff)
+	}
+}
+
+func TestLagsByQuarterShowWhenInTheLoadTheyArose(t *testing.T) {
+	start := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	at := func(s float64) time.Time { return start.Add(time.Duration(s * float64(time.Second))) }
+	sample := func(committed float64, lagMS int) lagSample {
+		return lagSample{at(committed), time.Duration(lagMS) * time.Millisecond}
+	}
+	// A 20-second load whose consumer falls behind: sorted by lag, as
+	// lags() leaves them.
+	ls := lagStats{
+		email: []lagSample{sample(1, 100), sample(6, 200), sample(-2, 300), sample(11, 400), sample(17, 900), sample(25, 1500)},
+		event: []lagSample{sample(2, 100), sample(7, 250), sample(12, 450), sample(19, 950)},
+	}
+	got := byQuarter(ls.email, start, 20*time.Second)
+	ms := func(v ...int) []time.Duration {
+		d := make([]time.Duration, len(v))
+		for i, m := range v {
+			d[i] = time.Duration(m) * time.Millisecond
+		}
+		return d
+	}
+	// The set-up's commit (before the start) counts in the first quarter,
+	// a commit after the end in the last.
+	want := [4][]time.Duration{ms(100, 300), ms(200), ms(400), ms(900, 1500)}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("byQuarter (-want +got):\n%s", diff)
+	}
+
+	var out strings.Builder
+	ls.print(&out, start, 20*time.Second)
+	for _, line := range []string{
+		"    0.0–  5.0 s   emails     2  p50  100.0 ms  p99  300.0 ms   events     1  p50  100.0 ms  p99  100.0 ms",
+		"   15.0– 20.0 s   emails     2  p50  900.0 ms  p99 1500.0 ms   events     1  p50  950.0 ms  p99  950.0 ms",
+		"  welcome emails       6  p50 300.0 ms  p90 900.0 ms  p99 1500.0 ms  max 1500.0 ms",
+	} {
+		if !strings.Contains(out.String(), line+"\n") {
+			t.Errorf("the report lacks the line\n%s\nin\n%s", line, out.String())
+		}
 	}
 }

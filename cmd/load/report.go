@@ -52,6 +52,7 @@ type verdict struct {
 
 // report is what a run found.
 type report struct {
+	start    time.Time     // of the load, after the set-up
 	elapsed  time.Duration // of the load, without setup and drain
 	stats    *stats
 	drain    drainResult
@@ -82,7 +83,7 @@ func (r *report) print(w io.Writer) {
 	}
 	r.stats.mu.Unlock()
 	tw.Flush()
-	lags(r.drain).print(w)
+	lags(r.drain).print(w, r.start, r.elapsed)
 	fmt.Fprintf(w, "\ndelivery drained in %s after the load: %d welcome emails and %d events of this run\n\ninvariants:\n",
 		r.drain.took.Round(time.Millisecond), r.drain.emails, r.drain.events)
 	for _, v := range r.verdicts {

@@ -85,7 +85,7 @@ func run(ctx context.Context, cfg config, target string, progress io.Writer) (*r
 	fmt.Fprintf(progress, "load: %d requests sent; waiting for welcome emails and events…\n", st.count.Load())
 	d := drain(ctx, client, events, led, businesses, domainSuffix, cfg.drainLimit)
 	chk := &checker{client: client, ledger: led, tenants: tenants, stats: st}
-	return &report{elapsed: elapsed, stats: st, drain: d, verdicts: chk.verdicts(ctx, d)}, nil
+	return &report{start: start, elapsed: elapsed, stats: st, drain: d, verdicts: chk.verdicts(ctx, d)}, nil
 }
 
 // setUp creates the run's businesses through POST /dev/businesses, each
