@@ -153,9 +153,11 @@ func byQuarter(samples []lagSample, start time.Time, length time.Duration) [4][]
 	return quarters
 }
 
+// quarterLine is one quarter's count, p50 and p99, sorted by lag; a quarter
+// with nothing delivered keeps the columns' width, so the next one lines up.
 func quarterLine(sorted []time.Duration) string {
 	if len(sorted) == 0 {
-		return fmt.Sprintf("%5d", 0) + strings.Repeat(" ", 28)
+		return fmt.Sprintf("%5d  %-28s", 0, "(none)")
 	}
 	return fmt.Sprintf("%5d  p50 %9s  p99 %9s", len(sorted), ms(percentile(sorted, 0.50)), ms(percentile(sorted, 0.99)))
 }

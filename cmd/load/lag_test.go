@@ -70,7 +70,8 @@ func TestLagsByQuarterShowWhenInTheLoadTheyArose(t *testing.T) {
 	// lags() leaves them.
 	ls := lagStats{
 		email: []lagSample{sample(1, 100), sample(6, 200), sample(-2, 300), sample(11, 400), sample(17, 900), sample(25, 1500)},
-		event: []lagSample{sample(2, 100), sample(7, 250), sample(12, 450), sample(19, 950)},
+		// No event committed in the third quarter.
+		event: []lagSample{sample(2, 100), sample(7, 250), sample(19, 950)},
 	}
 	got := byQuarter(ls.email, start, 20*time.Second)
 	ms := func(v ...int) []time.Duration {
@@ -91,6 +92,7 @@ func TestLagsByQuarterShowWhenInTheLoadTheyArose(t *testing.T) {
 	ls.print(&out, start, 20*time.Second)
 	for _, line := range []string{
 		"    0.0–  5.0 s   emails     2  p50  100.0 ms  p99  300.0 ms   events     1  p50  100.0 ms  p99  100.0 ms",
+		"   10.0– 15.0 s   emails     1  p50  400.0 ms  p99  400.0 ms   events     0  (none)                      ",
 		"   15.0– 20.0 s   emails     2  p50  900.0 ms  p99 1500.0 ms   events     1  p50  950.0 ms  p99  950.0 ms",
 		"  welcome emails       6  p50 300.0 ms  p90 900.0 ms  p99 1500.0 ms  max 1500.0 ms",
 	} {
